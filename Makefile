@@ -1,0 +1,110 @@
+# cm - forecasting toolchain.  `make` builds lib/libcm.a and bin/cm-*;
+# `make check` installs what is missing, builds and runs every test.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
+	   -Wcast-qual -Wundef -Wvla -Wformat=2
+ifneq ($(CI),)
+WARN    += -Werror
+endif
+ifneq ($(WERROR),)
+WARN    += -Werror
+endif
+CPPFLAGS += -D_DEFAULT_SOURCE -Ilib
+LDLIBS   = -lz -lm
+
+# Build-time choice of deflate engine; both write the same zlib format.
+# See scripts/bench/stream.sh for the measurement behind the default.
+DEFLATE ?= libdeflate
+ifeq ($(DEFLATE),libdeflate)
+CPPFLAGS += -DCM_LIBDEFLATE
+LDLIBS   := -ldeflate $(LDLIBS)
+endif
+
+# Objects live under $(B) so that the asan build does not mix with this one.
+B       ?= build
+BIN     ?= bin
+LIBA     = $(B)/libcm.a
+
+# Sorted, for reproducible builds.
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ  = $(B)/cmd/cli.o
+PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOLS    = $(B)/tests/cmt-gen
+
+.PHONY: all deps check unit asan demo bench install uninstall clean
+.SECONDARY:
+all: $(LIBA) $(PROGS:%=$(BIN)/%) lib/libcm.a
+
+lib/libcm.a: $(LIBA)
+	cp $< $@
+
+$(B)/%.o: %.c lib/cm.h $(wildcard lib/*.h) cmd/cli.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/cmt-gen: $(B)/tests/cmt-gen.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/install-deps
+
+unit: $(UNITS) $(TOOLS)
+
+# The summary line `N passed, N failed` comes from scripts/run-tests.
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@B=$(B) BIN=$(BIN) scripts/run-tests
+
+# AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
+asan: deps
+	@$(MAKE) --no-print-directory B=build/asan BIN=build/asan/bin \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all unit
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    B=build/asan BIN=build/asan/bin scripts/run-tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all unit
+	@B=$(B) BIN=$(BIN) scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all unit
+	@B=$(B) BIN=$(BIN) scripts/bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(wildcard man/*.5))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
+
+clean:
+	rm -rf build bin lib/libcm.a

@@ -1,0 +1,190 @@
+/* cli.c - the one place for command-line plumbing; every cm binary links it
+ * so messages, exit codes and stdio handling are the same everywhere. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Set once at start-up, read-only after: the program name. */
+static const char *prog = "cm";
+
+void cli_init(const char *name)
+{
+    prog = name;
+    /* A closed pipe must show up as EPIPE on write, handled as a quiet
+     * exit, not as a signal that kills us halfway through a message. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+const char *cli_name(void)
+{
+    return prog;
+}
+
+static void vwarn(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+}
+
+void cli_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+    exit(CLI_FAIL);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+    exit(CLI_USAGE);
+}
+
+void cli_die_error(const char *file, const cm_error *err)
+{
+    fprintf(stderr, "%s: ", prog);
+    if (file)
+        fprintf(stderr, "%s:", file);
+    if (err->line)
+        fprintf(stderr, "%llu:", (unsigned long long)err->line);
+    if (file || err->line)
+        fputc(' ', stderr);
+    if (err->column[0])
+        fprintf(stderr, "column '%s': ", err->column);
+    fprintf(stderr, "%s\n", err->msg[0] ? err->msg : cm_strerror(err->status));
+    exit(err->status == CM_ERR_ARG ? CLI_USAGE : CLI_FAIL);
+}
+
+void cli_version(void)
+{
+    printf("%s (cm) %s\n", prog, cm_version_string());
+    exit(fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_FAIL);
+}
+
+unsigned long long cli_parse_count(const char *opt, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (arg[0] < '0' || arg[0] > '9' || *end || errno)
+        cli_usage_error("%s: '%s' is not a whole number", opt, arg);
+    return v;
+}
+
+static int is_std(const char *path)
+{
+    return !path || strcmp(path, "-") == 0;
+}
+
+const char *cli_in_name(const char *path)
+{
+    return is_std(path) ? "(stdin)" : path;
+}
+
+FILE *cli_open_in(const char *path)
+{
+    if (is_std(path))
+        return stdin;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        cli_die("%s: %s", path, strerror(errno));
+    return f;
+}
+
+struct cli_output {
+    FILE *f;
+    cm_atomic *atomic; /* NULL for stdout */
+};
+
+cli_output *cli_output_open(const char *path, int binary, int force)
+{
+    cli_output *o = calloc(1, sizeof *o);
+    if (!o)
+        cli_die("out of memory");
+    if (is_std(path)) {
+        if (binary && !force && isatty(STDOUT_FILENO))
+            cli_usage_error("refusing to write binary data to a terminal "
+                            "(redirect it, use -o FILE, or force with -F)");
+        o->f = stdout;
+        return o;
+    }
+    cm_error err;
+    cm_error_clear(&err);
+    if (!(o->atomic = cm_atomic_open(path, &err)))
+        cli_die_error(NULL, &err);
+    o->f = cm_atomic_file(o->atomic);
+    return o;
+}
+
+FILE *cli_output_file(cli_output *o)
+{
+    return o->f;
+}
+
+static void write_failed(cli_output *o, int e)
+{
+    if (!o->atomic && e == EPIPE)
+        exit(CLI_OK); /* the reader has all it wanted: not an error */
+    cli_output_abort(o);
+    cli_die("write error: %s", strerror(e ? e : EIO));
+}
+
+void cli_output_check(cli_output *o)
+{
+    if (ferror(o->f))
+        write_failed(o, errno);
+}
+
+void cli_output_close(cli_output *o)
+{
+    if (o->atomic) {
+        if (ferror(o->f))
+            write_failed(o, errno);
+        cm_error err;
+        cm_error_clear(&err);
+        cm_status st = cm_atomic_commit(o->atomic, &err);
+        o->atomic = NULL;
+        free(o);
+        if (st)
+            cli_die_error(NULL, &err);
+        return;
+    }
+    if (fflush(o->f) != 0 || ferror(o->f))
+        write_failed(o, errno);
+    /* Closing stdout is where a full disk or an NFS error finally shows. */
+    if (fclose(o->f) != 0)
+        write_failed(o, errno);
+    free(o);
+}
+
+void cli_output_abort(cli_output *o)
+{
+    if (!o)
+        return;
+    cm_atomic_abort(o->atomic);
+    free(o);
+}
+
+int cli_progress_wanted(int quiet)
+{
+    return !quiet && isatty(STDERR_FILENO);
+}

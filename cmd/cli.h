@@ -1,0 +1,65 @@
+/*
+ * cli.h - command-line plumbing shared by every cm binary: program name,
+ * messages and exit codes, standard input and output, atomic output files.
+ * Exit codes: 0 success, 1 data or runtime error, 2 usage error.
+ */
+#ifndef CM_CLI_H
+#define CM_CLI_H
+
+#include <stdio.h>
+
+#include "cm.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#if defined(__GNUC__)
+#define CLI_NORETURN __attribute__((noreturn))
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_NORETURN
+#define CLI_PRINTF(f, a)
+#endif
+
+/* Records the program name for messages; call first in main. */
+void cli_init(const char *name);
+const char *cli_name(void);
+
+/* "prog: msg" on stderr; returns nothing. */
+void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "prog: msg", exit 1. */
+CLI_NORETURN void cli_die(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "prog: msg" and a pointer to --help, exit 2. */
+CLI_NORETURN void cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "prog: FILE:LINE: column 'C': msg" from a library error, exit 1. */
+CLI_NORETURN void cli_die_error(const char *file, const cm_error *err);
+/* "prog (cm) VERSION" on stdout, exit 0. */
+CLI_NORETURN void cli_version(void);
+
+/* Parses a whole non-negative decimal number or exits with a usage error
+ * naming the option. */
+unsigned long long cli_parse_count(const char *opt, const char *arg);
+
+/* Opens FILE for reading, "-" or NULL meaning stdin; exits 1 on failure. */
+FILE *cli_open_in(const char *path);
+/* Display name of an input path ("-" and NULL are "(stdin)"). */
+const char *cli_in_name(const char *path);
+
+/*
+ * Output: "-" or NULL is stdout, anything else an atomic file that appears
+ * only when cli_output_close succeeds.  binary output is refused on a
+ * terminal unless force is set.
+ */
+typedef struct cli_output cli_output;
+cli_output *cli_output_open(const char *path, int binary, int force);
+FILE *cli_output_file(cli_output *o);
+/* Checks for write errors (EPIPE exits 0 quietly) without closing. */
+void cli_output_check(cli_output *o);
+/* Flushes, commits and frees; exits 1 on any write error. */
+void cli_output_close(cli_output *o);
+/* Drops an unfinished atomic file; a no-op for stdout. */
+void cli_output_abort(cli_output *o);
+
+/* Progress on stderr is for people: only when it is a terminal. */
+int cli_progress_wanted(int quiet);
+
+#endif

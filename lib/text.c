@@ -1,0 +1,85 @@
+/* text.c - numbers and times as text, identical under every locale. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* printf follows LC_NUMERIC; a comma from a host program's locale must not
+ * reach our output, and %g never prints a comma of its own. */
+static size_t dotted(char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == ',')
+            buf[i] = '.';
+    return len;
+}
+
+static size_t special(char *buf, size_t n, double v)
+{
+    const char *s = isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+    return (size_t)snprintf(buf, n, "%s", s);
+}
+
+size_t cm_fmt_f64(char *buf, size_t n, double v)
+{
+    if (!isfinite(v))
+        return special(buf, n, v);
+    /* The fewest significant digits that read back exactly: most values
+     * that came from decimal text need 15 or fewer. */
+    int len = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        len = snprintf(buf, n, "%.*g", prec, v);
+        dotted(buf, len > 0 && (size_t)len < n ? (size_t)len : 0);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return len > 0 ? (size_t)len : 0;
+}
+
+size_t cm_fmt_f32(char *buf, size_t n, float v)
+{
+    if (!isfinite(v))
+        return special(buf, n, v);
+    int len = 0;
+    for (int prec = 6; prec <= 9; prec++) {
+        len = snprintf(buf, n, "%.*g", prec, (double)v);
+        dotted(buf, len > 0 && (size_t)len < n ? (size_t)len : 0);
+        if (strtof(buf, NULL) == v)
+            break;
+    }
+    return len > 0 ? (size_t)len : 0;
+}
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * civil_from_days), exact for every int64 second count we print. */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+size_t cm_fmt_time(char *buf, size_t n, int64_t t)
+{
+    /* Floor division keeps times before 1970 on the right day. */
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil(days, &y, &m, &d);
+    int len = snprintf(buf, n, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y,
+                       m, d, (unsigned)(secs / 3600),
+                       (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+    return len > 0 ? (size_t)len : 0;
+}
