@@ -206,7 +206,7 @@ typedef struct cm_stream_stats {
     uint64_t batches;
     uint64_t raw_bytes;    /* decoded bytes of the messages after the recipe */
     uint64_t stored_bytes; /* the same messages as stored, headers included */
-    uint16_t major, minor; /* format version of the stream */
+    uint8_t major, minor;  /* format version of the stream */
 } cm_stream_stats;
 
 /* Reads and checks the header, schema and recipe. */

@@ -138,14 +138,15 @@ static int decompress_payload(cm_frame *f, const uint8_t *in, size_t in_len,
 
 /* ---- file header ---------------------------------------------------------- */
 
-cm_status cm_frame_write_header(FILE *out, const uint8_t *magic, uint16_t major,
-                                uint16_t minor, cm_error *err)
+cm_status cm_frame_write_header(FILE *out, const uint8_t *magic, uint8_t major,
+                                uint8_t minor, cm_error *err)
 {
     uint8_t h[CM_FILE_HEADER] = {0};
     memcpy(h, magic, CM_MAGIC_LEN);
-    h[8] = (uint8_t)major; h[9] = (uint8_t)(major >> 8);
-    h[10] = (uint8_t)minor; h[11] = (uint8_t)(minor >> 8);
-    /* bytes 12-15: flags, none defined, zero */
+    h[8] = major;
+    h[9] = minor;
+    /* bytes 10-11: flags, none defined yet, zero */
+    cm_le32(h + 12, (uint32_t)crc32(0L, h, 12));
     if (fwrite(h, 1, sizeof h, out) != sizeof h)
         return cm_fail_sys(err, errno, "write failed");
     return CM_OK;
@@ -178,8 +179,8 @@ static cm_status foreign(cm_error *err, const uint8_t *h, size_t n)
     return cm_fail(err, CM_ERR_NOTCMT, "not a cm stream (bad magic number)");
 }
 
-cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint16_t major,
-                               uint16_t *minor, cm_error *err)
+cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
+                               uint8_t *minor, cm_error *err)
 {
     uint8_t h[CM_FILE_HEADER];
     size_t n = read_full(in, h, sizeof h);
@@ -196,12 +197,16 @@ cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint16_t major,
     if (n < sizeof h)
         return cm_fail(err, CM_ERR_TRUNCATED,
                        "truncated stream (header incomplete)");
-    uint16_t maj = cm_rd16(h + 8), min = cm_rd16(h + 10);
+    uint8_t maj = h[8], min = h[9];
+    int intact = cm_rd32(h + 12) == (uint32_t)crc32(0L, h, 12);
     if (maj != major)
         return cm_fail(err, CM_ERR_VERSION,
-                       "format version %u.%u, this build reads version %u.x "
-                       "(cm %s)", maj, min, major, CM_VERSION_STRING);
-    if (cm_rd32(h + 12) != 0)
+                       "format version %u.%u%s, this build reads version %u.x "
+                       "(cm %s)", maj, min, intact ? "" : " (or a damaged header)",
+                       major, CM_VERSION_STRING);
+    if (!intact)
+        return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: header CRC mismatch");
+    if (cm_rd16(h + 10) != 0)
         return cm_fail(err, CM_ERR_CORRUPT,
                        "corrupt stream: reserved header flags are set");
     if (minor)

@@ -20,15 +20,15 @@ typedef struct cm_frame cm_frame;
 cm_frame *cm_frame_new(int level);
 void cm_frame_free(cm_frame *f);
 
-/* Writes the file header. */
-cm_status cm_frame_write_header(FILE *out, const uint8_t *magic, uint16_t major,
-                                uint16_t minor, cm_error *err);
+/* Writes the file header: magic, major, minor, flags (0), CRC-32. */
+cm_status cm_frame_write_header(FILE *out, const uint8_t *magic, uint8_t major,
+                                uint8_t minor, cm_error *err);
 /*
  * Reads the file header, telling a foreign input (empty, text, gzip) apart
  * from a damaged one.  Refuses another major version.
  */
-cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint16_t major,
-                               uint16_t *minor, cm_error *err);
+cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
+                               uint8_t *minor, cm_error *err);
 
 /* Compresses (level > 0) and writes one message. */
 cm_status cm_frame_write(cm_frame *f, FILE *out, uint32_t type,

@@ -1,0 +1,29 @@
+/* tap.h - a minimal TAP producer for the C unit tests: one `ok N - name`
+ * line per check, counted by scripts/run-tests. */
+#ifndef CM_TAP_H
+#define CM_TAP_H
+
+#include <stdio.h>
+
+static int tap_n, tap_failed;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        int ok_ = (cond) != 0;                                                \
+        printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);                     \
+        printf(__VA_ARGS__);                                                  \
+        printf("\n");                                                         \
+        if (!ok_) {                                                           \
+            printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
+            tap_failed++;                                                     \
+        }                                                                     \
+    } while (0)
+
+static inline int tap_done(void)
+{
+    printf("1..%d\n", tap_n);
+    fflush(stdout);
+    return tap_failed ? 1 : 0;
+}
+
+#endif
