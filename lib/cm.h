@@ -174,9 +174,16 @@ const uint8_t *cm_batch_valid_c(const cm_batch *b, size_t col);
 
 /* ---- stream writer ------------------------------------------------------- */
 
+/* How batch columns are laid out before deflate (see cm-tensor(5)). */
+typedef enum cm_layout {
+    CM_LAYOUT_AUTO = 0,   /* times delta-coded, everything else plain */
+    CM_LAYOUT_PLAIN = 1,  /* every column as it is */
+    CM_LAYOUT_SHUFFLE = 2 /* byte planes; integers and times delta-coded */
+} cm_layout;
+
 typedef struct cm_writer_opts {
-    int level;       /* deflate level 0-9; -1 means CM_ZLEVEL or the default */
-    int plain;       /* 1: store columns unshuffled (for benchmarks) */
+    int level;        /* deflate level 0-9; -1 means CM_ZLEVEL or the default */
+    cm_layout layout; /* for benchmarks; readers take any */
 } cm_writer_opts;
 
 #define CM_DEFAULT_LEVEL 1

@@ -211,7 +211,7 @@ static void delta_decode(int64_t *v, size_t n)
 }
 
 cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
-                          const cm_batch *b, int plain, cm_error *err)
+                          const cm_batch *b, cm_layout layout, cm_error *err)
 {
     size_t nrows = cm_batch_nrows(b), ncols = cm_schema_ncols(s);
     cm_buf_u32(out, (uint32_t)nrows);
@@ -224,7 +224,9 @@ cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
         for (size_t i = 0; i < nrows; i++)
             present += valid[i] != 0;
         int is_int = t == CM_I64 || t == CM_TIME;
-        uint8_t enc = plain ? CM_ENC_PLAIN : is_int ? CM_ENC_DELTA : CM_ENC_SHUFFLE;
+        uint8_t enc = layout == CM_LAYOUT_PLAIN ? CM_ENC_PLAIN
+                    : layout == CM_LAYOUT_SHUFFLE ? (is_int ? CM_ENC_DELTA : CM_ENC_SHUFFLE)
+                    : t == CM_TIME ? CM_ENC_DELTA : CM_ENC_PLAIN;
         cm_buf_u8(out, enc);
         cm_buf_u8(out, present < nrows);
         cm_buf_u16(out, 0);

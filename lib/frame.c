@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZLIB_CONST /* next_in is const: we never write to input */
 #include <zlib.h>
 #ifdef CM_LIBDEFLATE
 #include <libdeflate.h>
@@ -89,7 +90,7 @@ static int compress_payload(cm_frame *f, const uint8_t *in, size_t len)
     size_t bound = deflateBound(&f->zs, (uLong)len);
     if (!cm_buf_grow(&f->stored, bound))
         return -1;
-    f->zs.next_in = (Bytef *)in;
+    f->zs.next_in = in;
     f->zs.avail_in = (uInt)len;
     f->zs.next_out = f->stored.data;
     f->zs.avail_out = (uInt)bound;
@@ -121,7 +122,7 @@ static int decompress_payload(cm_frame *f, const uint8_t *in, size_t in_len,
     } else if (inflateReset(&f->zi) != Z_OK) {
         return -1;
     }
-    f->zi.next_in = (Bytef *)in;
+    f->zi.next_in = in;
     f->zi.avail_in = (uInt)in_len;
     f->zi.next_out = out;
     f->zi.avail_out = (uInt)out_len;

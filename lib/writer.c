@@ -14,7 +14,8 @@ struct cm_writer {
     cm_buf payload, scratch;
     uint32_t *dict_sent; /* per column: dictionary entries already written */
     uint64_t rows, batches;
-    int plain, failed;
+    cm_layout layout;
+    int failed;
 };
 
 cm_status cm_level_from_env(int *level, cm_error *err)
@@ -59,7 +60,7 @@ cm_writer *cm_writer_new(FILE *out, const cm_schema *s, const cm_writer_opts *op
     }
     w->out = out;
     w->schema = s;
-    w->plain = opts ? opts->plain : 0;
+    w->layout = opts ? opts->layout : CM_LAYOUT_AUTO;
     cm_status st = cm_frame_write_header(out, cm_magic_stream, CM_STREAM_MAJOR,
                                          CM_STREAM_MINOR, err);
     if (!st) {
@@ -101,7 +102,7 @@ cm_status cm_writer_write(cm_writer *w, const cm_batch *b, cm_error *err)
     }
     if (!st) {
         w->payload.len = 0;
-        st = cm_encode_batch(&w->payload, &w->scratch, w->schema, b, w->plain,
+        st = cm_encode_batch(&w->payload, &w->scratch, w->schema, b, w->layout,
                              err);
     }
     if (!st)

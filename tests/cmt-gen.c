@@ -3,10 +3,10 @@
  * for shapes cm-clean would never write.  Not installed.
  *
  *   cmt-gen gen [--rows N] [--cols SPEC] [--batch N] [--seed S]
- *               [--na PERMILLE] [--special] [--level L] [--plain]
+ *               [--na PERMILLE] [--special] [--level L] [--layout 0|1|2]
  *       SPEC: comma-separated NAME:TYPE[:ROLE] items, or TYPExN for N
  *       columns named TYPE_1..TYPE_N.  Deterministic sensor-like values.
- *   cmt-gen text [-d SEP] [--batch N] [--level L] < TYPED
+ *   cmt-gen text [-d SEP] [--batch N] [--level L] [--layout 0|1|2] < TYPED
  *       TYPED: optional '#meta K=V', '#colmeta COL K=V' and
  *       '#step OP [K=V]...' lines, a header of NAME:TYPE[:ROLE] fields,
  *       then rows; an empty field is missing.  Times are integers or
@@ -134,10 +134,10 @@ static void gen_value(cm_schema *s, cm_batch *b, size_t c, size_t i,
     }
 }
 
-static cm_writer *open_writer(cm_schema *s, int level, int plain)
+static cm_writer *open_writer(cm_schema *s, int level, int layout)
 {
     cm_error err;
-    cm_writer_opts o = {level, plain};
+    cm_writer_opts o = {level, (cm_layout)layout};
     cm_writer *w = cm_writer_new(stdout, s, &o, &err);
     if (!w)
         die("writer", &err);
@@ -164,12 +164,12 @@ static int gen(int argc, char **argv)
 {
     unsigned long long rows = 10, batch = CM_DEFAULT_BATCH_ROWS, seed = 1;
     unsigned na = 0;
-    int special = 0, level = -1, plain = 0;
+    int special = 0, level = -1, layout = 0;
     const char *spec = "t:time:time,temp:f32,flow:f64,count:i64,weather:cat";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--special")) { special = 1; continue; }
-        if (!strcmp(a, "--plain")) { plain = 1; continue; }
+        
         if (!v)
             die("option needs a value", NULL);
         i++;
@@ -179,6 +179,7 @@ static int gen(int argc, char **argv)
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--na")) na = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--level")) level = atoi(v);
+        else if (!strcmp(a, "--layout")) layout = atoi(v);
         else die("unknown option", NULL);
     }
     if (batch == 0 || batch > CM_MAX_BATCH_ROWS)
@@ -189,7 +190,7 @@ static int gen(int argc, char **argv)
         die("meta", &err);
     parse_spec(s, spec);
     cm_batch *b = cm_batch_new(s, (size_t)batch);
-    cm_writer *w = open_writer(s, level, plain);
+    cm_writer *w = open_writer(s, level, layout);
     uint64_t rng = seed;
     for (uint64_t row = 0; row < rows;) {
         size_t n = rows - row < batch ? (size_t)(rows - row) : (size_t)batch;
@@ -292,8 +293,10 @@ static int text(int argc, char **argv)
 {
     char sep = ',';
     unsigned long long batch = 4;
-    int level = -1;
-    for (int i = 2; i + 1 < argc; i += 2) {
+    int level = -1, layout = 0;
+    for (int i = 2; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--layout")) { layout = atoi(argv[i + 1]); continue; }
+        if (i + 1 >= argc) die("option needs a value", NULL);
         if (!strcmp(argv[i], "-d")) sep = argv[i + 1][0];
         else if (!strcmp(argv[i], "--batch")) batch = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--level")) level = atoi(argv[i + 1]);
@@ -351,7 +354,7 @@ static int text(int argc, char **argv)
             continue;
         }
         if (!w)
-            w = open_writer(s, level, 0);
+            w = open_writer(s, level, layout);
         if (split(line, sep, fields, 1024) != ncols) {
             fprintf(stderr, "cmt-gen: line %zu: wrong field count\n", lineno);
             exit(1);
@@ -365,7 +368,7 @@ static int text(int argc, char **argv)
         }
     }
     if (!w)
-        w = open_writer(s, level, 0);
+        w = open_writer(s, level, layout);
     cm_batch_set_nrows(b, n);
     put(w, b);
     finish(w);

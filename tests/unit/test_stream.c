@@ -94,11 +94,11 @@ static int same_value(const cm_schema *s, size_t c, const cm_batch *x,
 
 /* Writes nrows rows in batches of bsize; returns the stream bytes. */
 static char *write_stream(cm_schema *s, size_t nrows, size_t bsize, int level,
-                          int plain, size_t *size, rowlog *log)
+                          int layout, size_t *size, rowlog *log)
 {
     char *mem = NULL;
     FILE *f = open_memstream(&mem, size);
-    cm_writer_opts o = {level, plain};
+    cm_writer_opts o = {level, (cm_layout)layout};
     cm_error err;
     cm_writer *w = cm_writer_new(f, s, &o, &err);
     cm_batch *b = cm_batch_new(s, bsize ? bsize : 1);
@@ -160,17 +160,17 @@ static long read_stream(const char *mem, size_t size, const rowlog *log,
 }
 
 static void round_trip(const char *what, cm_schema *s, size_t rows, size_t bsize,
-                       int level, int plain)
+                       int level, int layout)
 {
     size_t size;
     rowlog log;
-    char *mem = write_stream(s, rows, bsize, level, plain, &size, &log);
+    char *mem = write_stream(s, rows, bsize, level, layout, &size, &log);
     cm_error err;
     cm_error_clear(&err);
     int mismatch = 0;
     long got = read_stream(mem, size, &log, &mismatch, &err);
-    CHECK(got == (long)rows && !mismatch, "round trip %s: %zu rows (level %d%s)%s%s",
-          what, rows, level, plain ? ", plain" : "", err.msg[0] ? ": " : "", err.msg);
+    CHECK(got == (long)rows && !mismatch, "round trip %s: %zu rows (level %d, layout %d)%s%s",
+          what, rows, level, layout, err.msg[0] ? ": " : "", err.msg);
     cm_batch_free(log.all);
     free(mem);
 }
@@ -183,9 +183,12 @@ static void test_round_trips(void)
         round_trip("all dtypes", s, 1000, 128, levels[i], 0);
         cm_schema_free(s);
     }
-    cm_schema *s = all_types();
-    round_trip("all dtypes", s, 1000, 333, 1, 1);
-    cm_schema_free(s);
+    cm_schema *s;
+    for (int layout = CM_LAYOUT_PLAIN; layout <= CM_LAYOUT_SHUFFLE; layout++) {
+        s = all_types();
+        round_trip("all dtypes", s, 1000, 333, 1, layout);
+        cm_schema_free(s);
+    }
     s = all_types();
     round_trip("0 rows", s, 0, 16, 1, 0);
     cm_schema_free(s);
