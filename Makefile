@@ -73,7 +73,7 @@ unit: $(UNITS) $(TOOLS)
 
 # The summary line `N passed, N failed` comes from scripts/run-tests.
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) -s --no-print-directory all unit
 	@B=$(B) BIN=$(BIN) scripts/run-tests
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
@@ -85,11 +85,11 @@ asan: deps
 	    B=build/asan BIN=build/asan/bin scripts/run-tests
 
 demo: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) -s --no-print-directory all unit
 	@B=$(B) BIN=$(BIN) scripts/demo
 
 bench: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) -s --no-print-directory all unit
 	@B=$(B) BIN=$(BIN) scripts/bench/run
 
 install: all

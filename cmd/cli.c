@@ -140,7 +140,7 @@ FILE *cli_output_file(cli_output *o)
     return o->f;
 }
 
-static void write_failed(cli_output *o, int e)
+CLI_NORETURN static void write_failed(cli_output *o, int e)
 {
     if (!o->atomic && e == EPIPE)
         exit(CLI_OK); /* the reader has all it wanted: not an error */
@@ -182,6 +182,14 @@ void cli_output_abort(cli_output *o)
         return;
     cm_atomic_abort(o->atomic);
     free(o);
+}
+
+void cli_output_fail(cli_output *o, const cm_error *err)
+{
+    if (err->status == CM_ERR_IO)
+        write_failed(o, err->sys);
+    cli_output_abort(o);
+    cli_die_error(NULL, err);
 }
 
 int cli_progress_wanted(int quiet)

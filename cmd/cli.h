@@ -58,6 +58,9 @@ void cli_output_check(cli_output *o);
 void cli_output_close(cli_output *o);
 /* Drops an unfinished atomic file; a no-op for stdout. */
 void cli_output_abort(cli_output *o);
+/* A library error while writing o: drops the file and exits 1, or exits 0
+ * quietly when the error is a closed pipe on stdout. */
+CLI_NORETURN void cli_output_fail(cli_output *o, const cm_error *err);
 
 /* Progress on stderr is for people: only when it is a terminal. */
 int cli_progress_wanted(int quiet);

@@ -154,10 +154,8 @@ int main(int argc, char **argv)
     cm_writer *w = NULL;
     if (o.cmt) {
         cm_writer_opts wo = {o.level, 0};
-        if (!(w = cm_writer_new(f, s, &wo, &err))) {
-            cli_output_abort(out);
-            cli_die_error(NULL, &err);
-        }
+        if (!(w = cm_writer_new(f, s, &wo, &err)))
+            cli_output_fail(out, &err);
     } else if (!o.info && o.header) {
         cm_text_header(f, s, o.fmt);
     }
@@ -174,10 +172,8 @@ int main(int argc, char **argv)
             /* --head on a stream: copy whole batches, cut the last one. */
             if (n < cm_batch_nrows(b))
                 cm_batch_set_nrows(b, n);
-            if (cm_writer_write(w, b, &err)) {
-                cli_output_abort(out);
-                cli_die_error(NULL, &err);
-            }
+            if (cm_writer_write(w, b, &err))
+                cli_output_fail(out, &err);
         } else if (!o.info) {
             cm_text_rows(f, s, b, 0, n, o.fmt);
         }
@@ -187,10 +183,8 @@ int main(int argc, char **argv)
         cli_output_abort(out);
         cli_die_error(name, &err);
     }
-    if (w && cm_writer_finish(w, &err)) {
-        cli_output_abort(out);
-        cli_die_error(NULL, &err);
-    }
+    if (w && cm_writer_finish(w, &err))
+        cli_output_fail(out, &err);
     if (o.info) {
         cm_stream_stats st;
         cm_reader_stats(r, &st);

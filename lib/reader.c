@@ -1,5 +1,6 @@
 /* reader.c - reads a cm stream one batch at a time and insists on its
  * end marker, so a cut pipe is never mistaken for a short stream. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,11 @@ struct cm_reader {
     cm_frame *frame;
     cm_batch *batch;
     cm_stream_stats st;
-    int done, failed;
+    /* The message read ahead: a batch waiting to be decoded. */
+    uint32_t type;
+    const uint8_t *p;
+    size_t n;
+    int started, pending, failed;
 };
 
 static cm_status expect(cm_reader *r, uint32_t want, const uint8_t **p,
@@ -82,11 +87,11 @@ void cm_reader_stats(const cm_reader *r, cm_stream_stats *st)
     *st = r->st;
 }
 
-static int end_of_stream(cm_reader *r, const uint8_t *p, size_t n,
-                         cm_error *err)
+static cm_status end_of_stream(cm_reader *r, const uint8_t *p, size_t n,
+                               cm_error *err)
 {
     if (n != 16)
-        return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: bad end marker"), -1;
+        return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: bad end marker");
     uint64_t rows = cm_rd64(p), batches = cm_rd64(p + 8);
     if (rows != r->st.rows || batches != r->st.batches)
         return cm_fail(err, CM_ERR_CORRUPT,
@@ -94,51 +99,69 @@ static int end_of_stream(cm_reader *r, const uint8_t *p, size_t n,
                        "batches, stream had %llu in %llu",
                        (unsigned long long)rows, (unsigned long long)batches,
                        (unsigned long long)r->st.rows,
-                       (unsigned long long)r->st.batches), -1;
+                       (unsigned long long)r->st.batches);
     if (fgetc(r->in) != EOF)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: data after the end marker"), -1;
-    r->done = 1;
-    return 0;
+                       "corrupt stream: data after the end marker");
+    if (ferror(r->in))
+        return cm_fail_sys(err, errno, "read failed");
+    return CM_OK;
+}
+
+/*
+ * Reads on until the next batch message is in hand, CRC-checked, or the end
+ * marker is verified; dictionary deltas on the way are applied.
+ */
+static cm_status advance(cm_reader *r, cm_error *err)
+{
+    for (;;) {
+        cm_status st = cm_frame_read(r->frame, r->in, &r->type, &r->p, &r->n, err);
+        if (st)
+            return st;
+        r->st.raw_bytes += r->n;
+        r->st.stored_bytes += cm_frame_stored(r->frame);
+        if (r->type == CM_MSG_BATCH) {
+            r->pending = 1;
+            return CM_OK;
+        }
+        if (r->type == CM_MSG_END)
+            return end_of_stream(r, r->p, r->n, err);
+        if (r->type == CM_MSG_DICT)
+            st = cm_decode_dict(r->p, r->n, r->schema, err);
+        else if (r->type < CM_MSG_SKIP_FIRST || r->type > CM_MSG_SKIP_LAST)
+            st = cm_fail(err, CM_ERR_CORRUPT,
+                         "corrupt stream: unexpected message type %u", r->type);
+        if (st)
+            return st;
+    }
 }
 
 int cm_reader_next(cm_reader *r, cm_batch **out, cm_error *err)
 {
-    if (r->done)
-        return 0;
     if (r->failed)
         return cm_fail(err, CM_ERR_ARG, "read after a failed read"), -1;
-    for (;;) {
-        uint32_t type;
-        const uint8_t *p;
-        size_t n;
-        cm_status st = cm_frame_read(r->frame, r->in, &type, &p, &n, err);
-        if (!st) {
-            r->st.raw_bytes += n;
-            r->st.stored_bytes += cm_frame_stored(r->frame);
-        }
-        if (!st && type == CM_MSG_DICT)
-            st = cm_decode_dict(p, n, r->schema, err);
-        else if (!st && type == CM_MSG_BATCH)
-            st = cm_decode_batch(p, n, r->schema, &r->batch, err);
-        else if (!st && type == CM_MSG_END) {
-            if (end_of_stream(r, p, n, err)) {
-                r->failed = 1;
-                return -1;
-            }
-            return 0;
-        } else if (!st && (type < CM_MSG_SKIP_FIRST || type > CM_MSG_SKIP_LAST))
-            st = cm_fail(err, CM_ERR_CORRUPT,
-                         "corrupt stream: unexpected message type %u", type);
-        if (st) {
-            r->failed = 1;
-            return -1;
-        }
-        if (type == CM_MSG_BATCH) {
-            r->st.rows += cm_batch_nrows(r->batch);
-            r->st.batches++;
-            *out = r->batch;
-            return 1;
-        }
+    cm_status st = CM_OK;
+    if (!r->started) {
+        r->started = 1;
+        st = advance(r, err);
     }
+    if (!st && !r->pending)
+        return 0; /* the end marker was verified */
+    if (!st)
+        st = cm_decode_batch(r->p, r->n, r->schema, &r->batch, err);
+    if (!st) {
+        r->pending = 0;
+        r->st.rows += cm_batch_nrows(r->batch);
+        r->st.batches++;
+        /* A batch is handed out only once what follows it is known to be
+         * intact, so a stream cut or damaged after its last batch never
+         * yields every row and then an error: the last rows are held back. */
+        st = advance(r, err);
+    }
+    if (st) {
+        r->failed = 1;
+        return -1;
+    }
+    *out = r->batch;
+    return 1;
 }

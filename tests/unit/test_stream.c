@@ -129,6 +129,9 @@ static char *write_stream(cm_schema *s, size_t nrows, size_t bsize, int level,
     return mem;
 }
 
+/* Rows handed out by the last read_stream, even when it then failed. */
+static long rows_seen;
+
 /* Reads a whole stream from memory: rows read, or -1 with err set. */
 static long read_stream(const char *mem, size_t size, const rowlog *log,
                         int *mismatch, cm_error *err)
@@ -139,6 +142,7 @@ static long read_stream(const char *mem, size_t size, const rowlog *log,
     }
     cm_reader *r = cm_reader_new(f, err);
     long rows = 0;
+    rows_seen = 0;
     if (!r) {
         fclose(f);
         return -1;
@@ -154,6 +158,7 @@ static long read_stream(const char *mem, size_t size, const rowlog *log,
         if (!log)
             rows += (long)cm_batch_nrows(b);
     }
+    rows_seen = rows;
     cm_reader_free(r);
     fclose(f);
     return got < 0 ? -1 : rows;
@@ -290,13 +295,14 @@ static void test_damage(void)
     rowlog log;
     char *mem = write_stream(s, 20, 6, 1, 0, &size, &log);
     char *bad = malloc(size + 1);
-    size_t trunc_ok = 0, flip_ok = 0, codes_ok = 1;
+    size_t trunc_ok = 0, flip_ok = 0, codes_ok = 1, partial_ok = 1;
     for (size_t n = 0; n < size; n++) {
         cm_error err;
         cm_error_clear(&err);
         int mismatch = 0;
         long got = read_stream(mem, n, &log, &mismatch, &err);
         trunc_ok += got < 0 && err.msg[0] && !strchr(err.msg, '\n');
+        partial_ok &= rows_seen < 20;
         if (got >= 0 || (err.status != CM_ERR_TRUNCATED && n >= 8))
             codes_ok = 0, printf("# prefix %zu: status %d %s\n", n, err.status, err.msg);
     }
@@ -310,12 +316,14 @@ static void test_damage(void)
         int mismatch = 0;
         long got = read_stream(bad, size, &log, &mismatch, &err);
         flip_ok += got < 0 && err.msg[0];
+        partial_ok &= rows_seen < 20;
         if (got >= 0)
             printf("# flipping byte %zu went unnoticed (%ld rows, mismatch %d)\n",
                    i, got, mismatch);
     }
     CHECK(flip_ok == size, "all %zu single-byte corruptions rejected (%zu)",
           size, flip_ok);
+    CHECK(partial_ok, "a damaged stream never hands out all its rows");
     memcpy(bad, mem, size);
     bad[size] = 0;
     cm_error err;
