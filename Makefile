@@ -81,7 +81,7 @@ asan: deps
 	@$(MAKE) --no-print-directory B=build/asan BIN=build/asan/bin \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" all unit
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1 \
 	    B=build/asan BIN=build/asan/bin scripts/run-tests
 
 demo: deps

@@ -10,11 +10,12 @@
 #include "cli.h"
 
 /* Set once at start-up, read-only after: the program name. */
-static const char *prog = "cm";
+static char prog[64] = "cm";
 
-void cli_init(const char *name)
+void cli_init(char **argv, const char *name)
 {
-    prog = name;
+    snprintf(prog, sizeof prog, "%s", name);
+    argv[0] = prog;
     /* A closed pipe must show up as EPIPE on write, handled as a quiet
      * exit, not as a signal that kills us halfway through a message. */
     signal(SIGPIPE, SIG_IGN);

@@ -20,8 +20,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #define CLI_PRINTF(f, a)
 #endif
 
-/* Records the program name for messages; call first in main. */
-void cli_init(const char *name);
+/* Records the program name for messages (getopt's own included, which
+ * use argv[0]); call first in main. */
+void cli_init(char **argv, const char *name);
 const char *cli_name(void);
 
 /* "prog: msg" on stderr; returns nothing. */

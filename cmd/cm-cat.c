@@ -137,7 +137,7 @@ static void info(FILE *out, const cm_schema *s, const cm_stream_stats *st)
 int main(int argc, char **argv)
 {
     opts o = {0};
-    cli_init("cm-cat");
+    cli_init(argv, "cm-cat");
     parse(argc, argv, &o);
 
     const char *name = cli_in_name(o.input);

@@ -19,7 +19,7 @@ uint8_t *cm_buf_grow(cm_buf *b, size_t n)
         b->oom = 1;
         return NULL;
     }
-    if (b->len + n > b->cap) {
+    if (b->len + n > b->cap || !b->data) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
             cap *= 2;
@@ -136,6 +136,11 @@ char *cm_cur_str(cm_cursor *c, size_t max, size_t *len)
     const uint8_t *p = cm_cur_bytes(c, n);
     if (!p)
         return NULL;
+    /* A NUL would silently cut the string short once it is a C string. */
+    if (memchr(p, 0, n)) {
+        c->bad = 1;
+        return NULL;
+    }
     char *s = malloc((size_t)n + 1);
     if (!s)
         return NULL;

@@ -241,7 +241,7 @@ size_t cm_fmt_time(char *buf, size_t n, int64_t t);
 
 typedef enum cm_text_format {
     CM_TEXT_CSV = 0, /* RFC 4180 quoting, missing as empty */
-    CM_TEXT_TSV = 1, /* tab, newline and backslash escaped as \t \n \\ */
+    CM_TEXT_TSV = 1, /* tab, CR, LF, backslash escaped as \t \r \n \\ */
     CM_TEXT_JSON = 2 /* one object per line, missing as null */
 } cm_text_format;
 

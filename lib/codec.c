@@ -210,16 +210,26 @@ static void delta_decode(int64_t *v, size_t n)
     }
 }
 
-cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
-                          const cm_batch *b, cm_layout layout, cm_error *err)
+size_t cm_batch_bytes(const cm_schema *s, size_t nrows)
 {
-    size_t nrows = cm_batch_nrows(b), ncols = cm_schema_ncols(s);
+    size_t n = 8;
+    for (size_t c = 0; c < cm_schema_ncols(s); c++)
+        n += 8 + ((nrows + 7) / 8 + 7) / 8 * 8 +
+             (nrows * cm_dtype_width(cm_schema_dtype(s, c)) + 7) / 8 * 8;
+    return n;
+}
+
+cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
+                          const cm_batch *b, size_t first, size_t nrows,
+                          cm_layout layout, cm_error *err)
+{
+    size_t ncols = cm_schema_ncols(s);
     cm_buf_u32(out, (uint32_t)nrows);
     cm_buf_u32(out, (uint32_t)ncols);
     for (size_t c = 0; c < ncols; c++) {
         cm_dtype t = cm_schema_dtype(s, c);
         size_t w = cm_dtype_width(t);
-        const uint8_t *valid = cm_batch_valid_c(b, c);
+        const uint8_t *valid = cm_batch_valid_c(b, c) + first;
         size_t present = 0;
         for (size_t i = 0; i < nrows; i++)
             present += valid[i] != 0;
@@ -247,7 +257,7 @@ cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
         uint8_t *v = cm_buf_grow(scratch, nrows * w);
         if (!v)
             break;
-        memcpy(v, cm_batch_values_c(b, c), nrows * w);
+        memcpy(v, (const uint8_t *)cm_batch_values_c(b, c) + first * w, nrows * w);
         for (size_t i = 0; i < nrows && present < nrows; i++)
             if (!valid[i])
                 memset(v + i * w, 0, w);
@@ -291,6 +301,13 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
         return cm_fail(err, CM_ERR_CORRUPT,
                        "corrupt stream: batch of %u rows (at most %u)", nrows,
                        (unsigned)CM_MAX_BATCH_ROWS);
+    /* Values take their room even without bitmaps: a payload too short for
+     * its claimed rows is refused before the batch is allocated. */
+    size_t least = 8;
+    for (size_t col = 0; col < ncols; col++)
+        least += 8 + ((size_t)nrows * cm_dtype_width(cm_schema_dtype(s, col)) + 7) / 8 * 8;
+    if (least > n)
+        return corrupt(err, "batch");
     if (!*bp || cm_batch_capacity(*bp) < nrows) {
         cm_batch_free(*bp);
         if (!(*bp = cm_batch_new(s, nrows)))

@@ -32,9 +32,13 @@ void cm_encode_schema(cm_buf *out, const cm_schema *s);
 void cm_encode_recipe(cm_buf *out, const cm_schema *s);
 /* Entries [first, size) of column col's dictionary. */
 void cm_encode_dict(cm_buf *out, const cm_schema *s, size_t col, uint32_t first);
-/* scratch holds a column while it is transformed. */
+/* Most bytes a batch of nrows can encode to. */
+size_t cm_batch_bytes(const cm_schema *s, size_t nrows);
+/* Rows [first, first + nrows) of b; scratch holds a column while it is
+ * transformed. */
 cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
-                          const cm_batch *b, cm_layout layout, cm_error *err);
+                          const cm_batch *b, size_t first, size_t nrows,
+                          cm_layout layout, cm_error *err);
 
 cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s,
                            cm_error *err);

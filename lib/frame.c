@@ -172,7 +172,7 @@ static cm_status foreign(cm_error *err, const uint8_t *h, size_t n)
     size_t text = 0;
     for (size_t i = 0; i < n; i++)
         text += h[i] == '\t' || h[i] == '\n' || h[i] == '\r' ||
-                (h[i] >= 0x20 && h[i] < 0x7f) || h[i] >= 0xC0;
+                (h[i] >= 0x20 && h[i] < 0x7f) || h[i] >= 0x80; /* UTF-8, BOM */
     if (text == n)
         return cm_fail(err, CM_ERR_NOTCMT,
                        "input looks like text (CSV?), not a cm stream; "

@@ -78,8 +78,13 @@ size_t cm_fmt_time(char *buf, size_t n, int64_t t)
     int64_t y;
     unsigned m, d;
     civil(days, &y, &m, &d);
-    int len = snprintf(buf, n, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y,
-                       m, d, (unsigned)(secs / 3600),
-                       (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+    unsigned hh = (unsigned)(secs / 3600), mm = (unsigned)(secs / 60 % 60),
+             ss = (unsigned)(secs % 60);
+    /* ISO 8601 expanded years carry a sign outside 0000-9999. */
+    int len = y >= 0 && y <= 9999
+                  ? snprintf(buf, n, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+                             (long long)y, m, d, hh, mm, ss)
+                  : snprintf(buf, n, "%+05lld-%02u-%02uT%02u:%02u:%02uZ",
+                             (long long)y, m, d, hh, mm, ss);
     return len > 0 ? (size_t)len : 0;
 }

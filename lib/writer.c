@@ -86,34 +86,40 @@ cm_status cm_writer_write(cm_writer *w, const cm_batch *b, cm_error *err)
         return cm_fail(err, CM_ERR_ARG, "write after a failed write");
     if (cm_batch_ncols(b) != cm_schema_ncols(w->schema))
         return cm_fail(err, CM_ERR_ARG, "batch does not match the schema");
-    if (cm_batch_nrows(b) == 0)
-        return CM_OK;
     /* New categories go out before the batch that may use them. */
     for (size_t c = 0; c < cm_schema_ncols(w->schema) && !st; c++) {
         if (cm_schema_dtype(w->schema, c) != CM_CAT)
             continue;
         uint32_t size = cm_dict_size(cm_schema_dict_c(w->schema, c));
-        if (size == w->dict_sent[c])
+        if (size == w->dict_sent[c] || cm_batch_nrows(b) == 0)
             continue;
         w->payload.len = 0;
         cm_encode_dict(&w->payload, w->schema, c, w->dict_sent[c]);
         if (!(st = emit(w, CM_MSG_DICT, err)))
             w->dict_sent[c] = size;
     }
-    if (!st) {
+    /* A batch of any size goes out as messages a reader will accept: at
+     * most CM_MAX_BATCH_ROWS rows and CM_MAX_MESSAGE bytes each. */
+    size_t rows = cm_batch_nrows(b), step = CM_MAX_BATCH_ROWS;
+    while (step > 1 && cm_batch_bytes(w->schema, step) > CM_MAX_MESSAGE)
+        step /= 2;
+    if (cm_batch_bytes(w->schema, step) > CM_MAX_MESSAGE)
+        st = cm_fail(err, CM_ERR_LIMIT, "a row of %zu columns is too wide",
+                     cm_schema_ncols(w->schema));
+    for (size_t first = 0; first < rows && !st; first += step) {
+        size_t n = rows - first < step ? rows - first : step;
         w->payload.len = 0;
-        st = cm_encode_batch(&w->payload, &w->scratch, w->schema, b, w->layout,
-                             err);
+        st = cm_encode_batch(&w->payload, &w->scratch, w->schema, b, first, n,
+                             w->layout, err);
+        if (!st)
+            st = emit(w, CM_MSG_BATCH, err);
+        if (!st) {
+            w->rows += n;
+            w->batches++;
+        }
     }
-    if (!st)
-        st = emit(w, CM_MSG_BATCH, err);
-    if (st) {
-        w->failed = 1;
-        return st;
-    }
-    w->rows += cm_batch_nrows(b);
-    w->batches++;
-    return CM_OK;
+    w->failed = st != CM_OK;
+    return st;
 }
 
 cm_status cm_writer_finish(cm_writer *w, cm_error *err)

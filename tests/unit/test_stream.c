@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "cm.h"
 #include "tap.h"
 
@@ -364,6 +366,98 @@ static void test_foreign_and_version(void)
     cm_schema_free(s);
 }
 
+/* A stream of one message built by hand: header, SCHEMA payload as given. */
+static char *forge(const uint8_t *schema, size_t n, size_t *size)
+{
+    cm_schema *s = cm_schema_new();
+    char *mem = write_stream(s, 0, 1, 0, CM_LAYOUT_AUTO, size, NULL);
+    cm_schema_free(s);
+    /* Replace the empty schema message (16 + 20 + 8 bytes) by ours. */
+    size_t tail = *size - 44;
+    char *out = malloc(16 + 20 + n + tail);
+    memcpy(out, mem, 16);
+    uint8_t h[20] = {1, 0, 0, 0, 0, 0, 0, 0};
+    h[8] = (uint8_t)n; h[12] = (uint8_t)n;
+    uLong crc = crc32(crc32(0L, h, 16), schema, (uInt)n);
+    for (int i = 0; i < 4; i++)
+        h[16 + i] = (uint8_t)(crc >> (8 * i));
+    memcpy(out + 16, h, 20);
+    memcpy(out + 36, schema, n);
+    memcpy(out + 36 + n, mem + 44, tail);
+    *size = 36 + n + tail;
+    free(mem);
+    return out;
+}
+
+static void test_forged(void)
+{
+    /* no metadata, one column "a\0b" f32 feature, no column metadata */
+    static const uint8_t nul_name[] = {0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 'a', 0, 'b',
+                                       1, 0, 0, 0, 0, 0, 0, 0};
+    size_t size;
+    char *mem = forge(nul_name, sizeof nul_name, &size);
+    cm_error err;
+    int mm = 0;
+    CHECK(read_stream(mem, size, NULL, &mm, &err) < 0 && err.status == CM_ERR_CORRUPT,
+          "a NUL inside a column name is refused: %s", err.msg);
+    free(mem);
+    static const uint8_t good[] = {0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 'a', 'x', 'b',
+                                   1, 0, 0, 0, 0, 0, 0, 0};
+    mem = forge(good, sizeof good, &size);
+    CHECK(read_stream(mem, size, NULL, &mm, &err) == 0,
+          "the forging itself is sound (same stream, name 'axb'): %s", err.msg);
+    free(mem);
+
+    /* A tiny BATCH claiming 2^20 rows of 2 columns: refused as corrupt
+     * before the batch is allocated. */
+    cm_schema *s = cm_schema_new();
+    cm_schema_add(s, "x", CM_F64, CM_ROLE_FEATURE, NULL, NULL);
+    cm_schema_add(s, "y", CM_F64, CM_ROLE_FEATURE, NULL, NULL);
+    mem = write_stream(s, 1, 1, 0, CM_LAYOUT_PLAIN, &size, NULL);
+    /* header 16, schema msg, recipe msg, batch msg: find the batch header */
+    size_t at = 16;
+    for (int k = 0; k < 2; k++)
+        at += 20 + (size_t)(uint8_t)mem[at + 12] + ((size_t)(uint8_t)mem[at + 13] << 8);
+    uint8_t *payload = (uint8_t *)mem + at + 20;
+    payload[0] = 0; payload[1] = 0; payload[2] = 0x10; /* nrows = 2^20 */
+    uint32_t len = (uint32_t)(uint8_t)mem[at + 8];
+    uLong crc = crc32(crc32(0L, (uint8_t *)mem + at, 16), payload, len);
+    for (int i = 0; i < 4; i++)
+        mem[at + 16 + i] = (char)(crc >> (8 * i));
+    CHECK(read_stream(mem, size, NULL, &mm, &err) < 0 && err.status == CM_ERR_CORRUPT &&
+              strstr(err.msg, "batch"), "a batch claiming more rows than it holds: %s",
+          err.msg);
+    free(mem);
+    cm_schema_free(s);
+}
+
+/* A batch larger than a message may hold is split, not refused. */
+static void test_big_batch(void)
+{
+    cm_schema *s = cm_schema_new();
+    cm_schema_add(s, "x", CM_F32, CM_ROLE_FEATURE, NULL, NULL);
+    size_t n = CM_MAX_BATCH_ROWS + 5;
+    cm_batch *b = cm_batch_new(s, n);
+    float *v = cm_batch_values(b, 0);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)i, cm_batch_valid(b, 0)[i] = 1;
+    cm_batch_set_nrows(b, n);
+    char *mem = NULL;
+    size_t size;
+    FILE *f = open_memstream(&mem, &size);
+    cm_error err;
+    cm_writer *w = cm_writer_new(f, s, NULL, &err);
+    int wrote = w && !cm_writer_write(w, b, &err) && !cm_writer_finish(w, &err);
+    cm_writer_free(w);
+    fclose(f);
+    int mm = 0;
+    long rows = wrote ? read_stream(mem, size, NULL, &mm, &err) : -1;
+    CHECK(rows == (long)n, "a batch of %zu rows is written and read back (%ld)", n, rows);
+    free(mem);
+    cm_batch_free(b);
+    cm_schema_free(s);
+}
+
 int main(void)
 {
     test_round_trips();
@@ -371,5 +465,7 @@ int main(void)
     test_missing_bytes_canonical();
     test_damage();
     test_foreign_and_version();
+    test_forged();
+    test_big_batch();
     return tap_done();
 }
