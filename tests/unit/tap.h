@@ -3,6 +3,7 @@
 #ifndef CM_TAP_H
 #define CM_TAP_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 static int tap_n, tap_failed;
@@ -18,6 +19,15 @@ static int tap_n, tap_failed;
             tap_failed++;                                                     \
         }                                                                     \
     } while (0)
+
+/* splitmix64: a seeded, platform-independent source of test data. */
+static inline uint64_t tap_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
 
 static inline int tap_done(void)
 {

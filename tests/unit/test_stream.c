@@ -29,10 +29,7 @@ static cm_schema *all_types(void)
 static uint64_t rng = 42;
 static uint64_t next(void)
 {
-    uint64_t z = (rng += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
+    return tap_rand(&rng);
 }
 
 /* Fills row i of b with values that depend on (seed, row), including
