@@ -282,6 +282,8 @@ cm_status cm_frame_read(cm_frame *f, FILE *in, uint32_t *type,
     /* Read in bounded steps so a forged length on a short input fails as
      * truncation instead of allocating the whole claim up front. */
     cm_buf *dst = (flags & CM_MSG_DEFLATE) ? &f->stored : &f->raw;
+    if (!cm_buf_grow(dst, 0)) /* an empty payload still gets a buffer */
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t left = stored_len; left > 0;) {
         size_t step = left < (1u << 20) ? left : (1u << 20);
         uint8_t *p = cm_buf_grow(dst, step);

@@ -1,4 +1,5 @@
 /* textout.c - rows of a batch as CSV, TSV or JSON lines. */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -90,24 +91,28 @@ static void put_value(FILE *out, const cm_schema *s, const cm_batch *b,
 {
     char buf[64];
     size_t n = 0;
+    int quote = 0; /* JSON has no nan, inf or time literals */
     const void *v = cm_batch_values_c(b, c);
     switch (cm_schema_dtype(s, c)) {
-    case CM_F32:
-        n = cm_fmt_f32(buf, sizeof buf, ((const float *)v)[row]);
+    case CM_F32: {
+        float x = ((const float *)v)[row];
+        n = cm_fmt_f32(buf, sizeof buf, x);
+        quote = !isfinite(x);
         break;
-    case CM_F64:
-        n = cm_fmt_f64(buf, sizeof buf, ((const double *)v)[row]);
+    }
+    case CM_F64: {
+        double x = ((const double *)v)[row];
+        n = cm_fmt_f64(buf, sizeof buf, x);
+        quote = !isfinite(x);
         break;
+    }
     case CM_I64:
         n = (size_t)snprintf(buf, sizeof buf, "%lld",
                              (long long)((const int64_t *)v)[row]);
         break;
     case CM_TIME:
         n = cm_fmt_time(buf, sizeof buf, ((const int64_t *)v)[row]);
-        if (f == CM_TEXT_JSON) {
-            put_json(out, buf, n);
-            return;
-        }
+        quote = 1;
         break;
     case CM_CAT: {
         size_t len;
@@ -117,8 +122,8 @@ static void put_value(FILE *out, const cm_schema *s, const cm_batch *b,
         return;
     }
     }
-    if (f == CM_TEXT_JSON && (buf[0] == 'n' || buf[0] == 'i' || buf[1] == 'i'))
-        put_json(out, buf, n); /* nan, inf, -inf */
+    if (f == CM_TEXT_JSON && quote)
+        put_json(out, buf, n);
     else
         fwrite(buf, 1, n, out);
 }
