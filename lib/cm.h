@@ -63,6 +63,8 @@ void cm_error_clear(cm_error *err);
 
 typedef struct cm_kv cm_kv;
 
+cm_kv *cm_kv_new(void);
+void cm_kv_free(cm_kv *kv);
 size_t cm_kv_count(const cm_kv *kv);
 const char *cm_kv_key(const cm_kv *kv, size_t i);
 const char *cm_kv_value(const cm_kv *kv, size_t i);
@@ -236,6 +238,119 @@ size_t cm_fmt_f64(char *buf, size_t n, double v);
 size_t cm_fmt_f32(char *buf, size_t n, float v);
 /* ISO 8601 UTC, "2026-11-28T08:00:00Z". */
 size_t cm_fmt_time(char *buf, size_t n, int64_t t);
+
+/* ---- reading numbers and times from text --------------------------------- */
+
+/*
+ * A decimal number: optional spaces, sign, digits with an optional fraction
+ * after `decimal` ('.' or ','), optional exponent, optional spaces; or inf,
+ * infinity, nan in any case.  Correctly rounded.  0 ok, -1 not a number.
+ * The cm binaries never call setlocale(), so the rare inputs handed on to
+ * strtod() (more than 19 digits, huge exponents) are read in the C locale.
+ */
+int cm_parse_num(const char *s, size_t n, char decimal, double *out);
+/* 1 when s is a number that a person would also call one: no leading zero
+ * before another digit ("007", "00.5"), which marks codes and IDs. */
+int cm_num_plain(const char *s, size_t n, char decimal);
+
+/* "90s", "15m", "2h", "7d", "1w" (a bare number is seconds) -> seconds;
+ * 0 ok, -1 not a duration. */
+int cm_parse_duration(const char *s, int64_t *seconds);
+/* "512K", "256M", "2G" (a bare number is bytes) -> bytes; 0 ok, -1 bad. */
+int cm_parse_size(const char *s, uint64_t *bytes);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t cm_days_from_civil(int64_t y, unsigned m, unsigned d);
+void cm_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* A time read from text: wall-clock seconds counted as if the wall clock
+ * were UTC, and the UTC offset when the text carried one. */
+typedef struct cm_walltime {
+    int64_t wall;
+    int has_offset;
+    int32_t offset; /* seconds east of UTC */
+} cm_walltime;
+
+typedef enum cm_time_kind {
+    CM_TIME_NONE = 0,
+    CM_TIME_ISO = 1,   /* 2026-11-28, 2026-11-28T08:00[:00][.5][Z|+01:00], with
+                          a space for the T, an hour of one digit, or / */
+    CM_TIME_US = 2,    /* 11/28/2026 [8:00[:00] [AM|PM]] */
+    CM_TIME_YEAR = 3,  /* 2026: January 1st */
+    CM_TIME_EPOCH = 4  /* seconds since 1970: an integer of 9 or more digits */
+} cm_time_kind;
+
+/* Reads a time in any of the forms above, fractions of a second dropped;
+ * returns the form found, CM_TIME_NONE when none fits. */
+cm_time_kind cm_parse_time(const char *s, size_t n, cm_walltime *out);
+
+/* strptime-like formats, read the same under every locale:
+ * %Y %m %d %e %H %I %M %S %p %y %b %j %z %F %T %s %% and literal text;
+ * a space matches any run of spaces. */
+typedef struct cm_timefmt cm_timefmt;
+cm_timefmt *cm_timefmt_new(const char *fmt, cm_error *err);
+void cm_timefmt_free(cm_timefmt *f);
+/* 0 ok, -1 when s does not match. */
+int cm_timefmt_parse(const cm_timefmt *f, const char *s, size_t n,
+                     cm_walltime *out);
+
+/* ---- cleaning: raw CSV to a typed stream --------------------------------- */
+
+/*
+ * Settings are key/value pairs; cm-clean makes them from its options and
+ * the same pairs, with every inferred type filled in, become the "clean"
+ * step of the recipe, so a model can clean a raw row exactly the same way.
+ *   delimiter  , ; tab | (the word "tab" too) or auto     decimal  . or ,
+ *   header     yes|no          sample  rows used to infer types (1000)
+ *   type.COL   num|cat|time|skip        time  COL[,COL...]
+ *   time-format  strptime-like         tz    IANA zone of naive times (UTC)
+ *   na         extra missing markers, comma-separated
+ *   missing    drop|keep|ffill|interpolate    missing.COL  the same, per column
+ *   max-gap    seconds a fill may bridge      range.COL  MIN:MAX
+ *   lower      COL,... or all     columns  COL,... to keep     drop  COL,...
+ *   sort       yes|no     sort-memory  bytes    dedupe  first|last   key  COL
+ *   bad-rows   fail|skip   tmpdir  directory for sort runs
+ */
+typedef struct cm_clean cm_clean;
+
+cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err);
+void cm_clean_free(cm_clean *c);
+/*
+ * Reads CSV from in and writes the cleaned stream to out.  name is the
+ * input's name for the stream metadata; errors carry the line and column.
+ */
+cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
+                       const cm_writer_opts *wo, cm_error *err);
+/* What the run did, as indented text lines or as one JSON object. */
+void cm_clean_report(const cm_clean *c, FILE *out, int json);
+
+/* ---- time zones ---------------------------------------------------------- */
+
+/*
+ * IANA time zones read from the system's TZif files (TZDIR, else
+ * /usr/share/zoneinfo), including the POSIX TZ rule at their end for times
+ * after the last listed transition.  No process-wide state (TZ, tzset) is
+ * touched, so zones can be used from several threads at once.
+ */
+typedef struct cm_tz cm_tz;
+
+/* "UTC", "Europe/Berlin", ...; a name with ".." or a leading '/' is refused. */
+cm_tz *cm_tz_load(const char *name, cm_error *err);
+void cm_tz_free(cm_tz *tz);
+const char *cm_tz_name(const cm_tz *tz);
+/* Seconds to add to the UTC instant t to get local wall-clock time. */
+int32_t cm_tz_offset(const cm_tz *tz, int64_t t);
+
+typedef enum cm_tz_fold {
+    CM_TZ_UNIQUE = 0,    /* the local time exists exactly once */
+    CM_TZ_AMBIGUOUS = 1, /* twice (clocks set back): the earlier is chosen */
+    CM_TZ_GAP = 2        /* never (clocks set forward): shifted forward by
+                            the gap, as the clock a person reads would */
+} cm_tz_fold;
+
+/* Converts local wall-clock seconds (counted as if the wall clock were UTC)
+ * to the UTC instant *utc, saying which case applied. */
+cm_tz_fold cm_tz_to_utc(const cm_tz *tz, int64_t local, int64_t *utc);
 
 /* ---- rows as text: CSV, TSV, JSON lines --------------------------------- */
 

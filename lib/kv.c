@@ -5,6 +5,19 @@
 
 #include "internal.h"
 
+cm_kv *cm_kv_new(void)
+{
+    return calloc(1, sizeof(cm_kv));
+}
+
+void cm_kv_free(cm_kv *kv)
+{
+    if (kv) {
+        cm_kv_release(kv);
+        free(kv);
+    }
+}
+
 size_t cm_kv_count(const cm_kv *kv)
 {
     return kv->n;

@@ -52,21 +52,6 @@ size_t cm_fmt_f32(char *buf, size_t n, float v)
     return len > 0 ? (size_t)len : 0;
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
- * civil_from_days), exact for every int64 second count we print. */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 size_t cm_fmt_time(char *buf, size_t n, int64_t t)
 {
     /* Floor division keeps times before 1970 on the right day. */
@@ -77,7 +62,7 @@ size_t cm_fmt_time(char *buf, size_t n, int64_t t)
     }
     int64_t y;
     unsigned m, d;
-    civil(days, &y, &m, &d);
+    cm_civil_from_days(days, &y, &m, &d);
     unsigned hh = (unsigned)(secs / 3600), mm = (unsigned)(secs / 60 % 60),
              ss = (unsigned)(secs % 60);
     /* ISO 8601 expanded years carry a sign outside 0000-9999. */
