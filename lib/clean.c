@@ -36,6 +36,8 @@ struct cm_clean {
     size_t sample, sort_memory;
     int64_t max_gap;
     list na, time, lower, keep, drop;
+    size_t *time_idx; /* input column of each time part */
+    size_t *na_len;   /* lengths of the extra markers */
     double *na_num;
     size_t nna_num;
     char *key, *tmpdir;
@@ -216,6 +218,10 @@ cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
         st = cm_fail(err, CM_ERR_ARG, "the decimal mark cannot be the delimiter");
     if (!st && c->dedupe && !c->time.n)
         st = cm_fail(err, CM_ERR_ARG, "dedupe needs a time column (--time)");
+    if (!st && !(c->na_len = calloc(c->na.n + 1, sizeof *c->na_len)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < c->na.n; i++)
+        c->na_len[i] = strlen(c->na.item[i]);
     /* Missing markers that are numbers match numeric fields by value:
      * -200 catches -200.0 and, with a decimal comma, -200,0 too. */
     for (size_t i = 0; !st && i < c->na.n; i++) {
@@ -247,6 +253,8 @@ void cm_clean_free(cm_clean *c)
     list_free(&c->lower);
     list_free(&c->keep);
     list_free(&c->drop);
+    free(c->time_idx);
+    free(c->na_len);
     free(c->na_num);
     free(c->key);
     free(c->tmpdir);
@@ -390,11 +398,13 @@ static int is_na_text(const cm_clean *c, const char *s, size_t n)
         s++, n--;
     while (n && s[n - 1] == ' ')
         n--;
-    for (size_t i = 0; i < sizeof default_na / sizeof *default_na; i++)
-        if (strlen(default_na[i]) == n && !memcmp(default_na[i], s, n))
-            return 1;
+    /* The default markers are at most four bytes: most values are longer. */
+    if (n <= 4)
+        for (size_t i = 0; i < sizeof default_na / sizeof *default_na; i++)
+            if (strlen(default_na[i]) == n && !memcmp(default_na[i], s, n))
+                return 1;
     for (size_t i = 0; i < c->na.n; i++)
-        if (strlen(c->na.item[i]) == n && !memcmp(c->na.item[i], s, n))
+        if (c->na_len[i] == n && !memcmp(c->na.item[i], s, n))
             return 1;
     return 0;
 }
@@ -633,11 +643,11 @@ static cm_status row_time(cm_clean *c, const rowctx *r, int64_t *t, int *missing
                           cm_error *err)
 {
     size_t nt = c->time.n;
-    const incol *first = &c->cols[find_col(c, c->time.item[0])];
+    const incol *first = &c->cols[c->time_idx[0]];
     *missing = 0;
     cm_walltime w;
     if (nt == 1) {
-        size_t j = (size_t)find_col(c, c->time.item[0]);
+        size_t j = c->time_idx[0];
         if (is_na_text(c, r->f[j], r->len[j]))
             return *missing = 1, CM_OK;
         if (parse_one_time(c, r->f[j], r->len[j], 1, &w))
@@ -652,7 +662,7 @@ static cm_status row_time(cm_clean *c, const rowctx *r, int64_t *t, int *missing
     long part[6] = {0, 1, 1, 0, 0, 0};
     int numeric = !c->tfmt && nt <= 6;
     for (size_t i = 0; i < nt; i++) {
-        size_t j = (size_t)find_col(c, c->time.item[i]);
+        size_t j = c->time_idx[i];
         const char *v = r->f[j];
         size_t n = r->len[j];
         double x;
@@ -820,31 +830,44 @@ static cm_status bad_row(cm_clean *c, cm_error *err, uint64_t line)
     return CM_OK;
 }
 
-static cm_status one_row(cm_clean *c, cm_rows *rows, cm_batch *b, size_t nf,
+/* Rows are typed a batch at a time and handed on together. */
+typedef struct pending {
+    cm_batch *b;
+    uint64_t *line;
+    size_t n, cap;
+} pending;
+
+static cm_status hand_on(cm_clean *c, cm_rows *rows, pending *p, cm_error *err)
+{
+    cm_batch_set_nrows(p->b, p->n);
+    cm_status st = cm_rows_push_batch(rows, p->b, p->line, err);
+    p->n = 0;
+    (void)c;
+    return st;
+}
+
+static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
                          const char *const *f, const size_t *len, uint64_t line,
                          cm_error *err)
 {
     rowctx r = {f, len, line};
     int drop;
     c->st.rows_read++;
-    cm_status st = convert(c, &r, nf, b, 0, &drop, err);
+    cm_status st = convert(c, &r, nf, p->b, p->n, &drop, err);
     if (st)
         return bad_row(c, err, line);
     if (drop)
         return CM_OK;
-    cm_batch_set_nrows(b, 1);
     if (c->time_out >= 0) {
-        int64_t t = ((const int64_t *)cm_batch_values(b, (size_t)c->time_out))[0];
+        int64_t t = ((const int64_t *)cm_batch_values(p->b, (size_t)c->time_out))[p->n];
         if (!c->st.have_time || t < c->st.tmin)
             c->st.tmin = t;
         if (!c->st.have_time || t > c->st.tmax)
             c->st.tmax = t;
         c->st.have_time = 1;
     }
-    st = cm_rows_push(rows, b, 0, line, err);
-    if (st && !err->line)
-        err->line = line;
-    return st;
+    p->line[p->n++] = line;
+    return p->n == p->cap ? hand_on(c, rows, p, err) : CM_OK;
 }
 
 cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
@@ -855,7 +878,7 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
         return err->status;
     c->delim_used = cm_csv_delim(csv);
     sample s = {0};
-    cm_batch *b = NULL;
+    pending pd = {NULL, NULL, 0, 16384};
     cm_rows *rows = NULL;
     size_t nf;
     const char *const *f;
@@ -883,6 +906,10 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
                 c->cols[j].time_part = 0;
         if (!st && c->dedupe && !c->time.n)
             st = cm_fail(err, CM_ERR_ARG, "dedupe needs a time column (--time)");
+        if (!st && !(c->time_idx = calloc(c->time.n + 1, sizeof *c->time_idx)))
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; !st && i < c->time.n; i++)
+            c->time_idx[i] = (size_t)find_col(c, c->time.item[i]);
     }
     if (!st)
         st = build_schema(c, name, err);
@@ -890,7 +917,8 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
         st = record_recipe(c, err);
     if (!st && cm_schema_ncols(c->schema) == 0)
         st = cm_fail(err, CM_ERR_ARG, "no columns left to write");
-    if (!st && !(b = cm_batch_new(c->schema, 1)))
+    if (!st && (!(pd.b = cm_batch_new(c->schema, pd.cap)) ||
+                !(pd.line = malloc(pd.cap * sizeof *pd.line))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st) {
         cm_rows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
@@ -900,17 +928,20 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
             st = err->status;
     }
     for (size_t i = 0; !st && i < s.n; i++)
-        st = one_row(c, rows, b, s.nf[i], (const char *const *)s.rows[i], s.lens[i],
+        st = one_row(c, rows, &pd, s.nf[i], (const char *const *)s.rows[i], s.lens[i],
                      s.line[i], err);
     sample_free(&s);
     while (!st && (got = cm_csv_next(csv, &nf, &f, &len, err)) == 1)
-        st = one_row(c, rows, b, nf, f, len, cm_csv_line(csv), err);
+        st = one_row(c, rows, &pd, nf, f, len, cm_csv_line(csv), err);
     if (!st && got < 0)
         st = err->status;
+    if (!st && pd.n)
+        st = hand_on(c, rows, &pd, err);
     if (!st)
         st = cm_rows_finish(rows, err);
     cm_rows_free(rows);
-    cm_batch_free(b);
+    cm_batch_free(pd.b);
+    free(pd.line);
     cm_csv_free(csv);
     return st;
 }

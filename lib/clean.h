@@ -41,9 +41,10 @@ typedef struct cm_rows_cfg {
 } cm_rows_cfg;
 
 cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err);
-/* Takes row i of b (typed, validity set); line is for messages. */
-cm_status cm_rows_push(cm_rows *r, const cm_batch *b, size_t i, uint64_t line,
-                       cm_error *err);
+/* Takes the rows of b (typed, validity set; b may be changed); line[i]
+ * is row i's input line, for messages. */
+cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
+                             cm_error *err);
 /* Flushes everything through the stages and ends the stream. */
 cm_status cm_rows_finish(cm_rows *r, cm_error *err);
 void cm_rows_free(cm_rows *r);

@@ -608,12 +608,39 @@ static cm_status finish_sort(cm_rows *r, cm_error *err)
 
 /* ---- the pipe -------------------------------------------------------------------- */
 
-cm_status cm_rows_push(cm_rows *r, const cm_batch *b, size_t i, uint64_t line,
-                       cm_error *err)
+/* With nothing to sort, match or fill, a batch only loses the rows its
+ * missing values rule out and goes straight to the writer. */
+static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
 {
-    if (r->cfg.sort && r->cfg.time_col >= 0)
-        return sort_row(r, b, i, err);
-    return after_sort(r, b, i, line, err);
+    size_t n = cm_batch_nrows(b), kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int drop = 0;
+        for (size_t c = 0; c < r->ncols; c++)
+            if (!cm_batch_valid_c(b, c)[i] && r->cfg.policy[c] != POLICY_KEEP) {
+                r->cfg.stats->dropped_missing[c]++;
+                drop = 1;
+            }
+        if (drop)
+            r->cfg.stats->rows_dropped_missing++;
+        else if (kept++ != i)
+            copy_row(r->cfg.schema, b, kept - 1, b, i);
+    }
+    cm_batch_set_nrows(b, kept);
+    r->cfg.stats->rows_written += kept;
+    return cm_writer_write(r->w, b, err);
+}
+
+cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
+                             cm_error *err)
+{
+    size_t n = cm_batch_nrows(b);
+    cm_status st = CM_OK;
+    int sort = r->cfg.sort && r->cfg.time_col >= 0;
+    if (!sort && !r->cfg.dedupe && !r->any_fill)
+        return direct(r, b, err);
+    for (size_t i = 0; !st && i < n; i++)
+        st = sort ? sort_row(r, b, i, err) : after_sort(r, b, i, line[i], err);
+    return st;
 }
 
 cm_status cm_rows_finish(cm_rows *r, cm_error *err)

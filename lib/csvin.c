@@ -53,10 +53,16 @@ static void on_field(void *s, size_t len, void *data)
         c->flen = l;
         c->capf = cap;
     }
-    c->off[c->nf] = c->arena.len;
+    uint8_t *at = cm_buf_grow(&c->arena, len + 1);
+    if (!at) {
+        c->oom = 1;
+        return;
+    }
+    c->off[c->nf] = (size_t)(at - c->arena.data);
     c->flen[c->nf] = len;
-    cm_buf_put(&c->arena, s ? s : "", len);
-    cm_buf_u8(&c->arena, 0);
+    if (len)
+        memcpy(at, s, len);
+    at[len] = '\0';
     c->nf++;
 }
 
@@ -90,7 +96,6 @@ static void on_record(int term, void *data)
 
 /* libcsv trims spaces and tabs around unquoted fields; with a tab as the
  * delimiter only spaces may go. */
-static int space_or_tab(unsigned char ch) { return ch == ' ' || ch == '\t'; }
 static int space_only(unsigned char ch) { return ch == ' '; }
 
 /* Picks the candidate that splits the first lines into the same number of
@@ -177,7 +182,8 @@ cm_csv *cm_csv_new(FILE *in, char delim, cm_error *err)
     }
     c->delim = delim ? delim : sniff(c->buf + c->start, c->len);
     csv_set_delim(&c->p, (unsigned char)c->delim);
-    csv_set_space_func(&c->p, c->delim == '\t' ? space_only : space_or_tab);
+    if (c->delim == '\t') /* libcsv's own test, spaces and tabs, is inlined */
+        csv_set_space_func(&c->p, space_only);
     return c;
 }
 
