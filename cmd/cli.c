@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -196,4 +197,33 @@ void cli_output_fail(cli_output *o, const cm_error *err)
 int cli_progress_wanted(int quiet)
 {
     return !quiet && isatty(STDERR_FILENO);
+}
+
+/* When the last progress line went out, and whether one is showing. */
+static struct timespec last_progress;
+static int progress_shown;
+
+void cli_progress(const char *fmt, ...)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - last_progress.tv_sec) +
+                (double)(now.tv_nsec - last_progress.tv_nsec) * 1e-9;
+    if (progress_shown && dt < 0.5)
+        return;
+    last_progress = now;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "\r%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputs("\033[K", stderr);
+    va_end(ap);
+    progress_shown = 1;
+}
+
+void cli_progress_done(void)
+{
+    if (progress_shown)
+        fputs("\r\033[K", stderr);
+    progress_shown = 0;
 }

@@ -65,5 +65,9 @@ CLI_NORETURN void cli_output_fail(cli_output *o, const cm_error *err);
 
 /* Progress on stderr is for people: only when it is a terminal. */
 int cli_progress_wanted(int quiet);
+/* One progress line, rewritten in place at most twice a second. */
+void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Clears the progress line, if one was shown. */
+void cli_progress_done(void);
 
 #endif

@@ -62,7 +62,7 @@ enum {
 typedef struct opts {
     cm_kv *settings;
     const char *output, *report, *input;
-    int level, force, verbose;
+    int level, force, verbose, quiet;
 } opts;
 
 static void set(opts *o, const char *key, const char *value)
@@ -173,7 +173,7 @@ static void parse(int argc, char **argv, opts *o)
         }
         case 'F': o->force = 1; break;
         case 'v': o->verbose = 1; break;
-        case 'q': break; /* nothing is printed on success anyway */
+        case 'q': o->quiet = 1; break;
         case 'h':
             fputs(usage, stdout);
             exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
@@ -186,6 +186,12 @@ static void parse(int argc, char **argv, opts *o)
     if (argc - optind > 1)
         cli_usage_error("one input at most (got %d)", argc - optind);
     o->input = optind < argc ? argv[optind] : NULL;
+}
+
+static void progress(void *ctx, uint64_t rows)
+{
+    (void)ctx;
+    cli_progress("%llu rows", (unsigned long long)rows);
 }
 
 int main(int argc, char **argv)
@@ -204,11 +210,16 @@ int main(int argc, char **argv)
     int level = o.level;
     if (level < 0 && cm_level_from_env(&level, &err))
         cli_die_error(NULL, &err);
+    if (cli_progress_wanted(o.quiet))
+        cm_clean_on_progress(c, progress, NULL);
     const char *name = cli_in_name(o.input);
     FILE *in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.output, 1, o.force);
     cm_writer_opts wo = {level, CM_LAYOUT_AUTO};
-    if (cm_clean_run(c, in, o.input ? o.input : "-", cli_output_file(out), &wo, &err)) {
+    cm_status st = cm_clean_run(c, in, o.input ? o.input : "-", cli_output_file(out),
+                                &wo, &err);
+    cli_progress_done();
+    if (st) {
         if (err.status == CM_ERR_IO && err.sys == EPIPE)
             cli_output_fail(out, &err);
         cli_output_abort(out);

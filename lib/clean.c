@@ -52,6 +52,8 @@ struct cm_clean {
     char notes[MAX_NOTES][200];
     size_t nnotes;
     char delim_used;
+    void (*progress)(void *, uint64_t);
+    void *progress_ctx;
 };
 
 static const char *const default_na[] = {"", "NA", "N/A", "NaN", "nan",
@@ -852,7 +854,8 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
 {
     rowctx r = {f, len, line};
     int drop;
-    c->st.rows_read++;
+    if (++c->st.rows_read % 65536 == 0 && c->progress)
+        c->progress(c->progress_ctx, c->st.rows_read);
     cm_status st = convert(c, &r, nf, p->b, p->n, &drop, err);
     if (st)
         return bad_row(c, err, line);
@@ -944,6 +947,13 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
     free(pd.line);
     cm_csv_free(csv);
     return st;
+}
+
+void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),
+                          void *ctx)
+{
+    c->progress = fn;
+    c->progress_ctx = ctx;
 }
 
 /* ---- the report ----------------------------------------------------------------- */

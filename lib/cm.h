@@ -323,6 +323,9 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
                        const cm_writer_opts *wo, cm_error *err);
 /* What the run did, as indented text lines or as one JSON object. */
 void cm_clean_report(const cm_clean *c, FILE *out, int json);
+/* Calls fn(ctx, rows read so far) every 65536 rows, for progress display. */
+void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),
+                          void *ctx);
 
 /* ---- time zones ---------------------------------------------------------- */
 
