@@ -17,7 +17,7 @@ ifneq ($(WERROR),)
 WARN    += -Werror
 endif
 CPPFLAGS += -D_DEFAULT_SOURCE -Ilib
-LDLIBS   = -lcsv -lz -lm
+LDLIBS   = -lcsv -lz -lm -lpthread
 
 # Build-time choice of deflate engine; both write the same zlib format.
 # See scripts/bench/stream.sh for the measurement behind the default.

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     FILE *f = cli_output_file(out);
     cm_writer *w = NULL;
     if (o.cmt) {
-        cm_writer_opts wo = {o.level, 0};
+        cm_writer_opts wo = {o.level, CM_LAYOUT_AUTO, 1};
         if (!(w = cm_writer_new(f, s, &wo, &err)))
             cli_output_fail(out, &err);
     } else if (!o.info && o.header) {

@@ -215,7 +215,7 @@ int main(int argc, char **argv)
     const char *name = cli_in_name(o.input);
     FILE *in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.output, 1, o.force);
-    cm_writer_opts wo = {level, CM_LAYOUT_AUTO};
+    cm_writer_opts wo = {level, CM_LAYOUT_AUTO, 1};
     cm_status st = cm_clean_run(c, in, o.input ? o.input : "-", cli_output_file(out),
                                 &wo, &err);
     cli_progress_done();

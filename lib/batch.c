@@ -4,12 +4,6 @@
 
 #include "internal.h"
 
-struct cm_batch {
-    size_t cap, nrows, ncols;
-    void **values;
-    uint8_t **valid;
-};
-
 cm_batch *cm_batch_new(const cm_schema *s, size_t capacity)
 {
     cm_batch *b = calloc(1, sizeof *b);

@@ -568,7 +568,7 @@ static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
                          const char *v, size_t n, cm_error *err)
 {
     double x;
-    uint8_t *ok = &cm_batch_valid(b, (size_t)col->out)[row];
+    uint8_t *ok = &b->valid[col->out][row];
     *ok = 0;
     if (cm_parse_num(v, n, c->decimal, &x)) {
         if (is_na_text(c, v, n))
@@ -584,7 +584,7 @@ static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
         c->st.out_of_range[col->out]++;
         return CM_OK;
     }
-    ((double *)cm_batch_values(b, (size_t)col->out))[row] = x;
+    ((double *)b->values[col->out])[row] = x;
     *ok = 1;
     return CM_OK;
 }
@@ -592,7 +592,7 @@ static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
 static cm_status put_cat(cm_clean *c, const incol *col, cm_batch *b, size_t row,
                          const char *v, size_t n, cm_error *err)
 {
-    uint8_t *ok = &cm_batch_valid(b, (size_t)col->out)[row];
+    uint8_t *ok = &b->valid[col->out][row];
     *ok = 0;
     if (is_na_text(c, v, n))
         return CM_OK;
@@ -607,7 +607,7 @@ static cm_status put_cat(cm_clean *c, const incol *col, cm_batch *b, size_t row,
     }
     cm_error e;
     if (cm_dict_intern(cm_schema_dict(c->schema, (size_t)col->out), v, n,
-                       &((uint32_t *)cm_batch_values(b, (size_t)col->out))[row], &e)) {
+                       &((uint32_t *)b->values[col->out])[row], &e)) {
         if (e.status == CM_ERR_NOMEM)
             return cm_fail(err, e.status, "out of memory");
         return bad_value(err, col, v, n,
@@ -725,7 +725,7 @@ static cm_status convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
             st = put_cat(c, col, b, row, v, n, err);
         } else { /* a time that is not the row's time */
             cm_walltime w;
-            uint8_t *ok = &cm_batch_valid(b, (size_t)col->out)[row];
+            uint8_t *ok = &b->valid[col->out][row];
             *ok = !is_na_text(c, v, n);
             if (*ok && parse_one_time(c, v, n, 0, &w))
                 st = bad_value(err, col, v, n, "is not a time");
@@ -741,8 +741,8 @@ static cm_status convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
         cm_status st = row_time(c, r, &t, &missing, err);
         if (st)
             return st;
-        cm_batch_valid(b, (size_t)c->time_out)[row] = !missing;
-        ((int64_t *)cm_batch_values(b, (size_t)c->time_out))[row] = t;
+        b->valid[c->time_out][row] = (uint8_t)!missing;
+        ((int64_t *)b->values[c->time_out])[row] = t;
         if (missing) {
             c->st.missing_time++;
             *drop = 1;

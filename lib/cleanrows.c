@@ -501,7 +501,7 @@ static cm_status spill(cm_rows *r, cm_error *err)
         if (!(f = temp_file(r->cfg.tmpdir, err)))
             st = err->status;
     }
-    cm_writer_opts wo = {1, CM_LAYOUT_AUTO};
+    cm_writer_opts wo = {1, CM_LAYOUT_AUTO, 0};
     cm_writer *w = st ? NULL : cm_writer_new(f, r->cfg.schema, &wo, err);
     cm_batch *b = w ? cm_batch_new(r->cfg.schema, OUT_ROWS) : NULL;
     if (!st && !w)
@@ -616,7 +616,7 @@ static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
     for (size_t i = 0; i < n; i++) {
         int drop = 0;
         for (size_t c = 0; c < r->ncols; c++)
-            if (!cm_batch_valid_c(b, c)[i] && r->cfg.policy[c] != POLICY_KEEP) {
+            if (!b->valid[c][i] && r->cfg.policy[c] != POLICY_KEEP) {
                 r->cfg.stats->dropped_missing[c]++;
                 drop = 1;
             }

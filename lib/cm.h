@@ -186,6 +186,7 @@ typedef enum cm_layout {
 typedef struct cm_writer_opts {
     int level;        /* deflate level 0-9; -1 means CM_ZLEVEL or the default */
     cm_layout layout; /* for benchmarks; readers take any */
+    int background;   /* 1: compress and write on a thread of the writer's */
 } cm_writer_opts;
 
 #define CM_DEFAULT_LEVEL 1

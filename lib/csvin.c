@@ -53,7 +53,7 @@ static void on_field(void *s, size_t len, void *data)
         c->flen = l;
         c->capf = cap;
     }
-    uint8_t *at = cm_buf_grow(&c->arena, len + 1);
+    uint8_t *at = cm_buf_take(&c->arena, len + 1);
     if (!at) {
         c->oom = 1;
         return;

@@ -31,6 +31,16 @@ typedef struct cm_buf {
 void cm_buf_free(cm_buf *b);
 /* Makes room for n more bytes; returns a pointer to them or NULL (oom set). */
 uint8_t *cm_buf_grow(cm_buf *b, size_t n);
+/* The same, with the common case (room enough) inlined for hot loops. */
+static inline uint8_t *cm_buf_take(cm_buf *b, size_t n)
+{
+    if (b->data && b->cap - b->len >= n) {
+        uint8_t *p = b->data + b->len;
+        b->len += n;
+        return p;
+    }
+    return cm_buf_grow(b, n);
+}
 void cm_buf_put(cm_buf *b, const void *p, size_t n);
 void cm_buf_u8(cm_buf *b, uint8_t v);
 void cm_buf_u16(cm_buf *b, uint16_t v);
@@ -75,6 +85,12 @@ void cm_cur_align8(cm_cursor *c, const uint8_t *base);
 char *cm_cur_str(cm_cursor *c, size_t max, size_t *len);
 
 /* ---- internals of the opaque types that several files need -------------- */
+
+struct cm_batch {
+    size_t cap, nrows, ncols;
+    void **values;
+    uint8_t **valid;
+};
 
 struct cm_kv {
     char **keys, **values;

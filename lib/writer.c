@@ -1,11 +1,21 @@
 /* writer.c - writes a cm stream: header, schema, recipe, then dictionary
- * deltas and batches as they come, then the end marker. */
+ * deltas and batches as they come, then the end marker.  Payloads are
+ * encoded by the caller's thread; with opts.background a second thread
+ * compresses and writes them, so a stage's own work and deflate overlap. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
 #include "frame.h"
+
+#define QUEUE 4 /* messages in flight to the background thread */
+
+typedef struct job {
+    cm_buf payload;
+    uint32_t type;
+} job;
 
 struct cm_writer {
     FILE *out;
@@ -16,7 +26,72 @@ struct cm_writer {
     uint64_t rows, batches;
     cm_layout layout;
     int failed;
+    /* background compression: a ring of jobs the thread works through */
+    int async;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job q[QUEUE];
+    size_t qhead, qtail; /* jobs [qhead, qtail) are waiting or in work */
+    int stopping;
+    cm_status async_status;
+    cm_error async_err;
 };
+
+static void *compress_loop(void *arg)
+{
+    cm_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->qhead == w->qtail && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->qhead == w->qtail)
+            break;
+        job *j = &w->q[w->qhead % QUEUE];
+        pthread_mutex_unlock(&w->mu);
+        cm_error e;
+        cm_status st = w->async_status ? CM_OK
+                                       : cm_frame_write(w->frame, w->out, j->type,
+                                                        j->payload.data,
+                                                        j->payload.len, &e);
+        pthread_mutex_lock(&w->mu);
+        if (st && !w->async_status) {
+            w->async_status = st;
+            w->async_err = e;
+        }
+        w->qhead++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits until at most `left` jobs remain; returns the thread's error. */
+static cm_status wait_queue(cm_writer *w, size_t left, cm_error *err)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->qtail - w->qhead > left)
+        pthread_cond_wait(&w->cv, &w->mu);
+    cm_status st = w->async_status;
+    if (st && err)
+        *err = w->async_err;
+    pthread_mutex_unlock(&w->mu);
+    return st;
+}
+
+static void stop_thread(cm_writer *w)
+{
+    if (!w->async)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    w->async = 0;
+}
 
 cm_status cm_level_from_env(int *level, cm_error *err)
 {
@@ -31,13 +106,29 @@ cm_status cm_level_from_env(int *level, cm_error *err)
     return CM_OK;
 }
 
-/* Encodes with fill(), then frames; the payload buffer is reused. */
+/* Frames the encoded payload, here or on the background thread; the
+ * payload buffer is reused (swapped with a finished job's). */
 static cm_status emit(cm_writer *w, uint32_t type, cm_error *err)
 {
     if (w->payload.oom)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    return cm_frame_write(w->frame, w->out, type, w->payload.data,
-                          w->payload.len, err);
+    if (!w->async)
+        return cm_frame_write(w->frame, w->out, type, w->payload.data,
+                              w->payload.len, err);
+    cm_status st = wait_queue(w, QUEUE - 1, err);
+    if (st)
+        return st;
+    job *j = &w->q[w->qtail % QUEUE];
+    cm_buf spare = j->payload;
+    j->payload = w->payload;
+    j->type = type;
+    w->payload = spare;
+    w->payload.len = 0;
+    pthread_mutex_lock(&w->mu);
+    w->qtail++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return CM_OK;
 }
 
 cm_writer *cm_writer_new(FILE *out, const cm_schema *s, const cm_writer_opts *opts,
@@ -71,6 +162,12 @@ cm_writer *cm_writer_new(FILE *out, const cm_schema *s, const cm_writer_opts *op
         w->payload.len = 0;
         cm_encode_recipe(&w->payload, s);
         st = emit(w, CM_MSG_RECIPE, err);
+    }
+    if (!st && opts && opts->background) {
+        if (pthread_mutex_init(&w->mu, NULL) == 0 &&
+            pthread_cond_init(&w->cv, NULL) == 0 &&
+            pthread_create(&w->thread, NULL, compress_loop, w) == 0)
+            w->async = 1; /* otherwise it simply stays synchronous */
     }
     if (st) {
         cm_writer_free(w);
@@ -130,6 +227,8 @@ cm_status cm_writer_finish(cm_writer *w, cm_error *err)
     cm_buf_u64(&w->payload, w->rows);
     cm_buf_u64(&w->payload, w->batches);
     cm_status st = emit(w, CM_MSG_END, err);
+    if (!st && w->async)
+        st = wait_queue(w, 0, err);
     if (!st && fflush(w->out) != 0)
         st = cm_fail_sys(err, errno, "write failed");
     w->failed = st != CM_OK;
@@ -140,6 +239,9 @@ void cm_writer_free(cm_writer *w)
 {
     if (!w)
         return;
+    stop_thread(w);
+    for (size_t i = 0; i < QUEUE; i++)
+        cm_buf_free(&w->q[i].payload);
     cm_frame_free(w->frame);
     cm_buf_free(&w->payload);
     cm_buf_free(&w->scratch);

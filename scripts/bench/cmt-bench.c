@@ -30,7 +30,7 @@ int main(int argc, char **argv)
     const char *path = argv[1];
     unsigned long long rows = strtoull(argv[2], NULL, 10);
     size_t cols = strtoul(argv[3], NULL, 10);
-    cm_writer_opts o = {atoi(argv[4]), argc > 5 ? (cm_layout)atoi(argv[5]) : CM_LAYOUT_AUTO};
+    cm_writer_opts o = {atoi(argv[4]), argc > 5 ? (cm_layout)atoi(argv[5]) : CM_LAYOUT_AUTO, 0};
     cm_schema *s = cm_schema_new();
     for (size_t c = 0; c < cols; c++) {
         char name[32];

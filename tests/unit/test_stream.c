@@ -92,12 +92,14 @@ static int same_value(const cm_schema *s, size_t c, const cm_batch *x,
 }
 
 /* Writes nrows rows in batches of bsize; returns the stream bytes. */
+static int background; /* write_stream compresses on a thread when set */
+
 static char *write_stream(cm_schema *s, size_t nrows, size_t bsize, int level,
                           int layout, size_t *size, rowlog *log)
 {
     char *mem = NULL;
     FILE *f = open_memstream(&mem, size);
-    cm_writer_opts o = {level, (cm_layout)layout};
+    cm_writer_opts o = {level, (cm_layout)layout, background};
     cm_error err;
     cm_writer *w = cm_writer_new(f, s, &o, &err);
     cm_batch *b = cm_batch_new(s, bsize ? bsize : 1);
@@ -217,6 +219,47 @@ static void test_round_trips(void)
     cm_schema_add(s, "x", CM_F32, CM_ROLE_FEATURE, NULL, NULL);
     round_trip("1,000,000 rows", s, 1000000, CM_DEFAULT_BATCH_ROWS, 1, 0);
     cm_schema_free(s);
+
+    /* The background writer must give the very same bytes. */
+    size_t n0, n1;
+    s = all_types();
+    rng = 42;
+    char *m0 = write_stream(s, 5000, 100, 1, 0, &n0, NULL);
+    cm_schema_free(s);
+    s = all_types();
+    rng = 42; /* the same data again */
+    background = 1;
+    char *m1 = write_stream(s, 5000, 100, 1, 0, &n1, NULL);
+    background = 0;
+    cm_schema_free(s);
+    CHECK(n0 == n1 && !memcmp(m0, m1, n0),
+          "a background writer writes the same bytes (%zu and %zu)", n0, n1);
+    free(m0);
+    free(m1);
+
+    /* and reports a failed write (a full disk) instead of losing it */
+    FILE *full = fopen("/dev/full", "wb");
+    if (full) {
+        setvbuf(full, NULL, _IONBF, 0);
+        s = all_types();
+        cm_writer_opts o = {1, CM_LAYOUT_AUTO, 1};
+        cm_error err;
+        cm_writer *w = cm_writer_new(full, s, &o, &err);
+        cm_status st = w ? CM_OK : err.status;
+        cm_batch *b = cm_batch_new(s, 10);
+        for (size_t i = 0; i < 10; i++)
+            fill(s, b, i, i);
+        cm_batch_set_nrows(b, 10);
+        for (int k = 0; k < 20 && !st; k++)
+            st = cm_writer_write(w, b, &err);
+        if (!st)
+            st = cm_writer_finish(w, &err);
+        CHECK(st == CM_ERR_IO && err.sys != 0, "a full disk is reported: %s", err.msg);
+        cm_writer_free(w);
+        cm_batch_free(b);
+        cm_schema_free(s);
+        fclose(full);
+    }
 }
 
 static void test_schema_survives(void)
