@@ -1,5 +1,6 @@
 /* buf.c - growable byte buffers and bounds-checked cursors, little-endian
  * field by field so no struct layout or host byte order reaches a file. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,39 +152,68 @@ char *cm_cur_str(cm_cursor *c, size_t max, size_t *len)
     return s;
 }
 
-int cm_utf8_valid(const char *str, size_t n)
+size_t cm_utf8_char(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c == 0)
+    unsigned c = s[0];
+    size_t k;
+    uint32_t cp, min;
+    if (n == 0 || c == 0)
+        return 0;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0) {
+        k = 1; cp = c & 0x1F; min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        k = 2; cp = c & 0x0F; min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        k = 3; cp = c & 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n <= k)
+        return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
             return 0;
-        if (c < 0x80) {
+        cp = cp << 6 | (s[j] & 0x3F);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k + 1;
+}
+
+int cm_utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0, k; i < n; i += k)
+        if (!(k = cm_utf8_char(s + i, n - i)))
+            return 0;
+    return 1;
+}
+
+void cm_quote_text(char *dst, size_t dstn, const char *s, size_t n, size_t max)
+{
+    size_t o = 0, i = 0;
+    while (i < n && i < max) {
+        size_t k = cm_utf8_char(s + i, n - i);
+        unsigned char c = (unsigned char)s[i];
+        if (k == 0 || c < 0x20 || c == 0x7f) {
+            if (o + 5 > dstn)
+                break;
+            o += (size_t)snprintf(dst + o, dstn - o, "\\x%02X", c);
             i++;
             continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            k = 1; cp = c & 0x1F; min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2; cp = c & 0x0F; min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3; cp = c & 0x07; min = 0x10000;
-        } else {
-            return 0;
         }
-        if (n - i <= k)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += k + 1;
+        if (i + k > max || o + k + 1 > dstn)
+            break;
+        memcpy(dst + o, s + i, k);
+        o += k;
+        i += k;
     }
-    return 1;
+    if (i < n && o + 4 <= dstn) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o < dstn ? o : dstn - 1] = '\0';
 }

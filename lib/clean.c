@@ -147,11 +147,11 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
     } else if (!strcmp(k, "sample") || !strcmp(k, "sort-memory") ||
                !strcmp(k, "max-gap")) {
         unsigned long long n = strtoull(v, &end, 10);
-        if (!*v || *end || v[0] == '-' || (k[1] == 'a' && n == 0))
+        if (!*v || *end || v[0] < '0' || v[0] > '9' || n == 0 || n > INT64_MAX)
             return bad_setting(err, k, v, "a positive whole number");
-        if (k[1] == 'a')
+        if (!strcmp(k, "sample"))
             c->sample = (size_t)n;
-        else if (k[1] == 'o')
+        else if (!strcmp(k, "sort-memory"))
             c->sort_memory = (size_t)n;
         else
             c->max_gap = (int64_t)n;
@@ -218,8 +218,6 @@ cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
         st = err->status;
     if (!st && c->decimal == c->delim)
         st = cm_fail(err, CM_ERR_ARG, "the decimal mark cannot be the delimiter");
-    if (!st && c->dedupe && !c->time.n)
-        st = cm_fail(err, CM_ERR_ARG, "dedupe needs a time column (--time)");
     if (!st && !(c->na_len = calloc(c->na.n + 1, sizeof *c->na_len)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < c->na.n; i++)
@@ -382,6 +380,10 @@ static cm_status read_header(cm_clean *c, size_t n, const char *const *f,
                          t->name, kind_names[t->kind]);
         t->time_part = (int)i;
     }
+    for (size_t i = 0; i < c->time.n && !st; i++)
+        if (in_list(&c->drop, c->time.item[i]))
+            st = cm_fail(err, CM_ERR_ARG, "column '%s' makes up the time (--time) "
+                         "and cannot be dropped", c->time.item[i]);
     for (size_t i = 0; i < n; i++) {
         incol *col = &c->cols[i];
         col->lower = in_list(&c->lower, col->name) || in_list(&c->lower, "all");
@@ -413,7 +415,7 @@ static int is_na_text(const cm_clean *c, const char *s, size_t n)
 
 /* Sample values decide each column's type: numbers if every present value
  * is a plain number, times if every one is a time, categories otherwise. */
-static void infer(cm_clean *c, char ***rows, size_t nrows)
+static void infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
 {
     for (size_t j = 0; j < c->ncols; j++) {
         incol *col = &c->cols[j];
@@ -425,6 +427,8 @@ static void infer(cm_clean *c, char ***rows, size_t nrows)
         }
         int num = 1, time = 1;
         for (size_t i = 0; i < nrows && (num || time); i++) {
+            if (nf[i] != c->ncols)
+                continue; /* a ragged row: reported when its turn comes */
             const char *v = rows[i][j];
             size_t n = strlen(v);
             cm_walltime w;
@@ -485,6 +489,13 @@ static cm_status build_schema(cm_clean *c, const char *source, cm_error *err)
                 c->key_out = col->out;
         }
     }
+    for (size_t i = 0; !st && i < c->ncols; i++)
+        if (c->cols[i].has_range && (c->cols[i].kind != K_NUM || c->cols[i].time_part >= 0))
+            st = cm_fail(err, CM_ERR_ARG, "range: column '%s' is not a number column",
+                         c->cols[i].name);
+    if (!st && c->key && c->key_out < 0)
+        st = cm_fail(err, CM_ERR_ARG, "key: column '%s' is not written as a category "
+                     "(dropped, or --type other than cat)", c->key);
     size_t nout = st ? 0 : cm_schema_ncols(c->schema);
     if (!st && !(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -518,8 +529,12 @@ static cm_status record_recipe(cm_clean *c, cm_error *err)
     size_t step;
     cm_status st = cm_recipe_add(c->schema, "clean", &step, err);
     cm_kv *p = st ? NULL : cm_recipe_params(c->schema, step);
-    if (!st)
-        st = cm_kv_copy(p, &c->settings, err);
+    /* Where and how much memory to sort with does not change the data. */
+    for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
+        const char *k = cm_kv_key(&c->settings, i);
+        if (strcmp(k, "tmpdir") && strcmp(k, "sort-memory"))
+            st = cm_kv_set(p, k, cm_kv_value(&c->settings, i), err);
+    }
     char d[2] = {c->delim_used, 0};
     if (!st)
         st = cm_kv_set(p, "delimiter", d[0] == '\t' ? "tab" : d, err);
@@ -552,8 +567,10 @@ typedef struct rowctx {
 static cm_status bad_value(cm_error *err, const incol *col, const char *v,
                            size_t n, const char *why)
 {
+    char q[200];
+    cm_quote_text(q, sizeof q, v, n, 40);
     snprintf(err->column, sizeof err->column, "%s", col->name);
-    return cm_fail(err, CM_ERR_DATA, "'%.40s%s' %s", v, n > 40 ? "..." : "", why);
+    return cm_fail(err, CM_ERR_DATA, "'%s' %s", q, why);
 }
 
 static void trim(const char **s, size_t *n)
@@ -727,7 +744,7 @@ static cm_status convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
             cm_walltime w;
             uint8_t *ok = &b->valid[col->out][row];
             *ok = !is_na_text(c, v, n);
-            if (*ok && parse_one_time(c, v, n, 0, &w))
+            if (*ok && cm_parse_time(v, n, &w) == CM_TIME_NONE)
                 st = bad_value(err, col, v, n, "is not a time");
             else if (*ok)
                 ((int64_t *)cm_batch_values(b, (size_t)col->out))[row] = to_utc(c, &w);
@@ -876,7 +893,7 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
 cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
                        const cm_writer_opts *wo, cm_error *err)
 {
-    cm_csv *csv = cm_csv_new(in, c->delim, err);
+    cm_csv *csv = cm_csv_new(in, c->delim, c->decimal, err);
     if (!csv)
         return err->status;
     c->delim_used = cm_csv_delim(csv);
@@ -899,16 +916,17 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
     if (!st && got < 0)
         st = err->status;
     if (!st) {
-        infer(c, s.rows, s.n);
+        infer(c, s.rows, s.nf, s.n);
         for (size_t i = 0; i < c->time.n; i++)
             c->cols[find_col(c, c->time.item[i])].kind = K_TIME;
         /* Without --time, the first column that reads as times is the time. */
         for (size_t j = 0; !c->time.n && j < c->ncols; j++)
-            if (c->cols[j].kind == K_TIME && !c->cols[j].explicit_kind)
+            if (c->cols[j].kind == K_TIME)
                 st = split_list(c->cols[j].name, &c->time, err),
                 c->cols[j].time_part = 0;
-        if (!st && c->dedupe && !c->time.n)
-            st = cm_fail(err, CM_ERR_ARG, "dedupe needs a time column (--time)");
+        if (!st && (c->dedupe || c->sort) && !c->time.n)
+            st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
+                         c->sort ? "sort" : "dedupe");
         if (!st && !(c->time_idx = calloc(c->time.n + 1, sizeof *c->time_idx)))
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
         for (size_t i = 0; !st && i < c->time.n; i++)
@@ -960,14 +978,20 @@ void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),
 
 static void json_str(FILE *out, const char *s)
 {
+    size_t n = strlen(s);
     putc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            putc('\\', out);
-        if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            putc(*s, out);
+    for (size_t i = 0, k; i < n; i += k) {
+        k = cm_utf8_char(s + i, n - i);
+        if (k == 0) { /* not UTF-8: JSON text must be */
+            fputs("\\ufffd", out);
+            k = 1;
+        } else if (s[i] == '"' || s[i] == '\\') {
+            fprintf(out, "\\%c", s[i]);
+        } else if ((unsigned char)s[i] < 0x20) {
+            fprintf(out, "\\u%04x", s[i]);
+        } else {
+            fwrite(s + i, 1, k, out);
+        }
     }
     putc('"', out);
 }

@@ -278,7 +278,7 @@ typedef enum cm_time_kind {
                           a space for the T, an hour of one digit, or / */
     CM_TIME_US = 2,    /* 11/28/2026 [8:00[:00] [AM|PM]] */
     CM_TIME_YEAR = 3,  /* 2026: January 1st */
-    CM_TIME_EPOCH = 4  /* seconds since 1970: an integer of 9 or more digits */
+    CM_TIME_EPOCH = 4  /* seconds since 1970: an integer of 9 to 12 digits */
 } cm_time_kind;
 
 /* Reads a time in any of the forms above, fractions of a second dropped;

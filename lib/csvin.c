@@ -100,12 +100,14 @@ static int space_only(unsigned char ch) { return ch == ' '; }
 
 /* Picks the candidate that splits the first lines into the same number of
  * fields, more than one; a comma when nothing does. */
-static char sniff(const char *s, size_t n)
+static char sniff(const char *s, size_t n, char decimal)
 {
     static const char cand[] = {',', ';', '\t', '|'};
-    char best = ',';
+    char best = decimal == ',' ? ';' : ',';
     size_t best_count = 0;
     for (size_t k = 0; k < sizeof cand; k++) {
+        if (cand[k] == decimal)
+            continue;
         size_t first = 0, lines = 0, consistent = 1, count = 0;
         int quoted = 0;
         for (size_t i = 0; i < n && lines < 10; i++) {
@@ -148,7 +150,7 @@ static int fill(cm_csv *c, cm_error *err)
     return 0;
 }
 
-cm_csv *cm_csv_new(FILE *in, char delim, cm_error *err)
+cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err)
 {
     cm_csv *c = calloc(1, sizeof *c);
     if (!c || !(c->buf = malloc(CHUNK)) || csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI)) {
@@ -180,7 +182,7 @@ cm_csv *cm_csv_new(FILE *in, char delim, cm_error *err)
         c->start = 3; /* a UTF-8 byte order mark is not part of the header */
         c->len -= 3;
     }
-    c->delim = delim ? delim : sniff(c->buf + c->start, c->len);
+    c->delim = delim ? delim : sniff(c->buf + c->start, c->len, decimal);
     csv_set_delim(&c->p, (unsigned char)c->delim);
     if (c->delim == '\t') /* libcsv's own test, spaces and tabs, is inlined */
         csv_set_space_func(&c->p, space_only);

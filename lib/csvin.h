@@ -12,8 +12,9 @@
 
 typedef struct cm_csv cm_csv;
 
-/* delim 0: guessed from the first lines among , ; tab | */
-cm_csv *cm_csv_new(FILE *in, char delim, cm_error *err);
+/* delim 0: guessed from the first lines among , ; tab |, never `decimal`
+ * (a decimal comma makes commas common inside fields). */
+cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err);
 void cm_csv_free(cm_csv *c);
 char cm_csv_delim(const cm_csv *c);
 /* Next record: 1 and its fields (NUL-terminated, valid until the next

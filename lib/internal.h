@@ -105,5 +105,11 @@ cm_dict *cm_dict_clone(const cm_dict *d);
 
 /* Valid UTF-8 without NUL bytes; names and categories must be. */
 int cm_utf8_valid(const char *s, size_t n);
+/* Length of the valid UTF-8 character at s (1-4), or 0 if none starts
+ * there. */
+size_t cm_utf8_char(const char *s, size_t n);
+/* Input text fit for a one-line message: at most max bytes of s, cut
+ * between characters, "..." when cut, control and invalid bytes as \xNN. */
+void cm_quote_text(char *dst, size_t dstn, const char *s, size_t n, size_t max);
 
 #endif

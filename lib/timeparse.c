@@ -193,8 +193,10 @@ struct cm_timefmt {
     char *fmt;
 };
 
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                     "jul", "aug", "sep", "oct", "nov", "dec"};
+static const char *const months[] = {"january", "february", "march", "april",
+                                     "may", "june", "july", "august",
+                                     "september", "october", "november",
+                                     "december"};
 
 cm_timefmt *cm_timefmt_new(const char *fmt, cm_error *err)
 {
@@ -270,15 +272,18 @@ static int directive(scan *c, char d, fields *t, cm_walltime *out)
         else return -1;
         c->p += 2;
         return 0;
-    case 'b':
+    case 'b': /* a month's first three letters or its whole English name */
         for (int i = 0; i < 12; i++) {
-            if (c->end - c->p >= 3 && (c->p[0] | 0x20) == months[i][0] &&
-                (c->p[1] | 0x20) == months[i][1] && (c->p[2] | 0x20) == months[i][2]) {
+            size_t k = 0, full = strlen(months[i]);
+            while (k < full && c->p + k < c->end && (c->p[k] | 0x20) == months[i][k])
+                k++;
+            if (k == 3 || k == full) {
+                int letter_follows = c->p + k < c->end &&
+                                     (c->p[k] | 0x20) >= 'a' && (c->p[k] | 0x20) <= 'z';
+                if (letter_follows)
+                    continue;
                 t->mo = i + 1;
-                c->p += 3;
-                /* a full month name is fine too */
-                while (c->p < c->end && ((*c->p | 0x20) >= 'a' && (*c->p | 0x20) <= 'z'))
-                    c->p++;
+                c->p += k;
                 return 0;
             }
         }

@@ -137,7 +137,7 @@ static void gen_value(cm_schema *s, cm_batch *b, size_t c, size_t i,
 static cm_writer *open_writer(cm_schema *s, int level, int layout)
 {
     cm_error err;
-    cm_writer_opts o = {level, (cm_layout)layout};
+    cm_writer_opts o = {level, (cm_layout)layout, 0};
     cm_writer *w = cm_writer_new(stdout, s, &o, &err);
     if (!w)
         die("writer", &err);
