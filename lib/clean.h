@@ -1,7 +1,9 @@
 /*
- * clean.h - the parts of cm-clean's engine: settings and typing (clean.c)
- * and the row stages after typing (cleanrows.c): sorting, removing
- * duplicates, filling and dropping missing values, writing.
+ * clean.h - the parts of cm-clean's engine: settings (cleanset.c), header
+ * and types (cleanhead.c), typing a record (cleanrow.c), the run
+ * (clean.c), the report (cleanreport.c), and the row stages after typing
+ * (cleanrows.c): sorting, removing duplicates, filling and dropping
+ * missing values, writing.
  */
 #ifndef CM_CLEAN_H
 #define CM_CLEAN_H
@@ -48,5 +50,83 @@ cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
 /* Flushes everything through the stages and ends the stream. */
 cm_status cm_rows_finish(cm_rows *r, cm_error *err);
 void cm_rows_free(cm_rows *r);
+
+/* ---- the cleaner's own state -------------------------------------------- */
+
+enum { K_AUTO, K_NUM, K_CAT, K_TIME, K_SKIP };
+extern const char *const cm_clean_kinds[]; /* names of the K_ values */
+
+#define MAX_NOTES 5 /* skipped bad rows quoted in the report */
+
+typedef struct incol {
+    char *name;
+    int kind;
+    int explicit_kind;
+    int time_part; /* position in the time setting, or -1 */
+    long out;      /* output column, or -1 */
+    int lower;
+    int has_range;
+    double lo, hi;
+} incol;
+
+typedef struct list {
+    char **item;
+    size_t n;
+} list;
+
+struct cm_clean {
+    cm_kv settings;
+    char delim, decimal;
+    int header, sort, dedupe, bad_skip, policy;
+    size_t sample, sort_memory;
+    int64_t max_gap;
+    list na, time, lower, keep, drop;
+    size_t *time_idx; /* input column of each time part */
+    size_t *na_len;   /* lengths of the extra markers */
+    double *na_num;
+    size_t nna_num;
+    char *key, *tmpdir;
+    cm_timefmt *tfmt;
+    cm_tz *tz;
+    incol *cols;
+    size_t ncols;
+    cm_schema *schema;
+    int *out_policy;
+    long time_out, key_out;
+    cm_clean_stats st;
+    char notes[MAX_NOTES][200];
+    size_t nnotes;
+    char delim_used;
+    void (*progress)(void *, uint64_t);
+    void *progress_ctx;
+};
+
+/* ---- shared by the files of the cleaner (clean*.c) ---------------------- */
+
+/* A record's fields, as the CSV reader handed them out. */
+typedef struct rowctx {
+    const char *const *f;
+    const size_t *len;
+    uint64_t line;
+} rowctx;
+
+/* cleanset.c: settings */
+void cm_clean_list_free(list *l);
+cm_status cm_clean_split(const char *v, list *l, cm_error *err);
+int cm_clean_in_list(const list *l, const char *s);
+int cm_clean_policy(const char *v);
+cm_status cm_clean_bad_setting(cm_error *err, const char *k, const char *v,
+                               const char *want);
+/* cleanhead.c: the header, types, the output schema and the recipe step */
+long cm_clean_find(const cm_clean *c, const char *name);
+int cm_clean_is_na(const cm_clean *c, const char *s, size_t n);
+cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
+                          cm_error *err);
+void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows);
+cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err);
+cm_status cm_clean_recipe(cm_clean *c, cm_error *err);
+/* cleanrow.c: one record to one typed row */
+cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
+                           size_t row, int *drop, cm_error *err);
 
 #endif
