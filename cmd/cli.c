@@ -1,6 +1,7 @@
 /* cli.c - the one place for command-line plumbing; every cm binary links it
  * so messages, exit codes and stdio handling are the same everywhere. */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -90,6 +91,33 @@ unsigned long long cli_parse_count(const char *opt, const char *arg)
     if (arg[0] < '0' || arg[0] > '9' || *end || errno)
         cli_usage_error("%s: '%s' is not a whole number", opt, arg);
     return v;
+}
+
+int cli_parse_level(const char *arg)
+{
+    unsigned long long l = cli_parse_count("--level", arg);
+    if (l > 9)
+        cli_usage_error("--level: %llu is not between 0 and 9", l);
+    return (int)l;
+}
+
+void cli_other_option(int c, const char *usage)
+{
+    if (c == 'h') {
+        fputs(usage, stdout);
+        exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
+    }
+    if (c == 'V')
+        cli_version();
+    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+    exit(CLI_USAGE);
+}
+
+const char *cli_one_input(int argc, char **argv)
+{
+    if (argc - optind > 1)
+        cli_usage_error("one input at most (got %d)", argc - optind);
+    return optind < argc ? argv[optind] : NULL;
 }
 
 static int is_std(const char *path)

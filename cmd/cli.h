@@ -39,6 +39,14 @@ CLI_NORETURN void cli_version(void);
 /* Parses a whole non-negative decimal number or exits with a usage error
  * naming the option. */
 unsigned long long cli_parse_count(const char *opt, const char *arg);
+/* A deflate level 0-9 for --level, or a usage error. */
+int cli_parse_level(const char *arg);
+/* The options every binary shares, for the end of its getopt switch:
+ * 'h' prints usage and exits 0, 'V' the version; anything else getopt
+ * complained about exits 2. */
+CLI_NORETURN void cli_other_option(int c, const char *usage);
+/* The single input operand (NULL: standard input); more is a usage error. */
+const char *cli_one_input(int argc, char **argv);
 
 /* Opens FILE for reading, "-" or NULL meaning stdin; exits 1 on failure. */
 FILE *cli_open_in(const char *path);

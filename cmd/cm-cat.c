@@ -68,28 +68,14 @@ static void parse(int argc, char **argv, opts *o)
             break;
         case 'i': o->info = 1; break;
         case 'H': o->header = 0; break;
-        case 'l': {
-            unsigned long long l = cli_parse_count("--level", optarg);
-            if (l > 9)
-                cli_usage_error("--level: %llu is not between 0 and 9", l);
-            o->level = (int)l;
-            break;
-        }
+        case 'l': o->level = cli_parse_level(optarg); break;
         case 'o': o->output = optarg; break;
         case 'F': o->force = 1; break;
         case 'q': o->quiet = 1; break;
-        case 'h':
-            fputs(usage, stdout);
-            exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
-        case 'V': cli_version();
-        default:
-            fprintf(stderr, "Try 'cm-cat --help' for more information.\n");
-            exit(CLI_USAGE);
+        default: cli_other_option(c, usage);
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("one input at most (got %d)", argc - optind);
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = cli_one_input(argc, argv);
     if (o->info && (o->cmt || o->has_head))
         cli_usage_error("--info does not combine with --format=cmt or --head");
 }

@@ -164,28 +164,14 @@ static void parse(int argc, char **argv, opts *o)
         case OPT_BAD_ROWS: set(o, "bad-rows", optarg); break;
         case 'o': o->output = optarg; break;
         case OPT_REPORT: o->report = optarg; break;
-        case 'l': {
-            unsigned long long l = cli_parse_count("--level", optarg);
-            if (l > 9)
-                cli_usage_error("--level: %llu is not between 0 and 9", l);
-            o->level = (int)l;
-            break;
-        }
+        case 'l': o->level = cli_parse_level(optarg); break;
         case 'F': o->force = 1; break;
         case 'v': o->verbose = 1; break;
         case 'q': o->quiet = 1; break;
-        case 'h':
-            fputs(usage, stdout);
-            exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
-        case 'V': cli_version();
-        default:
-            fprintf(stderr, "Try 'cm-clean --help' for more information.\n");
-            exit(CLI_USAGE);
+        default: cli_other_option(c, usage);
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("one input at most (got %d)", argc - optind);
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = cli_one_input(argc, argv);
 }
 
 static void progress(void *ctx, uint64_t rows)

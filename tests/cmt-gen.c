@@ -210,16 +210,6 @@ static int gen(int argc, char **argv)
     return 0;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static void set_field(cm_schema *s, cm_batch *b, size_t c, size_t i,
                       const char *f, size_t line)
 {
@@ -240,7 +230,7 @@ static void set_field(cm_schema *s, cm_batch *b, size_t c, size_t i,
         char z;
         if (sscanf(f, "%lld-%u-%uT%u:%u:%u%c", &y, &mo, &d, &h, &mi, &se, &z) == 7 &&
             z == 'Z') {
-            ((int64_t *)v)[i] = days_from_civil(y, mo, d) * 86400 +
+            ((int64_t *)v)[i] = cm_days_from_civil(y, mo, d) * 86400 +
                                 h * 3600 + mi * 60 + se;
             return;
         }
