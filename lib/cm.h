@@ -264,6 +264,22 @@ int cm_parse_size(const char *s, uint64_t *bytes);
 int64_t cm_days_from_civil(int64_t y, unsigned m, unsigned d);
 void cm_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
+/* The calendar of an instant in a zone (UTC when tz is NULL). */
+typedef struct cm_timeparts {
+    int64_t year;
+    int month, dom, hour, minute, second;
+    int dow;          /* Monday 0 .. Sunday 6 */
+    int doy;          /* 1 .. 366 */
+    int week;         /* ISO 8601 week, 1 .. 53 */
+    int month_days;   /* days in this month */
+    int year_days;    /* 365 or 366 */
+    int year_weeks;   /* ISO weeks in this ISO year, 52 or 53 */
+    int64_t day;      /* local days since 1970-01-01 */
+} cm_timeparts;
+
+struct cm_tz;
+void cm_time_parts(const struct cm_tz *tz, int64_t t, cm_timeparts *p);
+
 /* A time read from text: wall-clock seconds counted as if the wall clock
  * were UTC, and the UTC offset when the text carried one. */
 typedef struct cm_walltime {
@@ -327,6 +343,46 @@ void cm_clean_report(const cm_clean *c, FILE *out, int json);
 /* Calls fn(ctx, rows read so far) every 65536 rows, for progress display. */
 void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),
                           void *ctx);
+
+/* ---- features: calendar parts, lags, rolling windows, differences ------- */
+
+/*
+ * Settings, as cm-features makes them from its options; with the input's
+ * recipe plus them as the "features" step, a model can derive the same
+ * columns from raw rows.
+ *   target COL          time-features hour,minute,dow,dom,month,doy,week,
+ *                       year,weekend | none (default hour,dow,month,doy,weekend)
+ *   cyclic yes|no       sin/cos pairs of the periodic parts
+ *   holidays DATE,...   local dates that are holidays (is_holiday)
+ *   holiday-col COL     a category naming holidays; holiday-none VALUE is
+ *                       the "not a holiday" value (default None)
+ *   lag.N  COL:SPAN,... rolling.N COL:STAT,...:SPAN    diff.N COL:SPAN,...
+ *                       SPAN is a duration (1h, 7d) or a number of rows;
+ *                       STAT is mean, std, min, max, sum or count
+ *   by COL              series: lags and windows stay within a series
+ *   min-count N         fewest values a window needs (default 1)
+ *   keep-incomplete yes|no   keep rows whose derived values are missing
+ *   drop COL,...        keep COL,...       max-history ROWS per series
+ */
+typedef struct cm_features cm_features;
+
+/* Receives each full batch of rows a stage produces. */
+typedef cm_status (*cm_batch_fn)(void *ctx, cm_batch *b, cm_error *err);
+
+cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings,
+                             cm_error *err);
+void cm_features_free(cm_features *f);
+/* The output schema; its recipe is the input's plus this step. */
+const cm_schema *cm_features_schema(const cm_features *f);
+/* Derives the features of b's rows (b read under the input schema, whose
+ * dictionaries may have grown); full output batches go to emit. */
+cm_status cm_features_push(cm_features *f, const cm_batch *b, cm_batch_fn emit,
+                           void *ctx, cm_error *err);
+/* Hands on the rows still held. */
+cm_status cm_features_finish(cm_features *f, cm_batch_fn emit, void *ctx,
+                             cm_error *err);
+/* Rows in, rows out, rows dropped for a missing derived value (by column). */
+void cm_features_report(const cm_features *f, FILE *out);
 
 /* ---- time zones ---------------------------------------------------------- */
 
