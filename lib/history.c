@@ -14,12 +14,11 @@ void cm_history_free(cm_history *h)
     memset(h, 0, sizeof *h);
 }
 
+/* Capacities are powers of two, so a slot is a mask, not a division. */
 static cm_status grow(cm_history *h, size_t max, cm_error *err)
 {
     size_t cap = h->cap ? h->cap * 2 : 64;
-    if (cap > max)
-        cap = max;
-    if (cap <= h->cap)
+    if (h->n >= max)
         return cm_fail(err, CM_ERR_LIMIT,
                        "a lag or window reaches back more than %zu rows of one "
                        "series (raise --max-history)", max);
@@ -48,7 +47,7 @@ static cm_status grow(cm_history *h, size_t max, cm_error *err)
 cm_status cm_history_add(cm_history *h, int64_t t, const double *values,
                          const uint8_t *ok, size_t max, cm_error *err)
 {
-    if (h->n == h->cap) {
+    if (h->n == h->cap || h->n >= max) {
         cm_status st = grow(h, max, err);
         if (st)
             return st;
@@ -67,7 +66,7 @@ void cm_history_trim(cm_history *h, int64_t t, int64_t span, uint64_t rows)
         size_t s = h->head;
         if (h->t[s] >= t - span)
             break;
-        h->head = (h->head + 1) % h->cap;
+        h->head = (h->head + 1) & (h->cap - 1);
         h->n--;
     }
 }

@@ -10,7 +10,7 @@
 
 typedef struct cm_history {
     size_t ncols;     /* values kept per row */
-    size_t cap, head, n; /* ring of n rows starting at head */
+    size_t cap, head, n; /* ring of n rows from head; cap a power of two */
     int64_t *t;
     uint64_t *rowno;
     double *v;        /* [slot * ncols + col] */
@@ -35,7 +35,7 @@ void cm_history_range(const cm_history *h, int64_t a, int64_t b, size_t *first,
 /* Slot of the row at position i from the oldest. */
 static inline size_t cm_history_slot(const cm_history *h, size_t i)
 {
-    return (h->head + i) % h->cap;
+    return (h->head + i) & (h->cap - 1);
 }
 
 #endif

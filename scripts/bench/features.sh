@@ -1,0 +1,57 @@
+#!/bin/sh
+# cm-features throughput: 4 lags, 2 rolling windows and the calendar parts
+# on the bike data repeated to SIZE_MB of CSV (default 1000), each copy
+# moved two years later so time keeps increasing.  Peak memory at a tenth
+# of the rows shows it does not grow.  The pandas reference feature builder
+# (../shared/bench/make-features.py, lags only) runs on the plain bike data
+# as a side-by-side ratio.
+set -eu
+B=${B:-build}
+BIN=${BIN:-bin}
+SIZE_MB=${SIZE_MB:-1000}
+PY=/usr/bin/python3
+here=$(cd "$(dirname "$0")" && pwd)
+src="$here/../../../shared/data/bike_sharing_hour.csv"
+ref="$here/../../../shared/bench/make-features.py"
+if [ ! -f "$src" ]; then
+    echo "features.sh: ../shared/data missing; skipped"
+    exit 0
+fi
+tmp=${TMPDIR:-/tmp}/cm-bench-features.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+make_csv() { # make_csv FILE MB: copies of the data, each 731 days later,
+    # with the time as epoch seconds (column t) so that it keeps increasing
+    reps=$(( $2 * 1000000 / $(wc -c < "$src") + 1 ))
+    awk -F, -v OFS=, -v reps="$reps" '
+        function days(y, m, d) { y -= m <= 2; era = int((y >= 0 ? y : y - 399) / 400)
+            yoe = y - era * 400; doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+            return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468 }
+        NR == 1 { print "t," $0; next }
+        { split($2, p, "-"); e[++n] = (days(p[1] + 0, p[2] + 0, p[3] + 0) * 24 + $6) * 3600; row[n] = $0 }
+        END { for (k = 0; k < reps; k++) for (i = 1; i <= n; i++)
+                  printf "%.0f,%s\n", e[i] + k * 731 * 86400, row[i] }' "$src" > "$1"
+}
+FEAT="-y cnt -L cnt:1h,2h,24h,168h -R cnt:mean,std:24h -R temp:mean,max:168h"
+run() { # run NAME CSV -> "NAME seconds maxrss_kb rows"
+    "$BIN/cm-clean" -q --time t --drop instant,dteday,hr,casual,registered "$2" -o "$tmp/in.cmt"
+    rows=$("$BIN/cm-cat" --info "$tmp/in.cmt" | sed -n 's/^rows: //p')
+    # shellcheck disable=SC2086
+    /usr/bin/time -o "$tmp/t" -f "%e %M" "$BIN/cm-features" -q $FEAT "$tmp/in.cmt" -o "$tmp/out.cmt"
+    echo "$1 $(cat "$tmp/t") $rows"
+}
+make_csv "$tmp/big.csv" "$SIZE_MB"
+big=$(run big "$tmp/big.csv")
+make_csv "$tmp/small.csv" $((SIZE_MB / 10))
+small=$(run small "$tmp/small.csv")
+echo "$big" | awk '{ printf "cm-features on %d rows: %.2f s, %.2f million rows/s, peak %.1f MiB\n", $4, $2, $4 / $2 / 1e6, $3 / 1024 }'
+echo "$small" | awk '{ printf "cm-features on %d rows: %.2f s, peak %.1f MiB\n", $4, $2, $3 / 1024 }'
+
+# Side by side with the pandas reference on the plain bike data (its lags).
+if [ -f "$ref" ] && $PY -c 'import pandas' 2>/dev/null; then
+    /usr/bin/time -o "$tmp/tp" -f "%e %M" $PY "$ref" bike "$src" --lag-mode time -o "$tmp/ref.csv" 2>/dev/null
+    /usr/bin/time -o "$tmp/tc" -f "%e %M" sh -c "'$BIN/cm-clean' -q --time dteday,hr --drop instant,casual,registered '$src' | '$BIN/cm-features' -q -y cnt -L cnt:1h,2h,24h,168h | '$BIN/cm-cat' > '$tmp/ours.csv'"
+    awk -v p="$(cat "$tmp/tp")" -v c="$(cat "$tmp/tc")" 'BEGIN { split(p, a, " "); split(c, b, " ");
+        printf "bike (17,379 rows), reference features: pandas %.2f s, cm-clean|cm-features|cm-cat %.2f s (%.1fx)\n", a[1], b[1], a[1] / b[1] }'
+fi
