@@ -12,11 +12,45 @@
 
 struct cm_atomic {
     FILE *f;
-    char *path, *tmp;
+    char *path, *tmp; /* tmp NULL: written in place (not a regular file) */
 };
+
+/* A device, a FIFO or /dev/stdout cannot be replaced by rename(2) (that
+ * would put a regular file where /dev/null was): those are written in
+ * place.  A symbolic link is followed, so the link stays a link. */
+static cm_atomic *open_special(const char *path, cm_error *err)
+{
+    cm_atomic *a = calloc(1, sizeof *a);
+    if (!a || !(a->path = malloc(strlen(path) + 1))) {
+        free(a);
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    strcpy(a->path, path);
+    if (!(a->f = fopen(path, "wb"))) {
+        cm_fail_sys(err, errno, "%s", path);
+        cm_atomic_abort(a);
+        return NULL;
+    }
+    return a;
+}
 
 cm_atomic *cm_atomic_open(const char *path, cm_error *err)
 {
+    struct stat ls;
+    if (stat(path, &ls) == 0 && !S_ISREG(ls.st_mode)) {
+        if (S_ISDIR(ls.st_mode)) {
+            cm_fail(err, CM_ERR_IO, "%s: is a directory", path);
+            return NULL;
+        }
+        return open_special(path, err);
+    }
+    char *real = NULL;
+    if (lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode) && (real = realpath(path, NULL))) {
+        cm_atomic *a = cm_atomic_open(real, err);
+        free(real);
+        return a;
+    }
     size_t n = strlen(path);
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -84,6 +118,16 @@ cm_status cm_atomic_commit(cm_atomic *a, cm_error *err)
 {
     FILE *f = a->f;
     a->f = NULL;
+    if (!a->tmp) { /* written in place: all there is to do is close */
+        int bad = fflush(f) != 0 || ferror(f);
+        int e = errno;
+        if (fclose(f) != 0 && !bad)
+            bad = 1, e = errno;
+        if (bad)
+            cm_fail_sys(err, e, "%s", a->path);
+        cm_atomic_abort(a);
+        return bad ? CM_ERR_IO : CM_OK;
+    }
     int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
     int e = errno;
     if (fclose(f) != 0 && !bad) {

@@ -222,6 +222,23 @@ static void test_atomic(void)
     snprintf(missing, sizeof missing, "%s/no/such/dir/m.cmm", dir);
     CHECK(cm_atomic_open(missing, &err) == NULL && err.status == CM_ERR_IO &&
               strstr(err.msg, "No such file"), "atomic: missing directory (%s)", err.msg);
+    /* A device stays a device; a link stays a link, its target replaced. */
+    a = cm_atomic_open("/dev/null", &err);
+    if (a)
+        fputs("x", cm_atomic_file(a));
+    CHECK(a && cm_atomic_commit(a, &err) == CM_OK && stat("/dev/null", &st) == 0 &&
+              S_ISCHR(st.st_mode), "atomic: /dev/null is written, not replaced");
+    char link[300];
+    snprintf(link, sizeof link, "%s/link.cmm", dir);
+    CHECK(symlink("model.cmm", link) == 0, "atomic: make a link");
+    a = cm_atomic_open(link, &err);
+    if (a)
+        fputs("via link", cm_atomic_file(a));
+    struct stat ls;
+    CHECK(a && cm_atomic_commit(a, &err) == CM_OK && lstat(link, &ls) == 0 &&
+              S_ISLNK(ls.st_mode) && !strcmp(slurp(path), "via link"),
+          "atomic: a symbolic link stays a link and its target is replaced");
+    unlink(link);
     unlink(path);
     rmdir(dir);
 }
