@@ -34,7 +34,7 @@ typedef struct series {
 struct cm_features {
     const cm_schema *in;
     cm_schema *out;
-    long time_col, by_col, holiday_col;
+    long time_col, by_col, holiday_col, target_col;
     const cm_tz *tz;      /* of the time column; NULL is UTC */
     cm_tz *tz_owned;
     size_t *pass, *pass_out; /* input and output column of passed-through ones */
@@ -46,7 +46,7 @@ struct cm_features {
     int64_t *holidays;    /* local days, sorted */
     size_t nholidays;
     char *holiday_none;
-    int64_t max_span;     /* seconds any feature looks back */
+    int64_t max_span;     /* seconds any feature looks back; -1: none does */
     uint64_t max_rows;    /* rows any feature looks back */
     size_t max_history, min_count;
     int keep_incomplete;
@@ -60,7 +60,7 @@ struct cm_features {
     int day_holiday, have_day;
     double *vals;         /* scratch: history values of one row */
     uint8_t *oks;
-    uint64_t rows_in, rows_out, dropped;
+    uint64_t rows_in, rows_out, dropped, no_time;
     uint64_t *dropped_by; /* per output column */
 };
 

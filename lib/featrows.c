@@ -255,7 +255,7 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
     int64_t t = 0;
     if (f->time_col >= 0) {
         if (!b->valid[f->time_col][i]) {
-            f->dropped++; /* no time, no calendar and no lag: nothing to say */
+            f->no_time++; /* no calendar and no lag: nothing to say */
             return CM_OK;
         }
         t = ((const int64_t *)b->values[f->time_col])[i];

@@ -72,9 +72,11 @@ static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
     f->d = d;
     size_t out;
     cm_status st = cm_schema_add(f->out, name, CM_F64, CM_ROLE_FEATURE, &out, err);
-    if (st == CM_ERR_DATA) /* a name taken by an input column */
-        return cm_fail(err, CM_ERR_ARG, "the derived column '%s' exists already; "
-                       "drop or rename the input column", name);
+    if (st == CM_ERR_DATA) /* the name is taken */
+        return cm_fail(err, CM_ERR_ARG, cm_schema_find(f->in, name) >= 0
+                       ? "the derived column '%s' exists already as an input "
+                         "column; drop or rename it"
+                       : "the derived column '%s' is asked for twice", name);
     if (st)
         return st;
     f->d[f->nd++] = (derived){kind, part, src, span, by_rows, out};
@@ -137,6 +139,9 @@ static cm_status lags(cm_features *f, const char *what, int kind,
     snprintf(col, sizeof col, "%.*s", (int)(colon - spec), spec);
     size_t slot;
     cm_status st = source(f, what, col, &slot, err);
+    if (!st && kind == D_DIFF && cm_schema_find(f->in, col) == f->target_col)
+        return cm_fail(err, CM_ERR_ARG, "diff '%s': a difference of the target "
+                       "uses the value to be forecast; lag it instead", spec);
     for (const char *p = colon + 1; !st && next_item(&p, item, sizeof item);) {
         int64_t span;
         int rows;
@@ -187,13 +192,13 @@ static cm_status rolling(cm_features *f, const char *spec, cm_error *err)
     return st;
 }
 
-static cm_status calendar(cm_features *f, const char *parts, int cyclic,
-                          cm_error *err)
+static cm_status calendar(cm_features *f, const char *parts, int parts_given,
+                          int cyclic, cm_error *err)
 {
     char item[64], name[80];
     cm_status st = CM_OK;
-    if (!strcmp(parts, "none"))
-        return CM_OK;
+    if (!strcmp(parts, "none") || (!parts_given && f->time_col < 0))
+        return CM_OK; /* the default set applies where there is a time */
     if (f->time_col < 0)
         return cm_fail(err, CM_ERR_ARG, "time features need a time column");
     for (const char *p = parts; !st && next_item(&p, item, sizeof item);) {
@@ -229,7 +234,8 @@ static cm_status holidays(cm_features *f, const char *dates, cm_error *err)
         cm_walltime w;
         if (!*item)
             continue;
-        if (cm_parse_time(item, strlen(item), &w) != CM_TIME_ISO || w.wall % 86400)
+        if (strlen(item) != 10 || item[4] != '-' || item[7] != '-' ||
+            cm_parse_time(item, strlen(item), &w) != CM_TIME_ISO)
             return cm_fail(err, CM_ERR_ARG, "holidays: '%s' is not a date "
                            "(YYYY-MM-DD)", item);
         int64_t *h = realloc(f->holidays, (f->nholidays + 1) * sizeof *h);
@@ -276,11 +282,22 @@ static cm_status build(cm_features *f, const cm_kv *s, cm_error *err)
     const char *drop = get(s, "drop", ""), *keep = cm_kv_get(s, "keep");
     const char *hcol = cm_kv_get(s, "holiday-col");
     long tcol = target ? cm_schema_find(in, target) : -1;
+    for (size_t c = 0; !target && c < cm_schema_ncols(in); c++)
+        if (cm_schema_role(in, c) == CM_ROLE_TARGET)
+            tcol = (long)c; /* an earlier stage's target stays the target */
     if (!st && target && tcol < 0)
         st = no_column(in, "target", target, err);
-    if (!st && target && cm_schema_dtype(in, (size_t)tcol) == CM_CAT)
-        st = cm_fail(err, CM_ERR_ARG, "target: column '%s' is a category; cm "
-                     "forecasts numbers", target);
+    if (!st && tcol >= 0 && cm_schema_dtype(in, (size_t)tcol) != CM_F32 &&
+        cm_schema_dtype(in, (size_t)tcol) != CM_F64 && cm_schema_dtype(in, (size_t)tcol) != CM_I64)
+        st = cm_fail(err, CM_ERR_ARG, "target: column '%s' is %s; cm forecasts "
+                     "numbers", cm_schema_name(in, (size_t)tcol),
+                     cm_schema_dtype(in, (size_t)tcol) == CM_CAT ? "a category" : "a time");
+    if (!st && (cm_kv_get(s, "holidays") || hcol) && f->time_col < 0)
+        st = cm_fail(err, CM_ERR_ARG, "holidays need a time column");
+    if (!st && f->time_col >= 0 && on_list(drop, cm_schema_name(in, (size_t)f->time_col)))
+        st = cm_fail(err, CM_ERR_ARG, "drop: '%s' is the time column; it stays",
+                     cm_schema_name(in, (size_t)f->time_col));
+    f->target_col = tcol;
     if (!st && by && (f->by_col = cm_schema_find(in, by)) < 0)
         st = no_column(in, "by", by, err);
     if (!st && by && cm_schema_dtype(in, (size_t)f->by_col) != CM_CAT)
@@ -301,7 +318,8 @@ static cm_status build(cm_features *f, const cm_kv *s, cm_error *err)
 
     /* Passed through: the input's columns, chosen, with the target last. */
     if (!(f->out = cm_schema_new()) || cm_kv_copy(cm_schema_meta(f->out),
-                                                  cm_schema_meta_c(in), err))
+                                                  cm_schema_meta_c(in), err) ||
+        cm_kv_set(cm_schema_meta(f->out), "producer", "cm-features " CM_VERSION_STRING, err))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!(f->pass = calloc(cm_schema_ncols(in) + 1, sizeof *f->pass)) ||
         !(f->pass_out = calloc(cm_schema_ncols(in) + 1, sizeof *f->pass_out)))
@@ -310,6 +328,7 @@ static cm_status build(cm_features *f, const cm_kv *s, cm_error *err)
         if (round == 1) {
             /* derived columns go between the inputs and the target */
             st = calendar(f, get(s, "time-features", DEFAULT_PARTS),
+                          cm_kv_get(s, "time-features") != NULL,
                           !strcmp(get(s, "cyclic", "no"), "yes"), err);
             if (!st && (cm_kv_get(s, "holidays") || hcol))
                 st = add_derived(f, D_HOLIDAY, 0, 0, 0, 0, "is_holiday", err);
@@ -376,6 +395,7 @@ cm_features *cm_features_new(const cm_schema *in, const cm_kv *s, cm_error *err)
         return NULL;
     }
     f->in = in;
+    f->max_span = -1;
     f->time_col = f->by_col = f->holiday_col = -1;
     for (size_t c = 0; c < cm_schema_ncols(in); c++)
         if (cm_schema_role(in, c) == CM_ROLE_TIME && cm_schema_dtype(in, c) == CM_TIME)
@@ -394,10 +414,10 @@ cm_features *cm_features_new(const cm_schema *in, const cm_kv *s, cm_error *err)
     char *end;
     const char *mc = get(s, "min-count", "1"), *mh = get(s, "max-history", "1048576");
     f->min_count = (size_t)strtoull(mc, &end, 10);
-    if (!st && (*end || !*mc || f->min_count == 0))
+    if (!st && (*end || mc[0] < '0' || mc[0] > '9' || f->min_count == 0))
         st = cm_fail(err, CM_ERR_ARG, "min-count: '%s' is not a positive number", mc);
     f->max_history = (size_t)strtoull(mh, &end, 10);
-    if (!st && (*end || !*mh || f->max_history < 2))
+    if (!st && (*end || mh[0] < '0' || mh[0] > '9' || f->max_history < 1))
         st = cm_fail(err, CM_ERR_ARG, "max-history: '%s' is not a number of rows", mh);
     const char *ki = get(s, "keep-incomplete", "no");
     if (!st && strcmp(ki, "yes") && strcmp(ki, "no"))
@@ -450,8 +470,9 @@ const cm_schema *cm_features_schema(const cm_features *f)
 void cm_features_report(const cm_features *f, FILE *out)
 {
     fprintf(out, "rows read: %llu\nrows written: %llu\nrows dropped: %llu "
-            "(a derived value missing)\n", (unsigned long long)f->rows_in,
-            (unsigned long long)f->rows_out, (unsigned long long)f->dropped);
+            "(a derived value missing), %llu (no time)\n", (unsigned long long)f->rows_in,
+            (unsigned long long)f->rows_out, (unsigned long long)f->dropped,
+            (unsigned long long)f->no_time);
     for (size_t c = 0; c < cm_schema_ncols(f->out); c++)
         if (f->dropped_by[c])
             fprintf(out, "  %s: missing in %llu dropped rows\n", cm_schema_name(f->out, c),

@@ -18,7 +18,7 @@ void cm_history_free(cm_history *h)
 static cm_status grow(cm_history *h, size_t max, cm_error *err)
 {
     size_t cap = h->cap ? h->cap * 2 : 64;
-    if (h->n >= max)
+    if (h->n > max) /* the rows before this one, max of them at most */
         return cm_fail(err, CM_ERR_LIMIT,
                        "a lag or window reaches back more than %zu rows of one "
                        "series (raise --max-history)", max);
@@ -47,7 +47,7 @@ static cm_status grow(cm_history *h, size_t max, cm_error *err)
 cm_status cm_history_add(cm_history *h, int64_t t, const double *values,
                          const uint8_t *ok, size_t max, cm_error *err)
 {
-    if (h->n == h->cap || h->n >= max) {
+    if (h->n == h->cap || h->n > max) {
         cm_status st = grow(h, max, err);
         if (st)
             return st;
@@ -64,7 +64,7 @@ void cm_history_trim(cm_history *h, int64_t t, int64_t span, uint64_t rows)
 {
     while (h->n > rows) {
         size_t s = h->head;
-        if (h->t[s] >= t - span)
+        if (span >= 0 && h->t[s] >= t - span)
             break;
         h->head = (h->head + 1) & (h->cap - 1);
         h->n--;

@@ -20,10 +20,11 @@ typedef struct cm_history {
 
 void cm_history_free(cm_history *h);
 /* Appends a row (values[ncols], ok[ncols]); fails only on memory or when
- * the ring would pass max rows. */
+ * more than max rows are already held. */
 cm_status cm_history_add(cm_history *h, int64_t t, const double *values,
                          const uint8_t *ok, size_t max, cm_error *err);
-/* Drops rows older than both t - span seconds and `rows` rows back. */
+/* Drops rows older than both t - span seconds (span < 0: any time) and
+ * `rows` rows back. */
 void cm_history_trim(cm_history *h, int64_t t, int64_t span, uint64_t rows);
 /* Slot of the k-th row from the end (k = 1: the last), or -1. */
 long cm_history_back(const cm_history *h, uint64_t k);

@@ -484,10 +484,10 @@ Try 'cm-cat --help' for more information." ]
     [ "$status" -eq 1 ]
     [ -z "$output" ]
     [ "$stderr" = "cm-cat: empty.cmt: empty input, not a cm stream" ]
-    run --separate-stderr cm-cat </dev/null
+    run --separate-stderr bash -c 'exec cm-cat </dev/null'
     [ "$status" -eq 1 ]
     [ "$stderr" = "cm-cat: (stdin): empty input, not a cm stream" ]
-    run --separate-stderr cm-cat - </dev/null
+    run --separate-stderr bash -c 'exec cm-cat - </dev/null'
     [ "$status" -eq 1 ]
     [ "$stderr" = "cm-cat: (stdin): empty input, not a cm stream" ]
 }
