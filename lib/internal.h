@@ -103,6 +103,19 @@ cm_dict *cm_dict_new(void);
 void cm_dict_free(cm_dict *d);
 cm_dict *cm_dict_clone(const cm_dict *d);
 
+/* ---- seeded random numbers: xoshiro256** seeded through splitmix64 ------ */
+
+typedef struct cm_rng {
+    uint64_t s[4];
+} cm_rng;
+
+void cm_rng_seed(cm_rng *r, uint64_t seed);
+uint64_t cm_rng_next(cm_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double cm_rng_unit(cm_rng *r);
+/* Uniform in [0, n) without modulo bias. */
+uint64_t cm_rng_below(cm_rng *r, uint64_t n);
+
 /* Valid UTF-8 without NUL bytes; names and categories must be. */
 int cm_utf8_valid(const char *s, size_t n);
 /* Length of the valid UTF-8 character at s (1-4), or 0 if none starts

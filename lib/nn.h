@@ -1,0 +1,88 @@
+/*
+ * nn.h - the numerics of cm-train: matrix products, dense layers,
+ * activations, losses, optimizers and learning-rate schedules, and the
+ * ridge solver.  Internal to libcm.  Float32 row-major arrays throughout
+ * (ridge works in double); nothing here allocates, prints or fails.
+ */
+#ifndef CM_NN_H
+#define CM_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { CM_ACT_NONE, CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU } cm_act;
+typedef enum { CM_LOSS_MSE, CM_LOSS_MAE, CM_LOSS_HUBER } cm_loss_kind;
+typedef enum { CM_OPT_SGD, CM_OPT_MOMENTUM, CM_OPT_ADAM } cm_opt_kind;
+typedef enum { CM_SCHED_CONSTANT, CM_SCHED_STEP, CM_SCHED_COSINE } cm_sched_kind;
+
+/* ---- matrix products (gemm.c) ---------------------------------------------
+ * Row-major; each matrix's rows are contiguous with no padding.  With
+ * accumulate the product is added to C, otherwise it replaces C. */
+
+/* C[m x n] = A[m x k] . B[n x k]^T */
+void cm_gemm_nt(size_t m, size_t n, size_t k, const float *A, const float *B,
+                float *C, int accumulate);
+/* C[m x n] = A[k x m]^T . B[k x n] */
+void cm_gemm_tn(size_t m, size_t n, size_t k, const float *A, const float *B,
+                float *C, int accumulate);
+/* C[m x n] = A[m x k] . B[k x n] */
+void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
+                float *C, int accumulate);
+
+/* ---- a dense layer (dense.c): Y = X . W^T + b -----------------------------
+ * X is batch x in, W is out x in, b is out, Y is batch x out. */
+void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
+                      const float *W, const float *b, float *Y);
+/* From dY (batch x out): dW = dY^T . X and db = column sums of dY
+ * (replaced, not added), and dX = dY . W unless dX is NULL. */
+void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
+                       const float *W, const float *dY, float *dW, float *db,
+                       float *dX);
+
+/* ---- activations (act.c), elementwise --------------------------------------
+ * GELU is the exact one, x * Phi(x), as PyTorch's default. */
+void cm_act_forward(cm_act a, size_t n, const float *x, float *y);
+/* dx = dy * a'(x); x is the input, y the output of cm_act_forward. dx may
+ * be dy. */
+void cm_act_backward(cm_act a, size_t n, const float *x, const float *y,
+                     const float *dy, float *dx);
+
+/* ---- losses (loss.c) ----------------------------------------------------------
+ * The mean over n of the loss of pred against target; when grad is not
+ * NULL it gets d(mean loss)/d(pred[i]).  Huber is quadratic within delta
+ * of the target, linear beyond (PyTorch's HuberLoss); MAE's gradient at 0
+ * is 0. */
+double cm_loss(cm_loss_kind l, size_t n, const float *pred, const float *target,
+               float delta, float *grad);
+
+/* ---- optimizers and schedules (optim.c) ------------------------------------- */
+
+typedef struct cm_optim {
+    cm_opt_kind kind;
+    float momentum;     /* for CM_OPT_MOMENTUM: v = momentum * v + g */
+    float beta1, beta2, eps; /* for CM_OPT_ADAM, bias-corrected */
+    float weight_decay; /* L2: weight_decay * p is added to the gradient */
+} cm_optim;
+
+/* One update of p[n] from its gradient g[n] at learning rate lr; m and v
+ * (n each, zero before the first step) hold the optimizer's state; step
+ * counts updates from 1.  SGD: p -= lr g.  Momentum: v = mu v + g,
+ * p -= lr v.  Adam: as Kingma and Ba, with PyTorch's placement of eps. */
+void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
+                   float *p, const float *g, float *m, float *v);
+
+/* The learning rate for epoch (from 0) of epochs: constant; step (times
+ * gamma every step_size epochs); cosine (from lr down to 0 over the run,
+ * lr at epoch 0). */
+float cm_schedule(cm_sched_kind s, float lr, int epoch, int epochs,
+                  int step_size, float gamma);
+
+/* ---- ridge regression (ridge.c) -----------------------------------------------
+ * Solves (A + l2 I) w = b for the d x d symmetric matrix A (a Gram matrix
+ * X^T X, row-major, only read) by Cholesky; work holds d*d doubles.
+ * Returns 0, or -1 when the matrix is not positive definite (l2 = 0 with
+ * collinear columns). */
+int cm_ridge_solve(size_t d, const double *A, const double *b, double l2,
+                   double *w, double *work);
+
+#endif
