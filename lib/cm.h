@@ -384,6 +384,56 @@ cm_status cm_features_finish(cm_features *f, cm_batch_fn emit, void *ctx,
 /* Rows in, rows out, rows dropped for a missing derived value (by column). */
 void cm_features_report(const cm_features *f, FILE *out);
 
+/* ---- models: training, saving, loading, predicting ----------------------- */
+
+/*
+ * A model maps a row of its training stream to a forecast of the target.
+ * It carries everything for that: the stream's schema, dictionaries and
+ * recipe, the fitted scaling and category slots, the weights.  Files are
+ * written with cm_model_save (format in cm-model(5)).
+ */
+typedef struct cm_model cm_model;
+
+/* What cm_train reports after each epoch. */
+typedef struct cm_epoch {
+    int epoch, epochs;         /* from 1 */
+    double train_loss, valid_loss; /* valid_loss NAN without validation */
+    double samples_per_s, eta_s;
+    int best;                  /* this epoch is the best so far */
+} cm_epoch;
+
+/*
+ * Trains on the rows of r.  Settings (cm-train makes them from its options):
+ *   model linear|mlp   target COL   features COL,...   l2 X (linear)
+ *   layers 64,64   activation relu|tanh|sigmoid|gelu   dropout P
+ *   loss mse|mae|huber   huber-delta X   optimizer sgd|momentum|adam
+ *   lr momentum beta1 beta2 eps weight-decay   schedule constant|step|cosine
+ *   step-size N gamma X   batch N   epochs N   seed N   valid FRAC
+ *   patience N   skip-missing yes|no   created UNIX-SECONDS   argv TEXT
+ * on_epoch, when not NULL, is called after every epoch.
+ */
+cm_model *cm_train(cm_reader *r, const cm_kv *settings,
+                   void (*on_epoch)(void *ctx, const cm_epoch *e), void *ctx,
+                   cm_error *err);
+void cm_model_free(cm_model *m);
+cm_status cm_model_save(const cm_model *m, FILE *out, cm_error *err);
+/* Reads and checks a whole model file; CM_ERR_NOTCMT for other files. */
+cm_model *cm_model_load(FILE *in, cm_error *err);
+/* Metadata: kind, hyperparameters, training rows and time range, the
+ * validation metrics (valid_mae, valid_rmse, valid_mape, valid_r2), ... */
+const cm_kv *cm_model_meta(const cm_model *m);
+/* The schema of the training stream, recipe and dictionaries included. */
+const cm_schema *cm_model_schema(const cm_model *m);
+const char *cm_model_target(const cm_model *m);
+/* Everything but the weights, as text. */
+void cm_model_describe(const cm_model *m, FILE *out);
+/* Forecasts for the rows of b, read under schema s (columns matched by
+ * name, categories by their strings): pred[i] and ok[i] (0 when an input
+ * is missing).  *unseen, when not NULL, counts unknown categories. */
+cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
+                           const cm_batch *b, double *pred, uint8_t *ok,
+                           uint64_t *unseen, cm_error *err);
+
 /* ---- time zones ---------------------------------------------------------- */
 
 /*

@@ -14,6 +14,8 @@
 
 const uint8_t cm_magic_stream[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'T',
                                                0x0D, 0x0A, 0x1A, 0x0A};
+const uint8_t cm_magic_model[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'M',
+                                              0x0D, 0x0A, 0x1A, 0x0A};
 
 struct cm_frame {
     int level;
@@ -170,26 +172,31 @@ static size_t read_full(FILE *in, void *p, size_t n)
     return fread(p, 1, n, in);
 }
 
-static cm_status foreign(cm_error *err, const uint8_t *h, size_t n)
+static cm_status foreign(cm_error *err, const uint8_t *h, size_t n,
+                         const uint8_t *magic)
 {
+    const char *want = magic[3] == 'M' ? "a cm model file" : "a cm stream";
     if (n == 0)
-        return cm_fail(err, CM_ERR_NOTCMT, "empty input, not a cm stream");
+        return cm_fail(err, CM_ERR_NOTCMT, "empty input, not %s", want);
     if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
         return cm_fail(err, CM_ERR_NOTCMT,
-                       "input is gzip data, not a cm stream (decompress it "
-                       "with zcat first)");
+                       "input is gzip data, not %s (decompress it with zcat "
+                       "first)", want);
     if (n >= 4 && h[0] == 0x89 && h[1] == 'C' && h[2] == 'M' && h[3] == 'M')
         return cm_fail(err, CM_ERR_NOTCMT,
                        "input is a cm model file, not a cm stream");
+    if (n >= 4 && h[0] == 0x89 && h[1] == 'C' && h[2] == 'M' && h[3] == 'T')
+        return cm_fail(err, CM_ERR_NOTCMT,
+                       "input is a cm stream, not a cm model file");
     size_t text = 0;
     for (size_t i = 0; i < n; i++)
         text += h[i] == '\t' || h[i] == '\n' || h[i] == '\r' ||
                 (h[i] >= 0x20 && h[i] < 0x7f) || h[i] >= 0x80; /* UTF-8, BOM */
     if (text == n)
         return cm_fail(err, CM_ERR_NOTCMT,
-                       "input looks like text (CSV?), not a cm stream; "
-                       "convert it with cm-clean");
-    return cm_fail(err, CM_ERR_NOTCMT, "not a cm stream (bad magic number)");
+                       "input looks like text (CSV?), not %s%s", want,
+                       magic[3] == 'T' ? "; convert it with cm-clean" : "");
+    return cm_fail(err, CM_ERR_NOTCMT, "not %s (bad magic number)", want);
 }
 
 cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
@@ -205,7 +212,7 @@ cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
         if (n > 0 && n < CM_MAGIC_LEN && memcmp(h, magic, n) == 0)
             return cm_fail(err, CM_ERR_TRUNCATED,
                            "truncated stream (%zu bytes, header incomplete)", n);
-        return foreign(err, h, n);
+        return foreign(err, h, n, magic);
     }
     if (n < sizeof h)
         return cm_fail(err, CM_ERR_TRUNCATED,

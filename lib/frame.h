@@ -14,6 +14,7 @@
 #define CM_MSG_DEFLATE 1u /* message flag: payload is a zlib stream */
 
 extern const uint8_t cm_magic_stream[CM_MAGIC_LEN];
+extern const uint8_t cm_magic_model[CM_MAGIC_LEN];
 
 typedef struct cm_frame cm_frame;
 
