@@ -14,7 +14,8 @@ static const char usage[] =
     "                     cmt (a cm stream again)\n"
     "  -n, --head=N       stop after N rows\n"
     "  -i, --info         describe the stream: schema, recipe, dictionaries,\n"
-    "                     rows, batches and compression ratio\n"
+    "                     rows, batches and compression ratio; or a model file\n"
+    "                     (a file, not standard input): all but its weights\n"
     "      --no-header    omit the CSV/TSV header line\n"
     "  -l, --level=N      deflate level 0-9 for -f cmt (default: CM_ZLEVEL or 1)\n"
     "  -o, --output=FILE  write to FILE, replaced only when complete\n"
@@ -120,6 +121,23 @@ static void info(FILE *out, const cm_schema *s, const cm_stream_stats *st)
     }
 }
 
+/* --info on a model file: everything but its weights. */
+static int model_info(FILE *in, const char *name, const char *output)
+{
+    cm_error err;
+    cm_error_clear(&err);
+    cm_model *m = cm_model_load(in, &err);
+    if (!m)
+        cli_die_error(name, &err);
+    cli_output *out = cli_output_open(output, 0, 0);
+    cm_model_describe(m, cli_output_file(out));
+    cli_output_close(out);
+    cm_model_free(m);
+    if (in != stdin)
+        fclose(in);
+    return CLI_OK;
+}
+
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -131,6 +149,8 @@ int main(int argc, char **argv)
     cm_error err;
     cm_error_clear(&err);
     cm_reader *r = cm_reader_new(in, &err);
+    if (!r && o.info && strstr(err.msg, "model file") && fseek(in, 0, SEEK_SET) == 0)
+        return model_info(in, name, o.output);
     if (!r)
         cli_die_error(name, &err);
     const cm_schema *s = cm_reader_schema(r);
@@ -163,7 +183,8 @@ int main(int argc, char **argv)
         } else if (!o.info) {
             cm_text_rows(f, s, b, 0, n, o.fmt);
         }
-        cli_output_check(out);
+        if (!w) /* a writer reports its own errors, errno and all */
+            cli_output_check(out);
     }
     if (got < 0) {
         cli_output_abort(out);

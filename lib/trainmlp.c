@@ -207,8 +207,10 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const float *x, const
         if (e == 0)
             first_loss = train;
         if (!isfinite(train) || train > 1e6 * (first_loss + 1)) {
-            st = cm_fail(err, CM_ERR_DATA, "training diverged in epoch %d (loss %g): "
-                         "lower --lr", e + 1, train);
+            char lossbuf[40];
+            cm_fmt_f64(lossbuf, sizeof lossbuf, train);
+            st = cm_fail(err, CM_ERR_DATA, "training diverged in epoch %d (loss %s): "
+                         "lower --lr", e + 1, lossbuf);
             break;
         }
         double score = nvalid ? valid : train;

@@ -1,0 +1,265 @@
+/* cm-train - fit a forecasting model to a cm stream and write the model
+ * file: the options become the trainer's settings (lib/train.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: cm-train [OPTION]... [FILE] -o MODEL.cmm\n"
+    "Train a model on the cm stream FILE (or standard input) and write it.\n"
+    "\n"
+    "Model:\n"
+    "  -m, --model=KIND       mlp (default) or linear (ridge, solved exactly)\n"
+    "  -y, --target=COL       the column to forecast (default: the stream's target)\n"
+    "      --features=LIST    the input columns (default: every feature column)\n"
+    "      --l2=X             ridge penalty for linear (default 1)\n"
+    "      --layers=LIST      hidden widths (default 64,64)\n"
+    "      --activation=F     relu (default), tanh, sigmoid or gelu\n"
+    "      --dropout=P        drop hidden outputs with probability P (default 0)\n"
+    "Training:\n"
+    "      --loss=L           mse (default), mae or huber; --huber-delta=X (1)\n"
+    "      --optimizer=O      adam (default), momentum or sgd\n"
+    "      --lr=X             learning rate (default 0.001)\n"
+    "      --momentum=X --beta1=X --beta2=X --eps=X --weight-decay=X\n"
+    "      --schedule=S       constant (default), step or cosine;\n"
+    "                         --step-size=N (10) and --gamma=X (0.1) for step\n"
+    "      --batch=N          rows per step (default 32)\n"
+    "      --epochs=N         passes over the data (default 10)\n"
+    "      --seed=N           random seed (default 1): same seed, same model\n"
+    "      --valid=FRAC       hold out the last FRAC of the rows, in time\n"
+    "                         order (default 0.2; 0 for none)\n"
+    "      --patience=N       stop after N epochs without a better validation\n"
+    "                         loss, keeping the best epoch's weights\n"
+    "      --skip-missing     leave out rows with missing values (default: error)\n"
+    "Output:\n"
+    "  -o, --output=FILE      the model file (required), replaced only when complete\n"
+    "      --history=FILE     one CSV row per epoch\n"
+    "  -F, --force            write the model even to a terminal\n"
+    "  -v, --verbose          print the validation summary on standard error\n"
+    "  -q, --quiet            no progress or summary\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 bad data or training failed, 2 usage error.\n"
+    "See cm-train(1) and cm-model(5).\n";
+
+enum {
+    OPT_FEATURES = 256, OPT_L2, OPT_LAYERS, OPT_ACTIVATION, OPT_DROPOUT, OPT_LOSS,
+    OPT_HUBER, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS,
+    OPT_WD, OPT_SCHEDULE, OPT_STEP, OPT_GAMMA, OPT_BATCH, OPT_EPOCHS, OPT_SEED,
+    OPT_VALID, OPT_PATIENCE, OPT_SKIP, OPT_HISTORY
+};
+
+typedef struct opts {
+    cm_kv *settings;
+    const char *output, *input, *history;
+    int force, verbose, quiet;
+} opts;
+
+static void set(opts *o, const char *key, const char *value)
+{
+    cm_error err;
+    if (cm_kv_set(o->settings, key, value, &err))
+        cli_usage_error("%s", err.msg);
+}
+
+static void parse(int argc, char **argv, opts *o)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"target", required_argument, NULL, 'y'},
+        {"features", required_argument, NULL, OPT_FEATURES},
+        {"l2", required_argument, NULL, OPT_L2},
+        {"layers", required_argument, NULL, OPT_LAYERS},
+        {"activation", required_argument, NULL, OPT_ACTIVATION},
+        {"dropout", required_argument, NULL, OPT_DROPOUT},
+        {"loss", required_argument, NULL, OPT_LOSS},
+        {"huber-delta", required_argument, NULL, OPT_HUBER},
+        {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+        {"lr", required_argument, NULL, OPT_LR},
+        {"momentum", required_argument, NULL, OPT_MOMENTUM},
+        {"beta1", required_argument, NULL, OPT_BETA1},
+        {"beta2", required_argument, NULL, OPT_BETA2},
+        {"eps", required_argument, NULL, OPT_EPS},
+        {"weight-decay", required_argument, NULL, OPT_WD},
+        {"schedule", required_argument, NULL, OPT_SCHEDULE},
+        {"step-size", required_argument, NULL, OPT_STEP},
+        {"gamma", required_argument, NULL, OPT_GAMMA},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"epochs", required_argument, NULL, OPT_EPOCHS},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"valid", required_argument, NULL, OPT_VALID},
+        {"patience", required_argument, NULL, OPT_PATIENCE},
+        {"skip-missing", no_argument, NULL, OPT_SKIP},
+        {"history", required_argument, NULL, OPT_HISTORY},
+        {"output", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'F'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    /* Options that are settings under their own name. */
+    static const char *const named[] = {
+        [OPT_FEATURES - 256] = "features", [OPT_L2 - 256] = "l2",
+        [OPT_LAYERS - 256] = "layers", [OPT_ACTIVATION - 256] = "activation",
+        [OPT_DROPOUT - 256] = "dropout", [OPT_LOSS - 256] = "loss",
+        [OPT_HUBER - 256] = "huber-delta", [OPT_OPTIMIZER - 256] = "optimizer",
+        [OPT_LR - 256] = "lr", [OPT_MOMENTUM - 256] = "momentum",
+        [OPT_BETA1 - 256] = "beta1", [OPT_BETA2 - 256] = "beta2",
+        [OPT_EPS - 256] = "eps", [OPT_WD - 256] = "weight-decay",
+        [OPT_SCHEDULE - 256] = "schedule", [OPT_STEP - 256] = "step-size",
+        [OPT_GAMMA - 256] = "gamma", [OPT_BATCH - 256] = "batch",
+        [OPT_EPOCHS - 256] = "epochs", [OPT_SEED - 256] = "seed",
+        [OPT_VALID - 256] = "valid", [OPT_PATIENCE - 256] = "patience"};
+    int c;
+    while ((c = getopt_long(argc, argv, "m:y:o:FvqhV", longopts, NULL)) != -1) {
+        if (c >= OPT_FEATURES && c <= OPT_PATIENCE) {
+            set(o, named[c - 256], optarg);
+            continue;
+        }
+        switch (c) {
+        case 'm': set(o, "model", optarg); break;
+        case 'y': set(o, "target", optarg); break;
+        case OPT_SKIP: set(o, "skip-missing", "yes"); break;
+        case OPT_HISTORY: o->history = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'F': o->force = 1; break;
+        case 'v': o->verbose = 1; break;
+        case 'q': o->quiet = 1; break;
+        default: cli_other_option(c, usage);
+        }
+    }
+    o->input = cli_one_input(argc, argv);
+    if (!o->output)
+        cli_usage_error("no model file: give one with -o MODEL.cmm");
+}
+
+/* Provenance for the model: the command line and the time, which
+ * SOURCE_DATE_EPOCH fixes for byte-identical rebuilds. */
+static void provenance(opts *o, int argc, char **argv)
+{
+    char buf[4096];
+    size_t n = 0;
+    for (int i = 0; i < argc && n < sizeof buf - 1; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", argv[i]);
+    set(o, "argv", buf);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *end = NULL;
+    long long t = sde && *sde ? strtoll(sde, &end, 10) : (long long)time(NULL);
+    if (sde && *sde && *end)
+        cli_usage_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde);
+    snprintf(buf, sizeof buf, "%lld", t);
+    set(o, "created", buf);
+}
+
+typedef struct run {
+    int progress;
+    cm_epoch *hist;
+    size_t nhist;
+} run;
+
+static void on_epoch(void *ctx, const cm_epoch *e)
+{
+    run *r = ctx;
+    cm_epoch *h = realloc(r->hist, (r->nhist + 1) * sizeof *h);
+    if (h) {
+        r->hist = h;
+        r->hist[r->nhist++] = *e;
+    }
+    if (!r->progress)
+        return;
+    char valid[48] = "";
+    if (!isnan(e->valid_loss))
+        snprintf(valid, sizeof valid, "  valid %.6g%s", e->valid_loss, e->best ? " *" : "");
+    fprintf(stderr, "%s: epoch %d/%d  train %.6g%s  %.0f samples/s  ETA %.0fs\n",
+            cli_name(), e->epoch, e->epochs, e->train_loss, valid, e->samples_per_s,
+            e->eta_s);
+}
+
+static void write_history(const char *path, const run *r)
+{
+    cli_output *o = cli_output_open(path, 0, 0);
+    FILE *f = cli_output_file(o);
+    fputs("epoch,train_loss,valid_loss,samples_per_s\n", f);
+    for (size_t i = 0; i < r->nhist; i++) {
+        char a[40], b[40] = "", c[40];
+        cm_fmt_f64(a, sizeof a, r->hist[i].train_loss);
+        if (!isnan(r->hist[i].valid_loss))
+            cm_fmt_f64(b, sizeof b, r->hist[i].valid_loss);
+        cm_fmt_f64(c, sizeof c, r->hist[i].samples_per_s);
+        fprintf(f, "%d,%s,%s,%s\n", r->hist[i].epoch, a, b, c);
+    }
+    cli_output_close(o);
+}
+
+static void summary(const cm_model *m)
+{
+    const cm_kv *k = cm_model_meta(m);
+    const char *p = cm_kv_get(k, "valid_rows") ? "valid" : "train";
+    char key[32];
+#define META(name) (snprintf(key, sizeof key, "%s_%s", p, name), cm_kv_get(k, key))
+    /* Four digits for people; the model keeps every digit. */
+    double v[4];
+    const char *names[4] = {"mae", "rmse", "mape", "r2"};
+    for (int i = 0; i < 4; i++)
+        v[i] = META(names[i]) ? strtod(META(names[i]), NULL) : NAN;
+    fprintf(stderr, "%s: %s on %s rows: MAE %.4g  RMSE %.4g  MAPE %.4g%%  R2 %.4g\n",
+            cli_name(), p[0] == 'v' ? "validation" : "training", META("rows"),
+            v[0], v[1], v[2], v[3]);
+#undef META
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    cli_init(argv, "cm-train");
+    if (!(o.settings = cm_kv_new()))
+        cli_die("out of memory");
+    parse(argc, argv, &o);
+    provenance(&o, argc, argv);
+
+    const char *name = cli_in_name(o.input);
+    FILE *in = cli_open_in(o.input);
+    cm_error err;
+    cm_error_clear(&err);
+    cm_reader *r = cm_reader_new(in, &err);
+    if (!r)
+        cli_die_error(name, &err);
+    /* Opened first, so a bad path fails before the training, not after. */
+    cli_output *out = cli_output_open(o.output, 1, o.force);
+    run rs = {cli_progress_wanted(o.quiet), NULL, 0};
+    cm_model *m = cm_train(r, o.settings, on_epoch, &rs, &err);
+    if (!m) {
+        cli_output_abort(out);
+        cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
+    }
+    if (cm_model_save(m, cli_output_file(out), &err))
+        cli_output_fail(out, &err);
+    cli_output_close(out);
+    if (o.history)
+        write_history(o.history, &rs);
+    if (!o.quiet && (o.verbose || rs.progress)) {
+        if (rs.nhist) {
+            const cm_epoch *e = &rs.hist[rs.nhist - 1];
+            double rows = e->samples_per_s > 0 ? e->samples_per_s : 1;
+            const char *tr = cm_kv_get(cm_model_meta(m), "train_rows");
+            double secs = tr ? strtod(tr, NULL) * e->epoch / rows : 0;
+            fprintf(stderr, "%s: trained in %.2f s (%.0f samples/s)\n", cli_name(), secs,
+                    e->samples_per_s);
+        }
+        summary(m);
+    }
+    free(rs.hist);
+    cm_model_free(m);
+    cm_reader_free(r);
+    if (in != stdin)
+        fclose(in);
+    cm_kv_free(o.settings);
+    return CLI_OK;
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# cm-train against PyTorch and scikit-learn (../shared/bench/peer-train.py)
+# on the same numeric matrix: the reference bike features
+# (../shared/data/features/bike.csv), the last 20% held out, MLP 64,64 ReLU,
+# Adam lr 1e-3, MSE, batch 32, 10 epochs; then 512,512 at batch 256 for
+# GFLOP/s.  Samples/s count training rows x epochs over the fit alone.
+set -eu
+B=${B:-build}
+BIN=${BIN:-bin}
+PY=/usr/bin/python3
+here=$(cd "$(dirname "$0")" && pwd)
+peer="$here/../../../shared/bench/peer-train.py"
+csv="$here/../../../shared/data/features/bike.csv"
+if [ ! -f "$peer" ] || [ ! -f "$csv" ]; then
+    echo "train.sh: ../shared missing; skipped"
+    exit 0
+fi
+tmp=${TMPDIR:-/tmp}/cm-bench-train.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+"$BIN/cm-clean" -q "$csv" -o "$tmp/bike.cmt"
+cm() { # cm LABEL ARGS...: one line like the peer's
+    label=$1; shift
+    "$BIN/cm-train" -v "$@" "$tmp/bike.cmt" -o "$tmp/m.cmm" 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+    sps=$(sed -n 's/.*trained in .* (\([0-9.]*\) samples\/s).*/\1/p' "$tmp/err")
+    rmse=$("$BIN/cm-cat" --info "$tmp/m.cmm" | sed -n 's/^  valid_rmse=//p')
+    echo "$label samples_per_second=$sps test_rmse=$rmse"
+}
+peer() { # peer LABEL ARGS...
+    label=$1; shift
+    out=$($PY "$peer" "$csv" --target cnt "$@" 2>/dev/null) || { echo "$label failed"; return; }
+    sps=$(echo "$out" | tr ' ' '\n' | sed -n 's/^samples_per_second=//p')
+    rmse=$(echo "$out" | tr ' ' '\n' | sed -n 's/^test_rmse=//p')
+    echo "$label samples_per_second=$sps test_rmse=$rmse"
+}
+MLP="--layers 64,64 --lr 0.001 --batch 32 --epochs 10"
+{
+    cm cm-train -y cnt $MLP --valid 0.2
+    peer torch-mlp --model torch-mlp --threads 2 $MLP
+    peer sklearn-mlp --model sklearn-mlp --threads 2 $MLP
+    cm cm-linear -y cnt -m linear --valid 0.2
+    peer ridge --model ridge
+} | tee "$tmp/small"
+awk '{ split($2, a, "="); s[$1] = a[2] } END {
+    if (s["torch-mlp"] > 0) printf "cm-train / torch-mlp: %.1fx samples/s\n", s["cm-train"] / s["torch-mlp"]
+    if (s["sklearn-mlp"] > 0) printf "cm-train / sklearn-mlp: %.1fx samples/s\n", s["cm-train"] / s["sklearn-mlp"] }' "$tmp/small"
+
+BIG="--layers 512,512 --lr 0.001 --batch 256 --epochs 2"
+{
+    cm cm-train-512 -y cnt $BIG --valid 0.2
+    peer torch-mlp-512 --model torch-mlp --threads 2 $BIG
+} | tee "$tmp/big"
+# FLOPs per sample: forward 2*(in*512 + 512*512 + 512), backward twice that.
+in=$(($(head -1 "$csv" | tr ',' '\n' | wc -l) - 1))
+awk -v in_="$in" '{ split($2, a, "="); f = 6 * (in_ * 512 + 512 * 512 + 512)
+    printf "%s: %.1f GFLOP/s\n", $1, a[2] * f / 1e9 }' "$tmp/big"
