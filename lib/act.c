@@ -51,8 +51,12 @@ void cm_act_backward(cm_act a, size_t n, const float *x, const float *y,
             memmove(dx, dy, n * sizeof *dx);
         break;
     case CM_ACT_RELU:
-        for (size_t i = 0; i < n; i++)
-            dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        /* dy is read whatever x is: a conditional load would keep GCC from
+         * turning the branch into a vector blend. */
+        for (size_t i = 0; i < n; i++) {
+            float d = dy[i];
+            dx[i] = x[i] > 0.0f ? d : 0.0f;
+        }
         break;
     case CM_ACT_TANH:
         for (size_t i = 0; i < n; i++)
