@@ -182,9 +182,8 @@ static void on_epoch(void *ctx, const cm_epoch *e)
             e->eta_s);
 }
 
-static void write_history(const char *path, const run *r)
+static void write_history(cli_output *o, const run *r)
 {
-    cli_output *o = cli_output_open(path, 0, 0);
     FILE *f = cli_output_file(o);
     fputs("epoch,train_loss,valid_loss,samples_per_s\n", f);
     for (size_t i = 0; i < r->nhist; i++) {
@@ -201,7 +200,8 @@ static void write_history(const char *path, const run *r)
 static void summary(const cm_model *m)
 {
     const cm_kv *k = cm_model_meta(m);
-    const char *p = cm_kv_get(k, "valid_rows") ? "valid" : "train";
+    const char *vr = cm_kv_get(k, "valid_rows");
+    const char *p = vr && strcmp(vr, "0") ? "valid" : "train";
     char key[32];
 #define META(name) (snprintf(key, sizeof key, "%s_%s", p, name), cm_kv_get(k, key))
     /* Four digits for people; the model keeps every digit. */
@@ -233,17 +233,19 @@ int main(int argc, char **argv)
         cli_die_error(name, &err);
     /* Opened first, so a bad path fails before the training, not after. */
     cli_output *out = cli_output_open(o.output, 1, o.force);
+    cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
     run rs = {cli_progress_wanted(o.quiet), NULL, 0};
     cm_model *m = cm_train(r, o.settings, on_epoch, &rs, &err);
     if (!m) {
+        cli_output_abort(hist);
         cli_output_abort(out);
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
     }
     if (cm_model_save(m, cli_output_file(out), &err))
         cli_output_fail(out, &err);
     cli_output_close(out);
-    if (o.history)
-        write_history(o.history, &rs);
+    if (hist)
+        write_history(hist, &rs);
     if (!o.quiet && (o.verbose || rs.progress)) {
         if (rs.nhist) {
             const cm_epoch *e = &rs.hist[rs.nhist - 1];

@@ -182,9 +182,10 @@ static void fit_scaling(cm_encoder *e, const data *d, size_t ntrain)
     for (size_t k = 0; k < e->nf; k++) {
         cm_feature *f = &e->f[k];
         if (f->cat) {
-            /* Codes come in order of first appearance, so the training rows
-             * (the earlier ones) know codes below their maximum; later ones
-             * are unseen, as they would be in production. */
+            /* Slots for the codes up to the highest a training row has;
+             * categories first met after it (in stream order) are unseen,
+             * as they would be in production.  A lower code that only
+             * held-out rows have keeps a slot that training never set. */
             uint32_t top = 0;
             for (size_t i = 0; i < ntrain; i++) {
                 uint32_t code = d->cat[i * d->ncat + jc];
@@ -434,7 +435,7 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
                          d.n, m->enc.width);
     }
-    int epochs_run = 1, best_epoch = 1;
+    int epochs_run = 1, best_epoch = 0;
     m->kind = c.kind;
     if (!st && c.kind == CM_MODEL_LINEAR) {
         st = fit_ridge(m, x, y, ntrain, c.l2, err);

@@ -231,17 +231,23 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const float *x, const
             cm_epoch ep = {e + 1, c->epochs, train * m->enc.tsd * m->enc.tsd, valid,
                            (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
                            secs / (e + 1) * (c->epochs - e - 1), improved};
-            if (c->loss != CM_LOSS_MSE) { /* MAE and Huber scale with sd, not its square */
-                ep.train_loss = train * m->enc.tsd;
-            }
-            ep.valid_loss = nvalid ? valid * (c->loss == CM_LOSS_MSE ? m->enc.tsd * m->enc.tsd
-                                                                     : m->enc.tsd) : NAN;
+            /* In the target's units: MSE scales with sd squared, MAE with
+             * sd; Huber has no such unit and stays standardized. */
+            double unit = c->loss == CM_LOSS_MSE ? m->enc.tsd * m->enc.tsd
+                        : c->loss == CM_LOSS_MAE ? m->enc.tsd : 1;
+            ep.train_loss = train * unit;
+            ep.valid_loss = nvalid ? valid * unit : NAN;
             on_epoch(ctx, &ep);
         }
         if (c->patience && since_best >= c->patience)
             break;
     }
-    /* The model keeps the best epoch's weights. */
+    /* The model keeps the best epoch's weights (the last ones if no epoch
+     * gave a comparable score). */
+    if (!st && *best_epoch == 0) {
+        copy_weights(&t, bestW, bestb);
+        *best_epoch = *epochs_run;
+    }
     if (!st) {
         for (size_t l = 0; l < t.nl; l++) {
             m->W[l] = bestW[l];

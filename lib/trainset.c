@@ -23,6 +23,16 @@ static cm_status num(const cm_kv *s, const char *k, const char *d, double lo,
     return CM_OK;
 }
 
+/* A whole number: "1.9 epochs" would silently be one. */
+static cm_status count(const cm_kv *s, const char *k, const char *d, double lo,
+                       double hi, double *out, cm_error *err)
+{
+    const char *v = get(s, k, d);
+    if (!*v || strspn(v, "0123456789") != strlen(v))
+        return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not a whole number", k, v);
+    return num(s, k, d, lo, hi, out, err);
+}
+
 static int pick(const char *v, const char *const *names, int n)
 {
     for (int i = 0; i < n; i++)
@@ -69,15 +79,15 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     if (!st) st = num(s, "beta2", "0.999", 0, 0.9999999, &v[3], err);
     if (!st) st = num(s, "eps", "1e-8", 1e-30, 1, &v[4], err);
     if (!st) st = num(s, "weight-decay", "0", 0, 1e3, &v[5], err);
-    if (!st) st = num(s, "batch", "32", 1, 1 << 20, &v[6], err);
-    if (!st) st = num(s, "epochs", "10", 1, 1e6, &v[7], err);
+    if (!st) st = count(s, "batch", "32", 1, 1 << 20, &v[6], err);
+    if (!st) st = count(s, "epochs", "10", 1, 1e6, &v[7], err);
     if (!st) st = num(s, "seed", "1", 0, 1.8e19, &v[8], err);
     if (!st) st = num(s, "valid", "0.2", 0, 0.9, &v[9], err);
-    if (!st) st = num(s, "patience", "0", 0, 1e6, &v[10], err);
+    if (!st) st = count(s, "patience", "0", 0, 1e6, &v[10], err);
     if (!st) st = num(s, "dropout", "0", 0, 0.95, &v[11], err);
     if (!st) st = num(s, "huber-delta", "1", 1e-9, 1e9, &v[12], err);
     if (!st) st = num(s, "l2", "1", 0, 1e12, &v[13], err);
-    if (!st) st = num(s, "step-size", "10", 1, 1e6, &v[14], err);
+    if (!st) st = count(s, "step-size", "10", 1, 1e6, &v[14], err);
     if (!st) st = num(s, "gamma", "0.1", 0, 1, &v[15], err);
     if (st)
         return st;

@@ -203,6 +203,10 @@ check_page() {
     check_page cm-features.1
 }
 
+@test "man/cm-train.1 examples" {
+    check_page cm-train.1
+}
+
 @test "every man/*.1 page has an examples test here" {
     local missing=0 f
     for f in "$TOP"/man/*.1; do
