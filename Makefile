@@ -39,7 +39,7 @@ CLI_OBJ  = $(B)/cmd/cli.o
 PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench
+TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench
 
 .PHONY: all deps check unit asan demo bench install uninstall clean
 .SECONDARY:
@@ -113,6 +113,10 @@ uninstall:
 
 clean:
 	rm -rf build bin lib/libcm.a
+
+$(B)/bench/gemm-bench: $(B)/scripts/bench/gemm-bench.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench/cmt-bench: $(B)/scripts/bench/cmt-bench.o $(LIBA)
 	@mkdir -p $(@D)

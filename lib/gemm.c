@@ -7,14 +7,16 @@
  * read B in place (or copy it, when reused enough to pay), while nt, whose
  * B is stored the other way round, transposes each panel first.
  *
- * The best tile depends on the instruction set (32 zmm registers hold
- * 8 x 32 floats, 16 ymm registers 6 x 16), and target_clones cannot say
- * that: its clones share one body, and a 64-byte GCC vector compiled for
- * AVX2 is spilled to memory (2 GFLOP/s).  So each set gets an instance
- * of the same code with its own vector type and tile under a target
- * attribute, and each call asks the CPU (a load and a test).  The order
- * of the sums is fixed by the blocking alone: same machine, same inputs,
- * same bits. */
+ * The best tile depends on the instruction set: 8 x 32 floats in 16 of
+ * the 32 zmm registers of AVX-512, 6 x 16 in 12 of the 16 ymm of AVX2.
+ * target_clones cannot say that, as its clones share one body (and a
+ * 64-byte GCC vector compiled for AVX2 lives in memory: 2 GFLOP/s), nor
+ * can plain loops left to the auto-vectorizer, which lost 5-40% and
+ * broke down on some tile shapes.  So each instruction set gets its own
+ * instance of the same code, with its vector type and tile, under a
+ * target attribute, and each call asks the CPU (a load and a test).
+ * The order of the sums is fixed by the blocking alone: same machine,
+ * same inputs, same bits. */
 #include <stddef.h>
 
 #include "nn.h"
@@ -239,21 +241,24 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, int acc
                             const float *restrict b, float *restrict c, int acc) \
     {                                                                          \
         enum { L = sizeof(vec) / sizeof(float) };                              \
-        size_t kl = k - k % (2 * L);                                           \
+        size_t kl = k - k % L;                                                 \
         for (size_t i = 0; i < m; i++) {                                       \
             const float *a = A + i * k;                                        \
             vec s0 = {0}, s1 = {0};                                            \
-            for (size_t p = 0; p < kl; p += 2 * L) {                           \
+            size_t p = 0;                                                      \
+            for (; p + 2 * L <= kl; p += 2 * L) {                              \
                 s0 += *(const uvec *)(a + p) * *(const uvec *)(b + p);         \
                 s1 += *(const uvec *)(a + p + L) * *(const uvec *)(b + p + L); \
             }                                                                  \
+            if (p < kl)                                                        \
+                s0 += *(const uvec *)(a + p) * *(const uvec *)(b + p);         \
             float lane[L];                                                     \
             *(uvec *)lane = s0 + s1;                                           \
             for (size_t w = L / 2; w > 0; w /= 2)                              \
                 for (size_t l = 0; l < w; l++)                                 \
                     lane[l] += lane[l + w];                                    \
             float x = lane[0];                                                 \
-            for (size_t p = kl; p < k; p++)                                    \
+            for (p = kl; p < k; p++)                                           \
                 x += a[p] * b[p];                                              \
             c[i] = acc ? c[i] + x : x;                                         \
         }                                                                      \

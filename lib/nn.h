@@ -17,7 +17,10 @@ typedef enum { CM_SCHED_CONSTANT, CM_SCHED_STEP, CM_SCHED_COSINE } cm_sched_kind
 
 /* ---- matrix products (gemm.c) ---------------------------------------------
  * Row-major; each matrix's rows are contiguous with no padding.  With
- * accumulate the product is added to C, otherwise it replaces C. */
+ * accumulate the product is added to C, otherwise it replaces C.  C must
+ * not overlap A or B.  Results are bit-identical run to run on one
+ * machine, but the kernel (AVX-512, AVX2 or SSE, chosen at run time) may
+ * round differently on another.  Each call takes about 40 KiB of stack. */
 
 /* C[m x n] = A[m x k] . B[n x k]^T */
 void cm_gemm_nt(size_t m, size_t n, size_t k, const float *A, const float *B,
@@ -30,7 +33,7 @@ void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
                 float *C, int accumulate);
 
 /* ---- a dense layer (dense.c): Y = X . W^T + b -----------------------------
- * X is batch x in, W is out x in, b is out, Y is batch x out. */
+ * X is batch x in, W is out x in, b is out (not NULL), Y is batch x out. */
 void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
                       const float *W, const float *b, float *Y);
 /* From dY (batch x out): dW = dY^T . X and db = column sums of dY
@@ -40,7 +43,7 @@ void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
                        float *dX);
 
 /* ---- activations (act.c), elementwise --------------------------------------
- * GELU is the exact one, x * Phi(x), as PyTorch's default. */
+ * GELU is the exact one, x * Phi(x), as PyTorch's default.  y may be x. */
 void cm_act_forward(cm_act a, size_t n, const float *x, float *y);
 /* dx = dy * a'(x); x is the input, y the output of cm_act_forward. dx may
  * be dy. */
@@ -51,7 +54,7 @@ void cm_act_backward(cm_act a, size_t n, const float *x, const float *y,
  * The mean over n of the loss of pred against target; when grad is not
  * NULL it gets d(mean loss)/d(pred[i]).  Huber is quadratic within delta
  * of the target, linear beyond (PyTorch's HuberLoss); MAE's gradient at 0
- * is 0. */
+ * is 0; n = 0 gives 0. */
 double cm_loss(cm_loss_kind l, size_t n, const float *pred, const float *target,
                float delta, float *grad);
 
