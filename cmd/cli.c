@@ -14,10 +14,18 @@
 /* Set once at start-up, read-only after: the program name. */
 static char prog[64] = "cm";
 
+/* Output files not yet committed: whatever exit ends the program removes
+ * their temporary files, so an error never leaves a half-written one. */
+#define MAX_PENDING 8
+static struct cli_output *pending[MAX_PENDING];
+
+static void drop_pending(void);
+
 void cli_init(char **argv, const char *name)
 {
     snprintf(prog, sizeof prog, "%s", name);
     argv[0] = prog;
+    atexit(drop_pending);
     /* A closed pipe must show up as EPIPE on write, handled as a quiet
      * exit, not as a signal that kills us halfway through a message. */
     signal(SIGPIPE, SIG_IGN);
@@ -145,6 +153,24 @@ struct cli_output {
     cm_atomic *atomic; /* NULL for stdout */
 };
 
+static void track(cli_output *o, int on)
+{
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (on ? !pending[i] : pending[i] == o) {
+            pending[i] = on ? o : NULL;
+            return;
+        }
+}
+
+static void drop_pending(void)
+{
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i]) {
+            cm_atomic_abort(pending[i]->atomic);
+            pending[i] = NULL;
+        }
+}
+
 cli_output *cli_output_open(const char *path, int binary, int force)
 {
     cli_output *o = calloc(1, sizeof *o);
@@ -159,9 +185,12 @@ cli_output *cli_output_open(const char *path, int binary, int force)
     }
     cm_error err;
     cm_error_clear(&err);
-    if (!(o->atomic = cm_atomic_open(path, &err)))
+    if (!(o->atomic = cm_atomic_open(path, &err))) {
+        free(o);
         cli_die_error(NULL, &err);
+    }
     o->f = cm_atomic_file(o->atomic);
+    track(o, 1);
     return o;
 }
 
@@ -191,6 +220,7 @@ void cli_output_close(cli_output *o)
             write_failed(o, errno);
         cm_error err;
         cm_error_clear(&err);
+        track(o, 0);
         cm_status st = cm_atomic_commit(o->atomic, &err);
         o->atomic = NULL;
         free(o);
@@ -210,6 +240,7 @@ void cli_output_abort(cli_output *o)
 {
     if (!o)
         return;
+    track(o, 0);
     cm_atomic_abort(o->atomic);
     free(o);
 }

@@ -423,7 +423,8 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
     if (!st && d.n == 0)
         st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
                      d.skipped ? " (all were skipped for missing values)" : "");
-    size_t nvalid = (size_t)((double)d.n * c.valid), ntrain = d.n - nvalid;
+    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
+    size_t nvalid = (size_t)floor((double)d.n * c.valid + 1e-9), ntrain = d.n - nvalid;
     if (!st && ntrain == 0)
         st = cm_fail(err, CM_ERR_DATA, "no training rows left after holding out "
                      "--valid %g of %zu", c.valid, d.n);

@@ -1,0 +1,753 @@
+#!/usr/bin/env bats
+# cm-train: ridge recovering an exact linear relation, an MLP learning a
+# curve, every activation, loss, optimizer and schedule, determinism, the
+# split, early stopping, the model file as cm-cat --info shows it, the
+# history, bad data, bad options, atomic output and damaged model files.
+# The data are small CSVs written here (with a fixed integer generator, so
+# that every awk gives the same rows) and the January bike file.
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+# ---- helpers -----------------------------------------------------------------
+
+# OUT.cmt from the CSV IN: cmt IN OUT [cm-clean options...]
+cmt() {
+    local csv=$1 out=$2
+    shift 2
+    cm-clean "$@" "$csv" >"$out" 2>clean.err </dev/null || {
+        echo "cm-clean $* $csv failed:" >&2
+        cat clean.err >&2
+        return 1
+    }
+}
+
+# cm-train ARGS; fails when cm-train fails or prints anything (without -v
+# and with stderr not a terminal it is silent).
+train() {
+    local st=0
+    cm-train "$@" >train.out 2>train.err </dev/null || st=$?
+    if [ "$st" -ne 0 ] || [ -s train.err ] || [ -s train.out ]; then
+        echo "cm-train $*: status $st, stdout $(wc -c <train.out) bytes, stderr:" >&2
+        cat train.err >&2
+        return 1
+    fi
+}
+
+# The value of metadata KEY of MODEL (empty when absent).
+meta() {
+    cm-cat --info "$1" | sed -n "s/^  $2=//p"
+}
+
+# Fails unless awk finds the condition true: check 'a < 1e-6' a=VALUE...
+check() {
+    local cond=$1
+    shift
+    local args=() kv
+    for kv in "$@"; do args+=(-v "$kv"); done
+    awk "${args[@]}" "BEGIN { exit !($cond) }" || {
+        echo "check failed: $cond with $*" >&2
+        return 1
+    }
+}
+
+# A finite decimal number, as cm_fmt_f64 writes them.
+is_number() {
+    [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?$ ]] || {
+        echo "not a finite number: '$1'" >&2
+        return 1
+    }
+}
+
+# The files of the test directory but the helpers' logs (and those of bats'
+# run --separate-stderr), one a line.
+files() {
+    ls -A | grep -vx -e clean.err -e train.err -e train.out -e stdout.bin -e 'separate-stderr-.*' | LC_ALL=C sort
+}
+
+# Exact status and exact stderr, nothing on stdout, and no model file (nor
+# a temporary one) left in the directory.
+# assert_fails STATUS MESSAGE ARGS...
+assert_fails() {
+    local want_status=$1 want_msg=$2
+    shift 2
+    local before after
+    before=$(files)
+    run --separate-stderr bash -c 'exec cm-train "$@" >stdout.bin </dev/null' cm-train "$@"
+    after=$(files)
+    if [ "$status" -ne "$want_status" ] || [ "$stderr" != "$want_msg" ]; then
+        printf 'cm-train %s\n  status %s (want %s)\n  stderr: %s\n  want:   %s\n' \
+            "$*" "$status" "$want_status" "$stderr" "$want_msg" >&2
+        return 1
+    fi
+    if [ -s stdout.bin ]; then
+        echo "cm-train $*: $(wc -c <stdout.bin) bytes on stdout" >&2
+        return 1
+    fi
+    if [ "$before" != "$after" ]; then
+        echo "cm-train $*: the directory changed:" >&2
+        diff <(echo "$before") <(echo "$after") >&2
+        return 1
+    fi
+}
+
+# Numbers from a Park-Miller generator: the same rows with mawk and gawk.
+# y = 3a - 2b + 5 exactly, in hundredths: linear.csv N
+linear_csv() {
+    awk -v n="$1" 'BEGIN { s = 12345; print "a,b,y"
+        for (i = 0; i < n; i++) {
+            s = (s * 16807) % 2147483647; A = s % 1000
+            s = (s * 16807) % 2147483647; B = s % 1000
+            printf "%.2f,%.2f,%.2f\n", A / 100, B / 100, (3 * A - 2 * B + 500) / 100 } }'
+}
+
+# y = a * a for a in [-2, 2]: square_csv N
+square_csv() {
+    awk -v n="$1" 'BEGIN { s = 777; print "a,y"
+        for (i = 0; i < n; i++) {
+            s = (s * 16807) % 2147483647; A = s % 401 - 200
+            printf "%.2f,%.4f\n", A / 100, A * A / 10000 } }'
+}
+
+# The January bike features: time, 17 numbers, cnt as the target.
+bike() {
+    cm-clean -T dteday,hr --drop instant,casual,registered "$DATA/bike-2011-01.csv" |
+        cm-features -y cnt -L cnt:1h,24h >feat.cmt
+}
+
+# ---- ridge ---------------------------------------------------------------------
+
+@test "linear --l2 0 recovers y = 3a - 2b + 5: held-out RMSE below 1e-6, R2 1" {
+    linear_csv 200 >lin.csv
+    cmt lin.csv lin.cmt
+    train -m linear -y y --l2 0 lin.cmt -o lin.cmm
+    [ "$(meta lin.cmm kind)" = linear ]
+    [ "$(meta lin.cmm l2)" = 0 ]
+    [ "$(meta lin.cmm valid_rows)" = 40 ]
+    rmse=$(meta lin.cmm valid_rmse) mae=$(meta lin.cmm valid_mae) r2=$(meta lin.cmm valid_r2)
+    is_number "$rmse" && is_number "$mae" && is_number "$r2"
+    check 'r < 1e-6 && m <= r && r2 > 0.999999999' r="$rmse" m="$mae" r2="$r2"
+    # A tiny penalty barely changes it; the default (1) shrinks it visibly.
+    train -m linear -y y --l2 1e-9 lin.cmt -o tiny.cmm
+    check 'r < 1e-6' r="$(meta tiny.cmm valid_rmse)"
+    train -m linear -y y lin.cmt -o dflt.cmm
+    check 'r > 1e-3' r="$(meta dflt.cmm valid_rmse)"
+    # The test can fail: one row off the line and the fit is no longer exact.
+    sed '50s/,[^,]*$/,99/' lin.csv >off.csv
+    cmt off.csv off.cmt
+    train -m linear -y y --l2 0 off.cmt -o off.cmm
+    check 'r > 1e-3' r="$(meta off.cmm valid_rmse)"
+}
+
+@test "linear with a category (one-hot) and --l2 1 fits y = 2a + offset(colour)" {
+    awk 'BEGIN { s = 99; print "a,c,y"; split("red green blue", C, " ")
+        off["red"] = 0; off["green"] = 4; off["blue"] = -3
+        for (i = 0; i < 200; i++) {
+            s = (s * 16807) % 2147483647; A = s % 1000
+            s = (s * 16807) % 2147483647; c = C[1 + s % 3]
+            printf "%.2f,%s,%.2f\n", A / 100, c, (2 * A) / 100 + off[c] } }' >cat.csv
+    cmt cat.csv cat.cmt
+    train -m linear -y y --l2 1 cat.cmt -o cat.cmm
+    cm-cat --info cat.cmm | sed -n '1,6p' >got
+    {
+        echo 'format: cmm 1.0'
+        echo 'kind: linear'
+        cm-cat --info cat.cmm | grep '^target: y (mean '
+        echo 'inputs: 2 columns, 5 values'
+        cm-cat --info cat.cmm | grep '^  a: number, mean '
+        echo '  c: category, 3 known + unseen'
+    } >want
+    diff -u want got
+    # Ridge shrinks a little: close, not exact.
+    check 'r2 > 0.999 && r < 0.2' r2="$(meta cat.cmm valid_r2)" r="$(meta cat.cmm valid_rmse)"
+    # Without the colour the fit is much worse.
+    train -m linear -y y --features a cat.cmt -o a.cmm
+    check 'r > 1' r="$(meta a.cmm valid_rmse)"
+}
+
+@test "linear --l2 0 with a category or a constant input: no unique solution (exit 1, no file)" {
+    printf '%s\n' a,c,k,y 1,x,5,2 2,y,5,4 3,x,5,6 4,y,5,8 5,x,5,10 >c.csv
+    cmt c.csv c.cmt
+    msg="cm-train: c.cmt: the inputs are collinear and --l2 is 0: no unique solution (use --l2 above 0)"
+    assert_fails 1 "$msg" -m linear -y y --l2 0 --valid 0 c.cmt -o m.cmm
+    assert_fails 1 "$msg" -m linear -y y --l2 0 --valid 0 --features a,k c.cmt -o m.cmm
+    # Each is fine alone with a penalty, or without the culprit.
+    train -m linear -y y --l2 0 --valid 0 --features a c.cmt -o m.cmm
+    check 'r < 1e-6' r="$(meta m.cmm train_rmse)"
+    train -m linear -y y --l2 0.5 --valid 0 c.cmt -o m.cmm
+}
+
+# ---- mlp -------------------------------------------------------------------------
+
+@test "mlp learns y = a*a (held-out R2 above 0.99) where a line cannot (R2 near 0)" {
+    square_csv 300 >sq.csv
+    cmt sq.csv sq.cmt
+    train -y y --lr 0.01 --epochs 20 sq.cmt -o mlp.cmm
+    [ "$(meta mlp.cmm kind)" = mlp ]
+    [ "$(meta mlp.cmm layers)" = 64,64 ]
+    [ "$(meta mlp.cmm activation)" = relu ]
+    [ "$(meta mlp.cmm epochs_run)" = 20 ]
+    check 'r2 > 0.99' r2="$(meta mlp.cmm valid_r2)"
+    check 'r < 0.05' r="$(meta mlp.cmm valid_rmse)"
+    train -m linear -y y sq.cmt -o line.cmm
+    check 'r2 < 0.1' r2="$(meta line.cmm valid_r2)"
+    # Few epochs at the default rate are not enough: the bar can be missed.
+    train -y y --layers 4 --epochs 1 sq.cmt -o weak.cmm
+    check 'r2 < 0.9' r2="$(meta weak.cmm valid_r2)"
+}
+
+@test "every activation, loss, optimizer, schedule and dropout runs, with finite metrics of its own" {
+    square_csv 200 >sq.csv
+    cmt sq.csv sq.cmt
+    base=(-y y --layers 8 --epochs 4 --lr 0.01)
+    train "${base[@]}" sq.cmt -o default.cmm
+    ref=$(meta default.cmm valid_rmse)
+    is_number "$ref"
+    local o i=0
+    for o in "--activation tanh" "--activation sigmoid" "--activation gelu" \
+        "--loss mae" "--loss huber" "--loss huber --huber-delta 0.1" \
+        "--optimizer sgd" "--optimizer momentum" "--optimizer momentum --momentum 0.5" \
+        "--schedule step --step-size 1 --gamma 0.5" "--schedule cosine" \
+        "--dropout 0.2" "--weight-decay 0.1" "--batch 7" \
+        "--beta1 0.5 --beta2 0.9 --eps 1e-6"; do
+        i=$((i + 1))
+        # shellcheck disable=SC2086
+        train "${base[@]}" $o sq.cmt -o v$i.cmm
+        for k in valid_mae valid_rmse valid_mape valid_r2; do
+            is_number "$(meta v$i.cmm $k)" || { echo "$o: $k" >&2; return 1; }
+        done
+        [ "$(meta v$i.cmm valid_rmse)" != "$ref" ] || { echo "$o: same model as the default" >&2; return 1; }
+    done
+    [ "$(meta v1.cmm activation)" = tanh ]
+    [ "$(meta v2.cmm activation)" = sigmoid ]
+    [ "$(meta v3.cmm activation)" = gelu ]
+    [ "$(meta v5.cmm loss)" = huber ]
+    # The defaults named are the defaults: the same metrics.
+    for o in "--activation relu" "--loss mse" "--optimizer adam" "--schedule constant" \
+        "--dropout 0" "--huber-delta 1" "--batch 32"; do
+        # shellcheck disable=SC2086
+        train "${base[@]}" $o sq.cmt -o same.cmm
+        [ "$(meta same.cmm valid_rmse)" = "$ref" ] || { echo "$o changed the model" >&2; return 1; }
+    done
+}
+
+@test "bad values of the model and training options are usage errors (exit 2, one line)" {
+    square_csv 20 >sq.csv
+    cmt sq.csv sq.cmt
+    assert_fails 2 "cm-train: activation: 'swish' is not one of the choices (see --help)" \
+        -y y --activation swish sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: loss: 'l1' is not one of the choices (see --help)" \
+        -y y --loss l1 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: optimizer: 'rmsprop' is not one of the choices (see --help)" \
+        -y y --optimizer rmsprop sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: schedule: 'linear' is not one of the choices (see --help)" \
+        -y y --schedule linear sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: model: 'tree' is not one of the choices (see --help)" \
+        -y y -m tree sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: dropout: '1' is not a number from 0 to 0.95" \
+        -y y --dropout 1 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: dropout: '-0.1' is not a number from 0 to 0.95" \
+        -y y --dropout -0.1 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: lr: '0' is not a number from 1e-12 to 1000" \
+        -y y --lr 0 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: lr: 'nan' is not a number from 1e-12 to 1000" \
+        -y y --lr nan sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: valid: '0.95' is not a number from 0 to 0.9" \
+        -y y --valid 0.95 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: epochs: '1.5' is not a whole number" \
+        -y y --epochs 1.5 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: seed: '-1' is not a number from 0 to 1.8e+19" \
+        -y y --seed -1 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: layers: '8,,8' is not a list of widths such as 64,64" \
+        -y y --layers 8,,8 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: layers: '0' is not a list of widths such as 64,64" \
+        -y y --layers 0 sq.cmt -o m.cmm
+    local opt
+    for opt in "--huber-delta 0" "--gamma 2" "--momentum 1.5" "--step-size 0" "--batch 0" \
+        "--epochs 0" "--patience x" "--l2 -1" "--beta1 1" "--eps 0" "--weight-decay -1"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr cm-train -y y $opt sq.cmt -o m.cmm
+        local name=${opt%% *}
+        [ "$status" -eq 2 ] && [[ $stderr == "cm-train: ${name#--}: '"* ]] && [[ $stderr != *$'\n'* ]] || {
+            echo "$opt: status $status, stderr: $stderr" >&2
+            return 1
+        }
+    done
+    [ ! -e m.cmm ]
+}
+
+# ---- determinism -------------------------------------------------------------------
+
+@test "same seed, command line and SOURCE_DATE_EPOCH: the same bytes; another seed: another model" {
+    square_csv 200 >sq.csv
+    cmt sq.csv sq.cmt
+    export SOURCE_DATE_EPOCH=1700000000
+    args=(-y y --layers 8,8 --epochs 3 --dropout 0.1 sq.cmt -o m.cmm)
+    train "${args[@]}" && mv m.cmm first.cmm
+    train "${args[@]}" && mv m.cmm second.cmm
+    cmp first.cmm second.cmm
+    [ "$(meta first.cmm created)" = 2023-11-14T22:13:20Z ]
+    train "${args[@]}" --seed 2
+    run cmp -s first.cmm m.cmm
+    assert_failure
+    # Not only the recorded seed and argv: the weights and metrics differ.
+    [ "$(meta m.cmm seed)" = 2 ]
+    [ "$(meta first.cmm seed)" = 1 ]
+    [ "$(meta m.cmm valid_rmse)" != "$(meta first.cmm valid_rmse)" ]
+    # A linear model too.
+    train -m linear -y y sq.cmt -o l.cmm && mv l.cmm l1.cmm
+    train -m linear -y y sq.cmt -o l.cmm
+    cmp l1.cmm l.cmm
+}
+
+@test "without SOURCE_DATE_EPOCH created is the time of training; a bad one is a usage error" {
+    square_csv 20 >sq.csv
+    cmt sq.csv sq.cmt
+    unset SOURCE_DATE_EPOCH
+    before=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    train -m linear -y y sq.cmt -o m.cmm
+    after=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    created=$(meta m.cmm created)
+    [[ $created =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]]
+    [[ ! $created < $before ]] && [[ ! $created > $after ]]
+    SOURCE_DATE_EPOCH=0 train -m linear -y y sq.cmt -o m.cmm
+    [ "$(meta m.cmm created)" = 1970-01-01T00:00:00Z ]
+    SOURCE_DATE_EPOCH=abc run --separate-stderr cm-train -m linear -y y sq.cmt -o m2.cmm
+    [ "$status" -eq 2 ]
+    [ "$stderr" = "cm-train: SOURCE_DATE_EPOCH='abc' is not a number of seconds
+Try 'cm-train --help' for more information." ]
+    [ ! -e m2.cmm ]
+}
+
+# ---- the split and early stopping -------------------------------------------------------
+
+@test "--valid: the last floor(n * frac) rows are held out, and the scaling comes from the others" {
+    # x = 1..100, y = 2x + 1 on the first 80 rows and 100 more on the last
+    # 20: fitted on the first 80 alone, the held-out error is exactly 100.
+    awk 'BEGIN { print "x,y"; for (i = 1; i <= 100; i++) printf "%d,%d\n", i, 2 * i + 1 + (i > 80 ? 100 : 0) }' >idx.csv
+    cmt idx.csv idx.cmt
+    train -m linear -y y --l2 0 idx.cmt -o m.cmm
+    [ "$(meta m.cmm rows)" = 100 ]
+    [ "$(meta m.cmm train_rows)" = 80 ]
+    [ "$(meta m.cmm valid_rows)" = 20 ]
+    check 'm > 99.999 && m < 100.001' m="$(meta m.cmm valid_mae)"
+    # The mean and population sd of 1..80, and of 3, 5, ... 161.
+    cm-cat --info m.cmm | grep -x '  x: number, mean 40.5, sd 23.092206477510977'
+    cm-cat --info m.cmm | grep -x 'target: y (mean 82, sd 46.184412955021955)'
+    local v n want
+    for v in 0.25:100:25 0.3:100:30 0.5:7:3 0.9:10:9 0.1:9:0 0.333:100:33; do
+        IFS=: read -r frac n want <<<"$v"
+        head -n $((n + 1)) idx.csv >n.csv
+        cmt n.csv n.cmt
+        train -m linear -y y --valid "$frac" n.cmt -o n.cmm
+        [ "$(meta n.cmm valid_rows)" = "$want" ] && [ "$(meta n.cmm train_rows)" = $((n - want)) ] || {
+            echo "--valid $frac of $n: valid_rows $(meta n.cmm valid_rows), want $want" >&2
+            return 1
+        }
+    done
+}
+
+@test "--valid 0.29 of 100 rows holds out floor(100 * 0.29) = 29 rows" {
+    awk 'BEGIN { print "x,y"; for (i = 1; i <= 100; i++) printf "%d,%d\n", i, 2 * i + 1 }' >idx.csv
+    cmt idx.csv idx.cmt
+    local v frac want
+    for v in 0.29:29 0.57:57 0.58:58; do
+        IFS=: read -r frac want <<<"$v"
+        train -m linear -y y --valid "$frac" idx.cmt -o m.cmm
+        [ "$(meta m.cmm valid_rows)" = "$want" ] || {
+            echo "--valid $frac of 100 rows: valid_rows $(meta m.cmm valid_rows), want $want" >&2
+            return 1
+        }
+    done
+}
+
+@test "--valid 0: train_* metrics and no valid_* ones; the best epoch by the training loss" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    train -y y --layers 8 --epochs 3 --valid 0 sq.cmt -o m.cmm
+    cm-cat --info m.cmm | grep -E '^  (train|valid)_' | sed 's/=.*//' >got
+    printf '  %s\n' train_rows valid_rows train_mae train_rmse train_mape train_r2 >want
+    diff -u want got
+    [ "$(meta m.cmm train_rows)" = 100 ]
+    [ "$(meta m.cmm valid_rows)" = 0 ]
+    [ "$(meta m.cmm valid)" = 0 ]
+    [ "$(meta m.cmm best_epoch)" = 3 ]
+    # With the default 0.2, valid_* and no train_* metrics.
+    train -y y --layers 8 --epochs 3 sq.cmt -o v.cmm
+    cm-cat --info v.cmm | grep -E '^  (train|valid)_' | sed 's/=.*//' >got
+    printf '  %s\n' train_rows valid_rows valid_mae valid_rmse valid_mape valid_r2 >want
+    diff -u want got
+}
+
+@test "--patience stops early, keeps the best epoch's weights and records best_epoch" {
+    square_csv 300 >sq.csv
+    cmt sq.csv sq.cmt
+    train -y y --layers 8 --epochs 200 --lr 0.05 --patience 3 --history h.csv sq.cmt -o m.cmm
+    run=$(meta m.cmm epochs_run) best=$(meta m.cmm best_epoch)
+    [ "$(meta m.cmm epochs)" = 200 ] && [ "$(meta m.cmm patience)" = 3 ]
+    check 'r < 200 && b >= 1 && r == b + 3' r="$run" b="$best"
+    [ "$(wc -l <h.csv)" -eq $((run + 1)) ]
+    # The best epoch has the lowest validation loss of the history, and the
+    # file holds its weights: its validation MSE is valid_rmse squared.
+    min=$(awk -F, 'NR > 1 && (m == "" || $3 < m) { m = $3; e = $1 } END { print e }' h.csv)
+    [ "$min" = "$best" ]
+    loss=$(awk -F, -v e="$best" '$1 == e { print $3 }' h.csv)
+    check 'r * r / l > 0.9999 && r * r / l < 1.0001' r="$(meta m.cmm valid_rmse)" l="$loss"
+    # Without --patience every epoch runs.
+    train -y y --layers 8 --epochs 30 --lr 0.05 sq.cmt -o all.cmm
+    [ "$(meta all.cmm epochs_run)" = 30 ]
+}
+
+# ---- the model file -------------------------------------------------------------------------
+
+@test "cm-cat --info: kind, layers, target, inputs with their scaling, metadata, the recipe of the stream" {
+    bike
+    SOURCE_DATE_EPOCH=1796000000 train --layers 8,4 --epochs 2 --seed 7 feat.cmt -o m.cmm
+    cm-cat --info m.cmm >info
+    sed -n '1,3p' info >got
+    printf '%s\n' 'format: cmm 1.0' 'kind: mlp' 'layers: 18 8 4 1' >want
+    diff -u want got
+    # The target of cm-features -y, without -y; its scaling and that of
+    # every input from the training rows (the first 482 of 602) alone.
+    grep -x 'inputs: 18 columns, 18 values' info
+    cm-cat feat.cmt | awk -F, -v n=482 '
+        NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i; next }
+        NR - 1 <= n { for (i = 2; i <= NF; i++) { s[i] += $i; q[i] += $i * $i } }
+        END { for (i = 2; i <= NF; i++) {
+                  m = s[i] / n; sd = sqrt(q[i] / n - m * m); if (sd < 1e-9) sd = 1
+                  printf "%s %.17g %.17g\n", name[i], m, sd } }' >want.scale
+    sed -n -e 's/^target: \([a-z_0-9]*\) (mean \(.*\), sd \(.*\))$/\1 \2 \3/p' \
+        -e 's/^  \([a-z_0-9]*\): number, mean \(.*\), sd \(.*\)$/\1 \2 \3/p' info >got.scale
+    [ "$(wc -l <got.scale)" -eq 19 ]
+    awk 'NR == FNR { m[$1] = $2; s[$1] = $3; next }
+         !($1 in m) { print "missing", $1; bad = 1; next }
+         { d = $2 - m[$1]; e = $3 - s[$1]; if (d < 0) d = -d; if (e < 0) e = -e
+           a = $2 < 0 ? -$2 : $2
+           if (d > 1e-9 * (1 + a) || e > 1e-9 * $3) { print $1, $2, $3, m[$1], s[$1]; bad = 1 } }
+         END { exit bad }' got.scale want.scale
+    grep -x 'target: cnt (mean 58.08091286307054, sd 48.46254155981081)' info
+    # Constant over January: mean as it is, sd 1.
+    grep -x '  season: number, mean 1, sd 1' info
+    grep -x '  yr: number, mean 0, sd 1' info
+    # The metadata, in the documented order.
+    sed -n '/^metadata:/,/^recipe:/p' info | sed 's/=.*//' >got
+    printf '%s\n' metadata: '  kind' '  cm_version' '  target' '  epochs' '  seed' '  argv' \
+        '  layers' '  activation' '  epochs_run' '  best_epoch' '  rows' '  train_rows' '  valid_rows' \
+        '  time_min' '  time_max' '  created' '  valid_mae' '  valid_rmse' '  valid_mape' \
+        '  valid_r2' 'recipe: 2 steps' >want
+    diff -u want got
+    for kv in kind=mlp target=cnt layers=8,4 epochs=2 seed=7 activation=relu epochs_run=2 \
+        rows=602 train_rows=482 valid_rows=120 time_min=2011-01-02T00:00:00Z \
+        time_max=2011-01-31T23:00:00Z created=2026-11-30T00:53:20Z \
+        "argv=cm-train --layers 8,4 --epochs 2 --seed 7 -o m.cmm feat.cmt"; do
+        grep -qxF "  $kv" info || { echo "no '$kv' in:" >&2; cat info >&2; return 1; }
+    done
+    [ "$(meta m.cmm cm_version)" = "$(cm-train --version | sed 's/.* //')" ]
+    # The recipe is the stream's, unchanged: clean, then features.
+    diff -u <(cm-cat --info feat.cmt | sed -n '/^recipe:/,$p') <(sed -n '/^recipe:/,$p' info)
+    grep -x '  1 clean' info
+    grep -x '  2 features' info
+    grep -x '    lag.1=cnt:1h,24h' info
+}
+
+@test "--features picks the inputs (in stream order); -y overrides the stream's target" {
+    bike
+    train -m linear --features hum,temp,cnt_lag1h feat.cmt -o m.cmm
+    cm-cat --info m.cmm | sed -n '/^inputs:/,/^metadata:/p' | sed 's/, mean.*//' >got
+    printf '%s\n' 'inputs: 3 columns, 3 values' '  temp: number' '  hum: number' \
+        '  cnt_lag1h: number' 'metadata:' >want
+    diff -u want got
+    [ "$(meta m.cmm features)" = hum,temp,cnt_lag1h ]
+    # Another target: the stream's target (role target) is then no input.
+    train -m linear -y temp feat.cmt -o t.cmm
+    [ "$(meta t.cmm target)" = temp ]
+    cm-cat --info t.cmm | grep -x 'inputs: 17 columns, 17 values'
+    run grep -E '^  (temp|cnt|time):' <(cm-cat --info t.cmm)
+    assert_failure
+}
+
+@test "an unknown --target or --features column, a time or no input left: usage errors" {
+    bike
+    assert_fails 2 "cm-train: target: no column 'nope'" -y nope feat.cmt -o m.cmm
+    assert_fails 2 "cm-train: features: no column 'nope'" --features temp,nope feat.cmt -o m.cmm
+    assert_fails 2 "cm-train: features: no column ''" --features temp,,hum feat.cmt -o m.cmm
+    assert_fails 2 "cm-train: features: 'time' is a time; derive its parts with cm-features" \
+        --features temp,time feat.cmt -o m.cmm
+    assert_fails 2 "cm-train: target: column 'time' is not a number" -y time feat.cmt -o m.cmm
+    assert_fails 2 "cm-train: no feature columns to learn from" --features cnt feat.cmt -o m.cmm
+}
+
+@test "--history: the header and one row per epoch; an empty valid_loss without held-out rows" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    train -y y --layers 4 --epochs 5 --history h.csv sq.cmt -o m.cmm
+    [ "$(sed -n 1p h.csv)" = epoch,train_loss,valid_loss,samples_per_s ]
+    [ "$(wc -l <h.csv)" -eq 6 ]
+    awk -F, 'NR > 1 && !(NF == 4 && $1 == NR - 1 && $2 > 0 && $3 > 0 && $4 > 0) { print "bad line " NR ": " $0; bad = 1 }
+             END { exit bad }' h.csv
+    train -y y --layers 4 --epochs 3 --valid 0 --history h0.csv sq.cmt -o m.cmm
+    [ "$(wc -l <h0.csv)" -eq 4 ]
+    awk -F, 'NR > 1 && !(NF == 4 && $1 == NR - 1 && $2 > 0 && $3 == "" && $4 > 0) { print "bad line " NR ": " $0; bad = 1 }
+             END { exit bad }' h0.csv
+    # With the MAE loss the history is in the target's units: the best
+    # epoch's validation loss is the model's valid_mae.
+    train -y y --layers 4 --epochs 5 --loss mae --history hm.csv sq.cmt -o mae.cmm
+    loss=$(awk -F, -v e="$(meta mae.cmm best_epoch)" '$1 == e { print $3 }' hm.csv)
+    check 'm / l > 0.9999 && m / l < 1.0001' m="$(meta mae.cmm valid_mae)" l="$loss"
+    # A linear model has no epochs: the header alone.
+    train -m linear -y y --history hl.csv sq.cmt -o l.cmm
+    [ "$(cat hl.csv)" = epoch,train_loss,valid_loss,samples_per_s ]
+}
+
+# ---- bad input ------------------------------------------------------------------------------
+
+@test "no target: usage error; a missing target or input value: exit 1 naming row and column" {
+    square_csv 20 >sq.csv
+    cmt sq.csv sq.cmt
+    assert_fails 2 "cm-train: no target: name one with --target (or mark it with cm-features --target)" \
+        sq.cmt -o m.cmm
+    printf '%s\n' a,y 1,2 2, 3,6 4,8 5,10 >miss.csv
+    cmt miss.csv miss.cmt -m keep
+    assert_fails 1 "cm-train: miss.cmt: row 2: column 'y' is missing (--skip-missing leaves such rows out)" \
+        -y y miss.cmt -o m.cmm
+    printf '%s\n' a,y 1,2 2,4 3,6 ,8 5,10 >missa.csv
+    cmt missa.csv missa.cmt -m keep
+    run --separate-stderr bash -c 'cm-train -y y -o m.cmm <missa.cmt'
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-train: (stdin): row 4: column 'a' is missing (--skip-missing leaves such rows out)" ]
+    [ ! -e m.cmm ]
+    # --skip-missing leaves the row out and says so.
+    train -m linear -y y --l2 0 --skip-missing miss.cmt -o m.cmm
+    [ "$(meta m.cmm skip-missing)" = yes ]
+    [ "$(meta m.cmm skipped_rows)" = 1 ]
+    [ "$(meta m.cmm rows)" = 4 ]
+    [ "$(meta m.cmm valid_rows)" = 0 ]
+    check 'r < 1e-6' r="$(meta m.cmm train_rmse)"
+    # Without skipped rows there is no skipped_rows.
+    train -m linear -y y sq.cmt -o s.cmm
+    [ -z "$(meta s.cmm skipped_rows)" ]
+    # All rows skipped.
+    printf '%s\n' a,y 1, 2, >allmiss.csv
+    cmt allmiss.csv allmiss.cmt -m keep
+    assert_fails 1 "cm-train: allmiss.cmt: no rows to learn from (all were skipped for missing values)" \
+        -y y --skip-missing allmiss.cmt -o m2.cmm
+}
+
+@test "zero rows: exit 1; one row: fine (nothing to hold out); constant columns: sd 1" {
+    printf 'a,y\n' >zero.csv
+    cmt zero.csv zero.cmt
+    assert_fails 1 "cm-train: zero.cmt: no rows to learn from" -y y zero.cmt -o m.cmm
+    printf '%s\n' a,y 1,2 >one.csv
+    cmt one.csv one.cmt
+    train -y y --valid 0 --layers 2 --epochs 2 one.cmt -o one.cmm
+    [ "$(meta one.cmm rows)" = 1 ] && [ "$(meta one.cmm train_rows)" = 1 ]
+    cm-cat --info one.cmm | grep -x 'target: y (mean 2, sd 1)'
+    cm-cat --info one.cmm | grep -x '  a: number, mean 1, sd 1'
+    is_number "$(meta one.cmm train_mae)"
+    train -m linear -y y one.cmt -o one-l.cmm
+    [ "$(meta one-l.cmm valid_rows)" = 0 ]
+    check 'm < 1e-9' m="$(meta one-l.cmm train_mae)"
+    # A constant input and a constant target.
+    awk 'BEGIN { print "a,c,y"; for (i = 1; i <= 50; i++) printf "%d,5,7\n", i }' >const.csv
+    cmt const.csv const.cmt
+    train -y y --layers 4 --epochs 2 const.cmt -o k.cmm
+    cm-cat --info k.cmm | grep -x 'target: y (mean 7, sd 1)'
+    cm-cat --info k.cmm | grep -x '  c: number, mean 5, sd 1'
+    is_number "$(meta k.cmm valid_mae)"
+    # R2 is undefined for a constant target: absent.
+    [ -z "$(meta k.cmm valid_r2)" ]
+    train -m linear -y y const.cmt -o kl.cmm
+    [ "$(meta kl.cmm valid_mae)" = 0 ]
+}
+
+@test "NaN or infinity in an input or the target: exit 1 naming the row" {
+    printf '%s\n' 'a:f64,y:f64:target' 1,2 nan,3 3,4 | cmt-gen text >nan.cmt
+    assert_fails 1 "cm-train: nan.cmt: row 2: column 'a' is nan; inputs must be finite numbers" \
+        nan.cmt -o m.cmm
+    printf '%s\n' 'a:f32,y:f64:target' 1,2 2,3 inf,4 | cmt-gen text >inf.cmt
+    assert_fails 1 "cm-train: inf.cmt: row 3: column 'a' is inf; inputs must be finite numbers" \
+        --skip-missing inf.cmt -o m.cmm
+    printf '%s\n' 'a:f64,y:f64:target' 1,2 2,-inf 3,4 | cmt-gen text >tinf.cmt
+    assert_fails 1 "cm-train: tinf.cmt: row 2: the target is -inf" tinf.cmt -o m.cmm
+}
+
+@test "a diverging --lr: exit 1 'diverged', no model file, and an old model at -o is kept" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    run --separate-stderr cm-train -y y --optimizer sgd --lr 50 --history h.csv sq.cmt -o m.cmm
+    [ "$status" -eq 1 ]
+    [[ $stderr =~ ^cm-train:\ sq\.cmt:\ training\ diverged\ in\ epoch\ [0-9]+\ \(loss\ [^\)]+\):\ lower\ --lr$ ]]
+    [ "$(files)" = "$(printf '%s\n' sq.cmt sq.csv)" ]
+    train -y y --layers 4 --epochs 1 sq.cmt -o m.cmm
+    cp m.cmm old.cmm
+    run --separate-stderr cm-train -y y --optimizer sgd --lr 50 sq.cmt -o m.cmm
+    [ "$status" -eq 1 ] && [[ $stderr == *diverged* ]]
+    cmp old.cmm m.cmm
+    [ "$(files)" = "$(printf '%s\n' m.cmm old.cmm sq.cmt sq.csv)" ]
+}
+
+@test "-o in a missing directory fails at once, before training; no -o is a usage error" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    # A million epochs would take minutes: the error must come first.
+    run --separate-stderr timeout 10 cm-train -y y --epochs 1000000 sq.cmt -o nodir/m.cmm
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-train: nodir/m.cmm: No such file or directory" ]
+    [ "$(files)" = "$(printf '%s\n' sq.cmt sq.csv)" ]
+    assert_fails 2 "cm-train: no model file: give one with -o MODEL.cmm
+Try 'cm-train --help' for more information." -y y sq.cmt
+    assert_fails 2 "cm-train: one input at most (got 2)
+Try 'cm-train --help' for more information." -y y sq.cmt sq.cmt -o m.cmm
+}
+
+@test "--history in a missing directory fails before training and leaves no temporary model file" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    run --separate-stderr timeout 10 cm-train -y y --epochs 1000000 sq.cmt -o m.cmm --history nodir/h.csv
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-train: nodir/h.csv: No such file or directory" ]
+    # Nothing is left behind: neither the model nor its temporary file.
+    got=$(files)
+    [ "$got" = "$(printf '%s\n' sq.cmt sq.csv)" ] || {
+        printf 'left in the directory:\n%s\n' "$got" >&2
+        return 1
+    }
+}
+
+@test "-o - writes the model to standard output" {
+    square_csv 50 >sq.csv
+    cmt sq.csv sq.cmt
+    cm-train -m linear -y y -o - sq.cmt >out.cmm 2>err
+    [ ! -s err ]
+    [ "$(meta out.cmm kind)" = linear ]
+    [ "$(meta out.cmm argv)" = "cm-train -m linear -y y -o - sq.cmt" ]
+}
+
+@test "a CSV, a model file, an empty or a truncated stream as input: exit 1, one clear line" {
+    square_csv 300 >sq.csv
+    cmt sq.csv sq.cmt
+    assert_fails 1 "cm-train: sq.csv: input looks like text (CSV?), not a cm stream; convert it with cm-clean" \
+        -y y sq.csv -o m.cmm
+    train -m linear -y y sq.cmt -o model.cmm
+    assert_fails 1 "cm-train: model.cmm: input is a cm model file, not a cm stream" \
+        -y y model.cmm -o m.cmm
+    : >empty.cmt
+    assert_fails 1 "cm-train: empty.cmt: empty input, not a cm stream" -y y empty.cmt -o m.cmm
+    assert_fails 1 "cm-train: nofile.cmt: No such file or directory" -y y nofile.cmt -o m.cmm
+    local size n
+    size=$(stat -c %s sq.cmt)
+    for ((n = 1; n < size; n += size / 23 + 1)); do
+        head -c "$n" sq.cmt >cut.cmt
+        run --separate-stderr cm-train -y y cut.cmt -o m.cmm
+        [ "$status" -eq 1 ] && [[ $stderr == "cm-train: cut.cmt: truncated stream ("*")" ]] &&
+            [[ $stderr != *$'\n'* ]] && [ ! -e m.cmm ] || {
+            echo "cut at $n of $size: status $status, stderr: $stderr" >&2
+            return 1
+        }
+    done
+    # Cut just before the end marker: every row is there, yet it is refused.
+    head -c $((size - 36)) sq.cmt >cut.cmt
+    assert_fails 1 "cm-train: cut.cmt: truncated stream (no end marker)" -y y cut.cmt -o m.cmm
+}
+
+# ---- damaged model files -----------------------------------------------------------------------
+
+# For every FILE.N in the directory: cm-cat --info exits 1 with one line
+# 'cm-cat: FILE.N: ...' and nothing on stdout.  Lists every offending N.
+check_models_fail() {
+    local prefix=$1 size=$2 i rc bad=() errl
+    for ((i = 0; i < size; i++)); do
+        [ -e "$prefix.$i" ] || continue
+        rc=0
+        cm-cat --info "$prefix.$i" >out 2>err || rc=$?
+        mapfile -t errl <err
+        if ((rc != 1)) || ((${#errl[@]} != 1)) || [ -s out ] ||
+            [[ ${errl[0]} != "cm-cat: $prefix.$i: "?* ]]; then
+            bad+=("$i:rc=$rc:${errl[*]}")
+        fi
+    done
+    if ((${#bad[@]})); then
+        printf 'offending offset: %s\n' "${bad[@]}" >&2
+        return 1
+    fi
+}
+
+@test "a model file cut at every offset: cm-cat --info exits 1 with one line" {
+    printf '%s\n' a,c,y 1,x,2 2,y,4 3,x,6 4,z,8 5,x,10 >c.csv
+    cmt c.csv c.cmt
+    train -y y --layers 3 --epochs 2 c.cmt -o mlp.cmm
+    train -m linear -y y c.cmt -o lin.cmm
+    local f size
+    for f in mlp lin; do
+        size=$(stat -c %s $f.cmm)
+        perl -e 'local $/; open my $f, "<:raw", $ARGV[0] or die; my $d = <$f>;
+                 for my $i (0 .. length($d) - 1) {
+                     open my $o, ">:raw", "$ARGV[1].$i" or die; print $o substr($d, 0, $i);
+                 }' $f.cmm cut-$f
+        check_models_fail cut-$f "$size"
+    done
+    # The messages: those of the container, with "model file".
+    run --separate-stderr cm-cat --info cut-lin.40
+    [ "$stderr" = "cm-cat: cut-lin.40: truncated model file (message cut short)" ]
+    run --separate-stderr cm-cat --info cut-lin.16
+    [ "$stderr" = "cm-cat: cut-lin.16: truncated model file (no end marker)" ]
+}
+
+@test "a model file with any byte flipped: cm-cat --info exits 1 with one line" {
+    printf '%s\n' a,c,y 1,x,2 2,y,4 3,x,6 4,z,8 5,x,10 >c.csv
+    cmt c.csv c.cmt
+    train -y y --layers 3 --epochs 2 c.cmt -o mlp.cmm
+    local size
+    size=$(stat -c %s mlp.cmm)
+    perl -e 'local $/; open my $f, "<:raw", $ARGV[0] or die; my $d = <$f>;
+             for my $i (0 .. length($d) - 1) {
+                 my $e = $d; substr($e, $i, 1) = chr(ord(substr($e, $i, 1)) ^ 0xff);
+                 open my $o, ">:raw", "flip.$i" or die; print $o $e;
+             }' mlp.cmm
+    check_models_fail flip "$size"
+    # Data after the end marker, and a stream where a model is expected.
+    { cat mlp.cmm; printf x; } >tail.cmm
+    run --separate-stderr cm-cat --info tail.cmm
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-cat: tail.cmm: corrupt model file: data after the end marker" ]
+}
+
+# ---- messages --------------------------------------------------------------------------------------
+
+@test "-v: 'trained in' and the validation line (4 digits of the metadata); silent without -v" {
+    square_csv 200 >sq.csv
+    cmt sq.csv sq.cmt
+    run --separate-stderr cm-train -v -y y --layers 8 --epochs 3 sq.cmt -o m.cmm
+    assert_success
+    [ -z "$output" ]
+    mapfile -t lines <<<"$stderr"
+    [ "${#lines[@]}" -eq 2 ]
+    [[ ${lines[0]} =~ ^cm-train:\ trained\ in\ [0-9]+\.[0-9]{2}\ s\ \([0-9]+\ samples/s\)$ ]]
+    want=$(printf 'cm-train: validation on %s rows: MAE %.4g  RMSE %.4g  MAPE %.4g%%  R2 %.4g' \
+        "$(meta m.cmm valid_rows)" "$(meta m.cmm valid_mae)" "$(meta m.cmm valid_rmse)" \
+        "$(meta m.cmm valid_mape)" "$(meta m.cmm valid_r2)")
+    [ "${lines[1]}" = "$want" ]
+    [[ ${lines[1]} == "cm-train: validation on 40 rows: MAE "* ]]
+    # A linear model: no time line.
+    run --separate-stderr cm-train -v -m linear -y y sq.cmt -o l.cmm
+    assert_success
+    [[ $stderr =~ ^cm-train:\ validation\ on\ 40\ rows:\ MAE\ [^\ ]+\ \ RMSE\ [^\ ]+\ \ MAPE\ [^\ ]+%\ \ R2\ [^\ ]+$ ]]
+    # -q wins over -v; without -v (stderr not a terminal) nothing at all.
+    run --separate-stderr cm-train -q -v -y y --layers 8 --epochs 3 sq.cmt -o m.cmm
+    assert_success
+    [ -z "$output" ] && [ -z "$stderr" ]
+    run --separate-stderr cm-train -y y --layers 8 --epochs 3 sq.cmt -o m.cmm
+    assert_success
+    [ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "-v with --valid 0 summarizes the training rows" {
+    square_csv 100 >sq.csv
+    cmt sq.csv sq.cmt
+    run --separate-stderr cm-train -v -m linear -y y --valid 0 sq.cmt -o m.cmm
+    assert_success
+    want=$(printf 'cm-train: training on %s rows: MAE %.4g  RMSE %.4g  MAPE %.4g%%  R2 %.4g' \
+        100 "$(meta m.cmm train_mae)" "$(meta m.cmm train_rmse)" \
+        "$(meta m.cmm train_mape)" "$(meta m.cmm train_r2)")
+    [ "$stderr" = "$want" ]
+}
