@@ -101,6 +101,13 @@ unsigned long long cli_parse_count(const char *opt, const char *arg)
     return v;
 }
 
+void cli_set(cm_kv *settings, const char *key, const char *value)
+{
+    cm_error err;
+    if (cm_kv_set(settings, key, value, &err))
+        cli_usage_error("%s", err.msg);
+}
+
 int cli_parse_level(const char *arg)
 {
     unsigned long long l = cli_parse_count("--level", arg);

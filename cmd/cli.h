@@ -39,6 +39,17 @@ CLI_NORETURN void cli_version(void);
 /* Parses a whole non-negative decimal number or exits with a usage error
  * naming the option. */
 unsigned long long cli_parse_count(const char *opt, const char *arg);
+/* Sets a setting the library will read, or exits with a usage error. */
+void cli_set(cm_kv *settings, const char *key, const char *value);
+/* The long options every binary has, for the end of its option table. */
+#define CLI_COMMON_OPTIONS                                                    \
+    {"output", required_argument, NULL, 'o'},                                 \
+    {"force", no_argument, NULL, 'F'},                                        \
+    {"verbose", no_argument, NULL, 'v'},                                      \
+    {"quiet", no_argument, NULL, 'q'},                                        \
+    {"help", no_argument, NULL, 'h'},                                         \
+    {"version", no_argument, NULL, 'V'},                                      \
+    {NULL, 0, NULL, 0}
 /* A deflate level 0-9 for --level, or a usage error. */
 int cli_parse_level(const char *arg);
 /* The options every binary shares, for the end of its getopt switch:

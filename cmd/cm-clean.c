@@ -67,9 +67,7 @@ typedef struct opts {
 
 static void set(opts *o, const char *key, const char *value)
 {
-    cm_error err;
-    if (cm_kv_set(o->settings, key, value, &err))
-        cli_usage_error("%s", err.msg);
+    cli_set(o->settings, key, value);
 }
 
 /* COL=VALUE options become "prefix.COL" settings. */
@@ -107,15 +105,9 @@ static void parse(int argc, char **argv, opts *o)
         {"dedupe", required_argument, NULL, OPT_DEDUPE},
         {"key", required_argument, NULL, 'k'},
         {"bad-rows", required_argument, NULL, OPT_BAD_ROWS},
-        {"output", required_argument, NULL, 'o'},
         {"report", required_argument, NULL, OPT_REPORT},
         {"level", required_argument, NULL, 'l'},
-        {"force", no_argument, NULL, 'F'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+        CLI_COMMON_OPTIONS};
     char num[32];
     int c;
     o->level = -1;

@@ -59,9 +59,7 @@ typedef struct opts {
 
 static void set(opts *o, const char *key, const char *value)
 {
-    cm_error err;
-    if (cm_kv_set(o->settings, key, value, &err))
-        cli_usage_error("%s", err.msg);
+    cli_set(o->settings, key, value);
 }
 
 /* Repeatable options become numbered settings: lag.1, lag.2, ... */
@@ -122,14 +120,8 @@ static void parse(int argc, char **argv, opts *o)
         {"drop", required_argument, NULL, OPT_DROP},
         {"keep", required_argument, NULL, OPT_KEEP},
         {"max-history", required_argument, NULL, OPT_MAX_HISTORY},
-        {"output", required_argument, NULL, 'o'},
         {"level", required_argument, NULL, 'l'},
-        {"force", no_argument, NULL, 'F'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+        CLI_COMMON_OPTIONS};
     int c;
     o->level = -1;
     while ((c = getopt_long(argc, argv, "y:L:R:b:o:l:FvqhV", longopts, NULL)) != -1) {

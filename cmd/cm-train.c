@@ -63,9 +63,7 @@ typedef struct opts {
 
 static void set(opts *o, const char *key, const char *value)
 {
-    cm_error err;
-    if (cm_kv_set(o->settings, key, value, &err))
-        cli_usage_error("%s", err.msg);
+    cli_set(o->settings, key, value);
 }
 
 static void parse(int argc, char **argv, opts *o)
@@ -97,13 +95,7 @@ static void parse(int argc, char **argv, opts *o)
         {"patience", required_argument, NULL, OPT_PATIENCE},
         {"skip-missing", no_argument, NULL, OPT_SKIP},
         {"history", required_argument, NULL, OPT_HISTORY},
-        {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'F'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+        CLI_COMMON_OPTIONS};
     /* Options that are settings under their own name. */
     static const char *const named[] = {
         [OPT_FEATURES - 256] = "features", [OPT_L2 - 256] = "l2",
