@@ -178,8 +178,10 @@ int main(int argc, char **argv)
             /* --head on a stream: copy whole batches, cut the last one. */
             if (n < cm_batch_nrows(b))
                 cm_batch_set_nrows(b, n);
-            if (cm_writer_write(w, b, &err))
+            if (cm_writer_write(w, b, &err)) {
+                cm_writer_free(w); /* its thread is done with the file */
                 cli_output_fail(out, &err);
+            }
         } else if (!o.info) {
             cm_text_rows(f, s, b, 0, n, o.fmt);
         }
@@ -187,11 +189,14 @@ int main(int argc, char **argv)
             cli_output_check(out);
     }
     if (got < 0) {
+        cm_writer_free(w);
         cli_output_abort(out);
         cli_die_error(name, &err);
     }
-    if (w && cm_writer_finish(w, &err))
+    if (w && cm_writer_finish(w, &err)) {
+        cm_writer_free(w);
         cli_output_fail(out, &err);
+    }
     if (o.info) {
         cm_stream_stats st;
         cm_reader_stats(r, &st);

@@ -203,12 +203,13 @@ int main(int argc, char **argv)
         cli_output_abort(out);
         cli_die_error(name, &err);
     }
-    cli_output_close(out);
+    /* The report first: a failure there must not follow a new stream. */
     if (o.report) {
         cli_output *r = cli_output_open(o.report, 0, 0);
         cm_clean_report(c, cli_output_file(r), 1);
         cli_output_close(r);
     }
+    cli_output_close(out);
     if (o.verbose)
         cm_clean_report(c, stderr, 0);
     if (in != stdin)

@@ -197,6 +197,7 @@ int main(int argc, char **argv)
     if (!st && cm_writer_finish(w, &err))
         st = err.status;
     if (st) {
+        cm_writer_free(w); /* its thread is done with the file */
         if (st == CM_ERR_IO && err.sys == EPIPE)
             cli_output_fail(out, &err);
         cli_output_abort(out);

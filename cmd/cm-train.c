@@ -140,6 +140,14 @@ static void provenance(opts *o, int argc, char **argv)
     size_t n = 0;
     for (int i = 0; i < argc && n < sizeof buf - 1; i++)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", argv[i]);
+    /* Cut short, a command line must still end on a whole character. */
+    n = strlen(buf);
+    while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+        n--;
+    if (n > 0 && (unsigned char)buf[n - 1] >= 0xC0)
+        n--;
+    if (strlen(buf) == sizeof buf - 1)
+        buf[n] = '\0';
     set(o, "argv", buf);
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     char *end = NULL;
@@ -235,9 +243,10 @@ int main(int argc, char **argv)
     }
     if (cm_model_save(m, cli_output_file(out), &err))
         cli_output_fail(out, &err);
-    cli_output_close(out);
+    /* The history first: a failure there must not follow a new model. */
     if (hist)
         write_history(hist, &rs);
+    cli_output_close(out);
     if (!o.quiet && (o.verbose || rs.progress)) {
         if (rs.nhist) {
             const cm_epoch *e = &rs.hist[rs.nhist - 1];

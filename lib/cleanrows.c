@@ -331,6 +331,14 @@ static cm_status fill_row(cm_rows *r, const cm_batch *b, size_t si, cm_error *er
             }
         } else if (policy == POLICY_INTERP && f->has_last) {
             if (f->npending == f->cap) {
+                /* rows the ring gave up on need no place in the list */
+                size_t kept = 0;
+                for (size_t k = 0; k < f->npending; k++)
+                    if (f->pending[k] >= r->head)
+                        f->pending[kept++] = f->pending[k];
+                f->npending = kept;
+            }
+            if (f->npending == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 16;
                 uint64_t *p = realloc(f->pending, cap * sizeof *p);
                 if (!p)

@@ -100,7 +100,9 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
         if (!strcmp(k, "sample"))
             c->sample = (size_t)n;
         else if (!strcmp(k, "sort-memory"))
-            c->sort_memory = (size_t)n;
+            /* Below a megabyte each run would be a handful of rows, and
+             * every run an open file until the merge. */
+            c->sort_memory = n < (1u << 20) ? (1u << 20) : (size_t)n;
         else
             c->max_gap = (int64_t)n;
     } else if (!strcmp(k, "time")) {

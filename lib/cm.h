@@ -58,6 +58,7 @@ void cm_error_clear(cm_error *err);
 #define CM_MAX_BATCH_ROWS (1u << 20)
 #define CM_MAX_DICT      (1u << 26)   /* categories in one column */
 #define CM_DEFAULT_BATCH_ROWS 65536u
+#define CM_MAX_TIME 1000000000000000LL /* seconds either side of 1970 */
 
 /* ---- key/value lists: metadata and recipe parameters --------------------- */
 

@@ -267,7 +267,7 @@ cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
                 uint32_t code;
                 memcpy(&code, v + i * 4, 4);
                 if (valid[i] && code >= size)
-                    return cm_fail(err, CM_ERR_ARG,
+                    return cm_fail(err, CM_ERR_DATA,
                                    "column '%s': category code %u not in its "
                                    "dictionary", cm_schema_name(s, c), code);
             }
@@ -347,6 +347,14 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
         if (enc == CM_ENC_DELTA)
             delta_decode((int64_t *)(void *)dst, nrows);
         cm_cur_align8(&c, p);
+        /* Times within about 30 million years: arithmetic on them (a
+         * time minus a span) then never overflows. */
+        for (size_t i = 0; t == CM_TIME && i < nrows; i++) {
+            int64_t v = ((const int64_t *)(void *)dst)[i];
+            if (valid[i] && (v > CM_MAX_TIME || v < -CM_MAX_TIME))
+                return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: column '%s': "
+                               "a time out of range", cm_schema_name(s, col));
+        }
         if (t == CM_CAT) {
             uint32_t size = cm_dict_size(cm_schema_dict_c(s, col));
             const uint32_t *codes = (const uint32_t *)(void *)dst;

@@ -284,9 +284,21 @@ int cm_csv_next(cm_csv *c, size_t *nfields, const char *const **fields,
                 const size_t **lens, cm_error *err)
 {
     if (c->next_rec == c->nrec) {
-        /* Every queued record was handed out: reuse the storage. */
-        c->nrec = c->next_rec = c->nf = 0;
-        c->arena.len = 0;
+        /* Every queued record was handed out: reuse the storage, keeping
+         * the fields libcsv already gave of a record not yet complete (a
+         * piece fed can end inside one: a bare CR ends records too). */
+        size_t done = c->nrec ? c->rec_first[c->nrec - 1] + c->rec_n[c->nrec - 1] : 0;
+        size_t base = done < c->nf ? c->off[done] : c->arena.len;
+        for (size_t i = done; i < c->nf; i++) {
+            c->off[i - done] = c->off[i] - base;
+            c->flen[i - done] = c->flen[i];
+        }
+        if (base) {
+            memmove(c->arena.data, c->arena.data + base, c->arena.len - base);
+            c->arena.len -= base;
+        }
+        c->nf -= done;
+        c->nrec = c->next_rec = 0;
         while (c->nrec == 0) {
             if (c->finished)
                 return 0;

@@ -33,10 +33,10 @@ static int parse_span(const char *s, int64_t *span, int *rows)
     if (n && strspn(s, "0123456789") == n) {
         *rows = 1;
         *span = strtoll(s, NULL, 10);
-        return *span > 0 ? 0 : -1;
+        return *span > 0 && *span <= 1 << 30 ? 0 : -1;
     }
     *rows = 0;
-    return cm_parse_duration(s, span) || *span <= 0 ? -1 : 0;
+    return cm_parse_duration(s, span) || *span <= 0 || *span > CM_MAX_TIME ? -1 : 0;
 }
 
 static cm_status no_column(const cm_schema *s, const char *what,

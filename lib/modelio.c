@@ -188,8 +188,10 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
     cm_cursor c = {p, p + n, 0};
     cm_encoder *e = &m->enc;
     uint32_t nf = cm_cur_u32(&c);
-    if (c.bad || nf > CM_MAX_COLUMNS || !(e->f = calloc(nf + 1, sizeof *e->f)))
+    if (c.bad || nf > CM_MAX_COLUMNS)
         return bad(err, "encoder");
+    if (!(e->f = calloc(nf + 1, sizeof *e->f)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < nf && !c.bad; i++) {
         cm_feature *f = &e->f[e->nf];
         if (!(f->name = cm_cur_str(&c, CM_MAX_NAME, NULL)))

@@ -131,6 +131,7 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     if (!(c->layers = calloc(c->nlayers, sizeof *c->layers)))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     const char *p = ls;
+    double params = 0, prev = 256; /* a generous guess at the input width */
     for (size_t i = 0; i < c->nlayers; i++) {
         char *end;
         unsigned long w = strtoul(p, &end, 10);
@@ -138,7 +139,12 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
             return cm_fail(err, CM_ERR_ARG, "layers: '%s' is not a list of widths "
                            "such as 64,64", ls);
         c->layers[i] = w;
+        params += prev * (double)w;
+        prev = (double)w;
         p = *end ? end + 1 : end;
     }
+    if (params > (double)(1u << 26))
+        return cm_fail(err, CM_ERR_ARG, "layers: '%s' has too many weights (at "
+                       "most 67 million)", ls);
     return CM_OK;
 }

@@ -48,9 +48,10 @@ static void *compress_loop(void *arg)
         if (w->qhead == w->qtail)
             break;
         job *j = &w->q[w->qhead % QUEUE];
+        cm_status failed = w->async_status; /* read under the lock */
         pthread_mutex_unlock(&w->mu);
         cm_error e;
-        cm_status st = w->async_status ? CM_OK
+        cm_status st = failed ? CM_OK
                                        : cm_frame_write(w->frame, w->out, j->type,
                                                         j->payload.data,
                                                         j->payload.len, &e);
@@ -180,9 +181,9 @@ cm_status cm_writer_write(cm_writer *w, const cm_batch *b, cm_error *err)
 {
     cm_status st = CM_OK;
     if (w->failed)
-        return cm_fail(err, CM_ERR_ARG, "write after a failed write");
+        return cm_fail(err, CM_ERR_DATA, "write after a failed write");
     if (cm_batch_ncols(b) != cm_schema_ncols(w->schema))
-        return cm_fail(err, CM_ERR_ARG, "batch does not match the schema");
+        return cm_fail(err, CM_ERR_DATA, "batch does not match the schema");
     /* New categories go out before the batch that may use them. */
     for (size_t c = 0; c < cm_schema_ncols(w->schema) && !st; c++) {
         if (cm_schema_dtype(w->schema, c) != CM_CAT)
@@ -222,7 +223,7 @@ cm_status cm_writer_write(cm_writer *w, const cm_batch *b, cm_error *err)
 cm_status cm_writer_finish(cm_writer *w, cm_error *err)
 {
     if (w->failed)
-        return cm_fail(err, CM_ERR_ARG, "finish after a failed write");
+        return cm_fail(err, CM_ERR_DATA, "finish after a failed write");
     w->payload.len = 0;
     cm_buf_u64(&w->payload, w->rows);
     cm_buf_u64(&w->payload, w->batches);

@@ -757,12 +757,13 @@ EOF
     assert_fails 2 "cm-clean: bad-rows: 'maybe' is not fail or skip" --bad-rows maybe bad.csv
 }
 
-@test "-S 1K --sort spills runs to disk and gives the same output as in memory and as sort(1)" {
-    # 3000 rows at random hours of 20 days, many equal times; seq is the
+@test "-S 1M --sort spills runs to disk and gives the same output as in memory and as sort(1)" {
+    # 100000 rows at random hours of 20 days, many equal times; seq is the
     # row's place in the file, to see that equal times keep their order.
+    # (Below 1 MiB the buffer is raised to 1 MiB, so 1K would not spill.)
     awk 'BEGIN {
         srand(1); print "t,seq,v"
-        for (i = 0; i < 3000; i++)
+        for (i = 0; i < 100000; i++)
             printf "2026-01-%02dT%02d:00:00Z,%d,%d\n", 1 + int(rand() * 20), int(rand() * 24), i, int(rand() * 1000) - 500
     }' >big.csv
     { head -n 1 big.csv; tail -n +2 big.csv | LC_ALL=C sort -s -t, -k1,1; } >want.csv
@@ -775,7 +776,7 @@ EOF
     cmp want.csv spilled.csv
     # Ascending times, and ascending seq within one time.
     tail -n +2 spilled.csv | awk -F, 'NR > 1 && ($1 < t || ($1 == t && $2 <= s)) { bad = 1 } { t = $1; s = $2 } END { exit bad }'
-    [ "$(wc -l <spilled.csv)" -eq 3001 ]
+    [ "$(wc -l <spilled.csv)" -eq 100001 ]
     # Runs were spilled, and removed.
     runs=$(printf '%s\n' "$stderr" | sed -n 's/^sort: \([0-9]*\) runs spilled to disk$/\1/p')
     [ -n "$runs" ]
@@ -1170,4 +1171,16 @@ OUT
     printf '%s\n' 't,v' '28 Novxyz 2026,1' >bad.csv
     assert_fails 1 "cm-clean: bad.csv:2: column 't': '28 Novxyz 2026' is not a time" \
         -T t --time-format '%d %b %Y' bad.csv
+}
+
+@test "records ended by a bare CR, in a small file and past the 64 KiB read size" {
+    printf 'time,c,y\n2024-01-01,a,2\r2024-01-02,"p\nq",4\n' >mixed.csv
+    run --separate-stderr bash -c 'cm-clean --type c=cat mixed.csv | cm-cat'
+    assert_success
+    [ "$output" = $'time,c,y\n2024-01-01T00:00:00Z,a,2\n2024-01-02T00:00:00Z,"p\nq",4' ]
+    awk 'BEGIN { printf "t,i,v\r"; for (i = 0; i < 10000; i++) printf "%d,%d,y%d\r", 1700000000 + i * 60, i, 2 * i }' >cr.csv
+    run --separate-stderr bash -c 'cm-clean -T t cr.csv | cm-cat | tail -n 1'
+    assert_success
+    [ "$output" = "2023-11-21T20:52:20Z,9999,y19998" ]
+    [ "$(cm-clean -T t cr.csv | cm-cat | wc -l)" -eq 10001 ]
 }
