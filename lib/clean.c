@@ -95,12 +95,11 @@ typedef struct pending {
     size_t n, cap;
 } pending;
 
-static cm_status hand_on(cm_clean *c, cm_rows *rows, pending *p, cm_error *err)
+static cm_status hand_on(cm_rows *rows, pending *p, cm_error *err)
 {
     cm_batch_set_nrows(p->b, p->n);
     cm_status st = cm_rows_push_batch(rows, p->b, p->line, err);
     p->n = 0;
-    (void)c;
     return st;
 }
 
@@ -126,7 +125,7 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
         c->st.have_time = 1;
     }
     p->line[p->n++] = line;
-    return p->n == p->cap ? hand_on(c, rows, p, err) : CM_OK;
+    return p->n == p->cap ? hand_on(rows, p, err) : CM_OK;
 }
 
 cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
@@ -196,7 +195,7 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
     if (!st && got < 0)
         st = err->status;
     if (!st && pd.n)
-        st = hand_on(c, rows, &pd, err);
+        st = hand_on(rows, &pd, err);
     if (!st)
         st = cm_rows_finish(rows, err);
     cm_rows_free(rows);
