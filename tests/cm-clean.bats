@@ -40,18 +40,7 @@ assert_clean() {
 # stdout for a usage error (a data error may leave a partial stream, as in
 # a pipe).  assert_fails STATUS MESSAGE ARGS...
 assert_fails() {
-    local want_status=$1 want_msg=$2
-    shift 2
-    run --separate-stderr bash -c 'exec cm-clean "$@" >stdout.bin </dev/null' cm-clean "$@"
-    if [ "$status" -ne "$want_status" ] || [ "$stderr" != "$want_msg" ]; then
-        printf 'cm-clean %s\n  status %s (want %s)\n  stderr: %s\n  want:   %s\n' \
-            "$*" "$status" "$want_status" "$stderr" "$want_msg" >&2
-        return 1
-    fi
-    if [ "$want_status" -eq 2 ] && [ -s stdout.bin ]; then
-        echo "cm-clean $*: a usage error, yet $(wc -c <stdout.bin) bytes on stdout" >&2
-        return 1
-    fi
+    assert_exit cm-clean "$@"
 }
 
 # ---- parsing -------------------------------------------------------------------
