@@ -70,10 +70,8 @@ int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema,
         size_t len;
         const char *str = cm_dict_string(cm_schema_dict_c(s, c),
                                          ((const uint32_t *)b->values[c])[i], &len);
-        long mc = cm_schema_find(model_schema, f->name);
         uint32_t slot;
-        if (!str || mc < 0 ||
-            !cm_dict_find(cm_schema_dict_c(model_schema, (size_t)mc), str, len, &slot) ||
+        if (!str || !cm_dict_find(cm_schema_dict_c(model_schema, f->col), str, len, &slot) ||
             slot >= f->ncats) {
             slot = f->ncats;
             if (unseen)

@@ -21,6 +21,7 @@ typedef struct cm_feature {
     double mean, sd;   /* numeric: x' = (x - mean) / sd */
     uint32_t ncats;    /* cat: slots 0..ncats-1, then ncats for unseen */
     size_t offset;     /* first element in the input vector */
+    size_t col;        /* its column in the model's (training) schema */
 } cm_feature;
 
 typedef struct cm_encoder {

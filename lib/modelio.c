@@ -214,6 +214,7 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
             !isfinite(f->mean) || !(f->sd > 0) || !isfinite(f->sd))
             return bad(err, "encoder");
         f->offset = e->width;
+        f->col = (size_t)col;
         e->width += f->cat ? f->ncats + 1 : 1;
     }
     e->target = cm_cur_str(&c, CM_MAX_NAME, NULL);

@@ -110,6 +110,7 @@ static cm_status choose(const cm_train_cfg *c, const cm_schema *s, long *target,
         strcpy(f->name, name);
         f->cat = t == CM_CAT;
         f->sd = 1;
+        f->col = i;
         (*cols)[e->nf++] = (long)i;
     }
     if (e->nf == 0)
