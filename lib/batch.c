@@ -1,6 +1,7 @@
 /* batch.c - a block of rows held column by column, the unit every stage
  * reads, transforms and writes; a stage holds one at a time. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -56,3 +57,13 @@ void *cm_batch_values(cm_batch *b, size_t col) { return b->values[col]; }
 const void *cm_batch_values_c(const cm_batch *b, size_t col) { return b->values[col]; }
 uint8_t *cm_batch_valid(cm_batch *b, size_t col) { return b->valid[col]; }
 const uint8_t *cm_batch_valid_c(const cm_batch *b, size_t col) { return b->valid[col]; }
+
+void cm_batch_copy_row(const cm_schema *s, cm_batch *dst, size_t di,
+                       const cm_batch *src, size_t si)
+{
+    for (size_t c = 0; c < cm_schema_ncols(s); c++) {
+        size_t w = cm_dtype_width(cm_schema_dtype(s, c));
+        memcpy((uint8_t *)dst->values[c] + di * w, (const uint8_t *)src->values[c] + si * w, w);
+        dst->valid[c][di] = src->valid[c][si];
+    }
+}

@@ -19,17 +19,6 @@ typedef struct rowbuf {
     size_t n;
 } rowbuf;
 
-static void copy_row(const cm_schema *s, cm_batch *dst, size_t di,
-                     const cm_batch *src, size_t si)
-{
-    for (size_t c = 0; c < cm_schema_ncols(s); c++) {
-        size_t w = cm_dtype_width(cm_schema_dtype(s, c));
-        memcpy((uint8_t *)cm_batch_values(dst, c) + di * w,
-               (const uint8_t *)cm_batch_values_c(src, c) + si * w, w);
-        cm_batch_valid(dst, c)[di] = cm_batch_valid_c(src, c)[si];
-    }
-}
-
 /* Room for one more row at index at; copies rows [0, keep) when growing. */
 static cm_status rowbuf_reserve(const cm_schema *s, rowbuf *r, size_t at,
                                 size_t keep, cm_error *err)
@@ -44,7 +33,7 @@ static cm_status rowbuf_reserve(const cm_schema *s, rowbuf *r, size_t at,
     if (!nb)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < keep; i++)
-        copy_row(s, nb, i, r->b, i);
+        cm_batch_copy_row(s, nb, i, r->b, i);
     cm_batch_free(r->b);
     r->b = nb;
     cm_batch_set_nrows(nb, ncap);
@@ -56,7 +45,7 @@ static cm_status rowbuf_add(const cm_schema *s, rowbuf *r, const cm_batch *src,
 {
     cm_status st = rowbuf_reserve(s, r, r->n, r->n, err);
     if (!st)
-        copy_row(s, r->b, r->n++, src, si);
+        cm_batch_copy_row(s, r->b, r->n++, src, si);
     return st;
 }
 
@@ -169,7 +158,7 @@ void cm_rows_free(cm_rows *r)
 
 static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
 {
-    copy_row(r->cfg.schema, r->out, r->nout++, b, i);
+    cm_batch_copy_row(r->cfg.schema, r->out, r->nout++, b, i);
     r->cfg.stats->rows_written++;
     if (r->nout < OUT_ROWS)
         return CM_OK;
@@ -224,7 +213,7 @@ static cm_status grow_ring(cm_rows *r, cm_error *err)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     }
     for (uint64_t s = r->head; s < r->tail; s++) {
-        copy_row(r->cfg.schema, nb, s & m2, r->ring, s & (cap - 1));
+        cm_batch_copy_row(r->cfg.schema, nb, s & m2, r->ring, s & (cap - 1));
         nu[s & m2] = r->unresolved[s & (cap - 1)];
         nx[s & m2] = r->xs[s & (cap - 1)];
     }
@@ -303,7 +292,7 @@ static cm_status fill_row(cm_rows *r, const cm_batch *b, size_t si, cm_error *er
         return st;
     uint64_t seq = r->tail++;
     size_t i = seq & mask(r);
-    copy_row(r->cfg.schema, r->ring, i, b, si);
+    cm_batch_copy_row(r->cfg.schema, r->ring, i, b, si);
     r->unresolved[i] = 0;
     int64_t x = r->cfg.time_col >= 0 ? time_of(b, r->cfg.time_col, si)
                                      : r->series_rows[series];
@@ -518,7 +507,7 @@ static cm_status spill(cm_rows *r, cm_error *err)
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     size_t n = 0;
     for (size_t k = 0; !st && k < r->sorted.n; k++) {
-        copy_row(r->cfg.schema, b, n++, r->sorted.b, o[k].i);
+        cm_batch_copy_row(r->cfg.schema, b, n++, r->sorted.b, o[k].i);
         if (n == OUT_ROWS || k + 1 == r->sorted.n) {
             cm_batch_set_nrows(b, n);
             st = cm_writer_write(w, b, err);
@@ -631,7 +620,7 @@ static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
         if (drop)
             r->cfg.stats->rows_dropped_missing++;
         else if (kept++ != i)
-            copy_row(r->cfg.schema, b, kept - 1, b, i);
+            cm_batch_copy_row(r->cfg.schema, b, kept - 1, b, i);
     }
     cm_batch_set_nrows(b, kept);
     r->cfg.stats->rows_written += kept;

@@ -158,16 +158,6 @@ static int holiday_date(const cm_features *f, int64_t day)
 
 /* ---- output ---------------------------------------------------------------- */
 
-static void copy_row(const cm_schema *s, cm_batch *dst, size_t di,
-                     const cm_batch *src, size_t si)
-{
-    for (size_t c = 0; c < cm_schema_ncols(s); c++) {
-        size_t w = cm_dtype_width(cm_schema_dtype(s, c));
-        memcpy((uint8_t *)dst->values[c] + di * w, (uint8_t *)src->values[c] + si * w, w);
-        dst->valid[c][di] = src->valid[c][si];
-    }
-}
-
 /* Hands on rows [0, n) and keeps the rest at the front. */
 static cm_status flush(cm_features *f, size_t n, cm_batch_fn emit, void *ctx,
                        cm_error *err)
@@ -180,12 +170,12 @@ static cm_status flush(cm_features *f, size_t n, cm_batch_fn emit, void *ctx,
         if (!(rest = cm_batch_new(f->out, keep)))
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < keep; i++)
-            copy_row(f->out, rest, i, f->ob, n + i);
+            cm_batch_copy_row(f->out, rest, i, f->ob, n + i);
     }
     cm_batch_set_nrows(f->ob, n);
     cm_status st = emit(ctx, f->ob, err);
     for (size_t i = 0; i < keep; i++)
-        copy_row(f->out, f->ob, i, rest, i);
+        cm_batch_copy_row(f->out, f->ob, i, rest, i);
     cm_batch_free(rest);
     f->rows_out += n;
     f->on = keep;
@@ -205,7 +195,7 @@ static cm_status make_room(cm_features *f, cm_batch_fn emit, void *ctx,
     if (!nb)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < f->on; i++)
-        copy_row(f->out, nb, i, f->ob, i);
+        cm_batch_copy_row(f->out, nb, i, f->ob, i);
     cm_batch_free(f->ob);
     f->ob = nb;
     return CM_OK;

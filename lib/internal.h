@@ -91,6 +91,9 @@ struct cm_batch {
     void **values;
     uint8_t **valid;
 };
+/* Row si of src into row di of dst, both batches of schema s. */
+void cm_batch_copy_row(const cm_schema *s, cm_batch *dst, size_t di,
+                       const cm_batch *src, size_t si);
 
 struct cm_kv {
     char **keys, **values;
