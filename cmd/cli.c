@@ -155,6 +155,17 @@ FILE *cli_open_in(const char *path)
     return f;
 }
 
+cm_reader *cli_open_stream(const char *path, FILE **in)
+{
+    cm_error err;
+    cm_error_clear(&err);
+    *in = cli_open_in(path);
+    cm_reader *r = cm_reader_new(*in, &err);
+    if (!r)
+        cli_die_error(cli_in_name(path), &err);
+    return r;
+}
+
 struct cli_output {
     FILE *f;
     cm_atomic *atomic; /* NULL for stdout */

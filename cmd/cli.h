@@ -61,6 +61,9 @@ const char *cli_one_input(int argc, char **argv);
 
 /* Opens FILE for reading, "-" or NULL meaning stdin; exits 1 on failure. */
 FILE *cli_open_in(const char *path);
+/* Opens FILE (or stdin) and reads the header of the cm stream in it, or
+ * exits 1 naming the file; *in gets the FILE to close at the end. */
+cm_reader *cli_open_stream(const char *path, FILE **in);
 /* Display name of an input path ("-" and NULL are "(stdin)"). */
 const char *cli_in_name(const char *path);
 

@@ -166,12 +166,10 @@ int main(int argc, char **argv)
     parse(argc, argv, &o);
 
     const char *name = cli_in_name(o.input);
-    FILE *in = cli_open_in(o.input);
+    FILE *in;
+    cm_reader *r = cli_open_stream(o.input, &in);
     cm_error err;
     cm_error_clear(&err);
-    cm_reader *r = cm_reader_new(in, &err);
-    if (!r)
-        cli_die_error(name, &err);
     cm_features *f = cm_features_new(cm_reader_schema(r), o.settings, &err);
     if (!f)
         cli_die_error(name, &err);

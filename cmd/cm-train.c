@@ -225,12 +225,10 @@ int main(int argc, char **argv)
     provenance(&o, argc, argv);
 
     const char *name = cli_in_name(o.input);
-    FILE *in = cli_open_in(o.input);
+    FILE *in;
+    cm_reader *r = cli_open_stream(o.input, &in);
     cm_error err;
     cm_error_clear(&err);
-    cm_reader *r = cm_reader_new(in, &err);
-    if (!r)
-        cli_die_error(name, &err);
     /* Opened first, so a bad path fails before the training, not after. */
     cli_output *out = cli_output_open(o.output, 1, o.force);
     cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
