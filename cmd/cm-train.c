@@ -52,7 +52,7 @@ enum {
     OPT_FEATURES = 256, OPT_L2, OPT_LAYERS, OPT_ACTIVATION, OPT_DROPOUT, OPT_LOSS,
     OPT_HUBER, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS,
     OPT_WD, OPT_SCHEDULE, OPT_STEP, OPT_GAMMA, OPT_BATCH, OPT_EPOCHS, OPT_SEED,
-    OPT_VALID, OPT_PATIENCE, OPT_SKIP, OPT_HISTORY
+    OPT_VALID, OPT_PATIENCE, OPT_SKIP, OPT_HISTORY, OPT_STREAM
 };
 
 typedef struct opts {
@@ -95,6 +95,8 @@ static void parse(int argc, char **argv, opts *o)
         {"patience", required_argument, NULL, OPT_PATIENCE},
         {"skip-missing", no_argument, NULL, OPT_SKIP},
         {"history", required_argument, NULL, OPT_HISTORY},
+        {"stream", no_argument, NULL, OPT_STREAM},
+        {"buffer-size", required_argument, NULL, 'S'},
         CLI_COMMON_OPTIONS};
     /* Options that are settings under their own name. */
     static const char *const named[] = {
@@ -110,7 +112,7 @@ static void parse(int argc, char **argv, opts *o)
         [OPT_EPOCHS - 256] = "epochs", [OPT_SEED - 256] = "seed",
         [OPT_VALID - 256] = "valid", [OPT_PATIENCE - 256] = "patience"};
     int c;
-    while ((c = getopt_long(argc, argv, "m:y:o:FvqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:y:S:o:FvqhV", longopts, NULL)) != -1) {
         if (c >= OPT_FEATURES && c <= OPT_PATIENCE) {
             set(o, named[c - 256], optarg);
             continue;
@@ -119,6 +121,16 @@ static void parse(int argc, char **argv, opts *o)
         case 'm': set(o, "model", optarg); break;
         case 'y': set(o, "target", optarg); break;
         case OPT_SKIP: set(o, "skip-missing", "yes"); break;
+        case OPT_STREAM: set(o, "stream", "yes"); break;
+        case 'S': {
+            uint64_t b;
+            char num[32];
+            if (cm_parse_size(optarg, &b) || b == 0)
+                cli_usage_error("--buffer-size: '%s' is not a size like 256M", optarg);
+            snprintf(num, sizeof num, "%llu", (unsigned long long)b);
+            set(o, "buffer-size", num);
+            break;
+        }
         case OPT_HISTORY: o->history = optarg; break;
         case 'o': o->output = optarg; break;
         case 'F': o->force = 1; break;

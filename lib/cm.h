@@ -231,6 +231,12 @@ const cm_schema *cm_reader_schema(const cm_reader *r);
  * marker, or -1 with err set.
  */
 int cm_reader_next(cm_reader *r, cm_batch **out, cm_error *err);
+/*
+ * Starts again from the beginning of the stream, which must be seekable
+ * (CM_ERR_ARG for a pipe).  The schema is read anew: a pointer from
+ * cm_reader_schema does not survive this call.
+ */
+cm_status cm_reader_rewind(cm_reader *r, cm_error *err);
 void cm_reader_stats(const cm_reader *r, cm_stream_stats *st);
 
 /* ---- text rendering, locale-independent ---------------------------------- */

@@ -22,6 +22,7 @@ struct cm_reader {
     const uint8_t *p;
     size_t n;
     int started, pending, failed;
+    off_t start; /* where the stream began, or -1 when in cannot seek */
 };
 
 static cm_status expect(cm_reader *r, uint32_t want, const uint8_t **p,
@@ -47,6 +48,7 @@ cm_reader *cm_reader_new(FILE *in, cm_error *err)
         return NULL;
     }
     r->in = in;
+    r->start = ftello(in);
     const uint8_t *p;
     size_t n;
     cm_status st = cm_frame_read_header(in, cm_magic_stream, CM_STREAM_MAJOR,
@@ -65,6 +67,28 @@ cm_reader *cm_reader_new(FILE *in, cm_error *err)
         return NULL;
     }
     return r;
+}
+
+cm_status cm_reader_rewind(cm_reader *r, cm_error *err)
+{
+    if (r->start < 0)
+        return cm_fail(err, CM_ERR_ARG, "the input cannot be read twice: "
+                       "give a file, not a pipe");
+    if (fseeko(r->in, r->start, SEEK_SET))
+        return cm_fail_sys(err, errno, "cannot seek");
+    clearerr(r->in);
+    cm_reader *fresh = cm_reader_new(r->in, err);
+    if (!fresh)
+        return err->status;
+    /* The fresh reader takes the old one's place behind the caller's
+     * handle; its schema starts again from the stream's first
+     * dictionaries, which the deltas then grow as before. */
+    cm_schema_free(r->schema);
+    cm_frame_free(r->frame);
+    cm_batch_free(r->batch);
+    *r = *fresh;
+    free(fresh);
+    return CM_OK;
 }
 
 void cm_reader_free(cm_reader *r)

@@ -7,16 +7,18 @@
 
 #include "trainer.h"
 
-/* ---- the data ------------------------------------------------------------ */
+/* ---- the rows ------------------------------------------------------------
+ * Rows come from the stream into a data block: all of them in memory, or,
+ * with --stream, a bounded chunk at a time, the stream read again from
+ * its start for every pass.  Either way the passes below see the rows in
+ * the same order and sum them in the same order, so a stream whose every
+ * part fits in one chunk trains to the very same bits as in memory. */
 
 typedef struct data {
     size_t n, cap, nnum, ncat;
     double *num;      /* n x nnum */
     uint32_t *cat;    /* n x ncat, codes of the stream */
     double *y;
-    int64_t tmin, tmax;
-    int have_time;
-    uint64_t skipped;
 } data;
 
 static void data_free(data *d)
@@ -26,9 +28,8 @@ static void data_free(data *d)
     free(d->y);
 }
 
-static cm_status grow_data(data *d, cm_error *err)
+static cm_status grow_data(data *d, size_t cap, cm_error *err)
 {
-    size_t cap = d->cap ? d->cap * 2 : 4096;
     double *num = realloc(d->num, cap * (d->nnum ? d->nnum : 1) * sizeof *num);
     if (num)
         d->num = num;
@@ -42,6 +43,25 @@ static cm_status grow_data(data *d, cm_error *err)
     d->cap = cap;
     return CM_OK;
 }
+
+/* The stream and where reading stands in it. */
+typedef struct rows {
+    cm_reader *r;
+    const cm_train_cfg *c;
+    const cm_encoder *e;
+    long target, time_col;
+    const long *cols;
+    cm_batch *b;        /* the batch in hand, and its next row */
+    size_t bi;
+    int done;           /* the end marker was read */
+    uint64_t line;      /* stream rows read in this pass, for messages */
+    size_t taken;       /* rows kept in this pass */
+    /* counted on the first pass only */
+    int first;
+    uint64_t skipped;
+    int64_t tmin, tmax;
+    int have_time;
+} rows;
 
 static double value(const cm_batch *b, cm_dtype t, size_t c, size_t i)
 {
@@ -118,66 +138,158 @@ static cm_status choose(const cm_train_cfg *c, const cm_schema *s, long *target,
     return CM_OK;
 }
 
-static cm_status load(cm_reader *r, const cm_train_cfg *c, long target, const long *cols,
-                      const cm_encoder *e, long time_col, data *d, cm_error *err)
+/* Row i of the batch in hand into d; 1 if kept, 0 if skipped. */
+static int take_row(rows *s, data *d, size_t i, cm_error *err)
 {
-    const cm_schema *s = cm_reader_schema(r);
-    for (size_t k = 0; k < e->nf; k++)
-        e->f[k].cat ? d->ncat++ : d->nnum++;
-    cm_batch *b;
-    int got;
-    uint64_t row = 0;
-    while ((got = cm_reader_next(r, &b, err)) == 1) {
-        for (size_t i = 0; i < cm_batch_nrows(b); i++, row++) {
-            if (d->n == d->cap && grow_data(d, err))
-                return err->status;
-            size_t jn = 0, jc = 0;
-            const char *missing = NULL;
-            if (!b->valid[target][i])
-                missing = e->target;
-            for (size_t k = 0; k < e->nf && !missing; k++) {
-                size_t col = (size_t)cols[k];
-                if (!b->valid[col][i]) {
-                    missing = e->f[k].name;
-                } else if (e->f[k].cat) {
-                    d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)b->values[col])[i];
-                } else {
-                    double v = value(b, cm_schema_dtype(s, col), col, i);
-                    if (!isfinite(v))
-                        return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is "
-                                       "%g; inputs must be finite numbers",
-                                       (unsigned long long)row + 1, e->f[k].name, v);
-                    d->num[d->n * d->nnum + jn++] = v;
-                }
-            }
-            double y = missing ? 0 : value(b, cm_schema_dtype(s, (size_t)target), (size_t)target, i);
-            if (!missing && !isfinite(y))
-                return cm_fail(err, CM_ERR_DATA, "row %llu: the target is %g",
-                               (unsigned long long)row + 1, y);
-            if (missing && !c->skip_missing)
-                return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is missing "
-                               "(--skip-missing leaves such rows out)",
-                               (unsigned long long)row + 1, missing);
-            if (missing) {
-                d->skipped++;
-                continue;
-            }
-            d->y[d->n] = y;
-            if (time_col >= 0 && b->valid[time_col][i]) {
-                int64_t t = ((const int64_t *)b->values[time_col])[i];
-                if (!d->have_time || t < d->tmin) d->tmin = t;
-                if (!d->have_time || t > d->tmax) d->tmax = t;
-                d->have_time = 1;
-            }
-            d->n++;
+    const cm_batch *b = s->b;
+    const cm_schema *sc = cm_reader_schema(s->r);
+    const cm_encoder *e = s->e;
+    unsigned long long line = (unsigned long long)s->line;
+    size_t jn = 0, jc = 0;
+    const char *missing = NULL;
+    if (!b->valid[s->target][i])
+        missing = e->target;
+    for (size_t k = 0; k < e->nf && !missing; k++) {
+        size_t col = (size_t)s->cols[k];
+        if (!b->valid[col][i]) {
+            missing = e->f[k].name;
+        } else if (e->f[k].cat) {
+            d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)b->values[col])[i];
+        } else {
+            double v = value(b, cm_schema_dtype(sc, col), col, i);
+            if (!isfinite(v))
+                return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is %g; inputs "
+                               "must be finite numbers", line, e->f[k].name, v), -1;
+            d->num[d->n * d->nnum + jn++] = v;
         }
     }
-    return got < 0 ? err->status : CM_OK;
+    double y = missing ? 0 : value(b, cm_schema_dtype(sc, (size_t)s->target),
+                                   (size_t)s->target, i);
+    if (!missing && !isfinite(y))
+        return cm_fail(err, CM_ERR_DATA, "row %llu: the target is %g", line, y), -1;
+    if (missing && !s->c->skip_missing)
+        return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is missing "
+                       "(--skip-missing leaves such rows out)", line, missing), -1;
+    if (missing) {
+        s->skipped += (uint64_t)s->first;
+        return 0;
+    }
+    d->y[d->n] = y;
+    if (s->first && s->time_col >= 0 && b->valid[s->time_col][i]) {
+        int64_t t = ((const int64_t *)b->values[s->time_col])[i];
+        if (!s->have_time || t < s->tmin) s->tmin = t;
+        if (!s->have_time || t > s->tmax) s->tmax = t;
+        s->have_time = 1;
+    }
+    d->n++;
+    return 1;
+}
+
+/* Appends rows to d until it holds limit rows or the stream ends; d
+ * grows as needed when its capacity is below limit. */
+static cm_status take(rows *s, data *d, size_t limit, cm_error *err)
+{
+    while (d->n < limit) {
+        if (!s->b || s->bi == cm_batch_nrows(s->b)) {
+            if (s->done)
+                return CM_OK;
+            int got = cm_reader_next(s->r, &s->b, err);
+            if (got < 0)
+                return err->status;
+            s->bi = 0;
+            if (got == 0) {
+                s->b = NULL;
+                s->done = 1;
+                return CM_OK;
+            }
+            continue;
+        }
+        if (d->n == d->cap && grow_data(d, d->cap ? d->cap * 2 : 4096, err))
+            return err->status;
+        s->line++;
+        int kept = take_row(s, d, s->bi++, err);
+        if (kept < 0)
+            return err->status;
+        s->taken += (size_t)kept;
+    }
+    return CM_OK;
+}
+
+static cm_status restart(rows *s, cm_error *err)
+{
+    s->b = NULL;
+    s->bi = 0;
+    s->done = 0;
+    s->line = 0;
+    s->taken = 0;
+    s->first = 0;
+    return cm_reader_rewind(s->r, err);
+}
+
+/* The source of training chunks (trainer.h): the rows, their design
+ * matrix, and which part (training or validation) is being read. */
+typedef struct source {
+    rows s;
+    data d;
+    const cm_encoder *e;
+    float *x, *y;       /* the design of d, once the scaling is fitted */
+    size_t chunk;       /* most rows at a time; all of them in memory */
+    size_t ntrain, nvalid;
+    int memory, part;
+    size_t pos;         /* rows of the part handed out; SIZE_MAX when idle */
+} source;
+
+static size_t part_len(const source *src, int part)
+{
+    return part ? src->nvalid : src->ntrain;
+}
+
+/* The next rows of part (0 training, 1 validation) as they were read:
+ * rows [*from, *from + n) of src->d; n = 0 ends the part, and the call
+ * after that starts it again. */
+static cm_status next_raw(source *src, int part, size_t *from, size_t *n, cm_error *err)
+{
+    size_t len = part_len(src, part);
+    if (src->pos == SIZE_MAX || src->part != part) {
+        src->pos = 0;
+        src->part = part;
+        if (!src->memory && (part == 0 || src->s.taken != src->ntrain)) {
+            if (restart(&src->s, err))
+                return err->status;
+            for (size_t skip = part ? src->ntrain : 0; src->s.taken < skip;) {
+                src->d.n = 0;
+                size_t k = skip - src->s.taken;
+                if (take(&src->s, &src->d, k < src->chunk ? k : src->chunk, err))
+                    return err->status;
+            }
+        }
+    }
+    if (src->pos == len) {
+        src->pos = SIZE_MAX;
+        *n = 0;
+        return CM_OK;
+    }
+    if (src->memory) {
+        *from = part ? src->ntrain : 0;
+        *n = len;
+    } else {
+        src->d.n = 0;
+        size_t k = len - src->pos;
+        if (take(&src->s, &src->d, k < src->chunk ? k : src->chunk, err))
+            return err->status;
+        if (src->d.n == 0)
+            return cm_fail(err, CM_ERR_DATA, "the input changed while it was read");
+        *from = 0;
+        *n = src->d.n;
+    }
+    src->pos += *n;
+    return CM_OK;
 }
 
 /* Scaling from the training rows only: means and population deviations;
- * a constant column is divided by 1. */
-static void fit_scaling(cm_encoder *e, const data *d, size_t ntrain)
+ * a constant column is divided by 1.  Sums run over a chunk at a time,
+ * in row order: acc has a sum per numeric input and one for the target. */
+static void add_sums(cm_encoder *e, const data *d, size_t from, size_t n, double *acc)
 {
     size_t jn = 0, jc = 0;
     for (size_t k = 0; k < e->nf; k++) {
@@ -187,58 +299,80 @@ static void fit_scaling(cm_encoder *e, const data *d, size_t ntrain)
              * categories first met after it (in stream order) are unseen,
              * as they would be in production.  A lower code that only
              * held-out rows have keeps a slot that training never set. */
-            uint32_t top = 0;
-            for (size_t i = 0; i < ntrain; i++) {
+            for (size_t i = from; i < from + n; i++) {
                 uint32_t code = d->cat[i * d->ncat + jc];
-                top = code + 1 > top ? code + 1 : top;
+                f->ncats = code + 1 > f->ncats ? code + 1 : f->ncats;
             }
-            f->ncats = top;
             jc++;
             continue;
         }
-        double m = 0, q = 0;
-        for (size_t i = 0; i < ntrain; i++)
-            m += d->num[i * d->nnum + jn];
-        m /= (double)(ntrain ? ntrain : 1);
-        for (size_t i = 0; i < ntrain; i++) {
-            double z = d->num[i * d->nnum + jn] - m;
-            q += z * z;
-        }
-        double sd = sqrt(q / (double)(ntrain ? ntrain : 1));
-        f->mean = m;
-        f->sd = sd > 0 && isfinite(sd) ? sd : 1;
+        for (size_t i = from; i < from + n; i++)
+            acc[jn] += d->num[i * d->nnum + jn];
         jn++;
     }
-    size_t off = 0;
-    for (size_t k = 0; k < e->nf; k++) {
-        e->f[k].offset = off;
-        off += e->f[k].cat ? e->f[k].ncats + 1 : 1;
+    for (size_t i = from; i < from + n; i++)
+        acc[d->nnum] += d->y[i];
+}
+
+static void add_squares(const data *d, size_t from, size_t n, const double *mean,
+                        double *acc)
+{
+    for (size_t j = 0; j < d->nnum; j++)
+        for (size_t i = from; i < from + n; i++) {
+            double z = d->num[i * d->nnum + j] - mean[j];
+            acc[j] += z * z;
+        }
+    for (size_t i = from; i < from + n; i++) {
+        double z = d->y[i] - mean[d->nnum];
+        acc[d->nnum] += z * z;
     }
-    e->width = off;
-    double m = 0, q = 0;
-    for (size_t i = 0; i < ntrain; i++)
-        m += d->y[i];
-    m /= (double)(ntrain ? ntrain : 1);
-    for (size_t i = 0; i < ntrain; i++)
-        q += (d->y[i] - m) * (d->y[i] - m);
-    double sd = sqrt(q / (double)(ntrain ? ntrain : 1));
-    e->tmean = m;
-    e->tsd = sd > 0 && isfinite(sd) ? sd : 1;
+}
+
+static cm_status fit_scaling(source *src, cm_encoder *e, cm_error *err)
+{
+    size_t nn = src->d.nnum, from, n;
+    double *mean = calloc(nn + 1, sizeof *mean), *q = calloc(nn + 1, sizeof *q);
+    cm_status st = mean && q ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < e->nf; k++)
+        e->f[k].ncats = 0;
+    while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
+        add_sums(e, &src->d, from, n, mean);
+    double count = (double)(src->ntrain ? src->ntrain : 1);
+    for (size_t j = 0; j <= nn; j++)
+        mean[j] /= count;
+    while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
+        add_squares(&src->d, from, n, mean, q);
+    if (!st) {
+        size_t jn = 0, off = 0;
+        for (size_t k = 0; k < e->nf; k++) {
+            cm_feature *f = &e->f[k];
+            f->offset = off;
+            off += f->cat ? f->ncats + 1 : 1;
+            if (f->cat)
+                continue;
+            double sd = sqrt(q[jn] / count);
+            f->mean = mean[jn];
+            f->sd = sd > 0 && isfinite(sd) ? sd : 1;
+            jn++;
+        }
+        e->width = off;
+        double sd = sqrt(q[nn] / count);
+        e->tmean = mean[nn];
+        e->tsd = sd > 0 && isfinite(sd) ? sd : 1;
+    }
+    free(mean);
+    free(q);
+    return st;
 }
 
 /* The design matrix: standardized numbers and one-hot categories. */
-static float *design(const cm_encoder *e, const data *d, float **ys)
+static void design(const cm_encoder *e, const data *d, size_t from, size_t n,
+                   float *x, float *y)
 {
-    float *x = calloc(d->n * e->width + 1, sizeof *x);
-    float *y = malloc((d->n + 1) * sizeof *y);
-    if (!x || !y) {
-        free(x);
-        free(y);
-        return NULL;
-    }
-    for (size_t i = 0; i < d->n; i++) {
+    memset(x, 0, n * e->width * sizeof *x);
+    for (size_t i = from; i < from + n; i++) {
         size_t jn = 0, jc = 0;
-        float *row = x + i * e->width;
+        float *row = x + (i - from) * e->width;
         for (size_t k = 0; k < e->nf; k++) {
             const cm_feature *f = &e->f[k];
             if (f->cat) {
@@ -248,57 +382,115 @@ static float *design(const cm_encoder *e, const data *d, float **ys)
                 row[f->offset] = (float)((d->num[i * d->nnum + jn++] - f->mean) / f->sd);
             }
         }
-        y[i] = (float)((d->y[i] - e->tmean) / e->tsd);
+        y[i - from] = (float)((d->y[i] - e->tmean) / e->tsd);
     }
-    *ys = y;
-    return x;
+}
+
+/* cm_source's next: in memory the design is made once for all rows. */
+static cm_status next_chunk(void *ctx, int part, cm_chunk *out, cm_error *err)
+{
+    source *src = ctx;
+    size_t from = 0, n;
+    if (next_raw(src, part, &from, &n, err))
+        return err->status;
+    size_t w = src->e->width;
+    out->n = n;
+    out->whole = n == part_len(src, part);
+    if (src->memory) {
+        out->x = src->x + from * w;
+        out->y = src->y + from;
+    } else {
+        design(src->e, &src->d, from, n, src->x, src->y);
+        out->x = src->x;
+        out->y = src->y;
+    }
+    out->yraw = src->d.y + from;
+    return CM_OK;
+}
+
+/* Reads every row once: counts, checks, the time range, and in memory
+ * keeps them all.  Streaming, the chunk size comes from the budget once
+ * the widest design row is known. */
+static cm_status first_pass(source *src, cm_error *err)
+{
+    rows *s = &src->s;
+    s->first = 1;
+    if (src->memory)
+        return take(s, &src->d, SIZE_MAX, err);
+    do {
+        src->d.n = 0;
+        if (take(s, &src->d, 4096, err))
+            return err->status;
+    } while (src->d.n);
+    return CM_OK;
+}
+
+static cm_status size_chunks(source *src, const cm_schema *s, uint64_t budget, size_t batch,
+                             cm_error *err)
+{
+    size_t width = 0;
+    for (size_t k = 0; k < src->e->nf; k++)
+        width += src->e->f[k].cat ? cm_dict_size(cm_schema_dict_c(s, src->e->f[k].col)) + 1 : 1;
+    double per_row = (double)(src->d.nnum * sizeof(double) + src->d.ncat * sizeof(uint32_t) +
+                              sizeof(double) + (width + 1) * sizeof(float));
+    double fit = floor((double)budget / per_row);
+    size_t need = src->ntrain > src->nvalid ? src->ntrain : src->nvalid;
+    /* whole mini-batches, so that only a part's last one is short */
+    fit = fit < (double)need ? floor(fit / (double)batch) * (double)batch : (double)need;
+    if (fit < (double)batch && fit < (double)need)
+        return cm_fail(err, CM_ERR_ARG, "buffer-size: too small for one batch of "
+                       "%zu rows of %.0f bytes", batch, per_row);
+    src->chunk = fit > 0 ? (size_t)fit : 1;
+    return grow_data(&src->d, src->chunk, err);
 }
 
 /* ---- ridge ------------------------------------------------------------------ */
 
-static cm_status fit_ridge(cm_model *m, const float *x, const float *y, size_t n,
-                           double l2, cm_error *err)
+static cm_status fit_ridge(cm_model *m, const cm_source *src, size_t n, double l2,
+                           cm_error *err)
 {
     size_t w = m->enc.width;
     double *mean = calloc(w + 1, sizeof *mean), *g = calloc(w * w + 1, sizeof *g);
     double *xy = calloc(w + 1, sizeof *xy), *work = calloc(w * w + 1, sizeof *work);
     m->coef = calloc(w + 1, sizeof *m->coef);
-    if (!mean || !g || !xy || !work || !m->coef) {
-        free(mean), free(g), free(xy), free(work);
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    }
+    cm_status st = mean && g && xy && work && m->coef ? CM_OK
+                 : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     /* Centred columns, so the intercept is left out of the penalty. */
     double ym = 0;
-    for (size_t i = 0; i < n; i++) {
-        ym += y[i];
-        for (size_t j = 0; j < w; j++)
-            mean[j] += x[i * w + j];
-    }
-    for (size_t j = 0; j < w; j++)
+    cm_chunk ch;
+    while (!st && !(st = src->next(src->ctx, 0, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++) {
+            ym += ch.y[i];
+            for (size_t j = 0; j < w; j++)
+                mean[j] += ch.x[i * w + j];
+        }
+    for (size_t j = 0; !st && j < w; j++)
         mean[j] /= (double)n;
     ym /= (double)n;
-    for (size_t i = 0; i < n; i++) {
-        const float *r = x + i * w;
-        double yc = y[i] - ym;
-        for (size_t a = 0; a < w; a++) {
-            double xa = r[a] - mean[a];
-            xy[a] += xa * yc;
-            for (size_t b = 0; b <= a; b++)
-                g[a * w + b] += xa * (r[b] - mean[b]);
+    while (!st && !(st = src->next(src->ctx, 0, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++) {
+            const float *r = ch.x + i * w;
+            double yc = ch.y[i] - ym;
+            for (size_t a = 0; a < w; a++) {
+                double xa = r[a] - mean[a];
+                xy[a] += xa * yc;
+                for (size_t b = 0; b <= a; b++)
+                    g[a * w + b] += xa * (r[b] - mean[b]);
+            }
         }
+    if (!st) {
+        for (size_t a = 0; a < w; a++)
+            for (size_t b = 0; b < a; b++)
+                g[b * w + a] = g[a * w + b];
+        if (cm_ridge_solve(w, g, xy, l2, m->coef, work))
+            st = cm_fail(err, CM_ERR_DATA, "the inputs are collinear and --l2 is 0: "
+                         "no unique solution (use --l2 above 0)");
+        m->intercept = ym;
+        for (size_t j = 0; j < w; j++)
+            m->intercept -= m->coef[j] * mean[j];
     }
-    for (size_t a = 0; a < w; a++)
-        for (size_t b = 0; b < a; b++)
-            g[b * w + a] = g[a * w + b];
-    int bad = cm_ridge_solve(w, g, xy, l2, m->coef, work);
-    m->intercept = ym;
-    for (size_t j = 0; j < w; j++)
-        m->intercept -= m->coef[j] * mean[j];
     free(mean), free(g), free(xy), free(work);
-    if (bad)
-        return cm_fail(err, CM_ERR_DATA, "the inputs are collinear and --l2 is 0: "
-                       "no unique solution (use --l2 above 0)");
-    return CM_OK;
+    return st;
 }
 
 /* ---- metrics and metadata --------------------------------------------------- */
@@ -310,32 +502,34 @@ static cm_status set_num(cm_kv *kv, const char *k, double v, cm_error *err)
     return cm_kv_set(kv, k, buf, err);
 }
 
-static cm_status metrics(cm_model *m, const float *x, const data *d, size_t first,
-                         size_t n, const char *prefix, cm_error *err)
+/* MAE, RMSE, MAPE and R² over part (n rows), in the target's units. */
+static cm_status metrics(cm_model *m, const cm_source *src, int part, size_t n,
+                         const char *prefix, cm_error *err)
 {
     size_t w = m->enc.width;
     float *scratch = malloc(cm_model_scratch(m, 1) * sizeof *scratch);
-    if (!scratch)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = scratch ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     double ae = 0, se = 0, ape = 0, mean = 0, ss = 0;
     size_t nape = 0;
-    for (size_t i = first; i < first + n; i++)
-        mean += d->y[i];
+    cm_chunk ch;
+    while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++)
+            mean += ch.yraw[i];
     mean /= (double)(n ? n : 1);
-    for (size_t i = first; i < first + n; i++) {
-        double p, y = d->y[i];
-        cm_model_forward(m, 1, x + i * w, &p, scratch);
-        ae += fabs(p - y);
-        se += (p - y) * (p - y);
-        ss += (y - mean) * (y - mean);
-        if (y != 0) {
-            ape += fabs((p - y) / y);
-            nape++;
+    while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++) {
+            double p, y = ch.yraw[i];
+            cm_model_forward(m, 1, ch.x + i * w, &p, scratch);
+            ae += fabs(p - y);
+            se += (p - y) * (p - y);
+            ss += (y - mean) * (y - mean);
+            if (y != 0) {
+                ape += fabs((p - y) / y);
+                nape++;
+            }
         }
-    }
     free(scratch);
     char k[64];
-    cm_status st = CM_OK;
     snprintf(k, sizeof k, "%s_rows", prefix);
     if (!st) st = set_num(&m->meta, k, (double)n, err);
     snprintf(k, sizeof k, "%s_mae", prefix);
@@ -349,9 +543,9 @@ static cm_status metrics(cm_model *m, const float *x, const data *d, size_t firs
     return st;
 }
 
-static cm_status describe_run(cm_model *m, const cm_kv *s, const cm_train_cfg *c, const data *d,
-                              size_t ntrain, size_t nvalid, int epochs_run,
-                              int best_epoch, cm_error *err)
+static cm_status describe_run(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
+                              const rows *d, size_t ntrain, size_t nvalid,
+                              int epochs_run, int best_epoch, cm_error *err)
 {
     cm_kv *meta = &m->meta;
     char buf[64];
@@ -362,7 +556,7 @@ static cm_status describe_run(cm_model *m, const cm_kv *s, const cm_train_cfg *c
     static const char *const keep[] = {"l2", "activation", "dropout", "loss", "huber-delta",
         "optimizer", "lr", "momentum", "beta1", "beta2", "eps", "weight-decay",
         "schedule", "step-size", "gamma", "batch", "epochs", "seed", "valid",
-        "patience", "features", "skip-missing", "argv"};
+        "patience", "features", "skip-missing", "stream", "buffer-size", "argv"};
     for (size_t i = 0; !st && i < sizeof keep / sizeof *keep; i++)
         if (cm_kv_get(s, keep[i]))
             st = cm_kv_set(meta, keep[i], cm_kv_get(s, keep[i]), err);
@@ -383,7 +577,7 @@ static cm_status describe_run(cm_model *m, const cm_kv *s, const cm_train_cfg *c
     }
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->seed);
     if (!st) st = cm_kv_set(meta, "seed", buf, err);
-    if (!st) st = set_num(meta, "rows", (double)d->n, err);
+    if (!st) st = set_num(meta, "rows", (double)(ntrain + nvalid), err);
     if (!st) st = set_num(meta, "train_rows", (double)ntrain, err);
     if (!st) st = set_num(meta, "valid_rows", (double)nvalid, err);
     if (!st && d->skipped) st = set_num(meta, "skipped_rows", (double)d->skipped, err);
@@ -408,39 +602,55 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
                    cm_error *err)
 {
     cm_train_cfg c = {0};
-    data d = {0};
-    long target = -1, *cols = NULL, time_col = -1;
-    float *x = NULL, *y = NULL;
+    long *cols = NULL;
     cm_model *m = calloc(1, sizeof *m);
+    source src = {.s = {.r = r, .c = &c, .e = m ? &m->enc : NULL, .target = -1,
+                        .time_col = -1},
+                  .e = m ? &m->enc : NULL, .pos = SIZE_MAX};
     cm_status st = m ? cm_train_cfg_read(settings, &c, err) : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     const cm_schema *s = cm_reader_schema(r);
     for (size_t i = 0; i < cm_schema_ncols(s); i++)
         if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
-            time_col = (long)i;
+            src.s.time_col = (long)i;
     if (!st)
-        st = choose(&c, s, &target, &cols, &m->enc, err);
+        st = choose(&c, s, &src.s.target, &cols, &m->enc, err);
+    src.s.cols = cols;
+    src.memory = !c.stream;
+    for (size_t k = 0; !st && k < m->enc.nf; k++)
+        m->enc.f[k].cat ? src.d.ncat++ : src.d.nnum++;
+    if (!st && c.stream) /* a pipe fails here, before a pass over it */
+        st = restart(&src.s, err);
     if (!st)
-        st = load(r, &c, target, cols, &m->enc, time_col, &d, err);
-    if (!st && d.n == 0)
+        st = first_pass(&src, err);
+    size_t n = src.s.taken;
+    if (!st && n == 0)
         st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
-                     d.skipped ? " (all were skipped for missing values)" : "");
+                     src.s.skipped ? " (all were skipped for missing values)" : "");
     /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
-    size_t nvalid = (size_t)floor((double)d.n * c.valid + 1e-9), ntrain = d.n - nvalid;
-    if (!st && ntrain == 0)
+    src.nvalid = (size_t)floor((double)n * c.valid + 1e-9);
+    src.ntrain = n - src.nvalid;
+    if (!st && src.ntrain == 0)
         st = cm_fail(err, CM_ERR_DATA, "no training rows left after holding out "
-                     "--valid %g of %zu", c.valid, d.n);
-    if (!st && !(m->schema = cm_schema_clone(s)))
+                     "--valid %g of %zu", c.valid, n);
+    /* after the whole stream, so that it has every category */
+    if (!st && !(m->schema = cm_schema_clone(cm_reader_schema(r))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!st) {
-        fit_scaling(&m->enc, &d, ntrain);
-        if (!(x = design(&m->enc, &d, &y)))
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
-                         d.n, m->enc.width);
-    }
+    if (!st && !src.memory)
+        st = size_chunks(&src, m->schema, c.buffer, (size_t)c.batch, err);
+    if (!st)
+        st = fit_scaling(&src, &m->enc, err);
+    size_t design_rows = src.memory ? n : src.chunk;
+    if (!st && (!(src.x = malloc((design_rows * m->enc.width + 1) * sizeof *src.x)) ||
+                !(src.y = malloc((design_rows + 1) * sizeof *src.y))))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
+                     design_rows, m->enc.width);
+    if (!st && src.memory)
+        design(&m->enc, &src.d, 0, n, src.x, src.y);
+    cm_source from = {next_chunk, &src};
     int epochs_run = 1, best_epoch = 0;
     m->kind = c.kind;
     if (!st && c.kind == CM_MODEL_LINEAR) {
-        st = fit_ridge(m, x, y, ntrain, c.l2, err);
+        st = fit_ridge(m, &from, src.ntrain, c.l2, err);
     } else if (!st) {
         m->act = c.act;
         m->nlayers = c.nlayers + 1;
@@ -451,19 +661,20 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
         for (size_t l = 0; !st && l <= m->nlayers; l++)
             m->size[l] = l == 0 ? m->enc.width : l == m->nlayers ? 1 : c.layers[l - 1];
         if (!st)
-            st = cm_train_mlp(m, &c, x, y, ntrain, nvalid, on_epoch, ctx, &epochs_run,
-                         &best_epoch, err);
+            st = cm_train_mlp(m, &c, &from, src.ntrain, src.nvalid, on_epoch, ctx,
+                              &epochs_run, &best_epoch, err);
     }
     if (!st)
-        st = describe_run(m, settings, &c, &d, ntrain, nvalid, epochs_run, best_epoch, err);
+        st = describe_run(m, settings, &c, &src.s, src.ntrain, src.nvalid, epochs_run,
+                          best_epoch, err);
     if (!st)
-        st = nvalid ? metrics(m, x, &d, ntrain, nvalid, "valid", err)
-                    : metrics(m, x, &d, 0, ntrain, "train", err);
-    free(x);
-    free(y);
+        st = src.nvalid ? metrics(m, &from, 1, src.nvalid, "valid", err)
+                        : metrics(m, &from, 0, src.ntrain, "train", err);
+    free(src.x);
+    free(src.y);
     free(cols);
     free(c.layers);
-    data_free(&d);
+    data_free(&src.d);
     if (st) {
         cm_model_free(m);
         return NULL;

@@ -137,39 +137,64 @@ static void copy_weights(const net *t, float **to_W, float **to_b)
     }
 }
 
-/* The mean loss over rows [first, first + n) of x, y, in chunks. */
-static double eval_loss(net *t, cm_act act, cm_loss_kind loss, float delta,
-                        const float *x, const float *y, size_t n)
+/* The mean loss over the held-out rows, a mini-batch at a time. */
+static cm_status eval_loss(net *t, cm_act act, cm_loss_kind loss, float delta,
+                           const cm_source *src, size_t n, double *out, cm_error *err)
 {
     double sum = 0;
-    for (size_t i = 0; i < n; i += t->batch) {
-        size_t k = n - i < t->batch ? n - i : t->batch;
-        const float *p = forward(t, act, k, x + i * t->size[0], 0, NULL);
-        sum += cm_loss(loss, k, p, y + i, delta, NULL) * (double)k;
-    }
-    return n ? sum / (double)n : NAN;
+    cm_chunk ch;
+    cm_status st;
+    while (!(st = src->next(src->ctx, 1, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i += t->batch) {
+            size_t k = ch.n - i < t->batch ? ch.n - i : t->batch;
+            const float *p = forward(t, act, k, ch.x + i * t->size[0], 0, NULL);
+            sum += cm_loss(loss, k, p, ch.y + i, delta, NULL) * (double)k;
+        }
+    *out = n ? sum / (double)n : NAN;
+    return st;
 }
 
-cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const float *x, const float *y,
-                         size_t ntrain, size_t nvalid,
-                         void (*on_epoch)(void *, const cm_epoch *), void *ctx,
-                         int *epochs_run, int *best_epoch, cm_error *err)
+/* A fresh order for n rows (Fisher-Yates).  A part read as one chunk
+ * keeps shuffling the order of the epoch before, as in memory; chunks of
+ * a longer part start each from their own order. */
+static size_t *shuffle(size_t *perm, size_t *cap, size_t n, int whole, cm_rng *rng)
 {
-    size_t w = m->enc.width;
+    if (n > *cap || !whole) {
+        if (n > *cap) {
+            size_t *p = realloc(perm, n * sizeof *p);
+            if (!p)
+                return free(perm), NULL;
+            perm = p;
+            *cap = n;
+        }
+        for (size_t i = 0; i < n; i++)
+            perm[i] = i;
+    }
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)cm_rng_below(rng, i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    return perm;
+}
+
+cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
+                       size_t ntrain, size_t nvalid,
+                       void (*on_epoch)(void *, const cm_epoch *), void *ctx,
+                       int *epochs_run, int *best_epoch, cm_error *err)
+{
+    size_t w = m->enc.width, cap = 0;
     cm_rng rng;
     cm_rng_seed(&rng, c->seed);
     net t = {0};
-    size_t *perm = malloc((ntrain + 1) * sizeof *perm);
-    cm_status st = perm ? net_new(&t, m, (size_t)c->batch, c->dropout, &rng, err)
-                        : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    size_t *perm = NULL;
+    cm_status st = net_new(&t, m, (size_t)c->batch, c->dropout, &rng, err);
     float **bestW = arrays(t.nl), **bestb = arrays(t.nl);
     for (size_t l = 0; !st && l < t.nl; l++)
         if (!bestW || !bestb ||
             !(bestW[l] = malloc(t.size[l] * t.size[l + 1] * sizeof(float))) ||
             !(bestb[l] = malloc(t.size[l + 1] * sizeof(float))))
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < ntrain; i++)
-        perm[i] = i;
     double best = INFINITY, first_loss = NAN;
     int since_best = 0;
     uint64_t step = 0;
@@ -177,33 +202,37 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const float *x, const
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int e = 0; !st && e < c->epochs; e++) {
         float lr = cm_schedule(c->sched, c->lr, e, c->epochs, c->step_size, c->gamma);
-        /* a fresh order every epoch (Fisher-Yates) */
-        for (size_t i = ntrain; i > 1; i--) {
-            size_t j = (size_t)cm_rng_below(&rng, i), tmp = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = tmp;
-        }
         double sum = 0;
-        for (size_t i = 0; i < ntrain; i += (size_t)c->batch) {
-            size_t n = ntrain - i < (size_t)c->batch ? ntrain - i : (size_t)c->batch;
-            for (size_t r = 0; r < n; r++) {
-                memcpy(t.xb + r * w, x + perm[i + r] * w, w * sizeof(float));
-                t.yb[r] = y[perm[i + r]];
+        cm_chunk ch;
+        while (!(st = src->next(src->ctx, 0, &ch, err)) && ch.n) {
+            if (!(perm = shuffle(perm, &cap, ch.n, ch.whole, &rng))) {
+                st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+                break;
             }
-            const float *p = forward(&t, m->act, n, t.xb, c->dropout, &rng);
-            sum += cm_loss(c->loss, n, p, t.yb, c->huber, t.grad) * (double)n;
-            backward(&t, m->act, n, t.xb, t.grad, c->dropout > 0);
-            step++;
-            for (size_t l = 0; l < t.nl; l++) {
-                cm_optim_step(&c->opt, lr, step, t.size[l] * t.size[l + 1], t.W[l],
-                              t.gW[l], t.mW[l], t.vW[l]);
-                cm_optim_step(&c->opt, lr, step, t.size[l + 1], t.b[l], t.gb[l],
-                              t.mb[l], t.vb[l]);
+            for (size_t i = 0; i < ch.n; i += (size_t)c->batch) {
+                size_t n = ch.n - i < (size_t)c->batch ? ch.n - i : (size_t)c->batch;
+                for (size_t r = 0; r < n; r++) {
+                    memcpy(t.xb + r * w, ch.x + perm[i + r] * w, w * sizeof(float));
+                    t.yb[r] = ch.y[perm[i + r]];
+                }
+                const float *p = forward(&t, m->act, n, t.xb, c->dropout, &rng);
+                sum += cm_loss(c->loss, n, p, t.yb, c->huber, t.grad) * (double)n;
+                backward(&t, m->act, n, t.xb, t.grad, c->dropout > 0);
+                step++;
+                for (size_t l = 0; l < t.nl; l++) {
+                    cm_optim_step(&c->opt, lr, step, t.size[l] * t.size[l + 1], t.W[l],
+                                  t.gW[l], t.mW[l], t.vW[l]);
+                    cm_optim_step(&c->opt, lr, step, t.size[l + 1], t.b[l], t.gb[l],
+                                  t.mb[l], t.vb[l]);
+                }
             }
         }
+        double valid = NAN;
+        if (!st && nvalid)
+            st = eval_loss(&t, m->act, c->loss, c->huber, src, nvalid, &valid, err);
+        if (st)
+            break;
         double train = sum / (double)(ntrain ? ntrain : 1);
-        double valid = nvalid ? eval_loss(&t, m->act, c->loss, c->huber, x + ntrain * w,
-                                          y + ntrain, nvalid) : NAN;
         if (e == 0)
             first_loss = train;
         if (!isfinite(train) || train > 1e6 * (first_loss + 1)) {

@@ -62,7 +62,8 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
         "model", "target", "features", "l2", "layers", "activation", "dropout",
         "loss", "huber-delta", "optimizer", "lr", "momentum", "beta1", "beta2",
         "eps", "weight-decay", "schedule", "step-size", "gamma", "batch",
-        "epochs", "seed", "valid", "patience", "skip-missing", "created", "argv"};
+        "epochs", "seed", "valid", "patience", "skip-missing", "stream", "buffer-size",
+        "created", "argv"};
     for (size_t i = 0; i < cm_kv_count(s); i++)
         if (pick(cm_kv_key(s, i), known, (int)(sizeof known / sizeof *known)) < 0)
             return cm_fail(err, CM_ERR_ARG, "unknown setting '%.64s'", cm_kv_key(s, i));
@@ -118,6 +119,14 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->skip_missing = !strcmp(sm, "yes");
     if (strcmp(sm, "yes") && strcmp(sm, "no"))
         return cm_fail(err, CM_ERR_ARG, "skip-missing: '%s' is not yes or no", sm);
+    const char *sr = get(s, "stream", "no");
+    c->stream = !strcmp(sr, "yes");
+    if (strcmp(sr, "yes") && strcmp(sr, "no"))
+        return cm_fail(err, CM_ERR_ARG, "stream: '%s' is not yes or no", sr);
+    const char *bs = get(s, "buffer-size", "268435456");
+    c->buffer = strtoull(bs, &rest, 10);
+    if (*rest || bs[0] < '0' || bs[0] > '9' || c->buffer == 0)
+        return cm_fail(err, CM_ERR_ARG, "buffer-size: '%.32s' is not a number of bytes", bs);
     const char *ls = get(s, "layers", "64,64");
     if (!*ls || strspn(ls, "0123456789,") != strlen(ls) || ls[0] == ',' ||
         ls[strlen(ls) - 1] == ',' || strstr(ls, ",,"))

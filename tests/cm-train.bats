@@ -744,3 +744,79 @@ check_models_fail() {
         "$(meta m.cmm train_mape)" "$(meta m.cmm train_r2)")
     [ "$stderr" = "$want" ]
 }
+
+# ---- --stream ---------------------------------------------------------------------
+
+# cm-cat --info of MODEL without the lines that name the command line.
+info_sans_argv() {
+    cm-cat --info "$1" | grep -v -e '^  argv=' -e '^  stream=' -e '^  buffer-size='
+}
+
+# 3000 rows of y = 2a - b + offset(colour) + noise, with a missing a in
+# every 97th row: categories, skipped rows and several chunks at -S 64K.
+mixed_csv() {
+    awk 'BEGIN { s = 4242; print "a,b,c,y"; split("red green blue grey", C, " ")
+        off["red"] = 0; off["green"] = 4; off["blue"] = -3; off["grey"] = 1
+        for (i = 0; i < 3000; i++) {
+            s = (s * 16807) % 2147483647; A = s % 1000
+            s = (s * 16807) % 2147483647; B = s % 1000
+            s = (s * 16807) % 2147483647; c = C[1 + s % 4]
+            s = (s * 16807) % 2147483647; e = s % 100 - 50
+            a = i % 97 == 5 ? "" : sprintf("%.2f", A / 100)
+            printf "%s,%.2f,%s,%.2f\n", a, B / 100, c, (2 * A - B + e) / 100 + off[c] } }'
+}
+
+@test "--stream with room for every row: the model of training in memory, to the last bit" {
+    mixed_csv >mixed.csv
+    cmt mixed.csv mixed.cmt -m keep
+    for m in mlp linear; do
+        train -m "$m" -y y --skip-missing --epochs 3 mixed.cmt -o mem.cmm
+        train -m "$m" -y y --skip-missing --epochs 3 --stream mixed.cmt -o str.cmm
+        diff -u <(info_sans_argv mem.cmm) <(info_sans_argv str.cmm)
+        [ "$(meta str.cmm stream)" = yes ]
+        [ "$(meta str.cmm skipped_rows)" = 31 ]
+        is_number "$(meta str.cmm valid_rmse)"
+    done
+    # The metrics are those of the weights: equal to every digit, so are they.
+    [ "$(meta mem.cmm valid_rmse)" = "$(meta str.cmm valid_rmse)" ]
+}
+
+@test "--stream -S 64K: ridge and the scaling are exact in chunks; the MLP still learns, deterministically" {
+    mixed_csv >mixed.csv
+    cmt mixed.csv mixed.cmt -m keep
+    # Ridge sums its Gram matrix in row order whatever the chunks.
+    train -m linear -y y --skip-missing mixed.cmt -o mem.cmm
+    train -m linear -y y --skip-missing --stream -S 64K mixed.cmt -o str.cmm
+    diff -u <(info_sans_argv mem.cmm) <(info_sans_argv str.cmm)
+    [ "$(meta str.cmm buffer-size)" = 65536 ]
+    # The MLP shuffles within chunks: another descent, the same scaling.
+    train -y y --skip-missing --epochs 20 mixed.cmt -o mem.cmm
+    for i in 1 2; do
+        SOURCE_DATE_EPOCH=7 train -y y --skip-missing --epochs 20 --stream -S 64K mixed.cmt -o s.cmm
+        mv s.cmm s$i.cmm
+    done
+    cmp s1.cmm s2.cmm
+    diff -u <(info_sans_argv mem.cmm | grep -e 'mean ' -e 'known') \
+            <(info_sans_argv s1.cmm | grep -e 'mean ' -e 'known')
+    check 'r2 > 0.99' r2="$(meta s1.cmm valid_r2)"
+    [ "$(meta s1.cmm valid_rmse)" != "$(meta mem.cmm valid_rmse)" ]
+}
+
+@test "--stream: a pipe, a buffer below one batch and a bad size are refused before training" {
+    square_csv 200 >sq.csv
+    cmt sq.csv sq.cmt
+    run --separate-stderr bash -c 'cat sq.cmt | cm-train -y y --stream -o m.cmm'
+    [ "$status" -eq 2 ]
+    [ "$stderr" = "cm-train: the input cannot be read twice: give a file, not a pipe" ]
+    [ ! -e m.cmm ]
+    # From a redirected file it works: standard input can seek.
+    run --separate-stderr bash -c 'cm-train -y y --stream -o m.cmm <sq.cmt'
+    [ "$status" -eq 0 ]
+    [ -s m.cmm ]
+    rm m.cmm
+    assert_fails 2 "cm-train: buffer-size: too small for one batch of 32 rows of 24 bytes" \
+        -y y --stream -S 100 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: --buffer-size: 'lots' is not a size like 256M
+Try 'cm-train --help' for more information." \
+        -y y --stream -S lots sq.cmt -o m.cmm
+}

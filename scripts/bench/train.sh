@@ -55,3 +55,30 @@ BIG="--layers 512,512 --lr 0.001 --batch 256 --epochs 2"
 in=$(($(head -1 "$csv" | tr ',' '\n' | wc -l) - 1))
 awk -v in_="$in" '{ split($2, a, "="); f = 6 * (in_ * 512 + 512 * 512 + 512)
     printf "%s: %.1f GFLOP/s\n", $1, a[2] * f / 1e9 }' "$tmp/big"
+
+# --stream: the bike features repeated to 2 million rows, trained in
+# memory and streamed from the file with a 32 MiB buffer.  Peak RSS
+# from /usr/bin/time, which is part of Debian's base system.
+reps=${REPS:-120}
+{
+    head -1 "$csv"
+    i=0
+    while [ $i -lt "$reps" ]; do tail -n +2 "$csv"; i=$((i + 1)); done
+} | "$BIN/cm-clean" -q -o "$tmp/big.cmt"
+rss() { # rss LABEL ARGS...
+    label=$1; shift
+    /usr/bin/time -f '%M %e' -o "$tmp/time" "$BIN/cm-train" -v -y cnt --epochs 2 "$@" \
+        "$tmp/big.cmt" -o "$tmp/s.cmm" 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+    sps=$(sed -n 's/.*trained in .* (\([0-9.]*\) samples\/s).*/\1/p' "$tmp/err")
+    rmse=$("$BIN/cm-cat" --info "$tmp/s.cmm" | sed -n 's/^  valid_rmse=//p')
+    read -r kib secs < "$tmp/time"
+    echo "$label rows=$((reps * 17211)) peak_rss_kib=$kib seconds=$secs samples_per_second=$sps valid_rmse=$rmse"
+}
+{
+    rss in-memory
+    rss stream-32M --stream -S 32M
+} | tee "$tmp/stream"
+awk '{ for (i = 2; i <= NF; i++) { split($i, a, "="); v[$1, a[1]] = a[2] } }
+    END { printf "stream / in-memory: %.2fx peak memory, %.2fx samples/s\n",
+        v["stream-32M", "peak_rss_kib"] / v["in-memory", "peak_rss_kib"],
+        v["stream-32M", "samples_per_second"] / v["in-memory", "samples_per_second"] }' "$tmp/stream"
