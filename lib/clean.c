@@ -107,6 +107,14 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
                          const char *const *f, const size_t *len, uint64_t line,
                          cm_error *err)
 {
+    if (c->nread < c->ncols && nf == c->nread) {
+        /* the columns the input lacks, as empty fields after its own */
+        memcpy(c->pad_f, f, nf * sizeof *f);
+        memcpy(c->pad_len, len, nf * sizeof *len);
+        f = c->pad_f;
+        len = c->pad_len;
+        nf = c->ncols;
+    }
     rowctx r = {f, len, line};
     int drop;
     if (++c->st.rows_read % 65536 == 0 && c->progress)
@@ -114,6 +122,8 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
     cm_status st = cm_clean_convert(c, &r, nf, p->b, p->n, &drop, err);
     if (st)
         return bad_row(c, err, line);
+    if (drop && c->on_drop)
+        c->on_drop(c->drop_ctx, c->st.rows_read);
     if (drop)
         return CM_OK;
     if (c->time_out >= 0) {
@@ -128,8 +138,10 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
     return p->n == p->cap ? hand_on(rows, p, err) : CM_OK;
 }
 
-cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
-                       const cm_writer_opts *wo, cm_error *err)
+/* The rows go to out as a stream, or to emit. */
+static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
+                     const cm_writer_opts *wo, cm_batch_fn emit, void *ctx,
+                     cm_error *err)
 {
     cm_csv *csv = cm_csv_new(in, c->delim, c->decimal, err);
     if (!csv)
@@ -182,7 +194,7 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
     if (!st) {
         cm_rows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
                            c->max_gap, c->sort, c->dedupe, c->sort_memory,
-                           c->tmpdir, out, wo, &c->st};
+                           c->tmpdir, out, emit, ctx, c->replay, wo, &c->st};
         if (!(rows = cm_rows_new(&cfg, err)))
             st = err->status;
     }
@@ -203,6 +215,29 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
     free(pd.line);
     cm_csv_free(csv);
     return st;
+}
+
+cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
+                       const cm_writer_opts *wo, cm_error *err)
+{
+    return run(c, in, name, out, wo, NULL, NULL, err);
+}
+
+cm_status cm_clean_each(cm_clean *c, FILE *in, const char *name, cm_batch_fn emit,
+                        void *ctx, cm_error *err)
+{
+    return run(c, in, name, NULL, NULL, emit, ctx, err);
+}
+
+const cm_schema *cm_clean_out_schema(const cm_clean *c)
+{
+    return c->schema;
+}
+
+void cm_clean_on_drop(cm_clean *c, void (*fn)(void *ctx, uint64_t row), void *ctx)
+{
+    c->on_drop = fn;
+    c->drop_ctx = ctx;
 }
 
 void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),

@@ -37,7 +37,10 @@ typedef struct cm_rows_cfg {
     int sort, dedupe;
     size_t sort_memory;
     const char *tmpdir;
-    FILE *out;
+    FILE *out;               /* the stream written, or NULL: */
+    cm_batch_fn emit;        /* the rows go to emit(ctx, ...) */
+    void *ctx;
+    int keep_all;            /* no row dropped for a missing value */
     const cm_writer_opts *wo;
     cm_clean_stats *stats;
 } cm_rows_cfg;
@@ -62,6 +65,7 @@ typedef struct incol {
     char *name;
     int kind;
     int explicit_kind;
+    int absent;    /* replaying: named by the recipe, not in the input */
     int time_part; /* position in the time setting, or -1 */
     long out;      /* output column, or -1 */
     int lower;
@@ -78,9 +82,15 @@ struct cm_clean {
     cm_kv settings;
     char delim, decimal;
     int header, sort, dedupe, bad_skip, policy;
+    int replay;        /* a model's replay: every row comes out, in order */
+    size_t nread;      /* columns in the input; the absent ones follow */
+    const char **pad_f; /* a record with empty fields for the absent */
+    size_t *pad_len;
+    void (*on_drop)(void *, uint64_t);
+    void *drop_ctx;
     size_t sample, sort_memory;
     int64_t max_gap;
-    list na, time, lower, keep, drop;
+    list na, time, lower, keep, drop, absent_ok;
     size_t *time_idx; /* input column of each time part */
     size_t *na_len;   /* lengths of the extra markers */
     double *na_num;

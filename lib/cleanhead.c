@@ -41,6 +41,37 @@ static cm_status check_list(const cm_clean *c, const list *l, const char *what,
     return CM_OK;
 }
 
+/* Replaying, the columns the recipe types but the input lacks join it as
+ * empty ones: those skipped or allowed (a target to forecast, say), while
+ * the lack of any other is an error naming it. */
+static cm_status add_absent(cm_clean *c, cm_error *err)
+{
+    for (size_t i = 0; i < cm_kv_count(&c->settings); i++) {
+        const char *k = cm_kv_key(&c->settings, i), *name = k + 5;
+        if (strncmp(k, "type.", 5) || cm_clean_find(c, name) >= 0)
+            continue;
+        if (strcmp(cm_kv_value(&c->settings, i), "skip") &&
+            !cm_clean_in_list(&c->absent_ok, name))
+            return err->line = 1, cm_fail(err, CM_ERR_DATA, "no column '%.64s', "
+                                         "which the model needs", name);
+        incol *cols = realloc(c->cols, (c->ncols + 1) * sizeof *cols);
+        if (!cols)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        c->cols = cols;
+        char *copy = malloc(strlen(name) + 1);
+        if (!copy)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        c->cols[c->ncols++] = (incol){.name = strcpy(copy, name), .absent = 1,
+                                      .time_part = -1, .out = -1};
+    }
+    if (!(c->pad_f = calloc(c->ncols + 1, sizeof *c->pad_f)) ||
+        !(c->pad_len = calloc(c->ncols + 1, sizeof *c->pad_len)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t j = c->nread; j < c->ncols; j++)
+        c->pad_f[j] = "";
+    return CM_OK;
+}
+
 cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
                              cm_error *err)
 {
@@ -68,9 +99,10 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         c->cols[i].time_part = -1;
         c->cols[i].out = -1;
     }
-    c->ncols = n;
+    c->ncols = c->nread = n;
+    cm_status st = c->replay ? add_absent(c, err) : CM_OK;
     /* Every column a setting names must exist. */
-    cm_status st = check_list(c, &c->time, "time", 0, err);
+    if (!st) st = check_list(c, &c->time, "time", 0, err);
     if (!st) st = check_list(c, &c->lower, "lower", 1, err);
     if (!st) st = check_list(c, &c->keep, "columns", 0, err);
     if (!st) st = check_list(c, &c->drop, "drop", 0, err);
@@ -121,7 +153,7 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         if (cm_clean_in_list(&c->drop, c->time.item[i]))
             st = cm_fail(err, CM_ERR_ARG, "column '%s' makes up the time (--time) "
                          "and cannot be dropped", c->time.item[i]);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < c->ncols; i++) {
         incol *col = &c->cols[i];
         col->lower = cm_clean_in_list(&c->lower, col->name) || cm_clean_in_list(&c->lower, "all");
         if ((c->keep.n && !cm_clean_in_list(&c->keep, col->name) && col->time_part < 0) ||
@@ -164,7 +196,7 @@ void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
         }
         int num = 1, time = 1;
         for (size_t i = 0; i < nrows && (num || time); i++) {
-            if (nf[i] != c->ncols)
+            if (nf[i] != c->nread)
                 continue; /* a ragged row: reported when its turn comes */
             const char *v = rows[i][j];
             size_t n = strlen(v);

@@ -122,7 +122,7 @@ cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err)
                 !(r->unresolved = calloc(1024, sizeof *r->unresolved)) ||
                 !(r->xs = calloc(1024, sizeof *r->xs))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!st && !(r->w = cm_writer_new(cfg->out, cfg->schema, cfg->wo, err)))
+    if (!st && cfg->out && !(r->w = cm_writer_new(cfg->out, cfg->schema, cfg->wo, err)))
         st = err->status;
     if (st) {
         cm_rows_free(r);
@@ -156,6 +156,12 @@ void cm_rows_free(cm_rows *r)
 
 /* ---- write ------------------------------------------------------------------ */
 
+/* To the writer, or to the caller's function when there is no file. */
+static cm_status sink(cm_rows *r, cm_batch *b, cm_error *err)
+{
+    return r->w ? cm_writer_write(r->w, b, err) : r->cfg.emit(r->cfg.ctx, b, err);
+}
+
 static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
 {
     cm_batch_copy_row(r->cfg.schema, r->out, r->nout++, b, i);
@@ -164,7 +170,7 @@ static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
         return CM_OK;
     cm_batch_set_nrows(r->out, r->nout);
     r->nout = 0;
-    return cm_writer_write(r->w, r->out, err);
+    return sink(r, r->out, err);
 }
 
 /* ---- fill and drop ------------------------------------------------------------ */
@@ -226,21 +232,27 @@ static cm_status grow_ring(cm_rows *r, cm_error *err)
     return CM_OK;
 }
 
+/* Whether row i of b misses a value its column may not miss (counted);
+ * never when every row must come out, as when a model replays cleaning. */
+static int must_drop(cm_rows *r, const cm_batch *b, size_t i)
+{
+    int drop = 0;
+    for (size_t c = 0; c < r->ncols && !r->cfg.keep_all; c++)
+        if (!cm_batch_valid_c(b, c)[i] && r->cfg.policy[c] != POLICY_KEEP) {
+            r->cfg.stats->dropped_missing[c]++;
+            drop = 1;
+        }
+    r->cfg.stats->rows_dropped_missing += (uint64_t)drop;
+    return drop;
+}
+
 /* Rows leave the ring in order once nothing in them waits any more; a row
  * still missing a value its column may not miss is dropped then. */
 static cm_status drain(cm_rows *r, cm_error *err)
 {
     while (r->head < r->tail && r->unresolved[r->head & mask(r)] == 0) {
         size_t i = r->head++ & mask(r);
-        int drop = 0;
-        for (size_t c = 0; c < r->ncols; c++)
-            if (!cm_batch_valid_c(r->ring, c)[i] && r->cfg.policy[c] != POLICY_KEEP) {
-                r->cfg.stats->dropped_missing[c]++;
-                drop = 1;
-            }
-        if (drop)
-            r->cfg.stats->rows_dropped_missing++;
-        else if (emit(r, r->ring, i, err))
+        if (!must_drop(r, r->ring, i) && emit(r, r->ring, i, err))
             return err->status;
     }
     return CM_OK;
@@ -272,18 +284,8 @@ static void settle(cm_rows *r, fillstate *f, size_t c, double v1, int64_t x1)
 
 static cm_status fill_row(cm_rows *r, const cm_batch *b, size_t si, cm_error *err)
 {
-    if (!r->any_fill) { /* nothing to fill: decide at once, no ring needed */
-        int drop = 0;
-        for (size_t c = 0; c < r->ncols; c++)
-            if (!cm_batch_valid_c(b, c)[si] && r->cfg.policy[c] != POLICY_KEEP) {
-                r->cfg.stats->dropped_missing[c]++;
-                drop = 1;
-            }
-        if (!drop)
-            return emit(r, b, si, err);
-        r->cfg.stats->rows_dropped_missing++;
-        return CM_OK;
-    }
+    if (!r->any_fill) /* nothing to fill: decide at once, no ring needed */
+        return must_drop(r, b, si) ? CM_OK : emit(r, b, si, err);
     cm_status st = grow_ring(r, err);
     size_t series = series_of(r, b, si);
     if (!st)
@@ -610,21 +612,12 @@ static cm_status finish_sort(cm_rows *r, cm_error *err)
 static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        int drop = 0;
-        for (size_t c = 0; c < r->ncols; c++)
-            if (!b->valid[c][i] && r->cfg.policy[c] != POLICY_KEEP) {
-                r->cfg.stats->dropped_missing[c]++;
-                drop = 1;
-            }
-        if (drop)
-            r->cfg.stats->rows_dropped_missing++;
-        else if (kept++ != i)
+    for (size_t i = 0; i < n; i++)
+        if (!must_drop(r, b, i) && kept++ != i)
             cm_batch_copy_row(r->cfg.schema, b, kept - 1, b, i);
-    }
     cm_batch_set_nrows(b, kept);
     r->cfg.stats->rows_written += kept;
-    return cm_writer_write(r->w, b, err);
+    return sink(r, b, err);
 }
 
 cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
@@ -655,9 +648,9 @@ cm_status cm_rows_finish(cm_rows *r, cm_error *err)
     if (!st && r->nout) {
         cm_batch_set_nrows(r->out, r->nout);
         r->nout = 0;
-        st = cm_writer_write(r->w, r->out, err);
+        st = sink(r, r->out, err);
     }
-    if (!st)
+    if (!st && r->w)
         st = cm_writer_finish(r->w, err);
     return st;
 }

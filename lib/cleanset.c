@@ -135,6 +135,11 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
         if (!(*dst = malloc(strlen(v) + 1)))
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         strcpy(*dst, v);
+    } else if (!strcmp(k, "replay")) {
+        if ((c->replay = yes_no(v)) < 0)
+            return cm_clean_bad_setting(err, k, v, "yes or no");
+    } else if (!strcmp(k, "absent-ok")) {
+        return cm_clean_split(v, &c->absent_ok, err);
     } else if (!strcmp(k, "bad-rows")) {
         if (strcmp(v, "fail") && strcmp(v, "skip"))
             return cm_clean_bad_setting(err, k, v, "fail or skip");
@@ -166,6 +171,10 @@ cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
         c->tz = cm_tz_load("UTC", err);
     if (!st && !c->tz)
         st = err->status;
+    /* A model's replay keeps every row, in input order, and fails on a
+     * bad one rather than lose it. */
+    if (!st && c->replay)
+        c->sort = 0, c->dedupe = DEDUPE_NONE, c->bad_skip = 0;
     if (!st && c->decimal == c->delim)
         st = cm_fail(err, CM_ERR_ARG, "the decimal mark cannot be the delimiter");
     if (!st && !(c->na_len = calloc(c->na.n + 1, sizeof *c->na_len)))
@@ -203,6 +212,9 @@ void cm_clean_free(cm_clean *c)
     cm_clean_list_free(&c->lower);
     cm_clean_list_free(&c->keep);
     cm_clean_list_free(&c->drop);
+    cm_clean_list_free(&c->absent_ok);
+    free(c->pad_f);
+    free(c->pad_len);
     free(c->time_idx);
     free(c->na_len);
     free(c->na_num);

@@ -246,6 +246,10 @@ size_t cm_fmt_f64(char *buf, size_t n, double v);
 size_t cm_fmt_f32(char *buf, size_t n, float v);
 /* ISO 8601 UTC, "2026-11-28T08:00:00Z". */
 size_t cm_fmt_time(char *buf, size_t n, int64_t t);
+/* ISO 8601 local time in tz with its offset, "2026-11-28T09:00:00+01:00"
+ * ("Z" where the offset is 0; tz NULL is UTC). */
+struct cm_tz;
+size_t cm_fmt_time_tz(char *buf, size_t n, int64_t t, const struct cm_tz *tz);
 
 /* ---- reading numbers and times from text --------------------------------- */
 
@@ -334,6 +338,10 @@ int cm_timefmt_parse(const cm_timefmt *f, const char *s, size_t n,
  *   lower      COL,... or all     columns  COL,... to keep     drop  COL,...
  *   sort       yes|no     sort-memory  bytes    dedupe  first|last   key  COL
  *   bad-rows   fail|skip   tmpdir  directory for sort runs
+ *   replay     yes: a model replaying the recipe: no sorting, no dedupe,
+ *              no row dropped but for a missing time, bad rows fail;
+ *              columns the recipe types but the input lacks are empty if
+ *              skipped or listed in absent-ok COL,..., otherwise an error
  */
 typedef struct cm_clean cm_clean;
 
@@ -345,6 +353,16 @@ void cm_clean_free(cm_clean *c);
  */
 cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
                        const cm_writer_opts *wo, cm_error *err);
+/* The same, handing each batch of cleaned rows to emit instead; the
+ * schema they are read under is cm_clean_out_schema's, set before the
+ * first batch (dictionaries growing). */
+typedef cm_status (*cm_batch_fn)(void *ctx, cm_batch *b, cm_error *err);
+cm_status cm_clean_each(cm_clean *c, FILE *in, const char *name, cm_batch_fn emit,
+                        void *ctx, cm_error *err);
+const cm_schema *cm_clean_out_schema(const cm_clean *c);
+/* Calls fn(ctx, row) for each record (counted from 1) left out for lack of
+ * a time; with the setting replay yes it is the only one left out. */
+void cm_clean_on_drop(cm_clean *c, void (*fn)(void *ctx, uint64_t row), void *ctx);
 /* What the run did, as indented text lines or as one JSON object. */
 void cm_clean_report(const cm_clean *c, FILE *out, int json);
 /* Calls fn(ctx, rows read so far) every 65536 rows, for progress display. */
@@ -373,8 +391,6 @@ void cm_clean_on_progress(cm_clean *c, void (*fn)(void *ctx, uint64_t rows),
  */
 typedef struct cm_features cm_features;
 
-/* Receives each full batch of rows a stage produces. */
-typedef cm_status (*cm_batch_fn)(void *ctx, cm_batch *b, cm_error *err);
 
 cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings,
                              cm_error *err);
@@ -436,10 +452,17 @@ const char *cm_model_target(const cm_model *m);
 void cm_model_describe(const cm_model *m, FILE *out);
 /* Forecasts for the rows of b, read under schema s (columns matched by
  * name, categories by their strings): pred[i] and ok[i] (0 when an input
- * is missing).  *unseen, when not NULL, counts unknown categories. */
+ * is missing or not finite; why[i], when why is not NULL, is then the
+ * index of the first such input, as cm_model_input numbers them).
+ * *unseen, when not NULL, counts unknown categories. */
 cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            const cm_batch *b, double *pred, uint8_t *ok,
-                           uint64_t *unseen, cm_error *err);
+                           size_t *why, uint64_t *unseen, cm_error *err);
+/* The model's inputs: their number, the name of input i, and whether
+ * name is one of them. */
+size_t cm_model_ninputs(const cm_model *m);
+const char *cm_model_input(const cm_model *m, size_t i);
+int cm_model_needs(const cm_model *m, const char *name);
 
 /* ---- time zones ---------------------------------------------------------- */
 
@@ -485,6 +508,87 @@ void cm_text_header(FILE *out, const cm_schema *s, cm_text_format f);
  * categories as their strings.  Check ferror(out) afterwards. */
 void cm_text_rows(FILE *out, const cm_schema *s, const cm_batch *b,
                   size_t first, size_t count, cm_text_format f);
+
+/* ---- predicting: the model's recipe replayed on new rows ------------------ */
+
+/*
+ * Raw CSV goes through every step of the recipe (cleaning, then features,
+ * by the same code as cm-clean and cm-features); a cm stream through the
+ * steps it lacks.  Every input row gets one result, in input order: rows
+ * that cannot be forecast (a missing input, lags without history, no
+ * time) get none, with the reason counted.
+ */
+typedef struct cm_predictor cm_predictor;
+
+/* Results for consecutive input rows. */
+typedef struct cm_pred_batch {
+    size_t n;
+    const cm_schema *schema; /* of b: the rows as the model read them */
+    const cm_batch *b;
+    const size_t *at;        /* result i is row at[i] of b; SIZE_MAX for a
+                                row cleaning left out (no time) */
+    const double *pred;
+    const uint8_t *ok;       /* 0: no forecast */
+    const size_t *why;       /* without one: the missing input, or SIZE_MAX */
+    int has_actual;          /* b has the target, as the input gave it */
+} cm_pred_batch;
+typedef cm_status (*cm_pred_fn)(void *ctx, const cm_pred_batch *p, cm_error *err);
+
+typedef struct cm_pred_stats {
+    uint64_t rows, predicted;
+    uint64_t no_time;   /* rows left out by cleaning */
+    uint64_t unseen;    /* categories the model never saw (unseen slot) */
+    uint64_t *missing;  /* per input: rows without a forecast for lack of it */
+} cm_pred_stats;
+
+cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err);
+void cm_predictor_free(cm_predictor *p);
+/* CSV in; lenient lets any raw column be absent (its values missing),
+ * otherwise only those the model can do without (the target, say). */
+cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenient,
+                         cm_pred_fn fn, void *ctx, cm_error *err);
+cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *ctx,
+                            cm_error *err);
+/* Gives a derived input (a lag, say) a number instead of deriving it. */
+cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
+                           cm_error *err);
+/* The names of the inputs result i lacks, comma-separated, into buf. */
+size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
+                       size_t n);
+/* What a row must give: the raw fields with their types and categories,
+ * the inputs derived from them, and the model's metadata, as text. */
+void cm_model_describe_inputs(const cm_model *m, FILE *out);
+/* 1 when name is a raw field of the training input (not skipped). */
+int cm_predictor_is_raw(const cm_predictor *p, const char *name);
+/* The zone of the training input's times (NULL: UTC). */
+const struct cm_tz *cm_predictor_tz(const cm_predictor *p);
+/* Counts of the last run. */
+const cm_pred_stats *cm_predictor_stats(const cm_predictor *p);
+
+/* Results as text: a header line (not for JSON), then for each input row
+ * its time in tz, the columns named in ids (comma-separated, or NULL),
+ * <target>_pred and, when the input has it, the target; missing values
+ * empty (null in JSON).  cm_pred_write is a cm_pred_fn. */
+typedef struct cm_pred_writer cm_pred_writer;
+cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const struct cm_tz *tz,
+                                   cm_text_format f, const char *ids, cm_error *err);
+cm_status cm_pred_write(void *w, const cm_pred_batch *p, cm_error *err);
+/* The header line, if no results came to write one. */
+void cm_pred_writer_finish(cm_pred_writer *w);
+void cm_pred_writer_free(cm_pred_writer *w);
+
+/* Forecasts against the actual target: set target, zero the rest, pass
+ * cm_eval_add as the cm_pred_fn.  Rows without a forecast or an actual
+ * value are skipped (counted). */
+typedef struct cm_eval {
+    const char *target;
+    uint64_t rows, skipped, nape;
+    double ae, se, ape, mean, m2;
+} cm_eval;
+cm_status cm_eval_add(void *e, const cm_pred_batch *p, cm_error *err);
+/* NAN where undefined: no rows; MAPE with no non-zero actual value; R²
+ * with constant actual values. */
+void cm_eval_metrics(const cm_eval *e, double *mae, double *rmse, double *mape, double *r2);
 
 /* ---- atomic output files ------------------------------------------------- */
 

@@ -126,6 +126,11 @@ int cm_utf8_valid(const char *s, size_t n);
 size_t cm_utf8_char(const char *s, size_t n);
 /* Input text fit for a one-line message: at most max bytes of s, cut
  * between characters, "..." when cut, control and invalid bytes as \xNN. */
+/* textout.c: one string, quoted or escaped for the format, and one present
+ * value of column c (times in tz, UTC when NULL). */
+void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f);
+void cm_text_value(FILE *out, const cm_schema *s, const cm_batch *b, size_t c,
+                   size_t row, cm_text_format f, const cm_tz *tz);
 void cm_quote_text(char *dst, size_t dstn, const char *s, size_t n, size_t max);
 
 #endif

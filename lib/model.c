@@ -123,7 +123,7 @@ void cm_model_forward(const cm_model *m, size_t batch, const float *x,
 
 cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            const cm_batch *b, double *pred, uint8_t *ok,
-                           uint64_t *unseen, cm_error *err)
+                           size_t *why, uint64_t *unseen, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), w = m->enc.width ? m->enc.width : 1;
     long *cols = malloc((m->enc.nf + 1) * sizeof *cols);
@@ -136,6 +136,8 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
         size_t which;
         ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, b, i, x, &which, unseen) == 0;
         pred[i] = 0;
+        if (why)
+            why[i] = ok[i] ? SIZE_MAX : which;
         if (ok[i])
             cm_model_forward(m, 1, x, &pred[i], scratch);
     }
@@ -168,6 +170,16 @@ void cm_model_free(cm_model *m)
 const cm_kv *cm_model_meta(const cm_model *m) { return &m->meta; }
 const cm_schema *cm_model_schema(const cm_model *m) { return m->schema; }
 const char *cm_model_target(const cm_model *m) { return m->enc.target; }
+size_t cm_model_ninputs(const cm_model *m) { return m->enc.nf; }
+const char *cm_model_input(const cm_model *m, size_t i) { return m->enc.f[i].name; }
+
+int cm_model_needs(const cm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->enc.nf; i++)
+        if (!strcmp(m->enc.f[i].name, name))
+            return 1;
+    return 0;
+}
 
 void cm_model_describe(const cm_model *m, FILE *out)
 {

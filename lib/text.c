@@ -52,6 +52,19 @@ size_t cm_fmt_f32(char *buf, size_t n, float v)
     return len > 0 ? (size_t)len : 0;
 }
 
+size_t cm_fmt_time_tz(char *buf, size_t n, int64_t t, const cm_tz *tz)
+{
+    int32_t off = tz ? cm_tz_offset(tz, t) : 0;
+    size_t len = cm_fmt_time(buf, n, t + off);
+    if (off == 0 || len == 0 || len >= n)
+        return len;
+    /* the local wall clock, then its offset in place of the Z */
+    int32_t a = off < 0 ? -off : off;
+    int k = snprintf(buf + len - 1, n - len + 1, "%c%02d:%02d", off < 0 ? '-' : '+',
+                     (int)(a / 3600), (int)(a / 60 % 60));
+    return k > 0 ? len - 1 + (size_t)k : 0;
+}
+
 size_t cm_fmt_time(char *buf, size_t n, int64_t t)
 {
     /* Floor division keeps times before 1970 on the right day. */

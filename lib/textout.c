@@ -62,7 +62,7 @@ static void put_json(FILE *out, const char *s, size_t n)
     putc('"', out);
 }
 
-static void put_string(FILE *out, const char *s, size_t n, cm_text_format f)
+void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f)
 {
     if (f == CM_TEXT_CSV)
         put_csv(out, s, n);
@@ -80,14 +80,14 @@ void cm_text_header(FILE *out, const cm_schema *s, cm_text_format f)
         const char *name = cm_schema_name(s, c);
         if (c)
             putc(f == CM_TEXT_CSV ? ',' : '\t', out);
-        put_string(out, name, strlen(name), f);
+        cm_text_string(out, name, strlen(name), f);
     }
     putc('\n', out);
 }
 
 /* One present value; numbers that JSON cannot carry become strings. */
-static void put_value(FILE *out, const cm_schema *s, const cm_batch *b,
-                      size_t c, size_t row, cm_text_format f)
+void cm_text_value(FILE *out, const cm_schema *s, const cm_batch *b, size_t c,
+                   size_t row, cm_text_format f, const cm_tz *tz)
 {
     char buf[64];
     size_t n = 0;
@@ -111,14 +111,14 @@ static void put_value(FILE *out, const cm_schema *s, const cm_batch *b,
                              (long long)((const int64_t *)v)[row]);
         break;
     case CM_TIME:
-        n = cm_fmt_time(buf, sizeof buf, ((const int64_t *)v)[row]);
+        n = cm_fmt_time_tz(buf, sizeof buf, ((const int64_t *)v)[row], tz);
         quote = 1;
         break;
     case CM_CAT: {
         size_t len;
         const char *str = cm_dict_string(cm_schema_dict_c(s, c),
                                          ((const uint32_t *)v)[row], &len);
-        put_string(out, str, len, f);
+        cm_text_string(out, str, len, f);
         return;
     }
     }
@@ -145,7 +145,7 @@ void cm_text_rows(FILE *out, const cm_schema *s, const cm_batch *b,
                 putc(':', out);
             }
             if (cm_batch_valid_c(b, c)[row])
-                put_value(out, s, b, c, row, f);
+                cm_text_value(out, s, b, c, row, f, NULL);
             else if (f == CM_TEXT_JSON)
                 fputs("null", out);
         }

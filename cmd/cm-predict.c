@@ -1,0 +1,305 @@
+/* cm-predict - forecasts from a model file: for every row of a raw CSV or
+ * a cm stream, for one row given as NAME=VALUE arguments, or their error
+ * against the actual values (--eval).  The replay is lib/predict.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: cm-predict -m MODEL.cmm [OPTION]... [FILE]\n"
+    "  or:  cm-predict -m MODEL.cmm NAME=VALUE...\n"
+    "Forecast with MODEL for every row of FILE (raw CSV, or a cm stream from\n"
+    "cm-clean or cm-features; standard input by default), or for the one row\n"
+    "whose raw fields the NAME=VALUE arguments give, printing only the number.\n"
+    "\n"
+    "  -m, --model=FILE       the model file (required)\n"
+    "  -f, --format=FMT       csv (default), tsv or json (one object a line)\n"
+    "      --id=COL,...       columns to copy to each output row\n"
+    "      --eval             print MAE, RMSE, MAPE, R2 and the row count of\n"
+    "                         the forecasts against the input's target\n"
+    "      --info             print what the model needs and what it knows\n"
+    "  -o, --output=FILE      write to FILE, replaced only when complete\n"
+    "  -F, --force            accepted for symmetry; output is text\n"
+    "  -v, --verbose          print the counts of the run on standard error\n"
+    "  -q, --quiet            no counts of rows without a forecast\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 bad data or model, 2 usage error.\n"
+    "See cm-predict(1).\n";
+
+enum { OPT_ID = 256, OPT_EVAL, OPT_INFO };
+
+typedef struct opts {
+    const char *model, *input, *output, *ids;
+    char **fields;
+    int nfields, eval, info, verbose, quiet;
+    cm_text_format format;
+} opts;
+
+static void parse(int argc, char **argv, opts *o)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'},
+        {"id", required_argument, NULL, OPT_ID},
+        {"eval", no_argument, NULL, OPT_EVAL},
+        {"info", no_argument, NULL, OPT_INFO},
+        CLI_COMMON_OPTIONS};
+    int c;
+    while ((c = getopt_long(argc, argv, "m:f:o:FvqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case 'f':
+            if (cm_text_format_parse(optarg, &o->format))
+                cli_usage_error("--format: '%s' is not csv, tsv or json", optarg);
+            break;
+        case OPT_ID: o->ids = optarg; break;
+        case OPT_EVAL: o->eval = 1; break;
+        case OPT_INFO: o->info = 1; break;
+        case 'o': o->output = optarg; break;
+        case 'F': break;
+        case 'v': o->verbose = 1; break;
+        case 'q': o->quiet = 1; break;
+        default: cli_other_option(c, usage);
+        }
+    }
+    if (!o->model)
+        cli_usage_error("no model: give one with -m MODEL.cmm");
+    /* NAME=VALUE arguments make one row; anything else is the input. */
+    o->fields = argv + optind;
+    for (int i = optind; i < argc; i++)
+        if (strchr(argv[i], '=') && argv[i][0] != '=')
+            o->nfields++;
+    if (o->nfields && o->nfields != argc - optind)
+        cli_usage_error("give either an input file or NAME=VALUE fields, not both");
+    if (!o->nfields)
+        o->input = cli_one_input(argc, argv);
+    if (o->nfields && (o->eval || o->info || o->ids))
+        cli_usage_error("--eval, --info and --id read a file, not NAME=VALUE fields");
+}
+
+static cm_model *load_model(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cm_error err;
+    cm_error_clear(&err);
+    if (!f)
+        cli_die("%s: %s", path, strerror(errno));
+    cm_model *m = cm_model_load(f, &err);
+    fclose(f);
+    if (!m)
+        cli_die_error(path, &err);
+    return m;
+}
+
+/* ---- one row from the command line --------------------------------------- */
+
+static void put_csv_field(FILE *f, const char *s, size_t n)
+{
+    putc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            putc('"', f);
+        putc(s[i], f);
+    }
+    putc('"', f);
+}
+
+typedef struct one {
+    const cm_model *m;
+    int got, ok;
+    double pred;
+    char missing[512];
+} one;
+
+static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
+{
+    one *o = ctx;
+    (void)err;
+    for (size_t i = 0; i < p->n && !o->got; i++) {
+        o->got = 1;
+        o->ok = p->ok[i];
+        o->pred = p->pred[i];
+        if (!o->ok)
+            cm_pred_missing(o->m, p, i, o->missing, sizeof o->missing);
+    }
+    return CM_OK;
+}
+
+/* The fields become a one-row CSV for the recipe's own cleaning; derived
+ * inputs given by name (a lag, say) are set after the features. */
+static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
+{
+    char *hbuf = NULL, *rbuf = NULL;
+    size_t hlen = 0, rlen = 0;
+    FILE *head = open_memstream(&hbuf, &hlen), *row = open_memstream(&rbuf, &rlen);
+    if (!head || !row)
+        cli_die("out of memory");
+    cm_error err;
+    cm_error_clear(&err);
+    int nraw = 0;
+    for (int i = 0; i < o->nfields; i++) {
+        const char *kv = o->fields[i], *eq = strchr(kv, '=');
+        char name[CM_MAX_NAME + 1];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - kv), kv);
+        if (cm_predictor_is_raw(p, name)) {
+            if (nraw++) {
+                putc(',', head);
+                putc(',', row);
+            }
+            put_csv_field(head, name, strlen(name));
+            put_csv_field(row, eq + 1, strlen(eq + 1));
+        } else if (cm_model_needs(m, name)) {
+            if (cm_predictor_fix(p, name, eq + 1, &err))
+                cli_die_error(NULL, &err);
+        } else {
+            cli_usage_error("%s: not a field of the model's input (see --info)", name);
+        }
+    }
+    fclose(row);
+    fprintf(head, "\n%s\n", rbuf ? rbuf : "");
+    if (fclose(head))
+        cli_die("out of memory");
+    FILE *in = fmemopen(hbuf, hlen, "r");
+    if (!in)
+        cli_die("out of memory");
+    one res = {m, 0, 0, 0, ""};
+    if (cm_predict_csv(p, in, "(arguments)", 1, take_one, &res, &err)) {
+        /* a bad value: name the field, not a line of a file the user never saw */
+        if (err.column[0])
+            cli_die("%s: %s", err.column, err.msg);
+        cli_die_error(NULL, &err);
+    }
+    fclose(in);
+    free(hbuf);
+    free(rbuf);
+    if (!res.got)
+        cli_die("no time in the fields: the model's input has one");
+    if (!res.ok)
+        cli_die("missing inputs: %s (give them as NAME=VALUE)", res.missing);
+    char buf[40];
+    cm_fmt_f64(buf, sizeof buf, res.pred);
+    printf("%s\n", buf);
+    if (fflush(stdout) || ferror(stdout))
+        cli_die("write error");
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
+{
+    const cm_pred_stats *s = cm_predictor_stats(p);
+    uint64_t none = s->rows - s->predicted;
+    if (verbose)
+        fprintf(stderr, "%s: %llu rows, %llu forecast\n", cli_name(),
+                (unsigned long long)s->rows, (unsigned long long)s->predicted);
+    if (none) {
+        fprintf(stderr, "%s: %llu of %llu rows without a forecast:", cli_name(),
+                (unsigned long long)none, (unsigned long long)s->rows);
+        const char *comma = "";
+        for (size_t i = 0; i < cm_model_ninputs(m); i++)
+            if (s->missing[i]) {
+                fprintf(stderr, "%s %llu missing %s", comma,
+                        (unsigned long long)s->missing[i], cm_model_input(m, i));
+                comma = ",";
+            }
+        if (s->no_time)
+            fprintf(stderr, "%s %llu without a time", comma, (unsigned long long)s->no_time);
+        fputc('\n', stderr);
+    }
+    if (s->unseen)
+        fprintf(stderr, "%s: %llu categories the model never saw (its unseen slot)\n",
+                cli_name(), (unsigned long long)s->unseen);
+}
+
+static void print_eval(FILE *out, const cm_eval *e, cm_text_format f)
+{
+    double v[4];
+    cm_eval_metrics(e, &v[0], &v[1], &v[2], &v[3]);
+    static const char *const keys[] = {"mae", "rmse", "mape", "r2"};
+    if (f == CM_TEXT_JSON)
+        fprintf(out, "{\"rows\":%llu", (unsigned long long)e->rows);
+    else
+        fprintf(out, "rows=%llu\n", (unsigned long long)e->rows);
+    for (int i = 0; i < 4; i++) {
+        char buf[40] = "null";
+        if (!isnan(v[i]) || f != CM_TEXT_JSON)
+            cm_fmt_f64(buf, sizeof buf, v[i]);
+        if (f == CM_TEXT_JSON)
+            fprintf(out, ",\"%s\":%s", keys[i], buf);
+        else
+            fprintf(out, "%s=%s\n", keys[i], buf);
+    }
+    if (f == CM_TEXT_JSON)
+        fputs("}\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    cli_init(argv, "cm-predict");
+    parse(argc, argv, &o);
+    cm_model *m = load_model(o.model);
+    cm_error err;
+    cm_error_clear(&err);
+    if (o.info) {
+        cli_output *out = cli_output_open(o.output ? o.output : "-", 0, 1);
+        cm_model_describe_inputs(m, cli_output_file(out));
+        cli_output_close(out);
+        cm_model_free(m);
+        return CLI_OK;
+    }
+    cm_predictor *p = cm_predictor_new(m, &err);
+    if (!p)
+        cli_die_error(o.model, &err);
+    if (o.nfields) {
+        adhoc(&o, m, p);
+        cm_predictor_free(p);
+        cm_model_free(m);
+        return CLI_OK;
+    }
+    const char *name = cli_in_name(o.input);
+    FILE *in = cli_open_in(o.input);
+    cli_output *out = cli_output_open(o.output ? o.output : "-", 0, 1);
+    cm_pred_writer *w = NULL;
+    cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
+    if (!o.eval && !(w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
+                                            o.format, o.ids, &err)))
+        cli_die_error(NULL, &err);
+    cm_pred_fn fn = o.eval ? cm_eval_add : cm_pred_write;
+    void *ctx = o.eval ? (void *)&ev : (void *)w;
+    /* A cm stream starts with a byte no CSV text does. */
+    int first = getc(in);
+    if (first != EOF)
+        ungetc(first, in);
+    cm_status st;
+    if (first == 0x89) {
+        cm_reader *r = cm_reader_new(in, &err);
+        st = r ? cm_predict_stream(p, r, fn, ctx, &err) : err.status;
+        cm_reader_free(r);
+    } else {
+        st = cm_predict_csv(p, in, name, 0, fn, ctx, &err);
+    }
+    if (st) {
+        cli_output_abort(out);
+        cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
+    }
+    if (o.eval)
+        print_eval(cli_output_file(out), &ev, o.format);
+    else
+        cm_pred_writer_finish(w);
+    cli_output_close(out);
+    if (!o.quiet)
+        print_counts(m, p, o.verbose);
+    cm_pred_writer_free(w);
+    cm_predictor_free(p);
+    cm_model_free(m);
+    if (in != stdin)
+        fclose(in);
+    return CLI_OK;
+}

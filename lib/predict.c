@@ -1,0 +1,436 @@
+/* predict.c - a model replayed on new rows: raw CSV through the cleaning
+ * and feature steps of its recipe (the very code of cm-clean and
+ * cm-features, not a copy), or a cm stream through the steps it lacks,
+ * then the model, one result per input row and in input order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clean.h"
+#include "model.h"
+
+struct cm_predictor {
+    const cm_model *m;
+    long clean_step, feat_step; /* in the model's recipe, or -1 */
+    cm_tz *tz;                  /* of the clean step: times print in it */
+    cm_kv fixed;                /* derived inputs given by name */
+    /* one run */
+    cm_clean *clean;
+    cm_features *feat;
+    const cm_schema *rows_schema; /* of the rows the model sees */
+    cm_pred_fn fn;
+    void *ctx;
+    int has_actual, oom;
+    uint64_t handed;            /* input rows handed out */
+    uint64_t *drops;            /* rows cleaning left out, not yet handed */
+    size_t ndrops, dhead, dcap;
+    double *pred;
+    uint8_t *ok;
+    size_t *why, *at, cap;
+    cm_pred_stats st;
+};
+
+static long find_step(const cm_schema *s, const char *op)
+{
+    for (size_t i = 0; i < cm_recipe_nsteps(s); i++)
+        if (!strcmp(cm_recipe_op(s, i), op))
+            return (long)i;
+    return -1;
+}
+
+cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err)
+{
+    cm_predictor *p = calloc(1, sizeof *p);
+    if (!p || !(p->st.missing = calloc(cm_model_ninputs(m) + 1, sizeof *p->st.missing))) {
+        free(p);
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->m = m;
+    const cm_schema *s = cm_model_schema(m);
+    p->clean_step = find_step(s, "clean");
+    p->feat_step = find_step(s, "features");
+    const char *tz = p->clean_step >= 0
+                   ? cm_kv_get(cm_recipe_params_c(s, (size_t)p->clean_step), "tz") : NULL;
+    if (tz && !(p->tz = cm_tz_load(tz, err))) {
+        cm_predictor_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void cm_predictor_free(cm_predictor *p)
+{
+    if (!p)
+        return;
+    cm_tz_free(p->tz);
+    cm_kv_release(&p->fixed);
+    free(p->st.missing);
+    free(p);
+}
+
+const cm_tz *cm_predictor_tz(const cm_predictor *p)
+{
+    return p->tz;
+}
+
+const cm_pred_stats *cm_predictor_stats(const cm_predictor *p)
+{
+    return &p->st;
+}
+
+/* A derived input is given, not derived: it must be a number column the
+ * model reads that the raw row does not have. */
+cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
+                           cm_error *err)
+{
+    double v;
+    if (cm_parse_num(value, strlen(value), '.', &v))
+        return cm_fail(err, CM_ERR_ARG, "%s: '%.64s' is not a number", name, value);
+    return cm_kv_set(&p->fixed, name, value, err);
+}
+
+/* The raw fields of the training input, as its clean step typed them:
+ * 1 when name is one of them. */
+int cm_predictor_is_raw(const cm_predictor *p, const char *name)
+{
+    if (p->clean_step < 0)
+        return 0;
+    char key[CM_MAX_NAME + 8];
+    snprintf(key, sizeof key, "type.%s", name);
+    const char *t = cm_kv_get(cm_recipe_params_c(cm_model_schema(p->m),
+                                                 (size_t)p->clean_step), key);
+    return t && strcmp(t, "skip");
+}
+
+/* ---- results, in input order ------------------------------------------------ */
+
+static cm_status reserve(cm_predictor *p, size_t n, cm_error *err)
+{
+    if (n <= p->cap)
+        return CM_OK;
+    double *pred = realloc(p->pred, n * sizeof *pred);
+    if (pred) p->pred = pred;
+    uint8_t *ok = pred ? realloc(p->ok, n) : NULL;
+    if (ok) p->ok = ok;
+    size_t *why = ok ? realloc(p->why, n * sizeof *why) : NULL;
+    if (why) p->why = why;
+    size_t *at = why ? realloc(p->at, n * sizeof *at) : NULL;
+    if (!at)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    p->at = at;
+    p->cap = n;
+    return CM_OK;
+}
+
+/* Rows left out by cleaning (no time) that come next (all: every one
+ * still held), as results without a prediction; SIZE_MAX in at marks
+ * them. */
+static size_t add_drops(cm_predictor *p, size_t k, int all)
+{
+    while (p->dhead < p->ndrops && (all || p->drops[p->dhead] == p->handed + 1)) {
+        p->at[k] = SIZE_MAX;
+        p->ok[k] = 0;
+        p->pred[k] = 0;
+        p->why[k++] = SIZE_MAX;
+        p->dhead++;
+        p->handed++;
+        p->st.no_time++;
+    }
+    return k;
+}
+
+static cm_status hand_over(cm_predictor *p, const cm_batch *b, size_t k, cm_error *err)
+{
+    p->st.rows += k;
+    cm_pred_batch out = {k, p->rows_schema, b, p->at, p->pred, p->ok, p->why,
+                         p->has_actual};
+    return k ? p->fn(p->ctx, &out, err) : CM_OK;
+}
+
+/* The rows the model reads: given inputs set, forecasts made, rows left
+ * out before them put back in their places. */
+static cm_status on_rows(void *ctx, cm_batch *b, cm_error *err)
+{
+    cm_predictor *p = ctx;
+    size_t n = cm_batch_nrows(b);
+    for (size_t i = 0; i < cm_kv_count(&p->fixed); i++) {
+        long c = cm_schema_find(p->rows_schema, cm_kv_key(&p->fixed, i));
+        if (c < 0 || cm_schema_dtype(p->rows_schema, (size_t)c) != CM_F64)
+            return cm_fail(err, CM_ERR_ARG, "%s: not an input the model derives",
+                           cm_kv_key(&p->fixed, i));
+        const char *v = cm_kv_value(&p->fixed, i);
+        double x;
+        cm_parse_num(v, strlen(v), '.', &x);
+        for (size_t r = 0; r < n; r++) {
+            ((double *)b->values[c])[r] = x;
+            b->valid[c][r] = 1;
+        }
+    }
+    if (reserve(p, n + (p->ndrops - p->dhead), err))
+        return err->status;
+    double *pred = p->pred + (p->ndrops - p->dhead);
+    uint8_t *ok = p->ok + (p->ndrops - p->dhead);
+    size_t *why = p->why + (p->ndrops - p->dhead);
+    /* forecasts first into the tail, then moved down between the drops */
+    if (cm_model_predict(p->m, p->rows_schema, b, pred, ok, why, &p->st.unseen, err))
+        return err->status;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k = add_drops(p, k, 0);
+        p->pred[k] = pred[i];
+        p->ok[k] = ok[i];
+        p->why[k] = why[i];
+        p->at[k++] = i;
+        p->handed++;
+        if (ok[i])
+            p->st.predicted++;
+        else if (why[i] != SIZE_MAX)
+            p->st.missing[why[i]]++;
+    }
+    return hand_over(p, b, k, err);
+}
+
+static void on_drop(void *ctx, uint64_t row)
+{
+    cm_predictor *p = ctx;
+    if (p->ndrops == p->dcap) {
+        if (p->dhead > 0) { /* handed ones make room */
+            memmove(p->drops, p->drops + p->dhead, (p->ndrops - p->dhead) * sizeof *p->drops);
+            p->ndrops -= p->dhead;
+            p->dhead = 0;
+        }
+        if (p->ndrops == p->dcap) {
+            size_t cap = p->dcap ? 2 * p->dcap : 64;
+            uint64_t *d = realloc(p->drops, cap * sizeof *d);
+            if (!d) {
+                p->oom = 1;
+                return;
+            }
+            p->drops = d;
+            p->dcap = cap;
+        }
+    }
+    p->drops[p->ndrops++] = row;
+}
+
+/* ---- the steps -------------------------------------------------------------- */
+
+/* The rows carry the actual target when the input had it. */
+static void find_actual(cm_predictor *p)
+{
+    const char *t = cm_model_target(p->m);
+    long c = p->clean ? cm_clean_find(p->clean, t) : -1;
+    p->has_actual = cm_schema_find(p->rows_schema, t) >= 0 &&
+                    !(c >= 0 && p->clean->cols[c].absent);
+}
+
+static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *err)
+{
+    if (p->feat_step < 0) {
+        p->rows_schema = in;
+        find_actual(p);
+        return CM_OK;
+    }
+    cm_kv set = {0};
+    const cm_kv *steps = cm_recipe_params_c(cm_model_schema(p->m), (size_t)p->feat_step);
+    /* Rows whose lags lack history come out, to be counted, not lost. */
+    cm_status st = cm_kv_copy(&set, steps, err);
+    if (!st)
+        st = cm_kv_set(&set, "keep-incomplete", "yes", err);
+    if (!st && !(p->feat = cm_features_new(in, &set, err)))
+        st = err->status;
+    cm_kv_release(&set);
+    if (!st) {
+        p->rows_schema = cm_features_schema(p->feat);
+        find_actual(p);
+    }
+    return st;
+}
+
+static cm_status on_clean(void *ctx, cm_batch *b, cm_error *err)
+{
+    cm_predictor *p = ctx;
+    if (p->oom)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!p->rows_schema && start_features(p, cm_clean_out_schema(p->clean), err))
+        return err->status;
+    return p->feat ? cm_features_push(p->feat, b, on_rows, p, err) : on_rows(p, b, err);
+}
+
+/* Hands on what the features step still holds, then the rows left out
+ * after the last one that came through. */
+static cm_status finish(cm_predictor *p, cm_error *err)
+{
+    if (p->feat && cm_features_finish(p->feat, on_rows, p, err))
+        return err->status;
+    if (reserve(p, p->ndrops - p->dhead + 1, err))
+        return err->status;
+    return hand_over(p, NULL, add_drops(p, 0, 1), err);
+}
+
+static void end_run(cm_predictor *p)
+{
+    cm_features_free(p->feat);
+    cm_clean_free(p->clean);
+    free(p->drops), free(p->pred), free(p->ok), free(p->why), free(p->at);
+    p->feat = NULL;
+    p->clean = NULL;
+    p->drops = NULL;
+    p->pred = NULL, p->ok = NULL, p->why = NULL, p->at = NULL;
+    p->ndrops = p->dhead = p->dcap = p->cap = 0;
+    p->rows_schema = NULL;
+}
+
+static void start_run(cm_predictor *p, cm_pred_fn fn, void *ctx)
+{
+    size_t n = cm_model_ninputs(p->m);
+    uint64_t *missing = p->st.missing;
+    memset(missing, 0, (n + 1) * sizeof *missing);
+    p->st = (cm_pred_stats){.missing = missing};
+    p->fn = fn;
+    p->ctx = ctx;
+    p->handed = 0;
+}
+
+/* The clean step's settings for a replay: a raw column the input lacks is
+ * allowed when the model can do without it (lenient: any). */
+static cm_status replay_settings(cm_predictor *p, int lenient, cm_kv *set, cm_error *err)
+{
+    const cm_schema *ms = cm_model_schema(p->m);
+    const cm_kv *steps = cm_recipe_params_c(ms, (size_t)p->clean_step);
+    cm_status st = cm_kv_copy(set, steps, err);
+    if (!st)
+        st = cm_kv_set(set, "replay", "yes", err);
+    cm_buf ok = {0};
+    for (size_t i = 0; !st && i < cm_kv_count(steps); i++) {
+        const char *k = cm_kv_key(steps, i), *name = k + 5;
+        if (strncmp(k, "type.", 5))
+            continue;
+        /* needed: an input read as it is, and every part of the time */
+        int needed = !lenient && (!strcmp(cm_kv_value(steps, i), "time") ||
+                                  cm_model_needs(p->m, name));
+        if (!needed) {
+            if (ok.len)
+                cm_buf_u8(&ok, ',');
+            cm_buf_put(&ok, name, strlen(name));
+        }
+    }
+    cm_buf_u8(&ok, 0);
+    if (!st && ok.oom)
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = cm_kv_set(set, "absent-ok", (const char *)ok.data, err);
+    cm_buf_free(&ok);
+    return st;
+}
+
+cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenient,
+                         cm_pred_fn fn, void *ctx, cm_error *err)
+{
+    if (p->clean_step < 0)
+        return cm_fail(err, CM_ERR_ARG, "the model's recipe has no clean step: "
+                       "give it a cm stream, not CSV");
+    start_run(p, fn, ctx);
+    cm_kv set = {0};
+    cm_status st = replay_settings(p, lenient, &set, err);
+    if (!st && !(p->clean = cm_clean_new(&set, err)))
+        st = err->status;
+    cm_kv_release(&set);
+    if (!st) {
+        cm_clean_on_drop(p->clean, on_drop, p);
+        st = cm_clean_each(p->clean, in, name, on_clean, p, err);
+    }
+    if (!st && !p->rows_schema) /* no row at all: the header still tells */
+        st = start_features(p, cm_clean_out_schema(p->clean), err);
+    if (!st)
+        st = finish(p, err);
+    end_run(p);
+    return st;
+}
+
+cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *ctx,
+                            cm_error *err)
+{
+    start_run(p, fn, ctx);
+    const cm_schema *s = cm_reader_schema(r);
+    /* A stream of cm-clean still needs the features; one of cm-features
+     * has them all. */
+    cm_status st = CM_OK;
+    if (p->feat_step >= 0 && find_step(s, "features") < 0) {
+        st = start_features(p, s, err);
+    } else {
+        p->rows_schema = s;
+        find_actual(p);
+    }
+    cm_batch *b;
+    int got = 0;
+    while (!st && (got = cm_reader_next(r, &b, err)) == 1)
+        st = p->feat ? cm_features_push(p->feat, b, on_rows, p, err) : on_rows(p, b, err);
+    if (!st && got < 0)
+        st = err->status;
+    if (!st)
+        st = finish(p, err);
+    end_run(p);
+    return st;
+}
+
+size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
+                       size_t n)
+{
+    size_t len = 0, r = p->at[i];
+    if (n)
+        buf[0] = '\0';
+    for (size_t k = 0; k < cm_model_ninputs(m); k++) {
+        const char *name = cm_model_input(m, k);
+        long c = cm_schema_find(p->schema, name);
+        int gone = c < 0 || r == SIZE_MAX || !cm_batch_valid_c(p->b, (size_t)c)[r];
+        if (gone && len < n) {
+            int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
+            len += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return len < n ? len : n ? n - 1 : 0;
+}
+
+/* The fields of the training input, their types and categories, then
+ * the inputs the recipe derives, then the model's metadata. */
+void cm_model_describe_inputs(const cm_model *m, FILE *out)
+{
+    const cm_schema *s = cm_model_schema(m);
+    long step = find_step(s, "clean");
+    fprintf(out, "target: %s\n", cm_model_target(m));
+    if (step >= 0) {
+        const cm_kv *k = cm_recipe_params_c(s, (size_t)step);
+        fputs("fields:\n", out);
+        for (size_t i = 0; i < cm_kv_count(k); i++) {
+            const char *key = cm_kv_key(k, i), *v = cm_kv_value(k, i), *name = key + 5;
+            if (strncmp(key, "type.", 5) || !strcmp(v, "skip"))
+                continue;
+            long c = cm_schema_find(s, name);
+            const cm_dict *d = c >= 0 ? cm_schema_dict_c(s, (size_t)c) : NULL;
+            fprintf(out, "  %s: %s", name, !strcmp(v, "num") ? "number"
+                                           : !strcmp(v, "cat") ? "category" : "time");
+            for (uint32_t j = 0; d && j < cm_dict_size(d); j++) {
+                size_t len;
+                const char *str = cm_dict_string(d, j, &len);
+                fprintf(out, "%s%.*s", j ? ", " : " (", (int)len, str);
+            }
+            fputs(d && cm_dict_size(d) ? ")\n" : "\n", out);
+        }
+        const char *tz = cm_kv_get(k, "tz");
+        if (tz)
+            fprintf(out, "time zone: %s\n", tz);
+    }
+    fputs("derived inputs:", out);
+    for (size_t i = 0, n = 0; i < cm_model_ninputs(m); i++) {
+        const char *name = cm_model_input(m, i);
+        char key[CM_MAX_NAME + 8];
+        snprintf(key, sizeof key, "type.%s", name);
+        if (step < 0 || !cm_kv_get(cm_recipe_params_c(s, (size_t)step), key))
+            fprintf(out, "%s%s", n++ ? ", " : " ", name);
+    }
+    fputs("\nmetadata:\n", out);
+    const cm_kv *meta = cm_model_meta(m);
+    for (size_t i = 0; i < cm_kv_count(meta); i++)
+        fprintf(out, "  %s=%s\n", cm_kv_key(meta, i), cm_kv_value(meta, i));
+}
