@@ -41,6 +41,7 @@ typedef struct cm_rows_cfg {
     cm_batch_fn emit;        /* the rows go to emit(ctx, ...) */
     void *ctx;
     int keep_all;            /* no row dropped for a missing value */
+    size_t batch_rows;       /* rows per batch handed on */
     const cm_writer_opts *wo;
     cm_clean_stats *stats;
 } cm_rows_cfg;

@@ -9,7 +9,6 @@
 
 #include "clean.h"
 
-#define OUT_ROWS 16384         /* rows per written batch */
 #define MAX_PENDING (1u << 16) /* rows interpolation may wait on */
 
 /* ---- a growable store of rows ------------------------------------------- */
@@ -117,7 +116,7 @@ cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err)
     cm_status st = CM_OK;
     if (cfg->max_gap && cfg->time_col < 0)
         st = cm_fail(err, CM_ERR_ARG, "max-gap needs a time column (--time)");
-    if (!st && (!(r->out = cm_batch_new(cfg->schema, OUT_ROWS)) ||
+    if (!st && (!(r->out = cm_batch_new(cfg->schema, cfg->batch_rows)) ||
                 !(r->ring = cm_batch_new(cfg->schema, 1024)) ||
                 !(r->unresolved = calloc(1024, sizeof *r->unresolved)) ||
                 !(r->xs = calloc(1024, sizeof *r->xs))))
@@ -166,7 +165,7 @@ static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
 {
     cm_batch_copy_row(r->cfg.schema, r->out, r->nout++, b, i);
     r->cfg.stats->rows_written++;
-    if (r->nout < OUT_ROWS)
+    if (r->nout < r->cfg.batch_rows)
         return CM_OK;
     cm_batch_set_nrows(r->out, r->nout);
     r->nout = 0;
@@ -502,7 +501,7 @@ static cm_status spill(cm_rows *r, cm_error *err)
     }
     cm_writer_opts wo = {1, CM_LAYOUT_AUTO, 0};
     cm_writer *w = st ? NULL : cm_writer_new(f, r->cfg.schema, &wo, err);
-    cm_batch *b = w ? cm_batch_new(r->cfg.schema, OUT_ROWS) : NULL;
+    cm_batch *b = w ? cm_batch_new(r->cfg.schema, r->cfg.batch_rows) : NULL;
     if (!st && !w)
         st = err->status;
     if (!st && !b)
@@ -510,7 +509,7 @@ static cm_status spill(cm_rows *r, cm_error *err)
     size_t n = 0;
     for (size_t k = 0; !st && k < r->sorted.n; k++) {
         cm_batch_copy_row(r->cfg.schema, b, n++, r->sorted.b, o[k].i);
-        if (n == OUT_ROWS || k + 1 == r->sorted.n) {
+        if (n == r->cfg.batch_rows || k + 1 == r->sorted.n) {
             cm_batch_set_nrows(b, n);
             st = cm_writer_write(w, b, err);
             n = 0;
