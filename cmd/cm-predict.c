@@ -79,8 +79,10 @@ static void parse(int argc, char **argv, opts *o)
         cli_usage_error("give either an input file or NAME=VALUE fields, not both");
     if (!o->nfields)
         o->input = cli_one_input(argc, argv);
-    if (o->nfields && (o->eval || o->info || o->ids))
-        cli_usage_error("--eval, --info and --id read a file, not NAME=VALUE fields");
+    if (o->nfields && (o->eval || o->ids))
+        cli_usage_error("--eval and --id read a file, not NAME=VALUE fields");
+    if (o->nfields && o->info)
+        cli_usage_error("--info takes no input: only -m MODEL.cmm");
 }
 
 static cm_model *load_model(const char *path)
@@ -98,17 +100,6 @@ static cm_model *load_model(const char *path)
 }
 
 /* ---- one row from the command line --------------------------------------- */
-
-static void put_csv_field(FILE *f, const char *s, size_t n)
-{
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            putc('"', f);
-        putc(s[i], f);
-    }
-    putc('"', f);
-}
 
 typedef struct one {
     const cm_model *m;
@@ -131,55 +122,34 @@ static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
     return CM_OK;
 }
 
-/* The fields become a one-row CSV for the recipe's own cleaning; derived
- * inputs given by name (a lag, say) are set after the features. */
+/* One row from NAME=VALUE arguments. */
 static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
 {
-    char *hbuf = NULL, *rbuf = NULL;
-    size_t hlen = 0, rlen = 0;
-    FILE *head = open_memstream(&hbuf, &hlen), *row = open_memstream(&rbuf, &rlen);
-    if (!head || !row)
+    const char **names = calloc((size_t)o->nfields, sizeof *names);
+    const char **values = calloc((size_t)o->nfields, sizeof *values);
+    if (!names || !values)
         cli_die("out of memory");
+    for (int i = 0; i < o->nfields; i++) {
+        char *eq = strchr(o->fields[i], '=');
+        *eq = '\0';
+        names[i] = o->fields[i];
+        values[i] = eq + 1;
+    }
     cm_error err;
     cm_error_clear(&err);
-    int nraw = 0;
-    for (int i = 0; i < o->nfields; i++) {
-        const char *kv = o->fields[i], *eq = strchr(kv, '=');
-        char name[CM_MAX_NAME + 1];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - kv), kv);
-        if (cm_predictor_is_raw(p, name)) {
-            if (nraw++) {
-                putc(',', head);
-                putc(',', row);
-            }
-            put_csv_field(head, name, strlen(name));
-            put_csv_field(row, eq + 1, strlen(eq + 1));
-        } else if (cm_model_needs(m, name)) {
-            if (cm_predictor_fix(p, name, eq + 1, &err))
-                cli_die_error(NULL, &err);
-        } else {
-            cli_usage_error("%s: not a field of the model's input (see --info)", name);
-        }
-    }
-    fclose(row);
-    fprintf(head, "\n%s\n", rbuf ? rbuf : "");
-    if (fclose(head))
-        cli_die("out of memory");
-    FILE *in = fmemopen(hbuf, hlen, "r");
-    if (!in)
-        cli_die("out of memory");
     one res = {m, 0, 0, 0, ""};
-    if (cm_predict_csv(p, in, "(arguments)", 1, take_one, &res, &err)) {
-        /* a bad value: name the field, not a line of a file the user never saw */
+    if (cm_predict_fields(p, names, values, (size_t)o->nfields, take_one, &res, &err)) {
+        if (err.status == CM_ERR_ARG)
+            cli_usage_error("%s (see --info)", err.msg);
+        /* a bad value: name the field, not a line of a CSV never seen */
         if (err.column[0])
             cli_die("%s: %s", err.column, err.msg);
         cli_die_error(NULL, &err);
     }
-    fclose(in);
-    free(hbuf);
-    free(rbuf);
-    if (!res.got)
-        cli_die("no time in the fields: the model's input has one");
+    free(names);
+    free(values);
+    if (!res.ok && !res.missing[0])
+        cli_die("the forecast is not a finite number: inputs far beyond the training data?");
     if (!res.ok)
         cli_die("missing inputs: %s (give them as NAME=VALUE)", res.missing);
     char buf[40];
@@ -209,7 +179,10 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
                 comma = ",";
             }
         if (s->no_time)
-            fprintf(stderr, "%s %llu without a time", comma, (unsigned long long)s->no_time);
+            fprintf(stderr, "%s %llu without a time", comma, (unsigned long long)s->no_time),
+            comma = ",";
+        if (s->not_finite)
+            fprintf(stderr, "%s %llu not finite", comma, (unsigned long long)s->not_finite);
         fputc('\n', stderr);
     }
     if (s->unseen)
@@ -230,7 +203,9 @@ static void print_eval(FILE *out, const cm_eval *e, cm_text_format f)
         char buf[40] = "null";
         if (!isnan(v[i]) || f != CM_TEXT_JSON)
             cm_fmt_f64(buf, sizeof buf, v[i]);
-        if (f == CM_TEXT_JSON)
+        if (f == CM_TEXT_JSON && !isnan(v[i]) && !isfinite(v[i]))
+            fprintf(out, ",\"%s\":\"%s\"", keys[i], buf);
+        else if (f == CM_TEXT_JSON)
             fprintf(out, ",\"%s\":%s", keys[i], buf);
         else
             fprintf(out, "%s=%s\n", keys[i], buf);

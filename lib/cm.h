@@ -538,6 +538,7 @@ typedef struct cm_pred_stats {
     uint64_t rows, predicted;
     uint64_t no_time;   /* rows left out by cleaning */
     uint64_t unseen;    /* categories the model never saw (unseen slot) */
+    uint64_t not_finite; /* forecasts that overflowed: none given */
     uint64_t *missing;  /* per input: rows without a forecast for lack of it */
 } cm_pred_stats;
 
@@ -549,7 +550,15 @@ cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenien
                          cm_pred_fn fn, void *ctx, cm_error *err);
 cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *ctx,
                             cm_error *err);
-/* Gives a derived input (a lag, say) a number instead of deriving it. */
+/* One row of raw fields by name, as text (as in the training CSV), and
+ * derived inputs (a lag, say) given as numbers by their names; the
+ * fields the row lacks are missing.  A name given twice or unknown is
+ * CM_ERR_ARG; a bad value CM_ERR_DATA with err->column naming it. */
+cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
+                            const char *const *values, size_t n, cm_pred_fn fn,
+                            void *ctx, cm_error *err);
+/* Gives a derived input a number instead of deriving it, for the next
+ * run (cm_predict_fields sets its own). */
 cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
                            cm_error *err);
 /* The names of the inputs result i lacks, comma-separated, into buf. */

@@ -2,6 +2,7 @@
  * and feature steps of its recipe (the very code of cm-clean and
  * cm-features, not a copy), or a cm stream through the steps it lacks,
  * then the model, one result per input row and in input order. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,7 @@ cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
 {
     double v;
     if (cm_parse_num(value, strlen(value), '.', &v))
-        return cm_fail(err, CM_ERR_ARG, "%s: '%.64s' is not a number", name, value);
+        return cm_fail(err, CM_ERR_DATA, "%s: '%.64s' is not a number", name, value);
     return cm_kv_set(&p->fixed, name, value, err);
 }
 
@@ -139,12 +140,16 @@ static size_t add_drops(cm_predictor *p, size_t k, int all)
     return k;
 }
 
-static cm_status hand_over(cm_predictor *p, const cm_batch *b, size_t k, cm_error *err)
+/* Results to the caller; at the end, an empty batch when there were no
+ * rows, so that it still learns the columns. */
+static cm_status hand_over(cm_predictor *p, const cm_batch *b, size_t k, int end,
+                           cm_error *err)
 {
-    p->st.rows += k;
     cm_pred_batch out = {k, p->rows_schema, b, p->at, p->pred, p->ok, p->why,
                          p->has_actual};
-    return k ? p->fn(p->ctx, &out, err) : CM_OK;
+    int call = k || (end && p->st.rows == 0);
+    p->st.rows += k;
+    return call ? p->fn(p->ctx, &out, err) : CM_OK;
 }
 
 /* The rows the model reads: given inputs set, forecasts made, rows left
@@ -182,12 +187,15 @@ static cm_status on_rows(void *ctx, cm_batch *b, cm_error *err)
         p->why[k] = why[i];
         p->at[k++] = i;
         p->handed++;
-        if (ok[i])
+        if (ok[i] && !isfinite(pred[i])) { /* inputs far beyond the training range */
+            p->ok[k - 1] = 0;
+            p->st.not_finite++;
+        } else if (ok[i])
             p->st.predicted++;
         else if (why[i] != SIZE_MAX)
             p->st.missing[why[i]]++;
     }
-    return hand_over(p, b, k, err);
+    return hand_over(p, b, k, 0, err);
 }
 
 static void on_drop(void *ctx, uint64_t row)
@@ -265,7 +273,7 @@ static cm_status finish(cm_predictor *p, cm_error *err)
         return err->status;
     if (reserve(p, p->ndrops - p->dhead + 1, err))
         return err->status;
-    return hand_over(p, NULL, add_drops(p, 0, 1), err);
+    return hand_over(p, NULL, add_drops(p, 0, 1), 1, err);
 }
 
 static void end_run(cm_predictor *p)
@@ -374,6 +382,71 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
     return st;
 }
 
+/* One field of a CSV record, quoted so that any delimiter may be used. */
+static void put_field(FILE *f, const char *s, size_t n)
+{
+    putc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            putc('"', f);
+        putc(s[i], f);
+    }
+    putc('"', f);
+}
+
+cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
+                            const char *const *values, size_t n, cm_pred_fn fn,
+                            void *ctx, cm_error *err)
+{
+    const cm_kv *clean = p->clean_step < 0 ? NULL
+                       : cm_recipe_params_c(cm_model_schema(p->m), (size_t)p->clean_step);
+    const char *d = clean ? cm_kv_get(clean, "delimiter") : NULL;
+    char delim = !d || !strcmp(d, "auto") ? ',' : !strcmp(d, "tab") ? '\t' : d[0];
+    char *hbuf = NULL, *rbuf = NULL;
+    size_t hlen = 0, rlen = 0, nraw = 0;
+    FILE *head = open_memstream(&hbuf, &hlen), *row = open_memstream(&rbuf, &rlen);
+    cm_status st = head && row ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_kv_release(&p->fixed);
+    for (size_t i = 0; !st && i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(names[i], names[j]))
+                st = cm_fail(err, CM_ERR_ARG, "%.64s: given twice", names[i]);
+        if (st)
+            break;
+        if (cm_predictor_is_raw(p, names[i])) {
+            if (nraw++) {
+                putc(delim, head);
+                putc(delim, row);
+            }
+            put_field(head, names[i], strlen(names[i]));
+            put_field(row, values[i], strlen(values[i]));
+        } else if (cm_model_needs(p->m, names[i])) {
+            st = cm_predictor_fix(p, names[i], values[i], err);
+        } else {
+            st = cm_fail(err, CM_ERR_ARG, "%.64s: not a field of the model's input",
+                         names[i]);
+        }
+    }
+    if (row && fclose(row) && !st)
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (head) {
+        fprintf(head, "\n%s\n", rbuf ? rbuf : "");
+        if (fclose(head) && !st)
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    }
+    FILE *in = st ? NULL : fmemopen(hbuf, hlen, "r");
+    if (!st && !in)
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = cm_predict_csv(p, in, "(fields)", 1, fn, ctx, err);
+    if (in)
+        fclose(in);
+    free(hbuf);
+    free(rbuf);
+    cm_kv_release(&p->fixed);
+    return st;
+}
+
 size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
                        size_t n)
 {
@@ -385,7 +458,9 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
     for (size_t k = 0; k < cm_model_ninputs(m); k++) {
         const char *name = cm_model_input(m, k);
         long c = cm_schema_find(p->schema, name);
-        int gone = c < 0 || r == SIZE_MAX || !cm_batch_valid_c(p->b, (size_t)c)[r];
+        int gone = c < 0 || !cm_batch_valid_c(p->b, (size_t)c)[r];
+        if (!gone && cm_schema_dtype(p->schema, (size_t)c) == CM_F64)
+            gone = !isfinite(((const double *)cm_batch_values_c(p->b, (size_t)c))[r]);
         if (gone && len < n) {
             int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
             len += w > 0 ? (size_t)w : 0;
