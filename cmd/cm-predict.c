@@ -186,8 +186,9 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
         fputc('\n', stderr);
     }
     if (s->unseen)
-        fprintf(stderr, "%s: %llu categories the model never saw (its unseen slot)\n",
-                cli_name(), (unsigned long long)s->unseen);
+        fprintf(stderr, "%s: %llu %s the model never saw (its unseen slot)\n",
+                cli_name(), (unsigned long long)s->unseen,
+                s->unseen == 1 ? "category" : "categories");
 }
 
 static void print_eval(FILE *out, const cm_eval *e, cm_text_format f)

@@ -485,14 +485,19 @@ void cm_model_describe_inputs(const cm_model *m, FILE *out)
                 continue;
             long c = cm_schema_find(s, name);
             const cm_dict *d = c >= 0 ? cm_schema_dict_c(s, (size_t)c) : NULL;
+            /* only those the model learned; the others take its unseen slot */
+            uint32_t known = 0;
+            for (size_t f = 0; f < m->enc.nf; f++)
+                if (m->enc.f[f].cat && !strcmp(m->enc.f[f].name, name))
+                    known = m->enc.f[f].ncats;
             fprintf(out, "  %s: %s", name, !strcmp(v, "num") ? "number"
                                            : !strcmp(v, "cat") ? "category" : "time");
-            for (uint32_t j = 0; d && j < cm_dict_size(d); j++) {
+            for (uint32_t j = 0; d && j < cm_dict_size(d) && j < known; j++) {
                 size_t len;
                 const char *str = cm_dict_string(d, j, &len);
                 fprintf(out, "%s%.*s", j ? ", " : " (", (int)len, str);
             }
-            fputs(d && cm_dict_size(d) ? ")\n" : "\n", out);
+            fputs(d && cm_dict_size(d) && known ? ")\n" : "\n", out);
         }
         const char *tz = cm_kv_get(k, "tz");
         if (tz)
