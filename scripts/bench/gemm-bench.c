@@ -1,7 +1,7 @@
 /*
  * gemm-bench - GFLOP/s of the three matrix products of cm-train, and of a
  * dense layer's forward and backward pass, on the shapes of training.
- *   cc -O2 -std=c11 -Ilib scripts/bench/gemm-bench.c build/libcm.a -lm \
+ *   cc -O2 -std=c11 -Ilib scripts/bench/gemm-bench.c build/libcm.a -lm -lpthread \
  *       -o /tmp/gemm-bench
  *   /tmp/gemm-bench [FLOPS_PER_CYCLE [GHZ]]
  * Each on 1 and on 2 threads.  The fraction of peak is against
