@@ -16,7 +16,16 @@
  * instance of the same code, with its vector type and tile, under a
  * target attribute, and each call asks the CPU (a load and a test).
  * The order of the sums is fixed by the blocking alone: same machine,
- * same inputs, same bits. */
+ * same inputs, same bits.
+ *
+ * A training step spends most of its time here, so a large product is
+ * split among threads, by whole tiles of C: each element then gets the
+ * kernel and the order of sums it gets on one thread, and a --seed the
+ * same model on any number of cores.  The threads are started per call:
+ * at the sizes that pay for a thread, starting one costs a few percent,
+ * and a pool would be global state or one more object for every caller
+ * to carry. */
+#include <pthread.h>
 #include <stddef.h>
 
 #include "nn.h"
@@ -186,17 +195,19 @@ typedef struct {
     kernel_fn *full, *half, *row;
 } kernels;
 
-/* C = or += A . B for A m x k and B k x n (as views). */
-INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, int accumulate,
-                 size_t MR, size_t NR, kernels kern, int fast_transpose)
+/* C (m x n, rows ldc apart) = or += A . B for A m x k and B k x n (as
+ * views). */
+INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t ldc,
+                 int accumulate, size_t MR, size_t NR, kernels kern, int fast_transpose)
 {
     _Alignas(64) float bbuf[KC * NR_MAX];
     _Alignas(64) float abuf[KC * MR_MAX];
     if (m == 0 || n == 0)
         return;
     if (k == 0 && !accumulate)
-        for (size_t i = 0; i < m * n; i++)
-            C[i] = 0.0f;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++)
+                C[i * ldc + j] = 0.0f;
     for (size_t pc = 0; pc < k; pc += KC) {
         size_t kc = min_sz(KC, k - pc);
         int acc = accumulate || pc > 0;
@@ -217,9 +228,9 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, int acc
                 size_t mr = min_sz(MR, m - ic);
                 const float *ap = a.p + ic * a.rs + pc * a.cs;
                 size_t ars = a.rs, acs = a.cs;
-                float *c = C + ic * n + jr;
+                float *c = C + ic * ldc + jr;
                 if (mr == 1 && !narrow) {
-                    kern.row(kc, ap, ars, acs, bp, ldb, c, n, 1, nr, acc);
+                    kern.row(kc, ap, ars, acs, bp, ldb, c, ldc, 1, nr, acc);
                     continue;
                 }
                 if (mr < MR) {
@@ -228,7 +239,8 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, int acc
                     ars = 1;
                     acs = MR;
                 }
-                (narrow ? kern.half : kern.full)(kc, ap, ars, acs, bp, ldb, c, n, mr, nr, acc);
+                (narrow ? kern.half : kern.full)(kc, ap, ars, acs, bp, ldb, c, ldc, mr, nr,
+                                                 acc);
             }
         }
     }
@@ -267,23 +279,45 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, int acc
 /* The variants, as views of A and B. */
 enum { NT, TN, NN };
 
+/* The rows i0..i1 and columns j0..j1 of C = or += A . B (m x n x k), for
+ * one thread, by the instance run. */
+typedef struct part {
+    void (*run)(const struct part *);
+    int variant, accumulate;
+    size_t m, n, k;
+    const float *A, *B;
+    float *C;
+    size_t i0, i1, j0, j1;
+} part;
+
+/* An instance and its tile, by which C is split. */
+typedef struct {
+    void (*run)(const part *);
+    size_t MR, NR;
+} instance;
+
 #define INSTANCE(name, target, vec, uvec, MR, NV, fast_transpose)              \
     KERNEL(name##_full, target, vec, uvec, MR, NV)                             \
     KERNEL(name##_half, target, vec, uvec, MR, NV / 2)                         \
     KERNEL(name##_row, target, vec, uvec, 1, NV)                               \
     DOT(name##_dot, target, vec, uvec)                                         \
-    target static void name(int variant, size_t m, size_t n, size_t k,         \
-                            const float *A, const float *B, float *C, int acc) \
+    target static void name(const part *t)                                     \
     {                                                                          \
         enum { NR = NV * sizeof(vec) / sizeof(float) };                        \
         kernels kern = {name##_full, name##_half, name##_row};                 \
-        view a = variant == TN ? (view){A, 1, m} : (view){A, k, 1};            \
-        view b = variant == NT ? (view){B, 1, k} : (view){B, n, 1};            \
-        if (variant == NT && n == 1 && k > 0)                                  \
-            name##_dot(m, k, A, B, C, acc);                                    \
+        size_t m = t->m, n = t->n, k = t->k;                                   \
+        view a = t->variant == TN ? (view){t->A, 1, m} : (view){t->A, k, 1};   \
+        view b = t->variant == NT ? (view){t->B, 1, k} : (view){t->B, n, 1};   \
+        float *c = t->C + t->i0 * n + t->j0;                                   \
+        a.p += t->i0 * a.rs;                                                   \
+        b.p += t->j0 * b.cs;                                                   \
+        if (t->variant == NT && n == 1 && k > 0)                               \
+            name##_dot(t->i1 - t->i0, k, a.p, b.p, c, t->accumulate);          \
         else                                                                   \
-            gemm(m, n, k, a, b, C, acc, MR, NR, kern, fast_transpose);         \
-    }
+            gemm(t->i1 - t->i0, t->j1 - t->j0, k, a, b, c, n, t->accumulate,   \
+                 MR, NR, kern, fast_transpose);                                \
+    }                                                                          \
+    static const instance name##_instance = {name, MR, NV * sizeof(vec) / sizeof(float)};
 
 #ifdef CM_X86
 INSTANCE(gemm_avx512, __attribute__((target("avx512f"))), v16, v16u, 8, 2, 1)
@@ -291,33 +325,100 @@ INSTANCE(gemm_avx2, __attribute__((target("avx2,fma"))), v8, v8u, 6, 2, 1)
 #endif
 INSTANCE(gemm_base, , v4, v4u, 4, 2, 0)
 
-static void dispatch(int variant, size_t m, size_t n, size_t k, const float *A,
-                     const float *B, float *C, int accumulate)
+static instance pick(void)
 {
 #ifdef CM_X86
     if (__builtin_cpu_supports("avx512f"))
-        gemm_avx512(variant, m, n, k, A, B, C, accumulate);
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        gemm_avx2(variant, m, n, k, A, B, C, accumulate);
-    else
+        return gemm_avx512_instance;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return gemm_avx2_instance;
 #endif
-        gemm_base(variant, m, n, k, A, B, C, accumulate);
+    return gemm_base_instance;
+}
+
+/* Fewer multiply-adds than this per thread, and a thread costs more than
+ * it brings: starting, waking and joining one took 60-80 us here, and two
+ * threads broke even at 8M multiply-adds (1.0x), gained 1.25x at 12M
+ * and 1.35x at 16M.  MAX_PARTS bounds the stack taken by the bookkeeping. */
+#define MIN_WORK ((size_t)6 << 20)
+#define MAX_PARTS 64
+
+static size_t ceil_div(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static void *run_part(void *arg)
+{
+    const part *t = arg;
+    t->run(t);
+    return NULL;
+}
+
+/* Each part of C is whole tiles of the single-threaded blocking (rows at
+ * multiples of MR, or columns at multiples of NR), computed by the same
+ * kernel over the same k slices in the same order: the bits do not depend
+ * on the number of threads.  Columns split without repacking B in every
+ * thread; rows serve when there are too few panels to go round. */
+static void product(int variant, size_t m, size_t n, size_t k, const float *A,
+                    const float *B, float *C, int accumulate, int threads)
+{
+    if (m == 0 || n == 0)
+        return;
+    instance in = pick();
+    part whole = {in.run, variant, accumulate, m, n, k, A, B, C, 0, m, 0, n};
+    size_t parts = min_sz(threads > 1 ? (size_t)threads : 1, MAX_PARTS);
+    parts = min_sz(parts, m * n * k / MIN_WORK);
+    /* The way whose largest part has fewer elements; columns on a tie. */
+    size_t cols = ceil_div(n, in.NR), rows = ceil_div(m, in.MR);
+    int by_cols = parts > 1 && ceil_div(cols, parts) * in.NR * m
+                                   <= ceil_div(rows, parts) * in.MR * n;
+    size_t units = by_cols ? cols : rows, unit = by_cols ? in.NR : in.MR;
+    parts = min_sz(parts, units);
+    if (parts <= 1) {
+        in.run(&whole);
+        return;
+    }
+    part p[MAX_PARTS];
+    pthread_t tid[MAX_PARTS];
+    int started[MAX_PARTS];
+    for (size_t t = 0; t < parts; t++) {
+        size_t lo = units * t / parts * unit, hi = units * (t + 1) / parts * unit;
+        p[t] = whole;
+        if (by_cols) {
+            p[t].j0 = lo;
+            p[t].j1 = min_sz(hi, n);
+        } else {
+            p[t].i0 = lo;
+            p[t].i1 = min_sz(hi, m);
+        }
+    }
+    /* A thread that cannot start leaves its part to this one: same bits. */
+    for (size_t t = 1; t < parts; t++) {
+        started[t] = pthread_create(&tid[t], NULL, run_part, &p[t]) == 0;
+        if (!started[t])
+            run_part(&p[t]);
+    }
+    run_part(&p[0]);
+    for (size_t t = 1; t < parts; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
 }
 
 void cm_gemm_nt(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate)
+                float *C, int accumulate, int threads)
 {
-    dispatch(NT, m, n, k, A, B, C, accumulate);
+    product(NT, m, n, k, A, B, C, accumulate, threads);
 }
 
 void cm_gemm_tn(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate)
+                float *C, int accumulate, int threads)
 {
-    dispatch(TN, m, n, k, A, B, C, accumulate);
+    product(TN, m, n, k, A, B, C, accumulate, threads);
 }
 
 void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate)
+                float *C, int accumulate, int threads)
 {
-    dispatch(NN, m, n, k, A, B, C, accumulate);
+    product(NN, m, n, k, A, B, C, accumulate, threads);
 }

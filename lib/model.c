@@ -109,7 +109,7 @@ void cm_model_forward(const cm_model *m, size_t batch, const float *x,
     float *a = scratch, *z = scratch + widest * batch;
     const float *in = x;
     for (size_t l = 0; l < m->nlayers; l++) {
-        cm_dense_forward(batch, m->size[l], m->size[l + 1], in, m->W[l], m->b[l], z);
+        cm_dense_forward(batch, m->size[l], m->size[l + 1], in, m->W[l], m->b[l], z, 1);
         if (l + 1 < m->nlayers)
             cm_act_forward(m->act, batch * m->size[l + 1], z, z);
         float *t = a; /* the output becomes the next input */

@@ -2,7 +2,8 @@
  * nn.h - the numerics of cm-train: matrix products, dense layers,
  * activations, losses, optimizers and learning-rate schedules, and the
  * ridge solver.  Internal to libcm.  Float32 row-major arrays throughout
- * (ridge works in double); nothing here allocates, prints or fails.
+ * (ridge works in double); nothing here allocates (but for the stacks of
+ * the threads of a large product), prints or fails.
  */
 #ifndef CM_NN_H
 #define CM_NN_H
@@ -20,27 +21,36 @@ typedef enum { CM_SCHED_CONSTANT, CM_SCHED_STEP, CM_SCHED_COSINE } cm_sched_kind
  * accumulate the product is added to C, otherwise it replaces C.  C must
  * not overlap A or B.  Results are bit-identical run to run on one
  * machine, but the kernel (AVX-512, AVX2 or SSE, chosen at run time) may
- * round differently on another.  Each call takes about 40 KiB of stack. */
+ * round differently on another.
+ *
+ * threads is how many threads a product may use (1 or less: the caller's
+ * alone).  Only a product big enough to pay for them is split (about 12M
+ * multiply-adds for two threads; starting one costs tens of microseconds),
+ * and the split keeps each element's sums as on one thread, so the bits
+ * are the same for any threads: training is reproducible across cores.
+ * When a thread cannot be started, the caller does its part.  Each thread
+ * takes about 40 KiB of stack. */
 
 /* C[m x n] = A[m x k] . B[n x k]^T */
 void cm_gemm_nt(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate);
+                float *C, int accumulate, int threads);
 /* C[m x n] = A[k x m]^T . B[k x n] */
 void cm_gemm_tn(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate);
+                float *C, int accumulate, int threads);
 /* C[m x n] = A[m x k] . B[k x n] */
 void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
-                float *C, int accumulate);
+                float *C, int accumulate, int threads);
 
 /* ---- a dense layer (dense.c): Y = X . W^T + b -----------------------------
- * X is batch x in, W is out x in, b is out (not NULL), Y is batch x out. */
+ * X is batch x in, W is out x in, b is out (not NULL), Y is batch x out.
+ * threads goes to the matrix products, so the bits do not depend on it. */
 void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
-                      const float *W, const float *b, float *Y);
+                      const float *W, const float *b, float *Y, int threads);
 /* From dY (batch x out): dW = dY^T . X and db = column sums of dY
  * (replaced, not added), and dX = dY . W unless dX is NULL. */
 void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
                        const float *W, const float *dY, float *dW, float *db,
-                       float *dX);
+                       float *dX, int threads);
 
 /* ---- activations (act.c), elementwise --------------------------------------
  * GELU is the exact one, x * Phi(x), as PyTorch's default.  y may be x. */

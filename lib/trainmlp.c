@@ -91,7 +91,7 @@ static const float *forward(net *t, cm_act act, size_t n, const float *x,
     const float *in = x;
     for (size_t l = 0; l < t->nl; l++) {
         size_t out = t->size[l + 1];
-        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l]);
+        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], 1);
         if (l + 1 == t->nl)
             return t->z[l];
         cm_act_forward(act, n * out, t->z[l], t->a[l]);
@@ -118,7 +118,7 @@ static void backward(net *t, cm_act act, size_t n, const float *x, const float *
         size_t in = t->size[l], out = t->size[l + 1];
         const float *input = l == 0 ? x : dropped ? t->h[l - 1] : t->a[l - 1];
         cm_dense_backward(n, in, out, input, t->W[l], dy, t->gW[l], t->gb[l],
-                          l ? t->d1 : NULL);
+                          l ? t->d1 : NULL, 1);
         if (l == 0)
             break;
         if (dropped)

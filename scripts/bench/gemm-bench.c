@@ -1,13 +1,14 @@
 /*
  * gemm-bench - GFLOP/s of the three matrix products of cm-train, and of a
  * dense layer's forward and backward pass, on the shapes of training.
- *   cc -O2 -std=c11 -Ilib scripts/bench/gemm-bench.c build/libcm.a -lm \
+ *   cc -O2 -std=c11 -Ilib scripts/bench/gemm-bench.c build/libcm.a -lm -lpthread \
  *       -o /tmp/gemm-bench
  *   /tmp/gemm-bench [FLOPS_PER_CYCLE [GHZ]]
- * Single-threaded.  The fraction of peak is against FLOPS_PER_CYCLE (by
- * default 64: two 16-float FMA units) times GHZ (by default the first
- * "cpu MHz" of /proc/cpuinfo, which under turbo or a hypervisor may be the
- * base clock rather than the one the core runs at).
+ * Each on 1 and on 2 threads.  The fraction of peak is against
+ * FLOPS_PER_CYCLE (by default 64: two 16-float FMA units) times GHZ (by
+ * default the first "cpu MHz" of /proc/cpuinfo, which under turbo or a
+ * hypervisor may be the base clock rather than the one the core runs at),
+ * times the number of threads: the peak of as many cores.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -52,77 +53,100 @@ typedef struct {
     int variant; /* 0 nt, 1 tn, 2 nn, 3 dense forward + backward */
     size_t m, n, k;
     float *A, *B, *C, *D, *E, *F;
+    int threads;
 } job;
 
 static void run(const job *j)
 {
     switch (j->variant) {
     case 0:
-        cm_gemm_nt(j->m, j->n, j->k, j->A, j->B, j->C, 0);
+        cm_gemm_nt(j->m, j->n, j->k, j->A, j->B, j->C, 0, j->threads);
         break;
     case 1:
-        cm_gemm_tn(j->m, j->n, j->k, j->A, j->B, j->C, 0);
+        cm_gemm_tn(j->m, j->n, j->k, j->A, j->B, j->C, 0, j->threads);
         break;
     case 2:
-        cm_gemm_nn(j->m, j->n, j->k, j->A, j->B, j->C, 0);
+        cm_gemm_nn(j->m, j->n, j->k, j->A, j->B, j->C, 0, j->threads);
         break;
     default: /* batch m, in k, out n: X = A, W = B, b = D, Y = C, dW = E, dX = F */
-        cm_dense_forward(j->m, j->k, j->n, j->A, j->B, j->D, j->C);
-        cm_dense_backward(j->m, j->k, j->n, j->A, j->B, j->C, j->E, j->D + j->n, j->F);
+        cm_dense_forward(j->m, j->k, j->n, j->A, j->B, j->D, j->C, j->threads);
+        cm_dense_backward(j->m, j->k, j->n, j->A, j->B, j->C, j->E, j->D + j->n, j->F,
+                          j->threads);
         break;
     }
 }
 
-/* The best of 7 rounds of about 50 ms each, in GFLOP/s. */
-static double gflops(const job *j, double flops)
+/* GFLOP/s on 1 and on 2 threads into g: the best of 9 rounds of 50 to
+ * 100 ms (on one thread) each, alternating, so that both meet the same
+ * load from whatever else shares the machine. */
+static void gflops(job j, double flops, double g[2])
 {
     long reps = 1;
-    for (double t = 0; t < 0.05; reps *= 2) {
+    j.threads = 1;
+    for (;; reps *= 2) {
         double t0 = now();
         for (long r = 0; r < reps; r++)
-            run(j);
-        t = now() - t0;
+            run(&j);
+        if (now() - t0 >= 0.05)
+            break;
     }
-    double best = 1e30;
-    for (int round = 0; round < 7; round++) {
-        double t0 = now();
-        for (long r = 0; r < reps; r++)
-            run(j);
-        double t = (now() - t0) / (double)reps;
-        best = t < best ? t : best;
-    }
-    return flops / best / 1e9;
+    double best[2] = {1e30, 1e30};
+    for (int round = 0; round < 9; round++)
+        for (int t = 0; t < 2; t++) {
+            j.threads = t + 1;
+            double t0 = now();
+            for (long r = 0; r < reps; r++)
+                run(&j);
+            double dt = (now() - t0) / (double)reps;
+            best[t] = dt < best[t] ? dt : best[t];
+        }
+    for (int t = 0; t < 2; t++)
+        g[t] = flops / best[t] / 1e9;
+}
+
+static const char *plural(int threads)
+{
+    return threads == 1 ? "thread " : "threads";
 }
 
 int main(int argc, char **argv)
 {
     double per_cycle = argc > 1 ? atof(argv[1]) : 64;
     double ghz = argc > 2 ? atof(argv[2]) : cpuinfo_ghz();
-    double peak = per_cycle * ghz;
-    printf("# single thread; peak %.1f GFLOP/s = %g flops/cycle x %.3f GHz\n", peak, per_cycle,
-           ghz);
+    double peak = per_cycle * ghz; /* of one core */
+    printf("# peak %.1f GFLOP/s on 1 core, %.1f on 2 = %g flops/cycle x %.3f GHz per core;\n"
+           "# each %% is of the peak of as many cores as threads\n",
+           peak, 2 * peak, per_cycle, ghz);
     static const size_t shapes[][3] = {{32, 64, 24}, {32, 64, 64}, {256, 512, 512}, {512, 512, 512}};
     static const char *const names[] = {"nt", "tn", "nn"};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         float *A = randoms(m * k), *B = randoms(k * n), *C = randoms(m * n);
-        printf("gemm m=%-3zu n=%-3zu k=%-3zu", m, n, k);
-        for (int v = 0; v < 3; v++) {
-            job j = {v, m, n, k, A, B, C, NULL, NULL, NULL};
-            double g = gflops(&j, 2.0 * (double)m * (double)n * (double)k);
-            printf("  %s %6.1f GFLOP/s (%3.0f%%)", names[v], g, peak > 0 ? 100 * g / peak : 0);
+        double g[3][2];
+        for (int v = 0; v < 3; v++)
+            gflops((job){v, m, n, k, A, B, C, NULL, NULL, NULL, 1},
+                   2.0 * (double)m * (double)n * (double)k, g[v]);
+        for (int t = 0; t < 2; t++) {
+            printf("gemm m=%-3zu n=%-3zu k=%-3zu %d %s", m, n, k, t + 1, plural(t + 1));
+            for (int v = 0; v < 3; v++)
+                printf("  %s %6.1f GFLOP/s (%3.0f%%)", names[v], g[v][t],
+                       peak > 0 ? 100 * g[v][t] / ((t + 1) * peak) : 0);
+            printf("\n");
         }
-        printf("\n");
         free(A);
         free(B);
         free(C);
     }
     size_t batch = 256, in = 512, out = 512;
     job d = {3, batch, out, in, randoms(batch * in), randoms(out * in), randoms(batch * out),
-             randoms(2 * out), randoms(out * in), randoms(batch * in)};
-    double g = gflops(&d, 6.0 * (double)batch * (double)in * (double)out);
-    printf("dense %zu->%zu batch %zu forward+backward (dW, db, dX)  %6.1f GFLOP/s (%3.0f%%)\n",
-           in, out, batch, g, peak > 0 ? 100 * g / peak : 0);
+             randoms(2 * out), randoms(out * in), randoms(batch * in), 1};
+    double g[2];
+    gflops(d, 6.0 * (double)batch * (double)in * (double)out, g);
+    for (int t = 0; t < 2; t++)
+        printf("dense %zu->%zu batch %zu forward+backward (dW, db, dX) %d %s %6.1f GFLOP/s "
+               "(%3.0f%%, %.2fx 1 thread)\n",
+               in, out, batch, t + 1, plural(t + 1), g[t],
+               peak > 0 ? 100 * g[t] / ((t + 1) * peak) : 0, g[t] / g[0]);
     free(d.A);
     free(d.B);
     free(d.C);

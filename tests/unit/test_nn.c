@@ -38,15 +38,21 @@ static double *random_doubles(size_t n)
 enum { NT, TN, NN };
 static const char *const variant_name[] = {"nt", "tn", "nn"};
 
+static void gemm_threads(int v, size_t m, size_t n, size_t k, const float *A,
+                         const float *B, float *C, int acc, int threads)
+{
+    if (v == NT)
+        cm_gemm_nt(m, n, k, A, B, C, acc, threads);
+    else if (v == TN)
+        cm_gemm_tn(m, n, k, A, B, C, acc, threads);
+    else
+        cm_gemm_nn(m, n, k, A, B, C, acc, threads);
+}
+
 static void gemm(int v, size_t m, size_t n, size_t k, const float *A,
                  const float *B, float *C, int acc)
 {
-    if (v == NT)
-        cm_gemm_nt(m, n, k, A, B, C, acc);
-    else if (v == TN)
-        cm_gemm_tn(m, n, k, A, B, C, acc);
-    else
-        cm_gemm_nn(m, n, k, A, B, C, acc);
+    gemm_threads(v, m, n, k, A, B, C, acc, 1);
 }
 
 /* The largest error of C against the product in double, relative to the
@@ -109,7 +115,7 @@ static void test_gemm(void)
 
     /* k = 0: an empty sum, so replace gives zeros and accumulate nothing */
     float C[6] = {1, 2, 3, 4, 5, 6}, one = 1;
-    cm_gemm_nn(2, 3, 0, &one, &one, C, 1);
+    cm_gemm_nn(2, 3, 0, &one, &one, C, 1, 1);
     CHECK(C[0] == 1 && C[5] == 6, "gemm k = 0, accumulate: C unchanged");
     for (int v = 0; v < 3; v++) {
         for (int i = 0; i < 6; i++)
@@ -122,8 +128,8 @@ static void test_gemm(void)
     }
     float twelve[12] = {0};
     C[0] = 7;
-    cm_gemm_nt(0, 3, 4, NULL, twelve, C, 0);
-    cm_gemm_tn(3, 0, 4, twelve, NULL, C, 0);
+    cm_gemm_nt(0, 3, 4, NULL, twelve, C, 0, 2);
+    cm_gemm_tn(3, 0, 4, twelve, NULL, C, 0, 2);
     CHECK(C[0] == 7, "gemm with m or n = 0 writes nothing");
 }
 
@@ -147,6 +153,41 @@ static void test_gemm_determinism(void)
     free(C1);
     free(C2);
     free(C3);
+}
+
+/* Any number of threads, the same bits: a --seed must give the same model
+ * on any machine of the same kind, whatever its cores.  Shapes from below
+ * the threshold (about 12M multiply-adds for two threads) to past it,
+ * odd ones, and ones with too few panels or rows to split that way. */
+static void test_gemm_threads(void)
+{
+    static const size_t shapes[][3] = {
+        {31, 63, 17},  {64, 512, 512}, {129, 257, 600}, {256, 512, 512},
+        {3000, 40, 200}, {5, 2000, 2000}, {4000, 1, 5000}, {333, 97, 1001},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *A = random_floats(m * k, 1), *B = random_floats(k * n, 1);
+        float *C0 = random_floats(m * n, 1), *C1 = malloc(m * n * sizeof *C1);
+        float *Ct = malloc(m * n * sizeof *Ct);
+        for (int v = 0; v < 3; v++)
+            for (int acc = 0; acc < 2; acc++) {
+                memcpy(C1, C0, m * n * sizeof *C1);
+                gemm_threads(v, m, n, k, A, B, C1, acc, 1);
+                for (int threads = 2; threads <= 3; threads++) {
+                    memcpy(Ct, C0, m * n * sizeof *Ct);
+                    gemm_threads(v, m, n, k, A, B, Ct, acc, threads);
+                    CHECK(!memcmp(C1, Ct, m * n * sizeof *C1),
+                          "gemm_%s %zux%zux%zu %s: %d threads give the bits of one",
+                          variant_name[v], m, n, k, acc ? "accumulate" : "replace", threads);
+                }
+            }
+        free(A);
+        free(B);
+        free(C0);
+        free(C1);
+        free(Ct);
+    }
 }
 
 /* ---- finite differences ----------------------------------------------------- */
@@ -198,7 +239,7 @@ typedef struct {
 static double dense_objective(void *ctx)
 {
     dense_case *d = ctx;
-    cm_dense_forward(d->batch, d->in, d->out, d->X, d->W, d->b, d->Y);
+    cm_dense_forward(d->batch, d->in, d->out, d->X, d->W, d->b, d->Y, 1);
     double s = 0;
     for (size_t i = 0; i < d->batch * d->out; i++)
         s += d->Y[i] * d->R[i];
@@ -229,7 +270,7 @@ static void test_dense(size_t batch, size_t in, size_t out)
     /* R is only float-exact once rounded, and the objective uses R */
     for (size_t i = 0; i < batch * out; i++)
         d.R[i] = dY[i];
-    cm_dense_backward(batch, in, out, d.X, d.W, dY, dW, db, dX);
+    cm_dense_backward(batch, in, out, d.X, d.W, dY, dW, db, dX, 1);
 
     size_t nmax = out * in > batch * in ? out * in : batch * in;
     double *num = malloc((nmax > out ? nmax : out) * sizeof *num);
@@ -250,7 +291,7 @@ static void test_dense(size_t batch, size_t in, size_t out)
           out, batch, e);
 
     float *dW2 = malloc(out * in * sizeof *dW2), *db2 = malloc(out * sizeof *db2);
-    cm_dense_backward(batch, in, out, d.X, d.W, dY, dW2, db2, NULL);
+    cm_dense_backward(batch, in, out, d.X, d.W, dY, dW2, db2, NULL, 1);
     CHECK(!memcmp(dW, dW2, out * in * sizeof *dW) && !memcmp(db, db2, out * sizeof *db),
           "dense %zu->%zu batch %zu: without dX, the same dW and db", in, out, batch);
 
@@ -418,9 +459,9 @@ typedef struct {
 static double net_loss(void *ctx)
 {
     net_case *t = ctx;
-    cm_dense_forward(t->batch, t->in, t->hidden, t->X, t->W1, t->b1, t->Z);
+    cm_dense_forward(t->batch, t->in, t->hidden, t->X, t->W1, t->b1, t->Z, 1);
     cm_act_forward(CM_ACT_RELU, t->batch * t->hidden, t->Z, t->H);
-    cm_dense_forward(t->batch, t->hidden, t->out, t->H, t->W2, t->b2, t->Y);
+    cm_dense_forward(t->batch, t->hidden, t->out, t->H, t->W2, t->b2, t->Y, 1);
     return cm_loss(CM_LOSS_MSE, t->batch * t->out, t->Y, t->T, 0, NULL);
 }
 
@@ -476,9 +517,9 @@ static void test_two_layers(void)
     float *dW1 = malloc(hidden * in * sizeof *dW1), *db1 = malloc(hidden * sizeof *db1);
     float *dW2 = malloc(out * hidden * sizeof *dW2), *db2 = malloc(out * sizeof *db2);
     cm_loss(CM_LOSS_MSE, batch * out, t.Y, t.T, 0, G);
-    cm_dense_backward(batch, hidden, out, t.H, t.W2, G, dW2, db2, dH);
+    cm_dense_backward(batch, hidden, out, t.H, t.W2, G, dW2, db2, dH, 1);
     cm_act_backward(CM_ACT_RELU, batch * hidden, t.Z, t.H, dH, dZ);
-    cm_dense_backward(batch, in, hidden, t.X, t.W1, dZ, dW1, db1, dX);
+    cm_dense_backward(batch, in, hidden, t.X, t.W1, dZ, dW1, db1, dX, 1);
 
     struct {
         const char *name;
@@ -524,6 +565,7 @@ int main(void)
 {
     test_gemm();
     test_gemm_determinism();
+    test_gemm_threads();
     test_dense(5, 7, 3);
     test_dense(37, 19, 33);
     test_dense(9, 12, 1);
