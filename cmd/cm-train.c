@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -97,6 +98,7 @@ static void parse(int argc, char **argv, opts *o)
         {"history", required_argument, NULL, OPT_HISTORY},
         {"stream", no_argument, NULL, OPT_STREAM},
         {"buffer-size", required_argument, NULL, 'S'},
+        {"threads", required_argument, NULL, 'j'},
         CLI_COMMON_OPTIONS};
     /* Options that are settings under their own name. */
     static const char *const named[] = {
@@ -112,7 +114,7 @@ static void parse(int argc, char **argv, opts *o)
         [OPT_EPOCHS - 256] = "epochs", [OPT_SEED - 256] = "seed",
         [OPT_VALID - 256] = "valid", [OPT_PATIENCE - 256] = "patience"};
     int c;
-    while ((c = getopt_long(argc, argv, "m:y:S:o:FvqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:y:S:j:o:FvqhV", longopts, NULL)) != -1) {
         if (c >= OPT_FEATURES && c <= OPT_PATIENCE) {
             set(o, named[c - 256], optarg);
             continue;
@@ -122,6 +124,7 @@ static void parse(int argc, char **argv, opts *o)
         case 'y': set(o, "target", optarg); break;
         case OPT_SKIP: set(o, "skip-missing", "yes"); break;
         case OPT_STREAM: set(o, "stream", "yes"); break;
+        case 'j': set(o, "threads", optarg); break;
         case 'S': {
             uint64_t b;
             char num[32];
@@ -140,6 +143,12 @@ static void parse(int argc, char **argv, opts *o)
         }
     }
     o->input = cli_one_input(argc, argv);
+    if (!cm_kv_get(o->settings, "threads")) {
+        char n[24];
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        snprintf(n, sizeof n, "%ld", cpus > 0 ? (cpus < 256 ? cpus : 256) : 1);
+        set(o, "threads", n);
+    }
     if (!o->output)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
 }

@@ -18,6 +18,7 @@ typedef struct cm_train_cfg {
     double l2, valid;
     uint64_t seed, buffer; /* buffer: bytes of rows held at once, with stream */
     int stream;
+    int threads; /* for large matrix products; results do not depend on it */
     const char *target, *features;
 } cm_train_cfg;
 

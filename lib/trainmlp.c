@@ -11,6 +11,7 @@
 
 typedef struct net {
     size_t nl, *size, maxw, batch;
+    int threads; /* for the matrix products: the same bits for any number */
     float **W, **b, **gW, **gb, **mW, **vW, **mb, **vb;
     float **z, **a; /* per layer: pre-activations and outputs, batch rows */
     float **h, **mask; /* with dropout: what the next layer sees, and why */
@@ -91,7 +92,7 @@ static const float *forward(net *t, cm_act act, size_t n, const float *x,
     const float *in = x;
     for (size_t l = 0; l < t->nl; l++) {
         size_t out = t->size[l + 1];
-        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], 1);
+        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], t->threads);
         if (l + 1 == t->nl)
             return t->z[l];
         cm_act_forward(act, n * out, t->z[l], t->a[l]);
@@ -118,7 +119,7 @@ static void backward(net *t, cm_act act, size_t n, const float *x, const float *
         size_t in = t->size[l], out = t->size[l + 1];
         const float *input = l == 0 ? x : dropped ? t->h[l - 1] : t->a[l - 1];
         cm_dense_backward(n, in, out, input, t->W[l], dy, t->gW[l], t->gb[l],
-                          l ? t->d1 : NULL, 1);
+                          l ? t->d1 : NULL, t->threads);
         if (l == 0)
             break;
         if (dropped)
@@ -189,6 +190,7 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
     net t = {0};
     size_t *perm = NULL;
     cm_status st = net_new(&t, m, (size_t)c->batch, c->dropout, &rng, err);
+    t.threads = c->threads;
     float **bestW = arrays(t.nl), **bestb = arrays(t.nl);
     for (size_t l = 0; !st && l < t.nl; l++)
         if (!bestW || !bestb ||

@@ -62,7 +62,7 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
         "model", "target", "features", "l2", "layers", "activation", "dropout",
         "loss", "huber-delta", "optimizer", "lr", "momentum", "beta1", "beta2",
         "eps", "weight-decay", "schedule", "step-size", "gamma", "batch",
-        "epochs", "seed", "valid", "patience", "skip-missing", "stream", "buffer-size",
+        "epochs", "seed", "valid", "patience", "skip-missing", "stream", "buffer-size", "threads",
         "created", "argv"};
     for (size_t i = 0; i < cm_kv_count(s); i++)
         if (pick(cm_kv_key(s, i), known, (int)(sizeof known / sizeof *known)) < 0)
@@ -119,6 +119,11 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->skip_missing = !strcmp(sm, "yes");
     if (strcmp(sm, "yes") && strcmp(sm, "no"))
         return cm_fail(err, CM_ERR_ARG, "skip-missing: '%s' is not yes or no", sm);
+    double th;
+    st = count(s, "threads", "1", 1, 256, &th, err);
+    if (st)
+        return st;
+    c->threads = (int)th;
     const char *sr = get(s, "stream", "no");
     c->stream = !strcmp(sr, "yes");
     if (strcmp(sr, "yes") && strcmp(sr, "no"))

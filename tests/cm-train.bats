@@ -820,3 +820,18 @@ mixed_csv() {
 Try 'cm-train --help' for more information." \
         -y y --stream -S lots sq.cmt -o m.cmm
 }
+
+@test "-j 1 and -j 2: the same model to the last bit, with products large enough to be split" {
+    bike
+    for j in 1 2; do
+        SOURCE_DATE_EPOCH=7 train -j "$j" --layers 512,512 --batch 256 --epochs 1 feat.cmt -o j.cmm
+        mv j.cmm "j$j.cmm"
+    done
+    # argv differs; everything else, and every forecast, must not
+    diff <(info_sans_argv j1.cmm) <(info_sans_argv j2.cmm)
+    cm-predict -m j1.cmm feat.cmt >p1.csv
+    cm-predict -m j2.cmm feat.cmt >p2.csv
+    cmp p1.csv p2.csv
+    [ "$(wc -l <p1.csv)" -gt 100 ]
+    assert_fails 2 "cm-train: threads: 'many' is not a whole number" -j many feat.cmt -o m.cmm
+}

@@ -36,7 +36,7 @@ peer() { # peer LABEL ARGS...
 }
 MLP="--layers 64,64 --lr 0.001 --batch 32 --epochs 10"
 {
-    cm cm-train -y cnt $MLP --valid 0.2
+    cm cm-train -y cnt -j 1 $MLP --valid 0.2
     peer torch-mlp --model torch-mlp --threads 2 $MLP
     peer sklearn-mlp --model sklearn-mlp --threads 2 $MLP
     cm cm-linear -y cnt -m linear --valid 0.2
@@ -48,7 +48,8 @@ awk '{ split($2, a, "="); s[$1] = a[2] } END {
 
 BIG="--layers 512,512 --lr 0.001 --batch 256 --epochs 2"
 {
-    cm cm-train-512 -y cnt $BIG --valid 0.2
+    cm cm-train-512-1thread -y cnt -j 1 $BIG --valid 0.2
+    cm cm-train-512 -y cnt -j 2 $BIG --valid 0.2
     peer torch-mlp-512 --model torch-mlp --threads 2 $BIG
 } | tee "$tmp/big"
 # FLOPs per sample: forward 2*(in*512 + 512*512 + 512), backward twice that.
