@@ -88,18 +88,6 @@ blank() {
         { for (f = 1; f <= NF; f++) if ((NR, f) in cut) $f = "" ; print }' "$csv"
 }
 
-# Fails unless awk finds the condition true: check 'a < 1e-6' a=VALUE...
-check() {
-    local cond=$1
-    shift
-    local args=() kv
-    for kv in "$@"; do args+=(-v "$kv"); done
-    awk "${args[@]}" "BEGIN { exit !($cond) }" || {
-        echo "check failed: $cond with $*" >&2
-        return 1
-    }
-}
-
 # The files of the test directory but the logs of the helpers and of bats.
 files() {
     ls -A | grep -vx -e quiet.err -e pred.err -e pred.out -e stdout.bin -e 'separate-stderr-.*' |

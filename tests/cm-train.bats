@@ -39,18 +39,6 @@ meta() {
     cm-cat --info "$1" | sed -n "s/^  $2=//p"
 }
 
-# Fails unless awk finds the condition true: check 'a < 1e-6' a=VALUE...
-check() {
-    local cond=$1
-    shift
-    local args=() kv
-    for kv in "$@"; do args+=(-v "$kv"); done
-    awk "${args[@]}" "BEGIN { exit !($cond) }" || {
-        echo "check failed: $cond with $*" >&2
-        return 1
-    }
-}
-
 # A finite decimal number, as cm_fmt_f64 writes them.
 is_number() {
     [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?$ ]] || {

@@ -32,3 +32,15 @@ assert_exit() {
         return 1
     fi
 }
+
+# Fails unless awk finds the condition true: check 'a < 1e-6' a=VALUE...
+check() {
+    local cond=$1
+    shift
+    local args=() kv
+    for kv in "$@"; do args+=(-v "$kv"); done
+    awk "${args[@]}" "BEGIN { exit !($cond) }" || {
+        echo "check failed: $cond with $*" >&2
+        return 1
+    }
+}
