@@ -438,6 +438,28 @@ typedef struct cm_epoch {
 cm_model *cm_train(cm_reader *r, const cm_kv *settings,
                    void (*on_epoch)(void *ctx, const cm_epoch *e), void *ctx,
                    cm_error *err);
+/*
+ * Rows held in memory to fit many models on parts of them, as cm-tune's
+ * cross-validation does: the settings target, features and skip-missing
+ * choose the rows when loading; each fit takes every other setting.
+ */
+typedef struct cm_dataset cm_dataset;
+cm_dataset *cm_dataset_load(cm_reader *r, const cm_kv *settings, cm_error *err);
+void cm_dataset_free(cm_dataset *ds);
+size_t cm_dataset_rows(const cm_dataset *ds);
+/* Each row's time (INT64_MIN when missing), or NULL without a time column. */
+const int64_t *cm_dataset_times(const cm_dataset *ds);
+/* A hash of the rows and the names of the target and inputs. */
+uint64_t cm_dataset_fingerprint(const cm_dataset *ds);
+/* A model fitted as cm_train would on rows[0..n) in that order (every
+ * row when rows is NULL): the scaling from those rows only, the last
+ * fraction valid of them held out. */
+cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size_t *rows,
+                         size_t n, void (*on_epoch)(void *ctx, const cm_epoch *e),
+                         void *ctx, cm_error *err);
+/* MAE, RMSE, MAPE and R² of m on rows[0..n) (NAN where undefined). */
+cm_status cm_dataset_score(const cm_model *m, const cm_dataset *ds, const size_t *rows,
+                           size_t n, double v[4], cm_error *err);
 void cm_model_free(cm_model *m);
 cm_status cm_model_save(const cm_model *m, FILE *out, cm_error *err);
 /* Reads and checks a whole model file; CM_ERR_NOTCMT for other files. */

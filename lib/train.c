@@ -19,6 +19,7 @@ typedef struct data {
     double *num;      /* n x nnum */
     uint32_t *cat;    /* n x ncat, codes of the stream */
     double *y;
+    int64_t *t;       /* each row's time, for cross-validation with a gap */
 } data;
 
 static void data_free(data *d)
@@ -26,6 +27,7 @@ static void data_free(data *d)
     free(d->num);
     free(d->cat);
     free(d->y);
+    free(d->t);
 }
 
 static cm_status grow_data(data *d, size_t cap, cm_error *err)
@@ -37,9 +39,12 @@ static cm_status grow_data(data *d, size_t cap, cm_error *err)
     if (cat)
         d->cat = cat;
     double *y = cat ? realloc(d->y, cap * sizeof *y) : NULL;
-    if (!y)
+    if (y)
+        d->y = y;
+    int64_t *t = y ? realloc(d->t, cap * sizeof *t) : NULL;
+    if (!t)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows do not fit", d->n);
-    d->y = y;
+    d->t = t;
     d->cap = cap;
     return CM_OK;
 }
@@ -175,6 +180,8 @@ static int take_row(rows *s, data *d, size_t i, cm_error *err)
         return 0;
     }
     d->y[d->n] = y;
+    d->t[d->n] = s->time_col >= 0 && b->valid[s->time_col][i]
+               ? ((const int64_t *)b->values[s->time_col])[i] : INT64_MIN;
     if (s->first && s->time_col >= 0 && b->valid[s->time_col][i]) {
         int64_t t = ((const int64_t *)b->values[s->time_col])[i];
         if (!s->have_time || t < s->tmin) s->tmin = t;
@@ -232,7 +239,9 @@ typedef struct source {
     rows s;
     data d;
     const cm_encoder *e;
+    const size_t *idx;  /* in memory: row i is d's row idx[i] (NULL: i) */
     float *x, *y;       /* the design of d, once the scaling is fitted */
+    double *yr;         /* with idx: the targets as read, in that order */
     size_t chunk;       /* most rows at a time; all of them in memory */
     size_t ntrain, nvalid;
     int memory, part;
@@ -289,7 +298,10 @@ static cm_status next_raw(source *src, int part, size_t *from, size_t *n, cm_err
 /* Scaling from the training rows only: means and population deviations;
  * a constant column is divided by 1.  Sums run over a chunk at a time,
  * in row order: acc has a sum per numeric input and one for the target. */
-static void add_sums(cm_encoder *e, const data *d, size_t from, size_t n, double *acc)
+#define ROW(idx, i) ((idx) ? (idx)[i] : (i))
+
+static void add_sums(cm_encoder *e, const data *d, const size_t *idx, size_t from,
+                     size_t n, double *acc)
 {
     size_t jn = 0, jc = 0;
     for (size_t k = 0; k < e->nf; k++) {
@@ -300,30 +312,30 @@ static void add_sums(cm_encoder *e, const data *d, size_t from, size_t n, double
              * as they would be in production.  A lower code that only
              * held-out rows have keeps a slot that training never set. */
             for (size_t i = from; i < from + n; i++) {
-                uint32_t code = d->cat[i * d->ncat + jc];
+                uint32_t code = d->cat[ROW(idx, i) * d->ncat + jc];
                 f->ncats = code + 1 > f->ncats ? code + 1 : f->ncats;
             }
             jc++;
             continue;
         }
         for (size_t i = from; i < from + n; i++)
-            acc[jn] += d->num[i * d->nnum + jn];
+            acc[jn] += d->num[ROW(idx, i) * d->nnum + jn];
         jn++;
     }
     for (size_t i = from; i < from + n; i++)
-        acc[d->nnum] += d->y[i];
+        acc[d->nnum] += d->y[ROW(idx, i)];
 }
 
-static void add_squares(const data *d, size_t from, size_t n, const double *mean,
-                        double *acc)
+static void add_squares(const data *d, const size_t *idx, size_t from, size_t n,
+                        const double *mean, double *acc)
 {
     for (size_t j = 0; j < d->nnum; j++)
         for (size_t i = from; i < from + n; i++) {
-            double z = d->num[i * d->nnum + j] - mean[j];
+            double z = d->num[ROW(idx, i) * d->nnum + j] - mean[j];
             acc[j] += z * z;
         }
     for (size_t i = from; i < from + n; i++) {
-        double z = d->y[i] - mean[d->nnum];
+        double z = d->y[ROW(idx, i)] - mean[d->nnum];
         acc[d->nnum] += z * z;
     }
 }
@@ -336,12 +348,12 @@ static cm_status fit_scaling(source *src, cm_encoder *e, cm_error *err)
     for (size_t k = 0; k < e->nf; k++)
         e->f[k].ncats = 0;
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
-        add_sums(e, &src->d, from, n, mean);
+        add_sums(e, &src->d, src->idx, from, n, mean);
     double count = (double)(src->ntrain ? src->ntrain : 1);
     for (size_t j = 0; j <= nn; j++)
         mean[j] /= count;
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
-        add_squares(&src->d, from, n, mean, q);
+        add_squares(&src->d, src->idx, from, n, mean, q);
     if (!st) {
         size_t jn = 0, off = 0;
         for (size_t k = 0; k < e->nf; k++) {
@@ -366,13 +378,13 @@ static cm_status fit_scaling(source *src, cm_encoder *e, cm_error *err)
 }
 
 /* The design matrix: standardized numbers and one-hot categories. */
-static void design(const cm_encoder *e, const data *d, size_t from, size_t n,
-                   float *x, float *y)
+static void design(const cm_encoder *e, const data *d, const size_t *idx, size_t from,
+                   size_t n, float *x, float *y, double *yr)
 {
     memset(x, 0, n * e->width * sizeof *x);
-    for (size_t i = from; i < from + n; i++) {
-        size_t jn = 0, jc = 0;
-        float *row = x + (i - from) * e->width;
+    for (size_t v = from; v < from + n; v++) {
+        size_t jn = 0, jc = 0, i = ROW(idx, v);
+        float *row = x + (v - from) * e->width;
         for (size_t k = 0; k < e->nf; k++) {
             const cm_feature *f = &e->f[k];
             if (f->cat) {
@@ -382,7 +394,9 @@ static void design(const cm_encoder *e, const data *d, size_t from, size_t n,
                 row[f->offset] = (float)((d->num[i * d->nnum + jn++] - f->mean) / f->sd);
             }
         }
-        y[i - from] = (float)((d->y[i] - e->tmean) / e->tsd);
+        y[v - from] = (float)((d->y[i] - e->tmean) / e->tsd);
+        if (yr)
+            yr[v - from] = d->y[i];
     }
 }
 
@@ -400,11 +414,11 @@ static cm_status next_chunk(void *ctx, int part, cm_chunk *out, cm_error *err)
         out->x = src->x + from * w;
         out->y = src->y + from;
     } else {
-        design(src->e, &src->d, from, n, src->x, src->y);
+        design(src->e, &src->d, NULL, from, n, src->x, src->y, NULL);
         out->x = src->x;
         out->y = src->y;
     }
-    out->yraw = src->d.y + from;
+    out->yraw = src->yr ? src->yr + from : src->d.y + from;
     return CM_OK;
 }
 
@@ -502,9 +516,10 @@ static cm_status set_num(cm_kv *kv, const char *k, double v, cm_error *err)
     return cm_kv_set(kv, k, buf, err);
 }
 
-/* MAE, RMSE, MAPE and R² over part (n rows), in the target's units. */
-static cm_status metrics(cm_model *m, const cm_source *src, int part, size_t n,
-                         const char *prefix, cm_error *err)
+/* MAE, RMSE, MAPE and R² over part (n rows), in the target's units (NAN
+ * where undefined). */
+static cm_status measure(const cm_model *m, const cm_source *src, int part, size_t n,
+                         double v[4], cm_error *err)
 {
     size_t w = m->enc.width;
     float *scratch = malloc(cm_model_scratch(m, 1) * sizeof *scratch);
@@ -529,17 +544,27 @@ static cm_status metrics(cm_model *m, const cm_source *src, int part, size_t n,
             }
         }
     free(scratch);
+    v[0] = ae / (double)n;
+    v[1] = sqrt(se / (double)n);
+    v[2] = nape ? 100 * ape / (double)nape : NAN;
+    v[3] = ss > 0 ? 1 - se / ss : NAN;
+    return st;
+}
+
+static cm_status metrics(cm_model *m, const cm_source *src, int part, size_t n,
+                         const char *prefix, cm_error *err)
+{
+    double v[4];
+    static const char *const names[] = {"mae", "rmse", "mape", "r2"};
     char k[64];
     snprintf(k, sizeof k, "%s_rows", prefix);
+    cm_status st = measure(m, src, part, n, v, err);
     if (!st) st = set_num(&m->meta, k, (double)n, err);
-    snprintf(k, sizeof k, "%s_mae", prefix);
-    if (!st) st = set_num(&m->meta, k, ae / (double)n, err);
-    snprintf(k, sizeof k, "%s_rmse", prefix);
-    if (!st) st = set_num(&m->meta, k, sqrt(se / (double)n), err);
-    snprintf(k, sizeof k, "%s_mape", prefix);
-    if (!st && nape) st = set_num(&m->meta, k, 100 * ape / (double)nape, err);
-    snprintf(k, sizeof k, "%s_r2", prefix);
-    if (!st && ss > 0) st = set_num(&m->meta, k, 1 - se / ss, err);
+    for (int i = 0; !st && i < 4; i++) {
+        snprintf(k, sizeof k, "%s_%s", prefix, names[i]);
+        if (!isnan(v[i]))
+            st = set_num(&m->meta, k, v[i], err);
+    }
     return st;
 }
 
@@ -597,81 +622,259 @@ static cm_status describe_run(cm_model *m, const cm_kv *s, const cm_train_cfg *c
 
 /* ---- the whole ------------------------------------------------------------------ */
 
+/* Rows read once into memory, to fit many models on parts of them. */
+struct cm_dataset {
+    cm_train_cfg c;     /* as read: the target, the inputs, skip-missing */
+    source src;         /* src.d holds every row */
+    cm_encoder enc;     /* names and kinds of the inputs, nothing fitted */
+    long *cols;
+    cm_schema *schema;  /* after the whole stream: every category */
+    size_t n;
+};
+
+void cm_dataset_free(cm_dataset *ds)
+{
+    if (!ds)
+        return;
+    data_free(&ds->src.d);
+    cm_encoder_release(&ds->enc);
+    free(ds->cols);
+    free(ds->c.layers);
+    cm_schema_free(ds->schema);
+    free(ds);
+}
+
+/* The target, the inputs and the first pass; memory or streaming as c
+ * says, the rows source left ready for a fit. */
+static cm_status read_rows(cm_reader *r, cm_train_cfg *c, cm_encoder *e, long **cols,
+                           source *src, cm_error *err)
+{
+    const cm_schema *s = cm_reader_schema(r);
+    *src = (source){.s = {.r = r, .c = c, .e = e, .target = -1, .time_col = -1},
+                    .e = e, .pos = SIZE_MAX, .memory = !c->stream};
+    for (size_t i = 0; i < cm_schema_ncols(s); i++)
+        if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
+            src->s.time_col = (long)i;
+    cm_status st = choose(c, s, &src->s.target, cols, e, err);
+    src->s.cols = *cols;
+    for (size_t k = 0; !st && k < e->nf; k++)
+        e->f[k].cat ? src->d.ncat++ : src->d.nnum++;
+    if (!st && c->stream) /* a pipe fails here, before a pass over it */
+        st = restart(&src->s, err);
+    if (!st)
+        st = first_pass(src, err);
+    if (!st && src->s.taken == 0)
+        st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
+                     src->s.skipped ? " (all were skipped for missing values)" : "");
+    return st;
+}
+
+/* Fits m (its encoder's names and kinds, its schema set) on the n rows of
+ * src: the last fraction c->valid held out, scaling from the others. */
+static cm_status fit(cm_model *m, const cm_kv *settings, const cm_train_cfg *c,
+                     source *src, size_t n, void (*on_epoch)(void *, const cm_epoch *),
+                     void *ctx, cm_error *err)
+{
+    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
+    src->nvalid = (size_t)floor((double)n * c->valid + 1e-9);
+    src->ntrain = n - src->nvalid;
+    src->pos = SIZE_MAX;
+    cm_status st = CM_OK;
+    if (src->ntrain == 0)
+        st = cm_fail(err, CM_ERR_DATA, "no training rows left after holding out "
+                     "--valid %g of %zu", c->valid, n);
+    if (!st && !src->memory)
+        st = size_chunks(src, m->schema, c->buffer, (size_t)c->batch, err);
+    if (!st)
+        st = fit_scaling(src, &m->enc, err);
+    size_t design_rows = src->memory ? n : src->chunk;
+    if (!st && (!(src->x = malloc((design_rows * m->enc.width + 1) * sizeof *src->x)) ||
+                !(src->y = malloc((design_rows + 1) * sizeof *src->y)) ||
+                (src->idx && !(src->yr = malloc((n + 1) * sizeof *src->yr)))))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
+                     design_rows, m->enc.width);
+    if (!st && src->memory)
+        design(&m->enc, &src->d, src->idx, 0, n, src->x, src->y, src->yr);
+    cm_source from = {next_chunk, src};
+    int epochs_run = 1, best_epoch = 0;
+    m->kind = c->kind;
+    if (!st && c->kind == CM_MODEL_LINEAR) {
+        st = fit_ridge(m, &from, src->ntrain, c->l2, err);
+    } else if (!st) {
+        m->act = c->act;
+        m->nlayers = c->nlayers + 1;
+        if (!(m->size = calloc(m->nlayers + 1, sizeof *m->size)) ||
+            !(m->W = calloc(m->nlayers, sizeof *m->W)) ||
+            !(m->b = calloc(m->nlayers, sizeof *m->b)))
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        for (size_t l = 0; !st && l <= m->nlayers; l++)
+            m->size[l] = l == 0 ? m->enc.width : l == m->nlayers ? 1 : c->layers[l - 1];
+        if (!st)
+            st = cm_train_mlp(m, c, &from, src->ntrain, src->nvalid, on_epoch, ctx,
+                              &epochs_run, &best_epoch, err);
+    }
+    if (!st)
+        st = describe_run(m, settings, c, &src->s, src->ntrain, src->nvalid, epochs_run,
+                          best_epoch, err);
+    if (!st)
+        st = src->nvalid ? metrics(m, &from, 1, src->nvalid, "valid", err)
+                         : metrics(m, &from, 0, src->ntrain, "train", err);
+    free(src->x);
+    free(src->y);
+    free(src->yr);
+    src->x = src->y = NULL;
+    src->yr = NULL;
+    return st;
+}
+
+static cm_status copy_encoder(cm_encoder *to, const cm_encoder *from, cm_error *err)
+{
+    *to = (cm_encoder){0};
+    if (!(to->f = calloc(from->nf + 1, sizeof *to->f)) ||
+        !(to->target = malloc(strlen(from->target) + 1)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    strcpy(to->target, from->target);
+    for (size_t k = 0; k < from->nf; k++, to->nf++) {
+        to->f[k] = from->f[k];
+        if (!(to->f[k].name = malloc(strlen(from->f[k].name) + 1)))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        strcpy(to->f[k].name, from->f[k].name);
+    }
+    return CM_OK;
+}
+
+cm_dataset *cm_dataset_load(cm_reader *r, const cm_kv *settings, cm_error *err)
+{
+    cm_dataset *ds = calloc(1, sizeof *ds);
+    cm_status st = ds ? cm_train_cfg_read(settings, &ds->c, err)
+                      : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st && ds->c.stream)
+        st = cm_fail(err, CM_ERR_ARG, "stream: a dataset is held in memory");
+    if (!st)
+        st = read_rows(r, &ds->c, &ds->enc, &ds->cols, &ds->src, err);
+    if (!st && !(ds->schema = cm_schema_clone(cm_reader_schema(r))))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (st) {
+        cm_dataset_free(ds);
+        return NULL;
+    }
+    ds->n = ds->src.s.taken;
+    ds->src.s.r = NULL; /* every row is in memory now */
+    return ds;
+}
+
+size_t cm_dataset_rows(const cm_dataset *ds)
+{
+    return ds->n;
+}
+
+const int64_t *cm_dataset_times(const cm_dataset *ds)
+{
+    return ds->src.s.time_col >= 0 ? ds->src.d.t : NULL;
+}
+
+/* FNV-1a over the rows as read, and the names of the target and inputs:
+ * the same data give the same number on any machine of this byte order. */
+uint64_t cm_dataset_fingerprint(const cm_dataset *ds)
+{
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(p, len) do { const unsigned char *q_ = (const void *)(p);               \
+        for (size_t i_ = 0; i_ < (len); i_++) h = (h ^ q_[i_]) * 1099511628211ULL; } while (0)
+    const data *d = &ds->src.d;
+    MIX(ds->enc.target, strlen(ds->enc.target) + 1);
+    for (size_t k = 0; k < ds->enc.nf; k++)
+        MIX(ds->enc.f[k].name, strlen(ds->enc.f[k].name) + 1);
+    MIX(d->num, ds->n * d->nnum * sizeof *d->num);
+    MIX(d->cat, ds->n * d->ncat * sizeof *d->cat);
+    MIX(d->y, ds->n * sizeof *d->y);
+#undef MIX
+    return h;
+}
+
+static cm_model *new_model(const cm_dataset *ds, cm_error *err)
+{
+    cm_model *m = calloc(1, sizeof *m);
+    if (!m || copy_encoder(&m->enc, &ds->enc, err) ||
+        !(m->schema = cm_schema_clone(ds->schema))) {
+        if (!m || !err->status)
+            cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        cm_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size_t *pick,
+                         size_t n, void (*on_epoch)(void *ctx, const cm_epoch *e),
+                         void *ctx, cm_error *err)
+{
+    cm_train_cfg c = {0};
+    cm_model *m = NULL;
+    cm_status st = cm_train_cfg_read(settings, &c, err);
+    if (!st && ((c.target ? !ds->c.target || strcmp(c.target, ds->c.target) : !!ds->c.target) ||
+                (c.features ? !ds->c.features || strcmp(c.features, ds->c.features)
+                            : !!ds->c.features) ||
+                c.skip_missing != ds->c.skip_missing))
+        st = cm_fail(err, CM_ERR_ARG, "target, features and skip-missing are those "
+                     "the data were read with");
+    if (!st && !(m = new_model(ds, err)))
+        st = err->status;
+    source src = ds->src; /* the rows are shared, read only */
+    src.s.c = &c;
+    src.e = m ? &m->enc : NULL;
+    src.idx = pick;
+    if (!st)
+        st = fit(m, settings, &c, &src, pick ? n : ds->n, on_epoch, ctx, err);
+    free(c.layers);
+    if (st) {
+        cm_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+cm_status cm_dataset_score(const cm_model *m, const cm_dataset *ds, const size_t *pick,
+                           size_t n, double v[4], cm_error *err)
+{
+    source src = ds->src;
+    src.e = &m->enc;
+    src.idx = pick;
+    src.ntrain = 0;
+    src.nvalid = n;
+    src.pos = SIZE_MAX;
+    cm_status st = CM_OK;
+    if (!(src.x = malloc((n * m->enc.width + 1) * sizeof *src.x)) ||
+        !(src.y = malloc((n + 1) * sizeof *src.y)) ||
+        !(src.yr = malloc((n + 1) * sizeof *src.yr)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st) {
+        design(&m->enc, &src.d, pick, 0, n, src.x, src.y, src.yr);
+        cm_source from = {next_chunk, &src};
+        st = measure(m, &from, 1, n, v, err);
+    }
+    free(src.x);
+    free(src.y);
+    free(src.yr);
+    return st;
+}
+
 cm_model *cm_train(cm_reader *r, const cm_kv *settings,
                    void (*on_epoch)(void *ctx, const cm_epoch *e), void *ctx,
                    cm_error *err)
 {
     cm_train_cfg c = {0};
     long *cols = NULL;
+    source src;
     cm_model *m = calloc(1, sizeof *m);
-    source src = {.s = {.r = r, .c = &c, .e = m ? &m->enc : NULL, .target = -1,
-                        .time_col = -1},
-                  .e = m ? &m->enc : NULL, .pos = SIZE_MAX};
-    cm_status st = m ? cm_train_cfg_read(settings, &c, err) : cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    const cm_schema *s = cm_reader_schema(r);
-    for (size_t i = 0; i < cm_schema_ncols(s); i++)
-        if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
-            src.s.time_col = (long)i;
+    cm_status st = m ? cm_train_cfg_read(settings, &c, err)
+                     : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = choose(&c, s, &src.s.target, &cols, &m->enc, err);
-    src.s.cols = cols;
-    src.memory = !c.stream;
-    for (size_t k = 0; !st && k < m->enc.nf; k++)
-        m->enc.f[k].cat ? src.d.ncat++ : src.d.nnum++;
-    if (!st && c.stream) /* a pipe fails here, before a pass over it */
-        st = restart(&src.s, err);
-    if (!st)
-        st = first_pass(&src, err);
-    size_t n = src.s.taken;
-    if (!st && n == 0)
-        st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
-                     src.s.skipped ? " (all were skipped for missing values)" : "");
-    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
-    src.nvalid = (size_t)floor((double)n * c.valid + 1e-9);
-    src.ntrain = n - src.nvalid;
-    if (!st && src.ntrain == 0)
-        st = cm_fail(err, CM_ERR_DATA, "no training rows left after holding out "
-                     "--valid %g of %zu", c.valid, n);
+        st = read_rows(r, &c, &m->enc, &cols, &src, err);
     /* after the whole stream, so that it has every category */
     if (!st && !(m->schema = cm_schema_clone(cm_reader_schema(r))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!st && !src.memory)
-        st = size_chunks(&src, m->schema, c.buffer, (size_t)c.batch, err);
     if (!st)
-        st = fit_scaling(&src, &m->enc, err);
-    size_t design_rows = src.memory ? n : src.chunk;
-    if (!st && (!(src.x = malloc((design_rows * m->enc.width + 1) * sizeof *src.x)) ||
-                !(src.y = malloc((design_rows + 1) * sizeof *src.y))))
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
-                     design_rows, m->enc.width);
-    if (!st && src.memory)
-        design(&m->enc, &src.d, 0, n, src.x, src.y);
-    cm_source from = {next_chunk, &src};
-    int epochs_run = 1, best_epoch = 0;
-    m->kind = c.kind;
-    if (!st && c.kind == CM_MODEL_LINEAR) {
-        st = fit_ridge(m, &from, src.ntrain, c.l2, err);
-    } else if (!st) {
-        m->act = c.act;
-        m->nlayers = c.nlayers + 1;
-        if (!(m->size = calloc(m->nlayers + 1, sizeof *m->size)) ||
-            !(m->W = calloc(m->nlayers, sizeof *m->W)) ||
-            !(m->b = calloc(m->nlayers, sizeof *m->b)))
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        for (size_t l = 0; !st && l <= m->nlayers; l++)
-            m->size[l] = l == 0 ? m->enc.width : l == m->nlayers ? 1 : c.layers[l - 1];
-        if (!st)
-            st = cm_train_mlp(m, &c, &from, src.ntrain, src.nvalid, on_epoch, ctx,
-                              &epochs_run, &best_epoch, err);
-    }
-    if (!st)
-        st = describe_run(m, settings, &c, &src.s, src.ntrain, src.nvalid, epochs_run,
-                          best_epoch, err);
-    if (!st)
-        st = src.nvalid ? metrics(m, &from, 1, src.nvalid, "valid", err)
-                        : metrics(m, &from, 0, src.ntrain, "train", err);
-    free(src.x);
-    free(src.y);
+        st = fit(m, settings, &c, &src, src.s.taken, on_epoch, ctx, err);
     free(cols);
     free(c.layers);
     data_free(&src.d);
