@@ -116,6 +116,56 @@ int cli_parse_level(const char *arg)
     return (int)l;
 }
 
+/* cm-train's options, as settings of the same names; getopt_long hands
+ * back CLI_TRAIN + their index. */
+enum { CLI_TRAIN = 1000 };
+static const struct option train_opts[] = {
+    {"features", required_argument, NULL, 0}, {"l2", required_argument, NULL, 0},
+    {"layers", required_argument, NULL, 0}, {"activation", required_argument, NULL, 0},
+    {"dropout", required_argument, NULL, 0}, {"loss", required_argument, NULL, 0},
+    {"huber-delta", required_argument, NULL, 0}, {"optimizer", required_argument, NULL, 0},
+    {"lr", required_argument, NULL, 0}, {"momentum", required_argument, NULL, 0},
+    {"beta1", required_argument, NULL, 0}, {"beta2", required_argument, NULL, 0},
+    {"eps", required_argument, NULL, 0}, {"weight-decay", required_argument, NULL, 0},
+    {"schedule", required_argument, NULL, 0}, {"step-size", required_argument, NULL, 0},
+    {"gamma", required_argument, NULL, 0}, {"batch", required_argument, NULL, 0},
+    {"epochs", required_argument, NULL, 0}, {"seed", required_argument, NULL, 0},
+    {"valid", required_argument, NULL, 0}, {"patience", required_argument, NULL, 0},
+    {"skip-missing", no_argument, NULL, 0}, {"model", required_argument, NULL, 'm'},
+    {"target", required_argument, NULL, 'y'}};
+static const struct option common_opts[] = {CLI_COMMON_OPTIONS};
+
+struct option *cli_longopts(const struct option *own, size_t nown)
+{
+    size_t nt = sizeof train_opts / sizeof *train_opts;
+    size_t nc = sizeof common_opts / sizeof *common_opts; /* with the end */
+    struct option *all = malloc((nown + nt + nc) * sizeof *all);
+    if (!all)
+        cli_die("out of memory");
+    memcpy(all, own, nown * sizeof *all);
+    for (size_t i = 0; i < nt; i++) {
+        all[nown + i] = train_opts[i];
+        if (!all[nown + i].val)
+            all[nown + i].val = CLI_TRAIN + (int)i;
+    }
+    memcpy(all + nown + nt, common_opts, nc * sizeof *all);
+    return all;
+}
+
+int cli_train_option(int c, const char *arg, cm_kv *settings)
+{
+    size_t nt = sizeof train_opts / sizeof *train_opts;
+    if (c == 'm' || c == 'y') {
+        cli_set(settings, c == 'm' ? "model" : "target", arg);
+        return 1;
+    }
+    if (c < CLI_TRAIN || c >= CLI_TRAIN + (int)nt)
+        return 0;
+    const struct option *o = &train_opts[c - CLI_TRAIN];
+    cli_set(settings, o->name, o->has_arg ? arg : "yes");
+    return 1;
+}
+
 void cli_other_option(int c, const char *usage)
 {
     if (c == 'h') {

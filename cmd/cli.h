@@ -51,6 +51,41 @@ void cli_set(cm_kv *settings, const char *key, const char *value);
     {"version", no_argument, NULL, 'V'},                                      \
     {NULL, 0, NULL, 0}
 /* A deflate level 0-9 for --level, or a usage error. */
+/* cm-train's model and training options, which cm-tune passes on to
+ * every trial: their help, and their parsing into settings. */
+#define CLI_TRAIN_HELP                                                         \
+    "Model:\n"                                                                 \
+    "  -m, --model=KIND       mlp (default) or linear (ridge, solved exactly)\n" \
+    "  -y, --target=COL       the column to forecast (default: the stream's target)\n" \
+    "      --features=LIST    the input columns (default: every feature column)\n" \
+    "      --l2=X             ridge penalty for linear (default 1)\n"           \
+    "      --layers=LIST      hidden widths (default 64,64)\n"                 \
+    "      --activation=F     relu (default), tanh, sigmoid or gelu\n"         \
+    "      --dropout=P        drop hidden outputs with probability P (default 0)\n" \
+    "Training:\n"                                                              \
+    "      --loss=L           mse (default), mae or huber; --huber-delta=X (1)\n" \
+    "      --optimizer=O      adam (default), momentum or sgd\n"               \
+    "      --lr=X             learning rate (default 0.001)\n"                 \
+    "      --momentum=X --beta1=X --beta2=X --eps=X --weight-decay=X\n"       \
+    "      --schedule=S       constant (default), step or cosine;\n"          \
+    "                         --step-size=N (10) and --gamma=X (0.1) for step\n" \
+    "      --batch=N          rows per step (default 32)\n"                    \
+    "      --epochs=N         passes over the data (default 10)\n"             \
+    "      --seed=N           random seed (default 1): same seed, same model\n" \
+    "      --valid=FRAC       hold out the last FRAC of the rows, in time\n"   \
+    "                         order (default 0.2; 0 for none)\n"              \
+    "      --patience=N       stop after N epochs without a better validation\n" \
+    "                         loss, keeping the best epoch's weights\n"       \
+    "      --skip-missing     leave out rows with missing values (default: error)\n"
+
+/* own options, then cm-train's, then CLI_COMMON_OPTIONS (with its end):
+ * one table for getopt_long, allocated. */
+struct option;
+struct option *cli_longopts(const struct option *own, size_t nown);
+/* 1 when c (from getopt_long over cli_longopts) is one of cm-train's
+ * options, -m and -y included, now set in settings. */
+int cli_train_option(int c, const char *arg, cm_kv *settings);
+
 int cli_parse_level(const char *arg);
 /* The options every binary shares, for the end of its getopt switch:
  * 'h' prints usage and exits 0, 'V' the version; anything else getopt

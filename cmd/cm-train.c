@@ -14,29 +14,12 @@ static const char usage[] =
     "Usage: cm-train [OPTION]... [FILE] -o MODEL.cmm\n"
     "Train a model on the cm stream FILE (or standard input) and write it.\n"
     "\n"
-    "Model:\n"
-    "  -m, --model=KIND       mlp (default) or linear (ridge, solved exactly)\n"
-    "  -y, --target=COL       the column to forecast (default: the stream's target)\n"
-    "      --features=LIST    the input columns (default: every feature column)\n"
-    "      --l2=X             ridge penalty for linear (default 1)\n"
-    "      --layers=LIST      hidden widths (default 64,64)\n"
-    "      --activation=F     relu (default), tanh, sigmoid or gelu\n"
-    "      --dropout=P        drop hidden outputs with probability P (default 0)\n"
-    "Training:\n"
-    "      --loss=L           mse (default), mae or huber; --huber-delta=X (1)\n"
-    "      --optimizer=O      adam (default), momentum or sgd\n"
-    "      --lr=X             learning rate (default 0.001)\n"
-    "      --momentum=X --beta1=X --beta2=X --eps=X --weight-decay=X\n"
-    "      --schedule=S       constant (default), step or cosine;\n"
-    "                         --step-size=N (10) and --gamma=X (0.1) for step\n"
-    "      --batch=N          rows per step (default 32)\n"
-    "      --epochs=N         passes over the data (default 10)\n"
-    "      --seed=N           random seed (default 1): same seed, same model\n"
-    "      --valid=FRAC       hold out the last FRAC of the rows, in time\n"
-    "                         order (default 0.2; 0 for none)\n"
-    "      --patience=N       stop after N epochs without a better validation\n"
-    "                         loss, keeping the best epoch's weights\n"
-    "      --skip-missing     leave out rows with missing values (default: error)\n"
+    CLI_TRAIN_HELP
+    "      --stream           read FILE again for every pass instead of holding\n"
+    "                         its rows in memory (FILE must be a file, not a pipe)\n"
+    "  -S, --buffer-size=SIZE memory for rows with --stream (default 256M)\n"
+    "  -j, --threads=N        threads for large matrix products (default: the\n"
+    "                         number of CPUs); the model is the same for any N\n"
     "Output:\n"
     "  -o, --output=FILE      the model file (required), replaced only when complete\n"
     "      --history=FILE     one CSV row per epoch\n"
@@ -49,12 +32,7 @@ static const char usage[] =
     "Exit status: 0 success, 1 bad data or training failed, 2 usage error.\n"
     "See cm-train(1) and cm-model(5).\n";
 
-enum {
-    OPT_FEATURES = 256, OPT_L2, OPT_LAYERS, OPT_ACTIVATION, OPT_DROPOUT, OPT_LOSS,
-    OPT_HUBER, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS,
-    OPT_WD, OPT_SCHEDULE, OPT_STEP, OPT_GAMMA, OPT_BATCH, OPT_EPOCHS, OPT_SEED,
-    OPT_VALID, OPT_PATIENCE, OPT_SKIP, OPT_HISTORY, OPT_STREAM
-};
+enum { OPT_HISTORY = 256, OPT_STREAM };
 
 typedef struct opts {
     cm_kv *settings;
@@ -69,60 +47,17 @@ static void set(opts *o, const char *key, const char *value)
 
 static void parse(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"target", required_argument, NULL, 'y'},
-        {"features", required_argument, NULL, OPT_FEATURES},
-        {"l2", required_argument, NULL, OPT_L2},
-        {"layers", required_argument, NULL, OPT_LAYERS},
-        {"activation", required_argument, NULL, OPT_ACTIVATION},
-        {"dropout", required_argument, NULL, OPT_DROPOUT},
-        {"loss", required_argument, NULL, OPT_LOSS},
-        {"huber-delta", required_argument, NULL, OPT_HUBER},
-        {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-        {"lr", required_argument, NULL, OPT_LR},
-        {"momentum", required_argument, NULL, OPT_MOMENTUM},
-        {"beta1", required_argument, NULL, OPT_BETA1},
-        {"beta2", required_argument, NULL, OPT_BETA2},
-        {"eps", required_argument, NULL, OPT_EPS},
-        {"weight-decay", required_argument, NULL, OPT_WD},
-        {"schedule", required_argument, NULL, OPT_SCHEDULE},
-        {"step-size", required_argument, NULL, OPT_STEP},
-        {"gamma", required_argument, NULL, OPT_GAMMA},
-        {"batch", required_argument, NULL, OPT_BATCH},
-        {"epochs", required_argument, NULL, OPT_EPOCHS},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"valid", required_argument, NULL, OPT_VALID},
-        {"patience", required_argument, NULL, OPT_PATIENCE},
-        {"skip-missing", no_argument, NULL, OPT_SKIP},
+    static const struct option own[] = {
         {"history", required_argument, NULL, OPT_HISTORY},
         {"stream", no_argument, NULL, OPT_STREAM},
         {"buffer-size", required_argument, NULL, 'S'},
-        {"threads", required_argument, NULL, 'j'},
-        CLI_COMMON_OPTIONS};
-    /* Options that are settings under their own name. */
-    static const char *const named[] = {
-        [OPT_FEATURES - 256] = "features", [OPT_L2 - 256] = "l2",
-        [OPT_LAYERS - 256] = "layers", [OPT_ACTIVATION - 256] = "activation",
-        [OPT_DROPOUT - 256] = "dropout", [OPT_LOSS - 256] = "loss",
-        [OPT_HUBER - 256] = "huber-delta", [OPT_OPTIMIZER - 256] = "optimizer",
-        [OPT_LR - 256] = "lr", [OPT_MOMENTUM - 256] = "momentum",
-        [OPT_BETA1 - 256] = "beta1", [OPT_BETA2 - 256] = "beta2",
-        [OPT_EPS - 256] = "eps", [OPT_WD - 256] = "weight-decay",
-        [OPT_SCHEDULE - 256] = "schedule", [OPT_STEP - 256] = "step-size",
-        [OPT_GAMMA - 256] = "gamma", [OPT_BATCH - 256] = "batch",
-        [OPT_EPOCHS - 256] = "epochs", [OPT_SEED - 256] = "seed",
-        [OPT_VALID - 256] = "valid", [OPT_PATIENCE - 256] = "patience"};
+        {"threads", required_argument, NULL, 'j'}};
+    struct option *longopts = cli_longopts(own, sizeof own / sizeof *own);
     int c;
     while ((c = getopt_long(argc, argv, "m:y:S:j:o:FvqhV", longopts, NULL)) != -1) {
-        if (c >= OPT_FEATURES && c <= OPT_PATIENCE) {
-            set(o, named[c - 256], optarg);
+        if (cli_train_option(c, optarg, o->settings))
             continue;
-        }
         switch (c) {
-        case 'm': set(o, "model", optarg); break;
-        case 'y': set(o, "target", optarg); break;
-        case OPT_SKIP: set(o, "skip-missing", "yes"); break;
         case OPT_STREAM: set(o, "stream", "yes"); break;
         case 'j': set(o, "threads", optarg); break;
         case 'S': {
@@ -142,6 +77,7 @@ static void parse(int argc, char **argv, opts *o)
         default: cli_other_option(c, usage);
         }
     }
+    free(longopts);
     o->input = cli_one_input(argc, argv);
     if (!cm_kv_get(o->settings, "threads")) {
         char n[24];
