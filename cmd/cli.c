@@ -166,6 +166,32 @@ int cli_train_option(int c, const char *arg, cm_kv *settings)
     return 1;
 }
 
+/* Provenance for the model: the command line and the time, which
+ * SOURCE_DATE_EPOCH fixes for byte-identical rebuilds. */
+void cli_provenance(cm_kv *settings, int argc, char **argv)
+{
+    char buf[4096];
+    size_t n = 0;
+    for (int i = 0; i < argc && n < sizeof buf - 1; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", argv[i]);
+    /* Cut short, a command line must still end on a whole character. */
+    n = strlen(buf);
+    while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+        n--;
+    if (n > 0 && (unsigned char)buf[n - 1] >= 0xC0)
+        n--;
+    if (strlen(buf) == sizeof buf - 1)
+        buf[n] = '\0';
+    cli_set(settings, "argv", buf);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *end = NULL;
+    long long t = sde && *sde ? strtoll(sde, &end, 10) : (long long)time(NULL);
+    if (sde && *sde && *end)
+        cli_usage_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde);
+    snprintf(buf, sizeof buf, "%lld", t);
+    cli_set(settings, "created", buf);
+}
+
 void cli_other_option(int c, const char *usage)
 {
     if (c == 'h') {

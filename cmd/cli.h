@@ -86,6 +86,9 @@ struct option *cli_longopts(const struct option *own, size_t nown);
  * options, -m and -y included, now set in settings. */
 int cli_train_option(int c, const char *arg, cm_kv *settings);
 
+/* The settings argv (the command line) and created (now, or the
+ * SOURCE_DATE_EPOCH of reproducible builds) for a model's metadata. */
+void cli_provenance(cm_kv *settings, int argc, char **argv);
 int cli_parse_level(const char *arg);
 /* The options every binary shares, for the end of its getopt switch:
  * 'h' prints usage and exits 0, 'V' the version; anything else getopt

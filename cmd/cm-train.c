@@ -89,32 +89,6 @@ static void parse(int argc, char **argv, opts *o)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
 }
 
-/* Provenance for the model: the command line and the time, which
- * SOURCE_DATE_EPOCH fixes for byte-identical rebuilds. */
-static void provenance(opts *o, int argc, char **argv)
-{
-    char buf[4096];
-    size_t n = 0;
-    for (int i = 0; i < argc && n < sizeof buf - 1; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", argv[i]);
-    /* Cut short, a command line must still end on a whole character. */
-    n = strlen(buf);
-    while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
-        n--;
-    if (n > 0 && (unsigned char)buf[n - 1] >= 0xC0)
-        n--;
-    if (strlen(buf) == sizeof buf - 1)
-        buf[n] = '\0';
-    set(o, "argv", buf);
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    char *end = NULL;
-    long long t = sde && *sde ? strtoll(sde, &end, 10) : (long long)time(NULL);
-    if (sde && *sde && *end)
-        cli_usage_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde);
-    snprintf(buf, sizeof buf, "%lld", t);
-    set(o, "created", buf);
-}
-
 typedef struct run {
     int progress;
     cm_epoch *hist;
@@ -179,7 +153,7 @@ int main(int argc, char **argv)
     if (!(o.settings = cm_kv_new()))
         cli_die("out of memory");
     parse(argc, argv, &o);
-    provenance(&o, argc, argv);
+    cli_provenance(o.settings, argc, argv);
 
     const char *name = cli_in_name(o.input);
     FILE *in;

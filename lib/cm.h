@@ -552,6 +552,7 @@ cm_results *cm_results_read(FILE **files, const char *const *names, size_t n,
                             cm_error *err);
 void cm_results_free(cm_results *r);
 size_t cm_results_count(const cm_results *r);
+const char *cm_results_metric(const cm_results *r); /* "rmse", ... */
 const char *cm_results_data(const cm_results *r);  /* NULL without lines */
 const char *cm_results_setup(const cm_results *r);
 size_t cm_results_params(const cm_results *r);

@@ -73,6 +73,7 @@ struct cm_results {
     size_t ncol, nparams, nlines;
     line *l;
     char *data, *setup;
+    char metric[16];
 };
 
 static void free_fields(char **f, size_t n)
@@ -197,6 +198,8 @@ cm_results *cm_results_read(FILE **files, const char *const *names, size_t n, cm
         st = read_file(r, files[i], names[i], err);
     }
     if (!st) {
+        const char *mc = r->col[column(r, "_mean", 1)];
+        snprintf(r->metric, sizeof r->metric, "%.*s", (int)(strlen(mc) - 5), mc);
         long fold1 = column(r, "_fold1", 1);
         r->nparams = fold1 > 0 ? (size_t)fold1 - 1 : 0;
         long dc = column(r, "data", 0), sc = column(r, "setup", 0);
@@ -220,6 +223,7 @@ cm_results *cm_results_read(FILE **files, const char *const *names, size_t n, cm
 }
 
 size_t cm_results_count(const cm_results *r) { return r->nlines; }
+const char *cm_results_metric(const cm_results *r) { return r->metric; }
 const char *cm_results_data(const cm_results *r) { return r->data; }
 const char *cm_results_setup(const cm_results *r) { return r->setup; }
 size_t cm_results_params(const cm_results *r) { return r->nparams; }
