@@ -19,6 +19,7 @@ static const char usage[] =
     "\n"
     "Search:\n"
     "      --grid=SPEC        every combination: 'lr=0.001,0.01 layers=32|64,64'\n"
+    "                         (--space is the same option)\n"
     "      --random=N         N draws instead, from SPEC's ranges LOW:HIGH,\n"
     "                         LOW:HIGH:log and choices (with --seed)\n"
     "  -k, --folds=N          folds (default 5)\n"
@@ -171,31 +172,49 @@ static uint64_t fnv(uint64_t h, const char *s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
-/* The fixed settings as "NAME=VALUE ...", the command line left out. */
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The fixed settings as "NAME=VALUE ..." in the order of their names, so
+ * that the order of the options does not matter; the command line and
+ * the time are left out. */
 static char *fixed_text(const cm_kv *fixed)
 {
-    size_t n = 1;
-    for (size_t i = 0; i < cm_kv_count(fixed); i++)
-        n += strlen(cm_kv_key(fixed, i)) + strlen(cm_kv_value(fixed, i)) + 2;
-    char *t = calloc(n, 1);
-    if (!t)
-        cli_die("out of memory");
-    for (size_t i = 0; i < cm_kv_count(fixed); i++) {
-        const char *k = cm_kv_key(fixed, i);
-        if (strcmp(k, "argv") && strcmp(k, "created"))
-            sprintf(t + strlen(t), "%s%s=%s", *t ? " " : "", k, cm_kv_value(fixed, i));
+    size_t n = 1, m = cm_kv_count(fixed), k = 0;
+    const char **keys = calloc(m + 1, sizeof *keys);
+    for (size_t i = 0; keys && i < m; i++) {
+        const char *key = cm_kv_key(fixed, i);
+        n += strlen(key) + strlen(cm_kv_value(fixed, i)) + 2;
+        if (strcmp(key, "argv") && strcmp(key, "created"))
+            keys[k++] = key;
     }
+    char *t = calloc(n, 1);
+    if (!t || !keys)
+        cli_die("out of memory");
+    qsort(keys, k, sizeof *keys, by_key);
+    for (size_t i = 0; i < k; i++)
+        sprintf(t + strlen(t), "%s%s=%s", i ? " " : "", keys[i], cm_kv_get(fixed, keys[i]));
+    free(keys);
     return t;
 }
 
-/* Everything that decides the scores but the data: trials compared across
- * runs and shards must agree on it. */
-static void setup_id(const opts *o, const char *fixed, int time, char *out, size_t n)
+/* Everything that decides the scores but the data: the trials themselves
+ * (not how the search was spelled), the folds, the metric and the fixed
+ * settings.  Runs and shards must agree on it to be compared. */
+static void setup_id(const opts *o, const cm_space *sp, const char *fixed, int time,
+                     char *out, size_t n)
 {
     char buf[128];
-    uint64_t h = fnv(1469598103934665603ULL, o->grid);
-    snprintf(buf, sizeof buf, "%zu %zu %d %lld %s", o->ndraws, o->folds, time,
-             (long long)o->gap, metrics[o->metric]);
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < cm_space_trials(sp); i++)
+        for (size_t j = 0; j < cm_space_params(sp); j++) {
+            h = fnv(h, cm_space_key(sp, j));
+            h = fnv(h, cm_space_value(sp, i, j));
+        }
+    snprintf(buf, sizeof buf, "%zu %d %lld %s", o->folds, time, (long long)o->gap,
+             metrics[o->metric]);
     h = fnv(fnv(h, buf), fixed);
     snprintf(out, n, "%016llx", (unsigned long long)h);
 }
@@ -249,15 +268,24 @@ static cm_reader *open_data(const char *path, FILE **in)
     return cli_open_stream(path, in);
 }
 
-/* Retrains on every row with settings and writes the model. */
-static void retrain(const opts *o, const cm_dataset *ds, cm_kv *settings, int argc,
+/* Opened before the search, so that a bad path fails at once. */
+static cli_output *open_model(const opts *o)
+{
+    if (!o->output)
+        return NULL;
+    if (!strcmp(o->output, "-"))
+        cli_usage_error("-o -: the best settings go to standard output; give a file");
+    return cli_output_open(o->output, 1, o->force);
+}
+
+/* Retrains on every row with settings and writes the model to out. */
+static void retrain(cli_output *out, const cm_dataset *ds, cm_kv *settings, int argc,
                     char **argv)
 {
     cm_error err;
     cm_error_clear(&err);
     cli_provenance(settings, argc, argv);
     cli_set(settings, "threads", "1");
-    cli_output *out = cli_output_open(o->output, 1, o->force);
     cm_model *m = cm_dataset_fit(ds, settings, NULL, 0, NULL, NULL, &err);
     if (!m) {
         cli_output_abort(out);
@@ -276,9 +304,11 @@ static void print_best(const opts *o, const char *const *keys, const char *const
         printf("%s=%s\n", keys[j], values[j]);
     if (fflush(stdout) || ferror(stdout))
         cli_die("write error");
-    if (o->verbose)
+    if (o->verbose && !isnan(std))
         fprintf(stderr, "%s: best trial %zu: %s %.6g (sd %.3g over folds)\n", cli_name(),
                 trial, metric, mean, std);
+    else if (o->verbose)
+        fprintf(stderr, "%s: best trial %zu: %s %.6g\n", cli_name(), trial, metric, mean);
 }
 
 /* --merge: shard files into one ranking. */
@@ -310,9 +340,8 @@ static int merge(const opts *o, int argc, char **argv)
         keys[j] = cm_results_key(r, j);
         vals[j] = cm_results_value(r, (size_t)best, j);
     }
-    print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best), NAN,
-               cm_results_trial(r, (size_t)best));
     if (o->output) {
+        cli_output *out = open_model(o);
         cm_kv *set = cm_kv_new();
         if (!set)
             cli_die("out of memory");
@@ -338,12 +367,17 @@ static int merge(const opts *o, int argc, char **argv)
         if (strcmp(data, cm_results_data(r)))
             cli_die("%s: not the data of the search (data %s, the results say %s)",
                     o->data, data, cm_results_data(r));
-        retrain(o, ds, set, argc, argv);
+        print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
+                   NAN, cm_results_trial(r, (size_t)best));
+        retrain(out, ds, set, argc, argv);
         cm_dataset_free(ds);
         cm_reader_free(rd);
         if (in != stdin)
             fclose(in);
         cm_kv_free(set);
+    } else {
+        print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
+                   NAN, cm_results_trial(r, (size_t)best));
     }
     free(keys);
     free(vals);
@@ -361,6 +395,22 @@ static cm_results *resume(const opts *o, const cm_space *sp, const char *data,
         return NULL;
     if (!f)
         cli_die("%s: %s", o->results, strerror(errno));
+    /* The header says which settings, folds and metric: it must be this
+     * search's, even before any line follows it. */
+    char *want = NULL, *have = NULL;
+    size_t wn = 0, hn = 0;
+    FILE *mem = open_memstream(&want, &wn);
+    if (!mem)
+        cli_die("out of memory");
+    cm_results_header(mem, sp, o->folds, metrics[o->metric]);
+    fclose(mem);
+    ssize_t got = getline(&have, &hn, f);
+    if (got > 0 && strcmp(have, want))
+        cli_die("%s: the results of another search (its header differs: other settings, "
+                "folds or metric)", o->results);
+    free(want);
+    free(have);
+    rewind(f);
     cm_error err;
     cm_error_clear(&err);
     const char *name = o->results;
@@ -417,6 +467,7 @@ int main(int argc, char **argv)
     if (!sp || cm_space_check(sp, o.fixed, &err))
         cli_die_error(NULL, &err);
 
+    cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
     FILE *in;
     cm_reader *r = open_data(o.ninputs ? o.inputs[0] : NULL, &in);
@@ -433,7 +484,7 @@ int main(int argc, char **argv)
     char data[24], setup[24];
     snprintf(data, sizeof data, "%016llx", (unsigned long long)cm_dataset_fingerprint(ds));
     char *fixed = fixed_text(o.fixed);
-    setup_id(&o, fixed, time, setup, sizeof setup);
+    setup_id(&o, sp, fixed, time, setup, sizeof setup);
     cm_results *old = o.resume ? resume(&o, sp, data, setup) : NULL;
 
     /* This shard's trials, less those done. */
@@ -475,8 +526,16 @@ int main(int argc, char **argv)
     cli_progress_done();
     if (s.out && fclose(s.out))
         cli_die("%s: write error: %s", o.results, strerror(errno));
-    if (s.best < 0)
+    if (s.best < 0 && o.nshards && !o.output) {
+        /* a shard may have nothing (more shards than trials), or only
+         * failed trials: its file is still good for --merge */
+        cli_warn("no trial of shard %zu/%zu gave a score", o.shard + 1, o.nshards);
+        return CLI_OK;
+    }
+    if (s.best < 0) {
+        cli_output_abort(out);
         cli_die("no trial gave a score");
+    }
 
     size_t np = cm_space_params(sp);
     const char **keys = calloc(np + 1, sizeof *keys), **vals = calloc(np + 1, sizeof *vals);
@@ -492,7 +551,7 @@ int main(int argc, char **argv)
         cm_kv *settings = cm_kv_new();
         if (!settings || cm_space_settings(sp, (size_t)s.best, o.fixed, settings, &err))
             cli_die("out of memory");
-        retrain(&o, ds, settings, argc, argv);
+        retrain(out, ds, settings, argc, argv);
         cm_kv_free(settings);
     }
     free(keys);

@@ -41,6 +41,13 @@ static cm_status forward(cm_folds *fs, size_t n, const int64_t *t, int64_t gap,
                          cm_error *err)
 {
     size_t k = fs->k, size = n / (k + 1);
+    /* Forward chaining means "before" in time: rows out of order would
+     * train on the future. */
+    for (size_t r = 1; t && r < n; r++)
+        if (t[r] != INT64_MIN && t[r - 1] != INT64_MIN && t[r] < t[r - 1])
+            return cm_fail(err, CM_ERR_DATA, "row %zu is earlier than the row before it: "
+                           "time-series folds need the rows in time order "
+                           "(cm-clean --sort, or --cv kfold)", r + 1);
     for (size_t i = 0; i < k; i++) {
         fold *f = &fs->f[i];
         size_t start = n - (k - i) * size;

@@ -157,8 +157,10 @@ static char *draw(const param *p, cm_rng *rng)
     }
     double x = p->log ? exp(log(p->lo) + u * (log(p->hi) - log(p->lo)))
                       : p->lo + u * (p->hi - p->lo);
-    if (p->whole)
-        snprintf(buf, sizeof buf, "%.0f", floor(p->lo + u * (p->hi - p->lo + 1)));
+    if (p->whole && p->log) /* log-uniform, then the nearest whole number */
+        snprintf(buf, sizeof buf, "%.0f", fmin(p->hi, fmax(p->lo, floor(x + 0.5))));
+    else if (p->whole)
+        snprintf(buf, sizeof buf, "%.0f", fmin(p->hi, floor(p->lo + u * (p->hi - p->lo + 1))));
     else
         cm_fmt_f64(buf, sizeof buf, x);
     return dupn(buf, strlen(buf));

@@ -211,6 +211,10 @@ check_page() {
     check_page cm-train.1
 }
 
+@test "man/cm-tune.1 examples" {
+    check_page cm-tune.1
+}
+
 @test "every man/*.1 page has an examples test here" {
     local missing=0 f
     for f in "$TOP"/man/*.1; do
