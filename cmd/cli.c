@@ -20,12 +20,23 @@ static char prog[64] = "cm";
 static struct cli_output *pending[MAX_PENDING];
 
 static void drop_pending(void);
+static void on_signal(int sig);
 
 void cli_init(char **argv, const char *name)
 {
     snprintf(prog, sizeof prog, "%s", name);
     argv[0] = prog;
     atexit(drop_pending);
+    /* Killed (cron's timeout, ^C), a run must not leave a temporary file
+     * either; a signal the caller ignores (nohup) stays ignored. */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old, sa = {0};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
     /* A closed pipe must show up as EPIPE on write, handled as a quiet
      * exit, not as a signal that kills us halfway through a message. */
     signal(SIGPIPE, SIG_IGN);
@@ -245,6 +256,7 @@ cm_reader *cli_open_stream(const char *path, FILE **in)
 struct cli_output {
     FILE *f;
     cm_atomic *atomic; /* NULL for stdout */
+    char *tmp;         /* its temporary file, for a signal to remove */
 };
 
 static void track(cli_output *o, int on)
@@ -263,6 +275,17 @@ static void drop_pending(void)
             cm_atomic_abort(pending[i]->atomic);
             pending[i] = NULL;
         }
+}
+
+/* Only unlink(2) here, which is safe in a signal handler; then the signal
+ * does what it would have done. */
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i] && pending[i]->tmp)
+            unlink(pending[i]->tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 cli_output *cli_output_open(const char *path, int binary, int force)
@@ -284,6 +307,9 @@ cli_output *cli_output_open(const char *path, int binary, int force)
         cli_die_error(NULL, &err);
     }
     o->f = cm_atomic_file(o->atomic);
+    const char *tmp = cm_atomic_temp_path(o->atomic);
+    if (tmp && !(o->tmp = strdup(tmp)))
+        cli_die("out of memory");
     track(o, 1);
     return o;
 }
@@ -317,6 +343,7 @@ void cli_output_close(cli_output *o)
         track(o, 0);
         cm_status st = cm_atomic_commit(o->atomic, &err);
         o->atomic = NULL;
+        free(o->tmp);
         free(o);
         if (st)
             cli_die_error(NULL, &err);
@@ -336,6 +363,7 @@ void cli_output_abort(cli_output *o)
         return;
     track(o, 0);
     cm_atomic_abort(o->atomic);
+    free(o->tmp);
     free(o);
 }
 

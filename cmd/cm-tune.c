@@ -93,7 +93,11 @@ static void parse(int argc, char **argv, opts *o)
             continue;
         switch (c) {
         case OPT_GRID: o->grid = optarg; break;
-        case OPT_RANDOM: o->ndraws = (size_t)cli_parse_count("--random", optarg); break;
+        case OPT_RANDOM:
+            o->ndraws = (size_t)cli_parse_count("--random", optarg);
+            if (o->ndraws < 1 || o->ndraws > 1000000)
+                cli_usage_error("--random: from 1 to 1000000 trials");
+            break;
         case 'k': o->folds = (size_t)cli_parse_count("--folds", optarg); break;
         case OPT_CV:
             if (strcmp(optarg, "time") && strcmp(optarg, "kfold"))
@@ -186,7 +190,7 @@ static char *fixed_text(const cm_kv *fixed)
     const char **keys = calloc(m + 1, sizeof *keys);
     for (size_t i = 0; keys && i < m; i++) {
         const char *key = cm_kv_key(fixed, i);
-        n += strlen(key) + strlen(cm_kv_value(fixed, i)) + 2;
+        n += strlen(key) + 3 * strlen(cm_kv_value(fixed, i)) + 2;
         if (strcmp(key, "argv") && strcmp(key, "created"))
             keys[k++] = key;
     }
@@ -194,8 +198,14 @@ static char *fixed_text(const cm_kv *fixed)
     if (!t || !keys)
         cli_die("out of memory");
     qsort(keys, k, sizeof *keys, by_key);
-    for (size_t i = 0; i < k; i++)
-        sprintf(t + strlen(t), "%s%s=%s", i ? " " : "", keys[i], cm_kv_get(fixed, keys[i]));
+    /* spaces separate the settings, so a value's own are %20 (and % is %25) */
+    char *p = t;
+    for (size_t i = 0; i < k; i++) {
+        p += sprintf(p, "%s%s=", i ? " " : "", keys[i]);
+        for (const char *v = cm_kv_get(fixed, keys[i]); *v; v++)
+            p += *v == ' ' ? sprintf(p, "%%20") : *v == '%' ? sprintf(p, "%%25")
+                                                          : sprintf(p, "%c", *v);
+    }
     free(keys);
     return t;
 }
@@ -348,11 +358,19 @@ static int merge(const opts *o, int argc, char **argv)
         /* the fixed settings as the search recorded them */
         char *fx = strdup(cm_results_fixed(r, (size_t)best));
         for (char *tok = strtok(fx, " "); tok; tok = strtok(NULL, " ")) {
-            char *eq = strchr(tok, '=');
-            if (eq) {
-                *eq = '\0';
-                cli_set(set, tok, eq + 1);
-            }
+            char *eq = strchr(tok, '='), *w = eq ? eq + 1 : NULL;
+            if (!eq)
+                continue;
+            *eq = '\0';
+            for (const char *v = eq + 1; *v; v++) /* %20 and %25 back */
+                if (v[0] == '%' && (!strncmp(v, "%20", 3) || !strncmp(v, "%25", 3))) {
+                    *w++ = v[1] == '2' && v[2] == '0' ? ' ' : '%';
+                    v += 2;
+                } else {
+                    *w++ = *v;
+                }
+            *w = '\0';
+            cli_set(set, tok, eq + 1);
         }
         free(fx);
         for (size_t j = 0; j < np; j++)
@@ -368,7 +386,7 @@ static int merge(const opts *o, int argc, char **argv)
             cli_die("%s: not the data of the search (data %s, the results say %s)",
                     o->data, data, cm_results_data(r));
         print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
-                   NAN, cm_results_trial(r, (size_t)best));
+                   cm_results_std(r, (size_t)best), cm_results_trial(r, (size_t)best));
         retrain(out, ds, set, argc, argv);
         cm_dataset_free(ds);
         cm_reader_free(rd);
@@ -377,7 +395,7 @@ static int merge(const opts *o, int argc, char **argv)
         cm_kv_free(set);
     } else {
         print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
-                   NAN, cm_results_trial(r, (size_t)best));
+                   cm_results_std(r, (size_t)best), cm_results_trial(r, (size_t)best));
     }
     free(keys);
     free(vals);
@@ -515,7 +533,7 @@ int main(int argc, char **argv)
                           (m == s.best_mean && (long)t < s.best))) {
             s.best = (long)t;
             s.best_mean = m;
-            s.best_std = NAN;
+            s.best_std = cm_results_std(old, l);
         }
     }
     cm_tune_job job = {ds, sp, o.fixed, folds, o.metric, todo, ntodo, o.jobs};

@@ -96,6 +96,11 @@ cm_atomic *cm_atomic_open(const char *path, cm_error *err)
     return a;
 }
 
+const char *cm_atomic_temp_path(const cm_atomic *a)
+{
+    return a->tmp;
+}
+
 FILE *cm_atomic_file(cm_atomic *a)
 {
     return a->f;

@@ -560,6 +560,7 @@ const char *cm_results_key(const cm_results *r, size_t j);
 const char *cm_results_value(const cm_results *r, size_t line, size_t j);
 size_t cm_results_trial(const cm_results *r, size_t line);
 double cm_results_mean(const cm_results *r, size_t line);
+double cm_results_std(const cm_results *r, size_t line);
 const char *cm_results_fixed(const cm_results *r, size_t line);
 long cm_results_best(const cm_results *r, int higher_better);
 int cm_results_has(const cm_results *r, const cm_space *s, size_t trial);
@@ -710,6 +711,9 @@ typedef struct cm_atomic cm_atomic;
 
 cm_atomic *cm_atomic_open(const char *path, cm_error *err);
 FILE *cm_atomic_file(cm_atomic *a);
+/* The temporary file's path (NULL when written in place), for a signal
+ * handler to unlink. */
+const char *cm_atomic_temp_path(const cm_atomic *a);
 cm_status cm_atomic_commit(cm_atomic *a, cm_error *err); /* frees a */
 void cm_atomic_abort(cm_atomic *a);                       /* frees a; NULL ok */
 

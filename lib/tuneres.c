@@ -65,7 +65,7 @@ void cm_results_line(FILE *f, const cm_space *s, const cm_trial_result *r,
 typedef struct line {
     char **field;
     size_t trial;
-    double mean;
+    double mean, std;
 } line;
 
 struct cm_results {
@@ -180,7 +180,12 @@ static cm_status read_file(cm_results *r, FILE *f, const char *name, cm_error *e
         line *x = &r->l[r->nlines++];
         x->field = fields;
         x->trial = strtoull(fields[0], NULL, 10);
+        if (column(r, "_std", 1) < 0) {
+            st = cm_fail(err, CM_ERR_DATA, "%s: not a cm-tune results file", name);
+            break;
+        }
         x->mean = strtod(fields[column(r, "_mean", 1)], NULL);
+        x->std = strtod(fields[column(r, "_std", 1)], NULL);
     }
     free(buf);
     if (!st && ferror(f))
@@ -234,6 +239,7 @@ const char *cm_results_value(const cm_results *r, size_t i, size_t j)
 }
 size_t cm_results_trial(const cm_results *r, size_t i) { return r->l[i].trial; }
 double cm_results_mean(const cm_results *r, size_t i) { return r->l[i].mean; }
+double cm_results_std(const cm_results *r, size_t i) { return r->l[i].std; }
 const char *cm_results_fixed(const cm_results *r, size_t i)
 {
     return r->l[i].field[column(r, "fixed", 0)];
@@ -258,13 +264,14 @@ long cm_results_best(const cm_results *r, int higher_better)
     return best;
 }
 
-/* Whether trial i of s (by its parameters) has a line already. */
+/* Whether trial i of s has a line already: its number (random draws may
+ * repeat values) and its values. */
 int cm_results_has(const cm_results *r, const cm_space *s, size_t i)
 {
     if (!r || r->nparams != cm_space_params(s))
         return 0;
     for (size_t l = 0; l < r->nlines; l++) {
-        int same = 1;
+        int same = r->l[l].trial == i + 1;
         for (size_t j = 0; same && j < r->nparams; j++)
             same = !strcmp(r->l[l].field[1 + j], cm_space_value(s, i, j));
         if (same)

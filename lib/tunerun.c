@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "internal.h"
 
@@ -163,7 +166,15 @@ static cm_status run_workers(const cm_tune_job *job, pending *p, cm_trial_fn fn,
             break;
         }
         if (c == 0) {
+            /* The caller's handlers (removing its temporary files) are
+             * not a worker's to run; a worker ends with its caller. */
             signal(SIGPIPE, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGHUP, SIG_DFL);
+#ifdef __linux__
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
             for (size_t w = 0; w < started; w++)
                 close(to[w]), close(from[w]);
             close(a[1]);

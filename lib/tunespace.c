@@ -76,7 +76,8 @@ static cm_status parse_param(param *p, const char *item, size_t n, int random,
     if (!(p->key = dupn(item, (size_t)(eq - item))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!searchable(p->key))
-        return cm_fail(err, CM_ERR_ARG, "%s: not a setting to search (it chooses the data)",
+        return cm_fail(err, CM_ERR_ARG, "%s: not a setting to search (it chooses the data or "
+                       "the machine, not the model)",
                        p->key);
     const char *v = eq + 1, *end = item + n;
     size_t vn = (size_t)(end - v);
