@@ -470,8 +470,11 @@ int main(int argc, char **argv)
     if (!(o.fixed = cm_kv_new()))
         cli_die("out of memory");
     parse(argc, argv, &o);
-    if (o.merge)
-        return merge(&o, argc, argv);
+    if (o.merge) {
+        int rc = merge(&o, argc, argv);
+        cm_kv_free(o.fixed);
+        return rc;
+    }
     if (!cm_kv_get(o.fixed, "valid"))
         cli_set(o.fixed, "valid", "0");
     const char *seedtxt = cm_kv_get(o.fixed, "seed");
@@ -544,13 +547,12 @@ int main(int argc, char **argv)
     cli_progress_done();
     if (s.out && fclose(s.out))
         cli_die("%s: write error: %s", o.results, strerror(errno));
-    if (s.best < 0 && o.nshards && !o.output) {
-        /* a shard may have nothing (more shards than trials), or only
-         * failed trials: its file is still good for --merge */
+    /* a shard may have nothing (more shards than trials), or only failed
+     * trials: its file is still good for --merge */
+    int quiet_shard = s.best < 0 && o.nshards && !o.output;
+    if (quiet_shard)
         cli_warn("no trial of shard %zu/%zu gave a score", o.shard + 1, o.nshards);
-        return CLI_OK;
-    }
-    if (s.best < 0) {
+    if (s.best < 0 && !quiet_shard) {
         cli_output_abort(out);
         cli_die("no trial gave a score");
     }
@@ -559,12 +561,13 @@ int main(int argc, char **argv)
     const char **keys = calloc(np + 1, sizeof *keys), **vals = calloc(np + 1, sizeof *vals);
     if (!keys || !vals)
         cli_die("out of memory");
-    for (size_t j = 0; j < np; j++) {
+    for (size_t j = 0; j < np && !quiet_shard; j++) {
         keys[j] = cm_space_key(sp, j);
         vals[j] = cm_space_value(sp, (size_t)s.best, j);
     }
-    print_best(&o, keys, vals, np, metrics[o.metric], s.best_mean, s.best_std,
-               (size_t)s.best + 1);
+    if (!quiet_shard)
+        print_best(&o, keys, vals, np, metrics[o.metric], s.best_mean, s.best_std,
+                   (size_t)s.best + 1);
     if (o.output) {
         cm_kv *settings = cm_kv_new();
         if (!settings || cm_space_settings(sp, (size_t)s.best, o.fixed, settings, &err))
