@@ -217,3 +217,13 @@ void cm_quote_text(char *dst, size_t dstn, const char *s, size_t n, size_t max)
     }
     dst[o < dstn ? o : dstn - 1] = '\0';
 }
+
+char *cm_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}

@@ -9,15 +9,6 @@
 
 /* ---- the run ------------------------------------------------------------------ */
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 /* A leading sample, copied out of the reader for two passes. */
 typedef struct sample {
@@ -61,7 +52,7 @@ static cm_status sample_add(sample *s, size_t nf, const char *const *f,
     s->line[i] = line;
     s->n++;
     for (size_t j = 0; j < nf; j++) {
-        if (!(s->rows[i][j] = dupn(f[j], len[j])))
+        if (!(s->rows[i][j] = cm_strndup(f[j], len[j])))
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         s->lens[i][j] = len[j];
     }

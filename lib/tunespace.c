@@ -44,15 +44,6 @@ void cm_space_free(cm_space *s)
     free(s);
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 /* Settings that choose the data or the machine, not the model. */
 static int searchable(const char *k)
@@ -73,7 +64,7 @@ static cm_status parse_param(param *p, const char *item, size_t n, int random,
     const char *eq = memchr(item, '=', n);
     if (!eq || eq == item || eq + 1 == item + n)
         return cm_fail(err, CM_ERR_ARG, "'%.*s' is not NAME=VALUES", (int)n, item);
-    if (!(p->key = dupn(item, (size_t)(eq - item))))
+    if (!(p->key = cm_strndup(item, (size_t)(eq - item))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!searchable(p->key))
         return cm_fail(err, CM_ERR_ARG, "%s: not a setting to search (it chooses the data or "
@@ -106,7 +97,7 @@ static cm_status parse_param(param *p, const char *item, size_t n, int random,
         if (!vals)
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         p->values = vals;
-        if (!(vals[p->nvalues] = dupn(q, (size_t)(stop - q))))
+        if (!(vals[p->nvalues] = cm_strndup(q, (size_t)(stop - q))))
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         p->nvalues++;
         q = stop + 1;
@@ -154,7 +145,7 @@ static char *draw(const param *p, cm_rng *rng)
     double u = cm_rng_unit(rng);
     if (p->nvalues) {
         size_t k = (size_t)cm_rng_below(rng, p->nvalues);
-        return dupn(p->values[k], strlen(p->values[k]));
+        return cm_strndup(p->values[k], strlen(p->values[k]));
     }
     double x = p->log ? exp(log(p->lo) + u * (log(p->hi) - log(p->lo)))
                       : p->lo + u * (p->hi - p->lo);
@@ -164,7 +155,7 @@ static char *draw(const param *p, cm_rng *rng)
         snprintf(buf, sizeof buf, "%.0f", fmin(p->hi, floor(p->lo + u * (p->hi - p->lo + 1))));
     else
         cm_fmt_f64(buf, sizeof buf, x);
-    return dupn(buf, strlen(buf));
+    return cm_strndup(buf, strlen(buf));
 }
 
 cm_space *cm_space_new(const char *grid, const char *random, size_t ndraws, uint64_t seed,
@@ -200,7 +191,7 @@ cm_space *cm_space_new(const char *grid, const char *random, size_t ndraws, uint
             const param *p = &s->p[j];
             char *v;
             if (grid) {
-                v = dupn(p->values[rest % p->nvalues], strlen(p->values[rest % p->nvalues]));
+                v = cm_strndup(p->values[rest % p->nvalues], strlen(p->values[rest % p->nvalues]));
                 rest /= p->nvalues;
             } else {
                 v = NULL;

@@ -11,29 +11,6 @@ bats_require_minimum_version 1.5.0
 
 # ---- helpers -----------------------------------------------------------------
 
-# OUT.cmt from the CSV IN: cmt IN OUT [cm-clean options...]
-cmt() {
-    local csv=$1 out=$2
-    shift 2
-    cm-clean "$@" "$csv" >"$out" 2>clean.err </dev/null || {
-        echo "cm-clean $* $csv failed:" >&2
-        cat clean.err >&2
-        return 1
-    }
-}
-
-# cm-train ARGS; fails when cm-train fails or prints anything (without -v
-# and with stderr not a terminal it is silent).
-train() {
-    local st=0
-    cm-train "$@" >train.out 2>train.err </dev/null || st=$?
-    if [ "$st" -ne 0 ] || [ -s train.err ] || [ -s train.out ]; then
-        echo "cm-train $*: status $st, stdout $(wc -c <train.out) bytes, stderr:" >&2
-        cat train.err >&2
-        return 1
-    fi
-}
-
 # The value of metadata KEY of MODEL (empty when absent).
 meta() {
     cm-cat --info "$1" | sed -n "s/^  $2=//p"
