@@ -141,7 +141,7 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
     sample s = {0};
     /* A replay may be one row at a terminal: small batches spare it
      * megabytes of zeroed memory (and 4 ms); 16384 suit a file. */
-    pending pd = {NULL, NULL, 0, c->replay ? 1024 : 16384};
+    pending pd = {NULL, NULL, 0, c->batch_rows ? c->batch_rows : c->replay ? 1024 : 16384};
     cm_rows *rows = NULL;
     size_t nf;
     const char *const *f;

@@ -90,6 +90,7 @@ struct cm_clean {
     void (*on_drop)(void *, uint64_t);
     void *drop_ctx;
     size_t sample, sort_memory;
+    size_t batch_rows; /* rows handed on at a time; 0: by the use */
     int64_t max_gap;
     list na, time, lower, keep, drop, absent_ok;
     size_t *time_idx; /* input column of each time part */

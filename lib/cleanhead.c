@@ -298,10 +298,11 @@ cm_status cm_clean_recipe(cm_clean *c, cm_error *err)
     size_t step;
     cm_status st = cm_recipe_add(c->schema, "clean", &step, err);
     cm_kv *p = st ? NULL : cm_recipe_params(c->schema, step);
-    /* Where and how much memory to sort with does not change the data. */
+    /* Where and how much memory to sort with, and how many rows go
+     * together, do not change the data. */
     for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
         const char *k = cm_kv_key(&c->settings, i);
-        if (strcmp(k, "tmpdir") && strcmp(k, "sort-memory"))
+        if (strcmp(k, "tmpdir") && strcmp(k, "sort-memory") && strcmp(k, "batch-rows"))
             st = cm_kv_set(p, k, cm_kv_value(&c->settings, i), err);
     }
     char d[2] = {c->delim_used, 0};

@@ -93,12 +93,14 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
             return cm_clean_bad_setting(err, k, v, "yes or no");
         *(k[0] == 'h' ? &c->header : &c->sort) = b;
     } else if (!strcmp(k, "sample") || !strcmp(k, "sort-memory") ||
-               !strcmp(k, "max-gap")) {
+               !strcmp(k, "max-gap") || !strcmp(k, "batch-rows")) {
         unsigned long long n = strtoull(v, &end, 10);
         if (!*v || *end || v[0] < '0' || v[0] > '9' || n == 0 || n > INT64_MAX)
             return cm_clean_bad_setting(err, k, v, "a positive whole number");
         if (!strcmp(k, "sample"))
             c->sample = (size_t)n;
+        else if (!strcmp(k, "batch-rows"))
+            c->batch_rows = n > 65536 ? 65536 : (size_t)n;
         else if (!strcmp(k, "sort-memory"))
             /* Below a megabyte each run would be a handful of rows, and
              * every run an open file until the merge. */

@@ -261,7 +261,7 @@ static cm_status check_keys(const cm_kv *s, cm_error *err)
     static const char *const known[] = {
         "target", "time-features", "cyclic", "holidays", "holiday-col",
         "holiday-none", "by", "min-count", "keep-incomplete", "drop", "keep",
-        "max-history"};
+        "max-history", "batch-rows"};
     for (size_t i = 0; i < cm_kv_count(s); i++) {
         const char *k = cm_kv_key(s, i);
         int ok = !strncmp(k, "lag.", 4) || !strncmp(k, "rolling.", 8) ||
@@ -428,7 +428,9 @@ cm_features *cm_features_new(const cm_schema *in, const cm_kv *s, cm_error *err)
     if (!st)
         st = recipe(f, s, err);
     size_t nout = f->out ? cm_schema_ncols(f->out) : 0;
-    if (!st && (!(f->ob = cm_batch_new(f->out, 4096)) ||
+    /* rows written together; a one-row replay wants few, a file many */
+    size_t rows = strtoul(get(s, "batch-rows", "4096"), NULL, 10);
+    if (!st && (!(f->ob = cm_batch_new(f->out, rows ? rows : 4096)) ||
                 !(f->vals = calloc(f->nhist + 1, sizeof *f->vals)) ||
                 !(f->oks = calloc(f->nhist + 1, 1)) ||
                 !(f->dropped_by = calloc(nout + 1, sizeof *f->dropped_by))))

@@ -21,6 +21,7 @@ struct cm_predictor {
     cm_pred_fn fn;
     void *ctx;
     int has_actual, oom;
+    int one;                    /* a row of fields: small batches */
     uint64_t handed;            /* input rows handed out */
     uint64_t *drops;            /* rows cleaning left out, not yet handed */
     size_t ndrops, dhead, dcap;
@@ -245,6 +246,8 @@ static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *
     cm_status st = cm_kv_copy(&set, steps, err);
     if (!st)
         st = cm_kv_set(&set, "keep-incomplete", "yes", err);
+    if (!st && p->one)
+        st = cm_kv_set(&set, "batch-rows", "16", err);
     if (!st && !(p->feat = cm_features_new(in, &set, err)))
         st = err->status;
     cm_kv_release(&set);
@@ -309,6 +312,8 @@ static cm_status replay_settings(cm_predictor *p, int lenient, cm_kv *set, cm_er
     cm_status st = cm_kv_copy(set, steps, err);
     if (!st)
         st = cm_kv_set(set, "replay", "yes", err);
+    if (!st && p->one)
+        st = cm_kv_set(set, "batch-rows", "16", err);
     cm_buf ok = {0};
     for (size_t i = 0; !st && i < cm_kv_count(steps); i++) {
         const char *k = cm_kv_key(steps, i), *name = k + 5;
@@ -437,8 +442,10 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
     FILE *in = st ? NULL : fmemopen(hbuf, hlen, "r");
     if (!st && !in)
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    p->one = 1;
     if (!st)
         st = cm_predict_csv(p, in, "(fields)", 1, fn, ctx, err);
+    p->one = 0;
     if (in)
         fclose(in);
     free(hbuf);
