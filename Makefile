@@ -61,6 +61,9 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# Only the server speaks HTTP and JSON.
+$(BIN)/cm-serve: LDLIBS += -lmicrohttpd -ljansson
+
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

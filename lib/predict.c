@@ -523,3 +523,42 @@ void cm_model_describe_inputs(const cm_model *m, FILE *out)
     for (size_t i = 0; i < cm_kv_count(meta); i++)
         fprintf(out, "  %s=%s\n", cm_kv_key(meta, i), cm_kv_value(meta, i));
 }
+
+/* The raw fields of the training input, one by one: 0 past the last. */
+int cm_model_field_at(const cm_model *m, size_t i, cm_model_field *out)
+{
+    const cm_schema *s = cm_model_schema(m);
+    long step = find_step(s, "clean");
+    if (step < 0)
+        return 0;
+    const cm_kv *k = cm_recipe_params_c(s, (size_t)step);
+    for (size_t j = 0, n = 0; j < cm_kv_count(k); j++) {
+        const char *key = cm_kv_key(k, j), *v = cm_kv_value(k, j);
+        if (strncmp(key, "type.", 5) || !strcmp(v, "skip") || n++ < i)
+            continue;
+        *out = (cm_model_field){key + 5, !strcmp(v, "num") ? "number"
+                                        : !strcmp(v, "cat") ? "category" : "time", 0, NULL};
+        long c = cm_schema_find(s, out->name);
+        const cm_dict *d = c >= 0 ? cm_schema_dict_c(s, (size_t)c) : NULL;
+        for (size_t f = 0; d && f < m->enc.nf; f++)
+            if (m->enc.f[f].cat && !strcmp(m->enc.f[f].name, out->name))
+                out->ncats = m->enc.f[f].ncats;
+        out->dict = d;
+        return 1;
+    }
+    return 0;
+}
+
+const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len)
+{
+    return cm_dict_string(f->dict, (uint32_t)k, len);
+}
+
+int cm_model_is_field(const cm_model *m, const char *name)
+{
+    cm_model_field f;
+    for (size_t i = 0; cm_model_field_at(m, i, &f); i++)
+        if (!strcmp(f.name, name))
+            return 1;
+    return 0;
+}
