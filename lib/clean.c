@@ -177,7 +177,8 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
     }
     if (!st)
         st = cm_clean_schema(c, name, err);
-    if (!st)
+    /* A replay's rows go to the model that holds the recipe already. */
+    if (!st && !c->replay)
         st = cm_clean_recipe(c, err);
     if (!st && cm_schema_ncols(c->schema) == 0)
         st = cm_fail(err, CM_ERR_ARG, "no columns left to write");

@@ -99,7 +99,8 @@ struct cm_clean {
     size_t nna_num;
     char *key, *tmpdir;
     cm_timefmt *tfmt;
-    cm_tz *tz;
+    const cm_tz *tz; /* of naive times: tz_owned, or the caller's */
+    cm_tz *tz_owned;
     incol *cols;
     size_t ncols;
     cm_schema *schema;
@@ -122,7 +123,8 @@ typedef struct rowctx {
     uint64_t line;
 } rowctx;
 
-/* cleanset.c: settings */
+/* cleanset.c: settings; cm_clean_new with a zone lent for c's life */
+cm_clean *cm_clean_new_tz(const cm_kv *settings, const cm_tz *tz, cm_error *err);
 void cm_clean_list_free(list *l);
 cm_status cm_clean_split(const char *v, list *l, cm_error *err);
 int cm_clean_in_list(const list *l, const char *s);

@@ -113,8 +113,10 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
         cm_timefmt_free(c->tfmt);
         return (c->tfmt = cm_timefmt_new(v, err)) ? CM_OK : err->status;
     } else if (!strcmp(k, "tz")) {
-        cm_tz_free(c->tz);
-        return (c->tz = cm_tz_load(v, err)) ? CM_OK : err->status;
+        if (c->tz && !c->tz_owned && !strcmp(cm_tz_name(c->tz), v))
+            return CM_OK; /* the caller's copy of this zone */
+        cm_tz_free(c->tz_owned);
+        return (c->tz = c->tz_owned = cm_tz_load(v, err)) ? CM_OK : err->status;
     } else if (!strcmp(k, "na")) {
         return cm_clean_split(v, &c->na, err);
     } else if (!strcmp(k, "missing")) {
@@ -155,11 +157,19 @@ static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
 
 cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
 {
+    return cm_clean_new_tz(settings, NULL, err);
+}
+
+cm_clean *cm_clean_new_tz(const cm_kv *settings, const cm_tz *tz, cm_error *err)
+{
     cm_clean *c = calloc(1, sizeof *c);
     if (!c) {
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    /* A zone already read, lent for as long as c lives: a replay per
+     * request would otherwise read the zone file each time. */
+    c->tz = tz;
     c->decimal = '.';
     c->header = 1;
     c->sample = 1000;
@@ -170,7 +180,7 @@ cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
     for (size_t i = 0; !st && i < cm_kv_count(settings); i++)
         st = apply(c, cm_kv_key(settings, i), cm_kv_value(settings, i), err);
     if (!st && !c->tz)
-        c->tz = cm_tz_load("UTC", err);
+        c->tz = c->tz_owned = cm_tz_load("UTC", err);
     if (!st && !c->tz)
         st = err->status;
     /* A model's replay keeps every row, in input order, and fails on a
@@ -223,7 +233,7 @@ void cm_clean_free(cm_clean *c)
     free(c->key);
     free(c->tmpdir);
     cm_timefmt_free(c->tfmt);
-    cm_tz_free(c->tz);
+    cm_tz_free(c->tz_owned);
     for (size_t i = 0; i < c->ncols; i++)
         free(c->cols[i].name);
     free(c->cols);

@@ -64,4 +64,9 @@ struct cm_features {
     uint64_t *dropped_by; /* per output column */
 };
 
+/* cm_features_new with a zone lent for f's life, used when it is the
+ * time column's: a replay per request reads no zone file. */
+cm_features *cm_features_new_tz(const cm_schema *in, const cm_kv *s, const cm_tz *lent,
+                                cm_error *err);
+
 #endif

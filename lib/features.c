@@ -389,6 +389,12 @@ static cm_status recipe(cm_features *f, const cm_kv *s, cm_error *err)
 
 cm_features *cm_features_new(const cm_schema *in, const cm_kv *s, cm_error *err)
 {
+    return cm_features_new_tz(in, s, NULL, err);
+}
+
+cm_features *cm_features_new_tz(const cm_schema *in, const cm_kv *s, const cm_tz *lent,
+                                cm_error *err)
+{
     cm_features *f = calloc(1, sizeof *f);
     if (!f) {
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -404,7 +410,9 @@ cm_features *cm_features_new(const cm_schema *in, const cm_kv *s, cm_error *err)
     const char *zone = f->time_col >= 0
                            ? cm_kv_get(cm_schema_col_meta_c(in, (size_t)f->time_col), "tz")
                            : NULL;
-    if (zone && !(f->tz = f->tz_owned = cm_tz_load(zone, err)))
+    if (zone && lent && !strcmp(cm_tz_name(lent), zone))
+        f->tz = lent; /* the caller's copy: no zone file read per replay */
+    else if (zone && !(f->tz = f->tz_owned = cm_tz_load(zone, err)))
         st = err->status;
     const char *none = get(s, "holiday-none", "None");
     if (!st && !(f->holiday_none = malloc(strlen(none) + 1)))

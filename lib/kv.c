@@ -106,6 +106,23 @@ void cm_kv_release(cm_kv *kv)
 
 cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err)
 {
+    /* Into an empty list the entries go as they are: src's keys are
+     * distinct and checked already (a replay copies recipes per request). */
+    if (dst->n == 0 && src->n) {
+        dst->keys = calloc(src->n, sizeof *dst->keys);
+        dst->values = calloc(src->n, sizeof *dst->values);
+        if (!dst->keys || !dst->values) {
+            cm_kv_release(dst);
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        }
+        dst->cap = src->n;
+        for (size_t i = 0; i < src->n; i++, dst->n++)
+            if (!(dst->keys[i] = dup(src->keys[i])) || !(dst->values[i] = dup(src->values[i]))) {
+                free(dst->keys[i]);
+                return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+            }
+        return CM_OK;
+    }
     for (size_t i = 0; i < src->n; i++) {
         cm_status st = cm_kv_set(dst, src->keys[i], src->values[i], err);
         if (st)

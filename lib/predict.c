@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clean.h"
+#include "featcore.h"
 #include "model.h"
 
 struct cm_predictor {
@@ -248,7 +249,7 @@ static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *
         st = cm_kv_set(&set, "keep-incomplete", "yes", err);
     if (!st && p->one)
         st = cm_kv_set(&set, "batch-rows", "16", err);
-    if (!st && !(p->feat = cm_features_new(in, &set, err)))
+    if (!st && !(p->feat = cm_features_new_tz(in, &set, p->tz, err)))
         st = err->status;
     cm_kv_release(&set);
     if (!st) {
@@ -346,7 +347,7 @@ cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenien
     start_run(p, fn, ctx);
     cm_kv set = {0};
     cm_status st = replay_settings(p, lenient, &set, err);
-    if (!st && !(p->clean = cm_clean_new(&set, err)))
+    if (!st && !(p->clean = cm_clean_new_tz(&set, p->tz, err)))
         st = err->status;
     cm_kv_release(&set);
     if (!st) {
