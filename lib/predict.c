@@ -87,8 +87,11 @@ cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
                            cm_error *err)
 {
     double v;
-    if (cm_parse_num(value, strlen(value), '.', &v))
-        return cm_fail(err, CM_ERR_DATA, "%s: '%.64s' is not a number", name, value);
+    if (cm_parse_num(value, strlen(value), '.', &v)) {
+        cm_fail(err, CM_ERR_DATA, "'%.64s' is not a number", value);
+        snprintf(err->column, sizeof err->column, "%s", name);
+        return err->status;
+    }
     return cm_kv_set(&p->fixed, name, value, err);
 }
 
@@ -431,7 +434,15 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
         } else {
             st = cm_fail(err, CM_ERR_ARG, "%.64s: not a field of the model's input",
                          names[i]);
+            snprintf(err->column, sizeof err->column, "%s", names[i]);
         }
+    }
+    /* Without a raw field the CSV still needs a header: the first field,
+     * empty, so that the row comes out as one that lacks its inputs. */
+    cm_model_field first;
+    if (!st && nraw == 0 && cm_model_field_at(p->m, 0, &first)) {
+        put_field(head, first.name, strlen(first.name));
+        put_field(row, "", 0);
     }
     if (row && fclose(row) && !st)
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");

@@ -27,6 +27,7 @@ struct cm_served {
 typedef struct entry {
     char *name, *path;
     cm_served *cur;
+    struct timespec tried; /* mtime of the file last read, loaded or not */
 } entry;
 
 struct cm_registry {
@@ -114,7 +115,8 @@ cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     r->e = e;
     entry *x = &r->e[r->n];
-    *x = (entry){cm_strndup(name, strlen(name)), cm_strndup(path, strlen(path)), NULL};
+    *x = (entry){cm_strndup(name, strlen(name)), cm_strndup(path, strlen(path)), NULL,
+                 {0, 0}};
     if (!x->name || !x->path) {
         free(x->name);
         free(x->path);
@@ -125,6 +127,7 @@ cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm
         free(x->path);
         return err->status;
     }
+    x->tried = x->cur->mtime;
     r->n++;
     return CM_OK;
 }
@@ -206,11 +209,14 @@ void cm_registry_reload(cm_registry *r, int changed_only,
 {
     for (size_t i = 0; i < r->n; i++) {
         entry *e = &r->e[i];
+        /* a broken file is refused once, not again at every look */
         struct stat st;
-        if (changed_only && !stat(e->path, &st) &&
-            st.st_mtim.tv_sec == e->cur->mtime.tv_sec &&
-            st.st_mtim.tv_nsec == e->cur->mtime.tv_nsec)
+        int seen = !stat(e->path, &st);
+        if (changed_only && seen && st.st_mtim.tv_sec == e->tried.tv_sec &&
+            st.st_mtim.tv_nsec == e->tried.tv_nsec)
             continue;
+        if (seen)
+            e->tried = st.st_mtim;
         cm_error err;
         cm_error_clear(&err);
         /* only the loader touches e->cur outside the lock: one reloader */

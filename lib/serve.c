@@ -158,18 +158,26 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     if (p && cm_predict_fields(p, names, values, k, take_one, &res, &err)) {
         snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
                  err.column[0] ? ": " : "", err.msg);
-        /* a bad value names its column; an unknown field starts the text */
+        /* a bad value or an unknown field names its column */
         if (err.column[0])
             snprintf(field, sizeof field, "%s", err.column);
-        else if (err.status == CM_ERR_ARG && strchr(err.msg, ':'))
-            snprintf(field, sizeof field, "%.*s", (int)strcspn(err.msg, ":"), err.msg);
     } else if (p && !res.ok) {
         if (res.missing[0])
             snprintf(err_msg, sizeof err_msg, "missing inputs: %s", res.missing);
         else
             snprintf(err_msg, sizeof err_msg, "the forecast is not a finite number");
-        if (res.missing[0])
+        /* the first input missing; for a row without its time, the
+         * first field that makes the time */
+        cm_model_field f;
+        if (!strcmp(res.missing, "the time")) {
+            for (size_t i = 0; cm_model_field_at(m, i, &f); i++)
+                if (!strcmp(f.type, "time")) {
+                    snprintf(field, sizeof field, "%s", f.name);
+                    break;
+                }
+        } else if (res.missing[0]) {
             snprintf(field, sizeof field, "%.*s", (int)strcspn(res.missing, ","), res.missing);
+        }
     }
     if (p)
         cm_served_give_back(s, p);
@@ -514,7 +522,9 @@ cm_server *cm_server_start(cm_registry *reg, const cm_serve_opts *o, unsigned *p
         return NULL;
     }
     sv->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY,
+        /* ITC: without it MHD_quiesce_daemon cannot close the listening
+         * socket, and a draining server would take new connections */
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC,
         (uint16_t)*port, NULL, NULL, on_request, sv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),

@@ -17,6 +17,8 @@ bats_require_minimum_version 1.5.0
 # ---- helpers -----------------------------------------------------------------
 
 BIKE="$DATA/bike-2011-01.csv"
+# JSON is read by Python (the system one when there: it starts faster)
+PY=$(command -v /usr/bin/python3 || command -v python3)
 CLEAN=(--time dteday,hr --drop instant,casual,registered)
 FEAT=(-y cnt -L cnt:1h,24h)
 # Rows of the bike file the forecasts are checked on (times as cm-cat
@@ -54,18 +56,20 @@ setup() {
 teardown() {
     local p i
     for p in "${BG_PIDS[@]}"; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
     done
+    BG_PIDS=()
     if [ -n "$SERVE_PID" ] && kill -0 "$SERVE_PID" 2>/dev/null; then
-        kill -TERM "$SERVE_PID" 2>/dev/null
+        kill -TERM "$SERVE_PID" 2>/dev/null || true
         for ((i = 0; i < 100; i++)); do
             kill -0 "$SERVE_PID" 2>/dev/null || break
             sleep 0.05
         done
-        kill -KILL "$SERVE_PID" 2>/dev/null
-        wait "$SERVE_PID" 2>/dev/null
+        kill -KILL "$SERVE_PID" 2>/dev/null || true
+        wait "$SERVE_PID" 2>/dev/null || true
     fi
+    SERVE_PID=
     return 0
 }
 
@@ -73,6 +77,7 @@ teardown() {
 # and waits for its line `listening on http://127.0.0.1:PORT (N models)`;
 # sets SERVE_PID, PORT and URL.
 serve() {
+    : >serve.err # before the background job: it may open it later
     cm-serve "$@" -p 0 </dev/null >serve.out 2>serve.err 3>&- &
     SERVE_PID=$!
     local i
@@ -100,7 +105,9 @@ http() {
     local method=$1 path=$2
     shift 2
     rm -f resp.body resp.hdr
-    code=$(curl -s -S -o resp.body -D resp.hdr -w '%{http_code}' -X "$method" "$@" \
+    local how=(-X "$method")
+    [ "$method" = HEAD ] && how=(-I)
+    code=$(curl -s -S -o resp.body -D resp.hdr -w '%{http_code}' "${how[@]}" "$@" \
         "$URL$path" 2>curl.err) || {
         echo "curl -X $method $* $URL$path failed: $(cat curl.err)" >&2
         return 1
@@ -132,7 +139,7 @@ header() {
 # The Python expression EXPR of the JSON document d in FILE: a string as
 # it is, anything else as JSON.  js FILE EXPR
 js() {
-    python3 -c 'import json, sys
+    "$PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 r = eval(sys.argv[2])
 print(r if isinstance(r, str) else json.dumps(r))' "$1" "$2"
@@ -324,3 +331,614 @@ served() {
     done
 }
 
+@test "400 naming the field: bad values, unknown fields, missing inputs; bad JSON" {
+    serve -m a.cmm
+    rows
+    local body field good
+    good=$(cat row1.json)
+    # Each body (a row with one thing wrong) and the field its error names.
+    while IFS='|' read -r body field; do
+        printf '%s\n' "$body" >bad.json
+        post /v1/models/a/predict bad.json
+        status_is 400
+        [ "$(header Content-Type)" = application/json ]
+        [ -n "$(js resp.body 'd["error"]')" ]
+        [ "$(js resp.body 'd.get("field", "(none)")')" = "$field" ] || {
+            echo "$body: field $(js resp.body 'd.get("field", "(none)")'), want $field" >&2
+            echo "  $(cat resp.body)" >&2
+            return 1
+        }
+    done <<EOT
+${good%\}},"nosuch":1}|nosuch
+$(sed 's/"temp":[^,]*/"temp":"warm"/' row1.json)|temp
+$(sed 's/"hum":[^,]*/"hum":true/' row1.json)|hum
+$(sed 's/"windspeed":[^,]*/"windspeed":[1]/' row1.json)|windspeed
+$(sed 's/"atemp":[^,]*/"atemp":{}/' row1.json)|atemp
+$(sed 's/"dteday":[^,]*/"dteday":"yesterday"/' row1.json)|dteday
+$(sed 's/,"cnt_lag24h":[^,}]*//' row1.json)|cnt_lag24h
+$(sed 's/"cnt_lag24h":[^,}]*/"cnt_lag24h":null/' row1.json)|cnt_lag24h
+$(sed 's/"cnt_lag1h":[^,}]*/"cnt_lag1h":null/' row1.json)|cnt_lag1h
+{"temp":|(none)
+5|(none)
+"row"|(none)
+|(none)
+${good%\}},"temp":0.5}|(none)
+EOT
+    # the error says which: the field's value, or what is missing
+    sed 's/"temp":[^,]*/"temp":"warm"/' row1.json >bad.json
+    post /v1/models/a/predict bad.json
+    [[ "$(js resp.body 'd["error"]')" == *temp*warm* ]]
+    sed 's/,"cnt_lag24h":[^,}]*//' row1.json >bad.json
+    post /v1/models/a/predict bad.json
+    [ "$(js resp.body 'd["error"]')" = "missing inputs: cnt_lag24h" ]
+}
+
+@test "400 for a bad value of a derived input (a lag) names that input" {
+    serve -m a.cmm
+    rows
+    sed 's/"cnt_lag1h":[^,}]*/"cnt_lag1h":"many"/' row1.json >bad.json
+    post /v1/models/a/predict bad.json
+    status_is 400
+    [[ "$(js resp.body 'd["error"]')" == *cnt_lag1h* ]]
+    [ "$(js resp.body 'd.get("field", "(none)")')" = cnt_lag1h ]
+}
+
+@test "400 for a row lacking its time names a time field of the model" {
+    serve -m a.cmm
+    rows
+    http GET /v1/models/a
+    js resp.body '"\n".join(f["name"] for f in d["fields"] if f["type"] == "time")' >timefields
+    [ "$(wc -l <timefields)" -eq 2 ]
+    local f wrong=0
+    for f in $(cat timefields); do
+        sed "s/\"$f\":[^,]*,//" row1.json >bad.json
+        ! grep -q "\"$f\"" bad.json || false
+        post /v1/models/a/predict bad.json
+        status_is 400
+        grep -qxF -- "$(js resp.body 'd.get("field", "(none)")')" timefields || {
+            echo "without $f: $(cat resp.body)" >&2
+            wrong=$((wrong + 1))
+        }
+    done
+    # nothing at all: the error says what is missing, naming a field
+    echo '{}' >empty.json
+    post /v1/models/a/predict empty.json
+    status_is 400
+    [[ "$(js resp.body 'd["error"]')" == "missing inputs"* ]] &&
+        [ "$(js resp.body 'd.get("field", "(none)")')" != "(none)" ] || {
+        echo "{}: $(cat resp.body)" >&2
+        wrong=$((wrong + 1))
+    }
+    [ "$wrong" -eq 0 ]
+}
+
+@test "400 for an unknown field gives its name back whole (a colon in it, 80 characters)" {
+    serve -m a.cmm
+    rows
+    local good name long
+    good=$(cat row1.json)
+    long=$(printf 'k%.0s' {1..80})
+    local wrong=0
+    for name in 'we:ird' 'a: b' "$long"; do
+        printf '%s,"%s":1}\n' "${good%\}}" "$name" >bad.json
+        post /v1/models/a/predict bad.json
+        status_is 400
+        [ "$(js resp.body 'd.get("field", "(none)")')" = "$name" ] || {
+            echo "unknown field '$name': $(cat resp.body)" >&2
+            wrong=$((wrong + 1))
+        }
+    done
+    [ "$wrong" -eq 0 ]
+}
+
+@test "413 for a body over --max-body (with and without Content-Length), a batch over --max-batch" {
+    serve -m a.cmm --max-body 1K --max-batch 2
+    rows
+    local row
+    row=$(cat row1.json)
+    # a body of exactly 1024 bytes is taken, 1025 is not
+    { printf '%s' "${row%\}}"; printf ',"x":"'; head -c 2000 /dev/zero | tr '\0' x; } |
+        head -c 1022 >exact.json
+    printf '"}' >>exact.json
+    [ "$(wc -c <exact.json)" -eq 1024 ]
+    post /v1/models/a/predict exact.json
+    status_is 400 # read whole: its field x is unknown
+    [ "$(js resp.body 'd["field"]')" = x ]
+    { head -c 1021 exact.json; printf 'xx"}'; } >over.json
+    [ "$(wc -c <over.json)" -eq 1025 ]
+    post /v1/models/a/predict over.json
+    status_is 413
+    [ "$(header Content-Type)" = application/json ]
+    [ -n "$(js resp.body 'd["error"]')" ]
+    post /v1/models/a/predict over.json -H 'Transfer-Encoding: chunked'
+    status_is 413
+    head -c 100000 /dev/zero | tr '\0' ' ' >big.json
+    post /v1/models/a/predict big.json
+    status_is 413
+    # and the server still serves
+    post /v1/models/a/predict row1.json
+    status_is 200
+
+    echo "[$row,$row]" >two.json
+    post /v1/models/a/predict two.json
+    status_is 200
+    [ "$(js resp.body 'len(d["predictions"])')" = 2 ]
+    echo "[$row,$row,$row]" >three.json
+    post /v1/models/a/predict three.json
+    status_is 413
+    [ "$(header Content-Type)" = application/json ]
+    [[ "$(js resp.body 'd["error"]')" == *3* ]]
+}
+
+# ---- forecasts -----------------------------------------------------------------
+
+@test "a served forecast equals cm-predict NAME=VALUE for the same fields (numbers or strings)" {
+    serve -m a.cmm -m bb=b.cmm
+    rows a b
+    local k got
+    for k in 1 2 3; do
+        got=$(served a "row$k.json")
+        same "$got" "$(cat "pred${k}_a")" "row $k, model a"
+        got=$(served bb "row$k.json")
+        same "$got" "$(cat "pred${k}_b")" "row $k, model b"
+        # the raw text of the values, every one a JSON string
+        to_json -s <"row$k.args" >"srow$k.json"
+        ! grep -q ':[0-9]' "srow$k.json" || false
+        got=$(served a "srow$k.json")
+        same "$got" "$(cat "pred${k}_a")" "row $k as strings"
+        # the fields in another order, and one null (a field the model
+        # can do without: the target)
+        tac "row$k.args" | grep -v '^cnt=' | to_json >"rrow$k.json"
+        sed 's/}$/,"cnt":null}/' "rrow$k.json" >"nrow$k.json"
+        got=$(served a "nrow$k.json")
+        same "$got" "$(cat "pred${k}_a")" "row $k reordered"
+    done
+    # the answer: {"prediction": x} and a newline, x with its 17 digits
+    served a row1.json >/dev/null
+    grep -qE '^\{"prediction":-?[0-9.]+(e[-+]?[0-9]+)?\}$' resp.body
+    [ "$(tail -c 1 resp.body | od -An -c | tr -d ' ')" = '\n' ]
+    # A and B differ (else the reload tests below would prove nothing)
+    ! same "$(cat pred1_a)" "$(cat pred1_b)" 2>/dev/null || false
+    # A lag must be given: one request does not lend its lags to the next
+    served a row2.json >/dev/null
+    sed 's/,"cnt_lag1h":[^,}]*//' row1.json >nolag.json
+    post /v1/models/a/predict nolag.json
+    status_is 400
+    [ "$(js resp.body 'd["field"]')" = cnt_lag1h ]
+    same "$(served a row1.json)" "$(cat pred1_a)" "after other requests"
+}
+
+@test "a batch: one forecast per item in order, a bad item's error without harm to the others" {
+    serve -m a.cmm
+    rows a
+    sed 's/"temp":[^,]*/"temp":"warm"/' row2.json >bad.json
+    { echo '['; cat row1.json; echo ,; cat bad.json; echo ,; cat row3.json; echo ', 7, {"nosuch":1},';
+      cat row2.json; echo ']'; } >batch.json
+    post /v1/models/a/predict batch.json
+    status_is 200
+    [ "$(header Content-Type)" = application/json ]
+    [ "$(js resp.body 'list(d)')" = '["predictions"]' ]
+    [ "$(js resp.body 'len(d["predictions"])')" = 6 ]
+    same "$(js resp.body 'd["predictions"][0]')" "$(cat pred1_a)" "item 0"
+    [ "$(js resp.body 'd["predictions"][1]["field"]')" = temp ]
+    [[ "$(js resp.body 'd["predictions"][1]["error"]')" == *warm* ]]
+    same "$(js resp.body 'd["predictions"][2]')" "$(cat pred3_a)" "item 2"
+    [ -n "$(js resp.body 'd["predictions"][3]["error"]')" ]
+    [ "$(js resp.body 'd["predictions"][4]["field"]')" = nosuch ]
+    same "$(js resp.body 'd["predictions"][5]')" "$(cat pred2_a)" "item 5"
+    echo '[]' >empty.json
+    post /v1/models/a/predict empty.json
+    status_is 200
+    [ "$(js resp.body 'd')" = '{"predictions": []}' ]
+}
+
+# ---- /metrics ------------------------------------------------------------------
+
+@test "/metrics: Prometheus text counting the requests made, by endpoint and code" {
+    serve -m a.cmm
+    rows
+    echo '{"temp":' >bad.json
+    local i
+    for i in 1 2 3; do post /v1/models/a/predict row1.json; done
+    post /v1/models/a/predict bad.json
+    post /v1/models/zz/predict row1.json
+    http GET /v1/models/a/predict
+    http GET /v1/models
+    http GET /v1/models/a
+    http GET /v1/models/a
+    http GET /healthz
+    http GET /nope
+    http GET /nope2
+    get_metrics
+    [ "$(header Content-Type)" = "text/plain; version=0.0.4" ]
+    # (the metrics request itself is counted when it ends: not yet)
+    # sample         value
+    while read -r name want; do
+        [ "$(metric "$name")" = "$want" ] || {
+            echo "$name: $(metric "$name"), want $want" >&2
+            cat metrics.txt >&2
+            return 1
+        }
+    done <<'EOT'
+cm_requests_total{endpoint="predict",code="200"} 3
+cm_requests_total{endpoint="predict",code="400"} 1
+cm_requests_total{endpoint="predict",code="404"} 1
+cm_requests_total{endpoint="predict",code="405"} 1
+cm_requests_total{endpoint="models",code="200"} 1
+cm_requests_total{endpoint="model",code="200"} 2
+cm_requests_total{endpoint="healthz",code="200"} 1
+cm_requests_total{endpoint="other",code="404"} 2
+cm_request_seconds_count 12
+cm_request_seconds_bucket{le="+Inf"} 12
+cm_model_reloads_total 0
+cm_model_reload_failures_total 0
+cm_model_version{model="a"} 1
+EOT
+    # the counters sum to the histogram's count; the buckets grow with le;
+    # every sample has its # TYPE
+    awk '/^cm_requests_total/ { s += $2 } END { exit s != 12 }' metrics.txt
+    awk '/^cm_request_seconds_bucket/ { if ($2 < last) exit 1; last = $2; n++ } END { exit n < 2 }' metrics.txt
+    for name in cm_requests_total cm_request_seconds cm_model_reloads_total \
+        cm_model_reload_failures_total cm_model_version; do
+        grep -q "^# TYPE $name " metrics.txt
+    done
+    check 's > 0 && s < 10' s="$(metric cm_request_seconds_sum)"
+    # the metrics request is counted by the next
+    get_metrics
+    [ "$(metric 'cm_requests_total{endpoint="metrics",code="200"}')" = 1 ]
+}
+
+# ---- reloads ---------------------------------------------------------------------
+
+# Predicts row1.json with model m, 10 requests a curl (one connection),
+# until the file stop exists: each answer's body line and status line
+# appended to OUT.  hammer OUT
+hammer() {
+    local urls=() i
+    for ((i = 0; i < 10; i++)); do urls+=("$URL/v1/models/m/predict"); done
+    while [ ! -e stop ]; do
+        curl -s -H 'Content-Type: application/json' --data-binary @row1.json \
+            -w '%{http_code}\n' "${urls[@]}" >>"$1" || echo "curl failed: $?" >>"$1"
+    done
+}
+
+# Checks the answers in the files: every status 200, every body one of the
+# two forecasts (as numbers, to 1e-12).  Prints the count of each.
+# answers A B FILE...
+answers() {
+    "$PY" - "$@" <<'PY'
+import json, sys
+want = [float(sys.argv[1]), float(sys.argv[2])]
+seen, bad = [0, 0], []
+for name in sys.argv[3:]:
+    for line in open(name):
+        line = line.rstrip("\n")
+        if len(line) == 3 and line.isdigit():
+            if line != "200":
+                bad.append("status " + line)
+            continue
+        try:
+            x = json.loads(line)["prediction"]
+        except Exception:
+            bad.append("answer " + line)
+            continue
+        for i in 0, 1:
+            if abs(x - want[i]) <= 1e-12 * abs(want[i]):
+                seen[i] += 1
+                break
+        else:
+            bad.append("forecast %r" % x)
+codes = sum(1 for name in sys.argv[3:] for line in open(name) if len(line) == 4 and line[:3].isdigit())
+if codes != sum(seen) + len(bad):
+    bad.append("%d statuses for %d answers" % (codes, sum(seen) + len(bad)))
+print(seen[0], seen[1])
+if bad:
+    print("bad answers:", len(bad), bad[:10], file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+@test "SIGHUP x20 under concurrent requests: every answer 200 and model A's or B's; version 21" {
+    rows a b
+    cp a.cmm m.cmm
+    serve -m m.cmm -t 4
+    same "$(served m row1.json)" "$(cat pred1_a)"
+    hammer l1.out 3>&- &
+    BG_PIDS+=($!)
+    hammer l2.out 3>&- &
+    BG_PIDS+=($!)
+    local i src
+    for ((i = 1; i <= 20; i++)); do
+        if ((i % 2)); then src=b.cmm; else src=a.cmm; fi
+        cp "$src" m.cmm.new && mv m.cmm.new m.cmm
+        sleep 0.05
+        kill -HUP "$SERVE_PID"
+        wait_log "cm-serve: m: reloaded (version $((i + 1)))"
+    done
+    sleep 0.1
+    touch stop
+    wait "${BG_PIDS[@]}"
+    BG_PIDS=()
+    run answers "$(cat pred1_a)" "$(cat pred1_b)" l1.out l2.out
+    echo "$output"
+    [ "$status" -eq 0 ]
+    local na nb
+    read -r na nb <<<"${lines[0]}"
+    # both versions answered, and enough requests went through the reloads
+    [ "$na" -gt 0 ]
+    [ "$nb" -gt 0 ]
+    [ $((na + nb)) -ge 100 ]
+    # the last file was a.cmm
+    same "$(served m row1.json)" "$(cat pred1_a)"
+    get_metrics
+    [ "$(metric 'cm_model_version{model="m"}')" = 21 ]
+    [ "$(metric cm_model_reloads_total)" = 20 ]
+    [ "$(metric cm_model_reload_failures_total)" = 0 ]
+    [ "$(grep -c 'reloaded (version' serve.err)" -eq 20 ]
+    ! grep -q refused serve.err || false
+    http GET /v1/models/m
+    [ "$(js resp.body 'd["version"]')" = 21 ]
+    # the process survived it all
+    kill -0 "$SERVE_PID"
+}
+
+@test "SIGHUP with a broken model file: refused with a line, the old model keeps serving" {
+    rows a b
+    cp a.cmm m.cmm
+    serve -m m.cmm
+    head -c $(($(wc -c <a.cmm) / 2)) a.cmm >m.cmm.new
+    mv m.cmm.new m.cmm
+    kill -HUP "$SERVE_PID"
+    wait_log "reload refused"
+    [ "$(grep -c 'reload refused' serve.err)" -eq 1 ]
+    grep -q '^cm-serve: m: reload refused, the loaded version keeps serving: m\.cmm: .' serve.err
+    same "$(served m row1.json)" "$(cat pred1_a)" "after the broken file"
+    get_metrics
+    [ "$(metric cm_model_reload_failures_total)" = 1 ]
+    [ "$(metric 'cm_model_version{model="m"}')" = 1 ]
+    # a file that is gone: refused too
+    rm m.cmm
+    kill -HUP "$SERVE_PID"
+    wait_log "reload refused" 2
+    grep -q '^cm-serve: m: reload refused, .*m\.cmm.*No such file' serve.err
+    same "$(served m row1.json)" "$(cat pred1_a)" "after the missing file"
+    # then a good one (B) is taken
+    cp b.cmm m.cmm
+    kill -HUP "$SERVE_PID"
+    wait_log "cm-serve: m: reloaded (version 2)"
+    same "$(served m row1.json)" "$(cat pred1_b)" "after the good file"
+    get_metrics
+    [ "$(metric cm_model_reload_failures_total)" = 2 ]
+    [ "$(metric 'cm_model_version{model="m"}')" = 2 ]
+}
+
+@test "--watch 1: a replaced file (newer mtime) is taken without SIGHUP; an unchanged one is not read again" {
+    rows a b
+    cp a.cmm m.cmm
+    touch -d '-1 hour' m.cmm
+    serve -m m.cmm --watch 1
+    same "$(served m row1.json)" "$(cat pred1_a)"
+    cp b.cmm m.cmm.new && mv m.cmm.new m.cmm
+    local i got
+    for ((i = 0; i < 50; i++)); do
+        got=$(served m row1.json)
+        same "$got" "$(cat pred1_b)" 2>/dev/null && break
+        same "$got" "$(cat pred1_a)" # nothing else meanwhile
+        sleep 0.1
+    done
+    same "$got" "$(cat pred1_b)" "5 s after the file changed"
+    grep -qx 'cm-serve: m: reloaded (version 2)' serve.err
+    sleep 2.2
+    get_metrics
+    [ "$(metric 'cm_model_version{model="m"}')" = 2 ]
+    [ "$(metric cm_model_reloads_total)" = 1 ]
+}
+
+@test "--watch 1: a broken file is refused once, not again every second while unchanged" {
+    rows a
+    cp a.cmm m.cmm
+    touch -d '-1 hour' m.cmm
+    serve -m m.cmm --watch 1
+    head -c 700 a.cmm >m.cmm.new
+    mv m.cmm.new m.cmm
+    wait_log "reload refused"
+    sleep 3.2
+    same "$(served m row1.json)" "$(cat pred1_a)"
+    get_metrics
+    [ "$(grep -c 'reload refused' serve.err)" -eq 1 ] || {
+        echo "$(grep -c 'reload refused' serve.err) refusals of one unchanged file in 3 s:" >&2
+        cat serve.err >&2
+        return 1
+    }
+    [ "$(metric cm_model_reload_failures_total)" = 1 ]
+}
+
+# ---- access ----------------------------------------------------------------------
+
+@test "--token-file: 401 without or with a wrong token, 200 with it; /healthz open" {
+    rows a
+    printf 's3cret-token\nsecond line\n' >tok
+    serve -m a.cmm --token-file tok
+    local p
+    for p in /v1/models /v1/models/a /metrics; do
+        http GET "$p"
+        status_is 401
+        [ "$(header WWW-Authenticate)" = Bearer ]
+        [ "$(header Content-Type)" = application/json ]
+        [ -n "$(js resp.body 'd["error"]')" ]
+        for bad in 'Bearer wrong' 'Bearer s3cret-toke' 'Bearer s3cret-token2' 's3cret-token' \
+            'Basic s3cret-token' 'Bearer  s3cret-token' 'Bearer second line'; do
+            http GET "$p" -H "Authorization: $bad"
+            status_is 401
+        done
+        http GET "$p" -H 'Authorization: Bearer s3cret-token'
+        status_is 200
+    done
+    post /v1/models/a/predict row1.json
+    status_is 401
+    post /v1/models/a/predict row1.json -H 'Authorization: Bearer nope'
+    status_is 401
+    post /v1/models/a/predict row1.json -H 'Authorization: Bearer s3cret-token'
+    status_is 200
+    same "$(js resp.body 'd["prediction"]')" "$(cat pred1_a)"
+    http GET /healthz
+    status_is 200
+    # a token file with CRLF ends: the token without the CR
+    printf 'crlf-token\r\n' >tok2
+    teardown
+    serve -m a.cmm --token-file tok2
+    http GET /v1/models -H 'Authorization: Bearer crlf-token'
+    status_is 200
+}
+
+# ---- stopping --------------------------------------------------------------------
+
+@test "SIGTERM: a request in flight is answered, exit status 0, the port is closed" {
+    rows a
+    serve -m a.cmm
+    # a request whose body comes in two parts, SIGTERM in between
+    local len half st=0
+    len=$(wc -c <row1.json)
+    half=$((len / 2))
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'POST /v1/models/a/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' \
+        "$len" >&5
+    head -c "$half" row1.json >&5
+    sleep 0.3
+    kill -TERM "$SERVE_PID"
+    sleep 0.3
+    kill -0 "$SERVE_PID" # draining: still there
+    tail -c +$((half + 1)) row1.json >&5
+    timeout 10 cat <&5 >slow.out
+    exec 5<&-
+    st=0
+    wait "$SERVE_PID" || st=$?
+    SERVE_PID=
+    [ "$st" -eq 0 ]
+    head -1 slow.out | grep -q '^HTTP/1.1 200 ' || {
+        echo "the request in flight: $(cat slow.out)" >&2
+        return 1
+    }
+    tail -1 slow.out >slow.json
+    same "$(js slow.json 'd["prediction"]')" "$(cat pred1_a)"
+    # closed: connection refused
+    st=0
+    curl -s -o /dev/null "$URL/healthz" || st=$?
+    [ "$st" -eq 7 ]
+    # SIGINT too ends it with 0
+    serve -m a.cmm
+    kill -INT "$SERVE_PID"
+    st=0
+    wait "$SERVE_PID" || st=$?
+    SERVE_PID=
+    [ "$st" -eq 0 ]
+    [ "$(wc -l <serve.err)" -eq 1 ]
+}
+
+@test "SIGTERM: while a request drains, no new connection is taken" {
+    rows a
+    serve -m a.cmm
+    local len st=0
+    len=$(wc -c <row1.json)
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'POST /v1/models/a/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\nConnection: close\r\n\r\n{' \
+        "$len" >&5
+    sleep 0.3
+    kill -TERM "$SERVE_PID"
+    sleep 0.3
+    kill -0 "$SERVE_PID"
+    curl -s -m 5 -o /dev/null "$URL/healthz" || st=$?
+    tail -c +2 row1.json >&5
+    timeout 10 cat <&5 >slow.out
+    exec 5<&-
+    [ "$st" -eq 7 ] || {
+        echo "a connection made after SIGTERM, while a request drained: curl status $st (7: refused)" >&2
+        return 1
+    }
+}
+
+# ---- usage -----------------------------------------------------------------------
+
+@test "bad usage: no model, a missing or broken file, a bad name, a bad port, a port in use" {
+    local try="Try 'cm-serve --help' for more information."
+    assert_exit cm-serve 2 "cm-serve: no model: give one with -m [NAME=]MODEL.cmm
+$try"
+    assert_exit cm-serve 2 "cm-serve: no model: give one with -m [NAME=]MODEL.cmm
+$try" -p 0
+    assert_exit cm-serve 1 "cm-serve: nope.cmm: cannot open: No such file or directory" \
+        -m a.cmm -m nope.cmm -p 0
+    head -c 700 a.cmm >broken.cmm
+    run --separate-stderr cm-serve -m broken.cmm -p 0 </dev/null
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ "$stderr" == "cm-serve: broken.cmm: "* ]]
+    assert_exit cm-serve 2 "cm-serve: --model: 'a b' is not a name of letters, digits, '_', '-', '.'
+$try" -m 'a b=a.cmm' -p 0
+    assert_exit cm-serve 2 "cm-serve: --model: 'a/b' is not a name of letters, digits, '_', '-', '.'
+$try" -m 'a/b=a.cmm' -p 0
+    assert_exit cm-serve 2 "cm-serve: --model: '' is not a name of letters, digits, '_', '-', '.'
+$try" -m '=a.cmm' -p 0
+    assert_exit cm-serve 2 "cm-serve: model 'a' given twice" -m a.cmm -m a=b.cmm -p 0
+    assert_exit cm-serve 2 "cm-serve: --port: from 0 to 65535
+$try" -m a.cmm -p 65536
+    assert_exit cm-serve 2 "cm-serve: --port: 'http' is not a whole number
+$try" -m a.cmm -p http
+    assert_exit cm-serve 2 "cm-serve: --port: '-1' is not a whole number
+$try" -m a.cmm -p -1
+    assert_exit cm-serve 2 "cm-serve: unexpected argument 'a.cmm' (models go with -m)
+$try" a.cmm
+    assert_exit cm-serve 1 "cm-serve: nope: No such file or directory" -m a.cmm --token-file nope -p 0
+    : >tok
+    assert_exit cm-serve 1 "cm-serve: tok: no token on its first line" -m a.cmm --token-file tok -p 0
+    # a port in use: another server has it
+    serve -m a.cmm
+    assert_exit cm-serve 1 "cm-serve: cannot listen on 127.0.0.1 port $PORT (in use?)" -m a.cmm -p "$PORT"
+    # the first one still serves
+    http GET /healthz
+    status_is 200
+}
+
+# ---- -v ------------------------------------------------------------------------
+
+@test "-v: one access log line per request: endpoint, status, milliseconds" {
+    rows
+    serve -m a.cmm -v
+    echo '{"temp":' >bad.json
+    post /v1/models/a/predict row1.json
+    post /v1/models/a/predict bad.json
+    http GET /v1/models
+    http GET /v1/models/zz
+    http GET /healthz
+    http GET /metrics
+    http GET /nope
+    http DELETE /healthz
+    local want='predict 200
+predict 400
+models 200
+model 404
+healthz 200
+metrics 200
+other 404
+healthz 405'
+    wait_log ' ms' 8
+    sleep 0.2
+    sed 1d serve.err >log
+    [ "$(wc -l <log)" -eq 8 ]
+    grep -vxE 'cm-serve: [a-z]+ [0-9]{3} [0-9]+\.[0-9]{3} ms' log && return 1
+    [ "$(cut -d' ' -f2,3 log)" = "$want" ]
+    # without -v: only the listening line
+    teardown
+    serve -m a.cmm
+    http GET /healthz
+    post /v1/models/a/predict row1.json
+    sleep 0.2
+    [ "$(wc -l <serve.err)" -eq 1 ]
+    # -q: not even that
+    teardown
+    cm-serve -q -m a.cmm -p 0 </dev/null >q.out 2>q.err 3>&- &
+    SERVE_PID=$!
+    sleep 0.5
+    kill -0 "$SERVE_PID"
+    [ ! -s q.err ]
+    [ ! -s q.out ]
+}
