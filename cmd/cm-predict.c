@@ -139,6 +139,8 @@ static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
     cm_error_clear(&err);
     one res = {m, 0, 0, 0, ""};
     if (cm_predict_fields(p, names, values, (size_t)o->nfields, take_one, &res, &err)) {
+        if (err.status == CM_ERR_ARG && err.column[0])
+            cli_usage_error("%s: %s (see --info)", err.column, err.msg);
         if (err.status == CM_ERR_ARG)
             cli_usage_error("%s (see --info)", err.msg);
         /* a bad value: name the field, not a line of a CSV never seen */

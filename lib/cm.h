@@ -711,6 +711,8 @@ typedef struct cm_model_field {
 int cm_model_field_at(const cm_model *m, size_t i, cm_model_field *out);
 const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len);
 int cm_model_is_field(const cm_model *m, const char *name);
+/* The decimal mark of the training CSV's numbers, '.' or ','. */
+char cm_model_decimal(const cm_model *m);
 
 /* ---- serving: models behind HTTP (serve.c, registry.c) --------------------- */
 

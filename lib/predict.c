@@ -432,8 +432,7 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
         } else if (cm_model_needs(p->m, names[i])) {
             st = cm_predictor_fix(p, names[i], values[i], err);
         } else {
-            st = cm_fail(err, CM_ERR_ARG, "%.64s: not a field of the model's input",
-                         names[i]);
+            st = cm_fail(err, CM_ERR_ARG, "not a field of the model's input");
             snprintf(err->column, sizeof err->column, "%s", names[i]);
         }
     }
@@ -573,4 +572,12 @@ int cm_model_is_field(const cm_model *m, const char *name)
         if (!strcmp(f.name, name))
             return 1;
     return 0;
+}
+
+char cm_model_decimal(const cm_model *m)
+{
+    const cm_schema *s = cm_model_schema(m);
+    long step = find_step(s, "clean");
+    const char *d = step >= 0 ? cm_kv_get(cm_recipe_params_c(s, (size_t)step), "decimal") : NULL;
+    return d && d[0] == ',' ? ',' : '.';
 }

@@ -120,6 +120,7 @@ static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
 static int predict_one(cm_served *s, json_t *obj, json_t **out)
 {
     const cm_model *m = cm_served_model(s);
+    char decimal = cm_model_decimal(m);
     char err_msg[700] = "", field[CM_MAX_NAME + 1] = "";
     size_t n = json_object_size(obj), k = 0;
     const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
@@ -141,8 +142,13 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
             values[k] = text + 32 * k;
             k++;
         } else if (json_is_real(v)) {
-            cm_fmt_f64(text + 32 * k, 32, json_real_value(v));
-            values[k] = text + 32 * k;
+            /* a raw field as the training CSV wrote numbers: a comma there,
+             * a comma here (derived inputs are always read with a dot) */
+            char *t = text + 32 * k, *dot;
+            cm_fmt_f64(t, 32, json_real_value(v));
+            if (decimal == ',' && (dot = strchr(t, '.')) && cm_model_is_field(m, key))
+                *dot = ',';
+            values[k] = t;
             k++;
         } else {
             snprintf(err_msg, sizeof err_msg, "%s: not a number or a string", key);

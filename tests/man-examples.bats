@@ -207,6 +207,10 @@ check_page() {
     check_page cm-predict.1
 }
 
+@test "man/cm-serve.1 examples" {
+    check_page cm-serve.1
+}
+
 @test "man/cm-train.1 examples" {
     check_page cm-train.1
 }
