@@ -94,9 +94,8 @@ static cm_status hand_on(cm_rows *rows, pending *p, cm_error *err)
     return st;
 }
 
-static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
-                         const char *const *f, const size_t *len, uint64_t line,
-                         cm_error *err)
+cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const size_t *len,
+                          uint64_t line, cm_batch *b, size_t row, int *drop, cm_error *err)
 {
     if (c->nread < c->ncols && nf == c->nread) {
         /* the columns the input lacks, as empty fields after its own */
@@ -107,10 +106,17 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
         nf = c->ncols;
     }
     rowctx r = {f, len, line};
+    return cm_clean_convert(c, &r, nf, b, row, drop, err);
+}
+
+static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
+                         const char *const *f, const size_t *len, uint64_t line,
+                         cm_error *err)
+{
     int drop;
     if (++c->st.rows_read % 65536 == 0 && c->progress)
         c->progress(c->progress_ctx, c->st.rows_read);
-    cm_status st = cm_clean_convert(c, &r, nf, p->b, p->n, &drop, err);
+    cm_status st = cm_clean_record(c, nf, f, len, line, p->b, p->n, &drop, err);
     if (st)
         return bad_row(c, err, line);
     if (drop && c->on_drop)
@@ -127,6 +133,43 @@ static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
     }
     p->line[p->n++] = line;
     return p->n == p->cap ? hand_on(rows, p, err) : CM_OK;
+}
+
+/* After the header and the sample: the types, the time, the schema. */
+static cm_status settle(cm_clean *c, char ***rows, const size_t *nf, size_t n,
+                        const char *name, cm_error *err)
+{
+    cm_status st = CM_OK;
+    cm_clean_infer(c, rows, nf, n);
+    for (size_t i = 0; i < c->time.n; i++)
+        c->cols[cm_clean_find(c, c->time.item[i])].kind = K_TIME;
+    /* Without --time, the first column that reads as times is the time. */
+    for (size_t j = 0; !c->time.n && j < c->ncols; j++)
+        if (c->cols[j].kind == K_TIME)
+            st = cm_clean_split(c->cols[j].name, &c->time, err),
+            c->cols[j].time_part = 0;
+    if (!st && (c->dedupe || c->sort) && !c->time.n)
+        st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
+                     c->sort ? "sort" : "dedupe");
+    if (!st && !(c->time_idx = calloc(c->time.n + 1, sizeof *c->time_idx)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < c->time.n; i++)
+        c->time_idx[i] = (size_t)cm_clean_find(c, c->time.item[i]);
+    if (!st)
+        st = cm_clean_schema(c, name, err);
+    /* A replay's rows go to the model that holds the recipe already. */
+    if (!st && !c->replay)
+        st = cm_clean_recipe(c, err);
+    if (!st && cm_schema_ncols(c->schema) == 0)
+        st = cm_fail(err, CM_ERR_ARG, "no columns left to write");
+    return st;
+}
+
+cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
+                           const char *name, cm_error *err)
+{
+    cm_status st = cm_clean_header(c, nf, names, err);
+    return st ? st : settle(c, NULL, NULL, 0, name, err);
 }
 
 /* The rows go to out as a stream, or to emit. */
@@ -158,30 +201,8 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
         st = sample_add(&s, nf, f, len, cm_csv_line(csv), err);
     if (!st && got < 0)
         st = err->status;
-    if (!st) {
-        cm_clean_infer(c, s.rows, s.nf, s.n);
-        for (size_t i = 0; i < c->time.n; i++)
-            c->cols[cm_clean_find(c, c->time.item[i])].kind = K_TIME;
-        /* Without --time, the first column that reads as times is the time. */
-        for (size_t j = 0; !c->time.n && j < c->ncols; j++)
-            if (c->cols[j].kind == K_TIME)
-                st = cm_clean_split(c->cols[j].name, &c->time, err),
-                c->cols[j].time_part = 0;
-        if (!st && (c->dedupe || c->sort) && !c->time.n)
-            st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
-                         c->sort ? "sort" : "dedupe");
-        if (!st && !(c->time_idx = calloc(c->time.n + 1, sizeof *c->time_idx)))
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; !st && i < c->time.n; i++)
-            c->time_idx[i] = (size_t)cm_clean_find(c, c->time.item[i]);
-    }
     if (!st)
-        st = cm_clean_schema(c, name, err);
-    /* A replay's rows go to the model that holds the recipe already. */
-    if (!st && !c->replay)
-        st = cm_clean_recipe(c, err);
-    if (!st && cm_schema_ncols(c->schema) == 0)
-        st = cm_fail(err, CM_ERR_ARG, "no columns left to write");
+        st = settle(c, s.rows, s.nf, s.n, name, err);
     if (!st && (!(pd.b = cm_batch_new(c->schema, pd.cap)) ||
                 !(pd.line = malloc(pd.cap * sizeof *pd.line))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");

@@ -139,6 +139,13 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
 void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows);
 cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err);
 cm_status cm_clean_recipe(cm_clean *c, cm_error *err);
+/* clean.c: a cleaner set up for records given one by one (a replay
+ * per request): the header from names, then each record into row of b
+ * (the columns it lacks as empty ones after its own). */
+cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
+                           const char *name, cm_error *err);
+cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const size_t *len,
+                          uint64_t line, cm_batch *b, size_t row, int *drop, cm_error *err);
 /* cleanrow.c: one record to one typed row */
 cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
                            size_t row, int *drop, cm_error *err);

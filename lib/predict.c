@@ -23,6 +23,11 @@ struct cm_predictor {
     void *ctx;
     int has_actual, oom;
     int one;                    /* a row of fields: small batches */
+    /* cm_predict_fields: a cleaner prepared once, and its one-row batch */
+    cm_clean *prep;
+    cm_batch *row;
+    const char **fnames, **fvals;
+    size_t *flens, nfields;
     uint64_t handed;            /* input rows handed out */
     uint64_t *drops;            /* rows cleaning left out, not yet handed */
     size_t ndrops, dhead, dcap;
@@ -65,6 +70,9 @@ void cm_predictor_free(cm_predictor *p)
 {
     if (!p)
         return;
+    cm_clean_free(p->prep);
+    cm_batch_free(p->row);
+    free(p->fnames), free(p->fvals), free(p->flens);
     cm_tz_free(p->tz);
     cm_kv_release(&p->fixed);
     free(p->st.missing);
@@ -391,44 +399,90 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
     return st;
 }
 
-/* One field of a CSV record, quoted so that any delimiter may be used. */
-static void put_field(FILE *f, const char *s, size_t n)
+/* A row of fields goes to a cleaner set up once per predictor with every
+ * raw field of the recipe as its header (those not given are empty), one
+ * record at a time: the same conversion as a CSV replay, without reading
+ * a header, a schema and settings per request.  The feature builder is
+ * new for each row, so nothing of one request reaches the next. */
+static cm_status prepare(cm_predictor *p, cm_error *err)
 {
-    putc('"', f);
+    cm_model_field f;
+    size_t n = 0;
+    while (cm_model_field_at(p->m, n, &f))
+        n++;
+    if (!(p->fnames = calloc(n + 1, sizeof *p->fnames)) ||
+        !(p->fvals = calloc(n + 1, sizeof *p->fvals)) ||
+        !(p->flens = calloc(n + 1, sizeof *p->flens)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            putc('"', f);
-        putc(s[i], f);
+        cm_model_field_at(p->m, i, &f);
+        p->fnames[i] = f.name;
     }
-    putc('"', f);
+    p->nfields = n;
+    cm_kv set = {0};
+    p->one = 1;
+    cm_status st = replay_settings(p, 1, &set, err);
+    p->one = 0;
+    if (!st && !(p->prep = cm_clean_new_tz(&set, p->tz, err)))
+        st = err->status;
+    cm_kv_release(&set);
+    if (!st)
+        st = cm_clean_prepare(p->prep, n, p->fnames, "(fields)", err);
+    if (!st && !(p->row = cm_batch_new(cm_clean_out_schema(p->prep), 1)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    return st;
+}
+
+/* Categories a row brings are added to the cleaner's dictionaries; a
+ * server meeting endless new ones starts a fresh cleaner now and then. */
+static void forget_categories(cm_predictor *p)
+{
+    const cm_schema *s = cm_clean_out_schema(p->prep);
+    for (size_t c = 0; c < cm_schema_ncols(s); c++) {
+        const cm_dict *d = cm_schema_dict_c(s, c);
+        if (d && cm_dict_size(d) > 65536) {
+            cm_clean_free(p->prep);
+            cm_batch_free(p->row);
+            p->prep = NULL;
+            p->row = NULL;
+            return;
+        }
+    }
 }
 
 cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
                             const char *const *values, size_t n, cm_pred_fn fn,
                             void *ctx, cm_error *err)
 {
-    const cm_kv *clean = p->clean_step < 0 ? NULL
-                       : cm_recipe_params_c(cm_model_schema(p->m), (size_t)p->clean_step);
-    const char *d = clean ? cm_kv_get(clean, "delimiter") : NULL;
-    char delim = !d || !strcmp(d, "auto") ? ',' : !strcmp(d, "tab") ? '\t' : d[0];
-    char *hbuf = NULL, *rbuf = NULL;
-    size_t hlen = 0, rlen = 0, nraw = 0;
-    FILE *head = open_memstream(&hbuf, &hlen), *row = open_memstream(&rbuf, &rlen);
-    cm_status st = head && row ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (p->clean_step < 0)
+        return cm_fail(err, CM_ERR_ARG, "the model's recipe has no clean step: "
+                       "give it a cm stream, not fields");
+    if (!p->prep && !p->fnames && prepare(p, err))
+        return err->status;
+    if (!p->prep && p->fnames) { /* after forget_categories */
+        free(p->fnames), free(p->fvals), free(p->flens);
+        p->fnames = NULL;
+        if (prepare(p, err))
+            return err->status;
+    }
+    cm_status st = CM_OK;
     cm_kv_release(&p->fixed);
+    for (size_t j = 0; j < p->nfields; j++) {
+        p->fvals[j] = "";
+        p->flens[j] = 0;
+    }
     for (size_t i = 0; !st && i < n; i++) {
         for (size_t j = 0; j < i; j++)
             if (!strcmp(names[i], names[j]))
                 st = cm_fail(err, CM_ERR_ARG, "%.64s: given twice", names[i]);
-        if (st)
+        size_t j = 0;
+        while (j < p->nfields && strcmp(p->fnames[j], names[i]))
+            j++;
+        if (st) {
             break;
-        if (cm_predictor_is_raw(p, names[i])) {
-            if (nraw++) {
-                putc(delim, head);
-                putc(delim, row);
-            }
-            put_field(head, names[i], strlen(names[i]));
-            put_field(row, values[i], strlen(values[i]));
+        } else if (j < p->nfields) {
+            p->fvals[j] = values[i];
+            p->flens[j] = strlen(values[i]);
         } else if (cm_model_needs(p->m, names[i])) {
             st = cm_predictor_fix(p, names[i], values[i], err);
         } else {
@@ -436,31 +490,29 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
             snprintf(err->column, sizeof err->column, "%s", names[i]);
         }
     }
-    /* Without a raw field the CSV still needs a header: the first field,
-     * empty, so that the row comes out as one that lacks its inputs. */
-    cm_model_field first;
-    if (!st && nraw == 0 && cm_model_field_at(p->m, 0, &first)) {
-        put_field(head, first.name, strlen(first.name));
-        put_field(row, "", 0);
-    }
-    if (row && fclose(row) && !st)
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (head) {
-        fprintf(head, "\n%s\n", rbuf ? rbuf : "");
-        if (fclose(head) && !st)
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    }
-    FILE *in = st ? NULL : fmemopen(hbuf, hlen, "r");
-    if (!st && !in)
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    p->one = 1;
+    int drop = 0;
     if (!st)
-        st = cm_predict_csv(p, in, "(fields)", 1, fn, ctx, err);
-    p->one = 0;
-    if (in)
-        fclose(in);
-    free(hbuf);
-    free(rbuf);
+        st = cm_clean_record(p->prep, p->nfields, p->fvals, p->flens, 1, p->row, 0, &drop,
+                             err);
+    if (!st) {
+        start_run(p, fn, ctx);
+        p->one = 1;
+        if (drop) { /* no time: the row is left out, as in a replay */
+            on_drop(p, 1);
+            st = start_features(p, cm_clean_out_schema(p->prep), err);
+        } else {
+            cm_batch_set_nrows(p->row, 1);
+            st = start_features(p, cm_clean_out_schema(p->prep), err);
+            if (!st)
+                st = p->feat ? cm_features_push(p->feat, p->row, on_rows, p, err)
+                             : on_rows(p, p->row, err);
+        }
+        if (!st)
+            st = finish(p, err);
+        p->one = 0;
+        end_run(p);
+        forget_categories(p);
+    }
     cm_kv_release(&p->fixed);
     return st;
 }
