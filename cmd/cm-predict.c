@@ -101,29 +101,8 @@ static cm_model *load_model(const char *path)
 
 /* ---- one row from the command line --------------------------------------- */
 
-typedef struct one {
-    const cm_model *m;
-    int got, ok;
-    double pred;
-    char missing[512];
-} one;
-
-static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
-{
-    one *o = ctx;
-    (void)err;
-    for (size_t i = 0; i < p->n && !o->got; i++) {
-        o->got = 1;
-        o->ok = p->ok[i];
-        o->pred = p->pred[i];
-        if (!o->ok)
-            cm_pred_missing(o->m, p, i, o->missing, sizeof o->missing);
-    }
-    return CM_OK;
-}
-
 /* One row from NAME=VALUE arguments. */
-static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
+static void adhoc(const opts *o, cm_predictor *p)
 {
     const char **names = calloc((size_t)o->nfields, sizeof *names);
     const char **values = calloc((size_t)o->nfields, sizeof *values);
@@ -137,8 +116,11 @@ static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
     }
     cm_error err;
     cm_error_clear(&err);
-    one res = {m, 0, 0, 0, ""};
-    if (cm_predict_fields(p, names, values, (size_t)o->nfields, take_one, &res, &err)) {
+    double pred;
+    char missing[512];
+    int got = cm_predict_row(p, names, values, (size_t)o->nfields, &pred, missing,
+                             sizeof missing, &err);
+    if (got < 0) {
         if (err.status == CM_ERR_ARG && err.column[0])
             cli_usage_error("%s: %s (see --info)", err.column, err.msg);
         if (err.status == CM_ERR_ARG)
@@ -150,12 +132,12 @@ static void adhoc(const opts *o, const cm_model *m, cm_predictor *p)
     }
     free(names);
     free(values);
-    if (!res.ok && !res.missing[0])
+    if (!got && !missing[0])
         cli_die("the forecast is not a finite number: inputs far beyond the training data?");
-    if (!res.ok)
-        cli_die("missing inputs: %s (give them as NAME=VALUE)", res.missing);
+    if (!got)
+        cli_die("missing inputs: %s (give them as NAME=VALUE)", missing);
     char buf[40];
-    cm_fmt_f64(buf, sizeof buf, res.pred);
+    cm_fmt_f64(buf, sizeof buf, pred);
     printf("%s\n", buf);
     if (fflush(stdout) || ferror(stdout))
         cli_die("write error");
@@ -236,7 +218,7 @@ int main(int argc, char **argv)
     if (!p)
         cli_die_error(o.model, &err);
     if (o.nfields) {
-        adhoc(&o, m, p);
+        adhoc(&o, p);
         cm_predictor_free(p);
         cm_model_free(m);
         return CLI_OK;

@@ -658,6 +658,11 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
 cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
                             const char *const *values, size_t n, cm_pred_fn fn,
                             void *ctx, cm_error *err);
+/* cm_predict_fields for one forecast: 1 with *pred; 0 without one, the
+ * missing inputs named in missing (empty when the forecast is not
+ * finite); -1 with err set. */
+int cm_predict_row(cm_predictor *p, const char *const *names, const char *const *values,
+                   size_t n, double *pred, char *missing, size_t mn, cm_error *err);
 /* Gives a derived input a number instead of deriving it, for the next
  * run (cm_predict_fields sets its own). */
 cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,

@@ -517,6 +517,40 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
     return st;
 }
 
+typedef struct one {
+    const cm_model *m;
+    int got, ok;
+    double pred;
+    char *missing;
+    size_t mn;
+} one;
+
+static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
+{
+    one *o = ctx;
+    (void)err;
+    if (p->n && !o->got) {
+        o->got = 1;
+        o->ok = p->ok[0];
+        o->pred = p->pred[0];
+        if (!o->ok)
+            cm_pred_missing(o->m, p, 0, o->missing, o->mn);
+    }
+    return CM_OK;
+}
+
+int cm_predict_row(cm_predictor *p, const char *const *names, const char *const *values,
+                   size_t n, double *pred, char *missing, size_t mn, cm_error *err)
+{
+    one res = {p->m, 0, 0, 0, missing, mn};
+    if (mn)
+        missing[0] = '\0';
+    if (cm_predict_fields(p, names, values, n, take_one, &res, err))
+        return -1;
+    *pred = res.pred;
+    return res.ok;
+}
+
 size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
                        size_t n)
 {

@@ -94,27 +94,6 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
 
 /* ---- predictions ---------------------------------------------------------------- */
 
-typedef struct one {
-    const cm_model *m;
-    int got, ok;
-    double pred;
-    char missing[256];
-} one;
-
-static cm_status take_one(void *ctx, const cm_pred_batch *p, cm_error *err)
-{
-    one *o = ctx;
-    (void)err;
-    if (p->n && !o->got) {
-        o->got = 1;
-        o->ok = p->ok[0];
-        o->pred = p->pred[0];
-        if (!o->ok)
-            cm_pred_missing(o->m, p, 0, o->missing, sizeof o->missing);
-    }
-    return CM_OK;
-}
-
 /* One object of raw fields to a forecast, or an error object naming the
  * field; 1 when forecast. */
 static int predict_one(cm_served *s, json_t *obj, json_t **out)
@@ -157,32 +136,35 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     }
     cm_error err;
     cm_error_clear(&err);
-    one res = {m, 0, 0, 0, ""};
+    double pred = 0;
+    char missing[256] = "";
+    int got = 0;
     cm_predictor *p = err_msg[0] ? NULL : cm_served_predictor(s, &err);
     if (!err_msg[0] && !p)
         snprintf(err_msg, sizeof err_msg, "%s", err.msg);
-    if (p && cm_predict_fields(p, names, values, k, take_one, &res, &err)) {
+    if (p && (got = cm_predict_row(p, names, values, k, &pred, missing, sizeof missing,
+                                   &err)) < 0) {
         snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
                  err.column[0] ? ": " : "", err.msg);
         /* a bad value or an unknown field names its column */
         if (err.column[0])
             snprintf(field, sizeof field, "%s", err.column);
-    } else if (p && !res.ok) {
-        if (res.missing[0])
-            snprintf(err_msg, sizeof err_msg, "missing inputs: %s", res.missing);
+    } else if (p && !got) {
+        if (missing[0])
+            snprintf(err_msg, sizeof err_msg, "missing inputs: %s", missing);
         else
             snprintf(err_msg, sizeof err_msg, "the forecast is not a finite number");
         /* the first input missing; for a row without its time, the
          * first field that makes the time */
         cm_model_field f;
-        if (!strcmp(res.missing, "the time")) {
+        if (!strcmp(missing, "the time")) {
             for (size_t i = 0; cm_model_field_at(m, i, &f); i++)
                 if (!strcmp(f.type, "time")) {
                     snprintf(field, sizeof field, "%s", f.name);
                     break;
                 }
-        } else if (res.missing[0]) {
-            snprintf(field, sizeof field, "%.*s", (int)strcspn(res.missing, ","), res.missing);
+        } else if (missing[0]) {
+            snprintf(field, sizeof field, "%.*s", (int)strcspn(missing, ","), missing);
         }
     }
     if (p)
@@ -191,7 +173,7 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     free(values);
     free(text);
     if (!err_msg[0]) {
-        *out = json_real(res.pred);
+        *out = json_real(pred);
         return 1;
     }
     json_t *e = json_object();
