@@ -203,6 +203,17 @@ void cli_provenance(cm_kv *settings, int argc, char **argv)
     cli_set(settings, "created", buf);
 }
 
+int cli_common_option(int c, const char *arg, cli_common *co)
+{
+    switch (c) {
+    case 'o': co->output = arg; return 1;
+    case 'F': co->force = 1; return 1;
+    case 'v': co->verbose = 1; return 1;
+    case 'q': co->quiet = 1; return 1;
+    default: return 0;
+    }
+}
+
 void cli_other_option(int c, const char *usage)
 {
     if (c == 'h') {

@@ -51,6 +51,14 @@ void cli_set(cm_kv *settings, const char *key, const char *value);
     {"version", no_argument, NULL, 'V'},                                      \
     {NULL, 0, NULL, 0}
 /* A deflate level 0-9 for --level, or a usage error. */
+/* What -o, -F, -v and -q set, the same in every binary. */
+typedef struct cli_common {
+    const char *output;
+    int force, verbose, quiet;
+} cli_common;
+/* 1 when c is one of them, now set in co. */
+int cli_common_option(int c, const char *arg, cli_common *co);
+
 /* cm-train's model and training options, which cm-tune passes on to
  * every trial: their help, and their parsing into settings. */
 #define CLI_TRAIN_HELP                                                         \

@@ -28,11 +28,12 @@ static const char usage[] =
     "See cm-cat(1) and cm-tensor(5).\n";
 
 typedef struct opts {
-    int info, header, force, quiet, level, cmt;
+    int info, header, level, cmt;
     cm_text_format fmt;
     unsigned long long head; /* 0: all rows */
     int has_head;
-    const char *output, *input;
+    const char *input;
+    cli_common co;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -53,6 +54,8 @@ static void parse(int argc, char **argv, opts *o)
     o->header = 1;
     o->level = -1;
     while ((c = getopt_long(argc, argv, "f:n:il:o:FqhV", longopts, NULL)) != -1) {
+        if (cli_common_option(c, optarg, &o->co))
+            continue;
         switch (c) {
         case 'f':
             if (strcmp(optarg, "cmt") == 0)
@@ -70,9 +73,6 @@ static void parse(int argc, char **argv, opts *o)
         case 'i': o->info = 1; break;
         case 'H': o->header = 0; break;
         case 'l': o->level = cli_parse_level(optarg); break;
-        case 'o': o->output = optarg; break;
-        case 'F': o->force = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -150,12 +150,12 @@ int main(int argc, char **argv)
     cm_error_clear(&err);
     cm_reader *r = cm_reader_new(in, &err);
     if (!r && o.info && strstr(err.msg, "model file") && fseek(in, 0, SEEK_SET) == 0)
-        return model_info(in, name, o.output);
+        return model_info(in, name, o.co.output);
     if (!r)
         cli_die_error(name, &err);
     const cm_schema *s = cm_reader_schema(r);
 
-    cli_output *out = cli_output_open(o.output, o.cmt, o.force);
+    cli_output *out = cli_output_open(o.co.output, o.cmt, o.co.force);
     FILE *f = cli_output_file(out);
     cm_writer *w = NULL;
     if (o.cmt) {

@@ -61,8 +61,9 @@ enum {
 
 typedef struct opts {
     cm_kv *settings;
-    const char *output, *report, *input;
-    int level, force, verbose, quiet;
+    const char *report, *input;
+    int level;
+    cli_common co;
 } opts;
 
 static void set(opts *o, const char *key, const char *value)
@@ -113,6 +114,8 @@ static void parse(int argc, char **argv, opts *o)
     o->level = -1;
     while ((c = getopt_long(argc, argv, "d:t:T:m:c:sS:k:o:l:FvqhV", longopts,
                             NULL)) != -1) {
+        if (cli_common_option(c, optarg, &o->co))
+            continue;
         switch (c) {
         case 'd': set(o, "delimiter", optarg); break;
         case OPT_DECIMAL: set(o, "decimal", optarg); break;
@@ -154,12 +157,8 @@ static void parse(int argc, char **argv, opts *o)
         case OPT_DEDUPE: set(o, "dedupe", optarg); break;
         case 'k': set(o, "key", optarg); break;
         case OPT_BAD_ROWS: set(o, "bad-rows", optarg); break;
-        case 'o': o->output = optarg; break;
         case OPT_REPORT: o->report = optarg; break;
         case 'l': o->level = cli_parse_level(optarg); break;
-        case 'F': o->force = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -188,11 +187,11 @@ int main(int argc, char **argv)
     int level = o.level;
     if (level < 0 && cm_level_from_env(&level, &err))
         cli_die_error(NULL, &err);
-    if (cli_progress_wanted(o.quiet))
+    if (cli_progress_wanted(o.co.quiet))
         cm_clean_on_progress(c, progress, NULL);
     const char *name = cli_in_name(o.input);
     FILE *in = cli_open_in(o.input);
-    cli_output *out = cli_output_open(o.output, 1, o.force);
+    cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cm_writer_opts wo = {level, CM_LAYOUT_AUTO, 1};
     cm_status st = cm_clean_run(c, in, o.input ? o.input : "-", cli_output_file(out),
                                 &wo, &err);
@@ -210,7 +209,7 @@ int main(int argc, char **argv)
         cli_output_close(r);
     }
     cli_output_close(out);
-    if (o.verbose)
+    if (o.co.verbose)
         cm_clean_report(c, stderr, 0);
     if (in != stdin)
         fclose(in);

@@ -52,8 +52,9 @@ enum {
 
 typedef struct opts {
     cm_kv *settings;
-    const char *output, *input;
-    int level, force, verbose, quiet;
+    const char *input;
+    int level;
+    cli_common co;
     int nlag, nroll, ndiff;
 } opts;
 
@@ -125,6 +126,8 @@ static void parse(int argc, char **argv, opts *o)
     int c;
     o->level = -1;
     while ((c = getopt_long(argc, argv, "y:L:R:b:o:l:FvqhV", longopts, NULL)) != -1) {
+        if (cli_common_option(c, optarg, &o->co))
+            continue;
         switch (c) {
         case 'y': set(o, "target", optarg); break;
         case OPT_TIME_FEATURES: set(o, "time-features", optarg); break;
@@ -141,11 +144,7 @@ static void parse(int argc, char **argv, opts *o)
         case OPT_DROP: set(o, "drop", optarg); break;
         case OPT_KEEP: set(o, "keep", optarg); break;
         case OPT_MAX_HISTORY: set(o, "max-history", optarg); break;
-        case 'o': o->output = optarg; break;
         case 'l': o->level = cli_parse_level(optarg); break;
-        case 'F': o->force = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -173,12 +172,12 @@ int main(int argc, char **argv)
     cm_features *f = cm_features_new(cm_reader_schema(r), o.settings, &err);
     if (!f)
         cli_die_error(name, &err);
-    cli_output *out = cli_output_open(o.output, 1, o.force);
+    cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cm_writer_opts wo = {o.level, CM_LAYOUT_AUTO, 1};
     cm_writer *w = cm_writer_new(cli_output_file(out), cm_features_schema(f), &wo, &err);
     if (!w)
         cli_output_fail(out, &err);
-    int progress = cli_progress_wanted(o.quiet), got;
+    int progress = cli_progress_wanted(o.co.quiet), got;
     unsigned long long rows = 0;
     cm_batch *b;
     while ((got = cm_reader_next(r, &b, &err)) == 1) {
@@ -202,7 +201,7 @@ int main(int argc, char **argv)
         cli_die_error(name, &err);
     }
     cli_output_close(out);
-    if (o.verbose)
+    if (o.co.verbose)
         cm_features_report(f, stderr);
     cm_writer_free(w);
     cm_features_free(f);

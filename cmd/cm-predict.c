@@ -35,9 +35,10 @@ static const char usage[] =
 enum { OPT_ID = 256, OPT_EVAL, OPT_INFO };
 
 typedef struct opts {
-    const char *model, *input, *output, *ids;
+    const char *model, *input, *ids;
     char **fields;
-    int nfields, eval, info, verbose, quiet;
+    int nfields, eval, info;
+    cli_common co;
     cm_text_format format;
 } opts;
 
@@ -52,6 +53,8 @@ static void parse(int argc, char **argv, opts *o)
         CLI_COMMON_OPTIONS};
     int c;
     while ((c = getopt_long(argc, argv, "m:f:o:FvqhV", longopts, NULL)) != -1) {
+        if (cli_common_option(c, optarg, &o->co))
+            continue;
         switch (c) {
         case 'm': o->model = optarg; break;
         case 'f':
@@ -61,10 +64,6 @@ static void parse(int argc, char **argv, opts *o)
         case OPT_ID: o->ids = optarg; break;
         case OPT_EVAL: o->eval = 1; break;
         case OPT_INFO: o->info = 1; break;
-        case 'o': o->output = optarg; break;
-        case 'F': break;
-        case 'v': o->verbose = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -208,7 +207,7 @@ int main(int argc, char **argv)
     cm_error err;
     cm_error_clear(&err);
     if (o.info) {
-        cli_output *out = cli_output_open(o.output ? o.output : "-", 0, 1);
+        cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
         cm_model_describe_inputs(m, cli_output_file(out));
         cli_output_close(out);
         cm_model_free(m);
@@ -225,7 +224,7 @@ int main(int argc, char **argv)
     }
     const char *name = cli_in_name(o.input);
     FILE *in = cli_open_in(o.input);
-    cli_output *out = cli_output_open(o.output ? o.output : "-", 0, 1);
+    cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
     cm_pred_writer *w = NULL;
     cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
     if (!o.eval && !(w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
@@ -254,8 +253,8 @@ int main(int argc, char **argv)
     else
         cm_pred_writer_finish(w);
     cli_output_close(out);
-    if (!o.quiet)
-        print_counts(m, p, o.verbose);
+    if (!o.co.quiet)
+        print_counts(m, p, o.co.verbose);
     cm_pred_writer_free(w);
     cm_predictor_free(p);
     cm_model_free(m);

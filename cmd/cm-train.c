@@ -36,8 +36,8 @@ enum { OPT_HISTORY = 256, OPT_STREAM };
 
 typedef struct opts {
     cm_kv *settings;
-    const char *output, *input, *history;
-    int force, verbose, quiet;
+    const char *input, *history;
+    cli_common co;
 } opts;
 
 static void set(opts *o, const char *key, const char *value)
@@ -57,6 +57,8 @@ static void parse(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, "m:y:S:j:o:FvqhV", longopts, NULL)) != -1) {
         if (cli_train_option(c, optarg, o->settings))
             continue;
+        if (cli_common_option(c, optarg, &o->co))
+            continue;
         switch (c) {
         case OPT_STREAM: set(o, "stream", "yes"); break;
         case 'j': set(o, "threads", optarg); break;
@@ -70,10 +72,6 @@ static void parse(int argc, char **argv, opts *o)
             break;
         }
         case OPT_HISTORY: o->history = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'F': o->force = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -85,7 +83,7 @@ static void parse(int argc, char **argv, opts *o)
         snprintf(n, sizeof n, "%ld", cpus > 0 ? (cpus < 256 ? cpus : 256) : 1);
         set(o, "threads", n);
     }
-    if (!o->output)
+    if (!o->co.output)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
 }
 
@@ -161,9 +159,9 @@ int main(int argc, char **argv)
     cm_error err;
     cm_error_clear(&err);
     /* Opened first, so a bad path fails before the training, not after. */
-    cli_output *out = cli_output_open(o.output, 1, o.force);
+    cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
-    run rs = {cli_progress_wanted(o.quiet), NULL, 0};
+    run rs = {cli_progress_wanted(o.co.quiet), NULL, 0};
     cm_model *m = cm_train(r, o.settings, on_epoch, &rs, &err);
     if (!m) {
         cli_output_abort(hist);
@@ -176,7 +174,7 @@ int main(int argc, char **argv)
     if (hist)
         write_history(hist, &rs);
     cli_output_close(out);
-    if (!o.quiet && (o.verbose || rs.progress)) {
+    if (!o.co.quiet && (o.co.verbose || rs.progress)) {
         if (rs.nhist) {
             const cm_epoch *e = &rs.hist[rs.nhist - 1];
             double rows = e->samples_per_s > 0 ? e->samples_per_s : 1;

@@ -56,13 +56,14 @@ static const char *const metrics[] = {"mae", "rmse", "mape", "r2"};
 
 typedef struct opts {
     cm_kv *fixed;
-    const char *grid, *results, *output, *data;
+    const char *grid, *results, *data;
     char **inputs;
     int ninputs;
     size_t ndraws, folds, shard, nshards;
     int cv; /* -1 by the data, 0 kfold, 1 time */
     int64_t gap;
-    int metric, jobs, resume, merge, force, verbose, quiet;
+    int metric, jobs, resume, merge;
+    cli_common co;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -90,6 +91,8 @@ static void parse(int argc, char **argv, opts *o)
     int c;
     while ((c = getopt_long(argc, argv, "m:y:k:j:o:FvqhV", longopts, NULL)) != -1) {
         if (cli_train_option(c, optarg, o->fixed))
+            continue;
+        if (cli_common_option(c, optarg, &o->co))
             continue;
         switch (c) {
         case OPT_GRID: o->grid = optarg; break;
@@ -138,10 +141,6 @@ static void parse(int argc, char **argv, opts *o)
         }
         case OPT_MERGE: o->merge = 1; break;
         case OPT_DATA: o->data = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'F': o->force = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'q': o->quiet = 1; break;
         default: cli_other_option(c, usage);
         }
     }
@@ -151,7 +150,7 @@ static void parse(int argc, char **argv, opts *o)
     if (o->merge) {
         if (!o->ninputs)
             cli_usage_error("--merge: give the results files to merge");
-        if (o->output && !o->data)
+        if (o->co.output && !o->data)
             cli_usage_error("--merge -o: give the data to retrain on with --data FILE");
         return;
     }
@@ -281,11 +280,11 @@ static cm_reader *open_data(const char *path, FILE **in)
 /* Opened before the search, so that a bad path fails at once. */
 static cli_output *open_model(const opts *o)
 {
-    if (!o->output)
+    if (!o->co.output)
         return NULL;
-    if (!strcmp(o->output, "-"))
+    if (!strcmp(o->co.output, "-"))
         cli_usage_error("-o -: the best settings go to standard output; give a file");
-    return cli_output_open(o->output, 1, o->force);
+    return cli_output_open(o->co.output, 1, o->co.force);
 }
 
 /* Retrains on every row with settings and writes the model to out. */
@@ -314,10 +313,10 @@ static void print_best(const opts *o, const char *const *keys, const char *const
         printf("%s=%s\n", keys[j], values[j]);
     if (fflush(stdout) || ferror(stdout))
         cli_die("write error");
-    if (o->verbose && !isnan(std))
+    if (o->co.verbose && !isnan(std))
         fprintf(stderr, "%s: best trial %zu: %s %.6g (sd %.3g over folds)\n", cli_name(),
                 trial, metric, mean, std);
-    else if (o->verbose)
+    else if (o->co.verbose)
         fprintf(stderr, "%s: best trial %zu: %s %.6g\n", cli_name(), trial, metric, mean);
 }
 
@@ -350,7 +349,7 @@ static int merge(const opts *o, int argc, char **argv)
         keys[j] = cm_results_key(r, j);
         vals[j] = cm_results_value(r, (size_t)best, j);
     }
-    if (o->output) {
+    if (o->co.output) {
         cli_output *out = open_model(o);
         cm_kv *set = cm_kv_new();
         if (!set)
@@ -517,7 +516,7 @@ int main(int argc, char **argv)
             todo[ntodo++] = i;
 
     run s = {&o, sp, NULL, data, setup, fixed, 0, ntodo, -1, 0, 0, NULL,
-             cli_progress_wanted(o.quiet)};
+             cli_progress_wanted(o.co.quiet)};
     if (o.results) {
         if (!o.resume && access(o.results, F_OK) == 0)
             cli_die("%s exists: --resume to go on with it, or give another file", o.results);
@@ -549,7 +548,7 @@ int main(int argc, char **argv)
         cli_die("%s: write error: %s", o.results, strerror(errno));
     /* a shard may have nothing (more shards than trials), or only failed
      * trials: its file is still good for --merge */
-    int quiet_shard = s.best < 0 && o.nshards && !o.output;
+    int quiet_shard = s.best < 0 && o.nshards && !o.co.output;
     if (quiet_shard)
         cli_warn("no trial of shard %zu/%zu gave a score", o.shard + 1, o.nshards);
     if (s.best < 0 && !quiet_shard) {
@@ -568,7 +567,7 @@ int main(int argc, char **argv)
     if (!quiet_shard)
         print_best(&o, keys, vals, np, metrics[o.metric], s.best_mean, s.best_std,
                    (size_t)s.best + 1);
-    if (o.output) {
+    if (o.co.output) {
         cm_kv *settings = cm_kv_new();
         if (!settings || cm_space_settings(sp, (size_t)s.best, o.fixed, settings, &err))
             cli_die("out of memory");
