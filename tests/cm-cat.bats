@@ -7,7 +7,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 T=$'\t'
-VERSION=$(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/cm.h")
+VERSION=$CM_VERSION
 
 # ---- fixtures ----------------------------------------------------------------
 
@@ -582,7 +582,8 @@ Try 'cm-cat --help' for more information." ]
 @test "small corruption fixture is 150-400 bytes with a cat column and 2 batches" {
     small_stream
     size=$(stat -c %s small.cmt)
-    [ "$size" -ge 150 ] && [ "$size" -le 400 ]
+    [ "$size" -ge 150 ]
+    [ "$size" -le 400 ]
     run cm-cat -i small.cmt
     assert_line 'batches: 2'
     assert_line '  4 w cat feature categories=3'

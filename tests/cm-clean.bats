@@ -994,7 +994,7 @@ Try 'cm-clean --help' for more information.${CR}" ]
     [ "${lines[-1]}" = 'See cm-clean(1).' ]
     run --separate-stderr cm-clean -V
     assert_success
-    [ "$output" = "cm-clean (cm) $(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/cm.h")" ]
+    [ "$output" = "cm-clean (cm) $CM_VERSION" ]
     assert_fails 2 "cm-clean: unrecognized option '--bogus'
 Try 'cm-clean --help' for more information." --bogus
     assert_fails 2 "cm-clean: one input at most (got 2)

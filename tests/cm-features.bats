@@ -853,7 +853,7 @@ rows dropped: 0 (a derived value missing), 0 (no time)" ]
     [ "${lines[-1]}" = 'See cm-features(1).' ]
     run --separate-stderr cm-features -V
     assert_success
-    [ "$output" = "cm-features (cm) $(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/cm.h")" ]
+    [ "$output" = "cm-features (cm) $CM_VERSION" ]
     assert_fails 2 "cm-features: one input at most (got 2)
 Try 'cm-features --help' for more information." a.cmt b.cmt
 }

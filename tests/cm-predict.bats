@@ -149,7 +149,7 @@ flip() {
         awk -F, 'NR == 1 || $2 != ""' csv.out >forecast.out
         [ "$(wc -l <forecast.out)" -gt 500 ]
         cmp forecast.out feat.out
-        ! col cnt_pred <feat.out | grep -qvE '^-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?$'
+        ! col cnt_pred <feat.out | grep -qvE '^-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?$' || false
         # One row at a time from the command line: the first rows with a
         # history, the rainiest (weathersit 4), one in the middle, the last.
         cm-cat feat.cmt >feat.csv
@@ -237,7 +237,8 @@ flip() {
     line=$(cat pred.err)
     [[ $line =~ ^cm-predict:\ ([0-9]+)\ of\ ([0-9]+)\ rows\ without\ a\ forecast:\ (.*)$ ]]
     n=${BASH_REMATCH[1]} rows=${BASH_REMATCH[2]} parts=${BASH_REMATCH[3]}
-    [ "$rows" -eq 100 ] && [ "$n" -eq "$empty" ]
+    [ "$rows" -eq 100 ]
+    [ "$n" -eq "$empty" ]
     sum=$(echo "$parts" | tr , '\n' | awk '{ s += $1 } END { print s }')
     [ "$sum" -eq "$n" ]
     # Each reason: temp on the three rows with history that lack it (row 3
@@ -287,7 +288,7 @@ flip() {
     [ "$(head -1 pred.out)" = t,x,y_pred,y ]
     [ "$(wc -l <pred.out)" -eq 41 ]
     awk -F, 'NR > 1 { sub(/ /, "T", $1); print $1 ":00Z," $2 }' un.csv | diff -u - <(sed 1d pred.out | cut -d, -f1,2)
-    ! col y_pred <pred.out | grep -qx ''
+    ! col y_pred <pred.out | grep -qx '' || false
     # The sorted, deduplicated stream: the same forecast for each x it kept.
     cm-predict -m un.cmm --id x un.cmt >sorted.out
     [ "$(wc -l <sorted.out)" -eq "$(cm-cat un.cmt | wc -l)" ]
@@ -352,7 +353,8 @@ flip() {
             printf "rows=%d\nmae=%.17g\nrmse=%.17g\nmape=%.17g\nr2=%.17g\n", n, ae / n, sqrt(se / n), 100 * ape / nz, 1 - se / st }' \
         rows.csv >want
     [ "$(sed -n 1p want)" = "$(sed -n 1p pred.out)" ]
-    [ "$(sed -n 's/^rows=//p' want)" -lt 600 ] && [ "$(sed -n 's/^rows=//p' want)" -gt 500 ]
+    [ "$(sed -n 's/^rows=//p' want)" -lt 600 ]
+    [ "$(sed -n 's/^rows=//p' want)" -gt 500 ]
     local k
     for k in mae rmse mape r2; do
         check 'g == w || (g - w) ^ 2 <= (1e-9 * w) ^ 2' \
@@ -384,7 +386,8 @@ flip() {
     [[ $(cat pred.out) =~ ^\{\"rows\":2,\"mae\":[0-9.]+,\"rmse\":[0-9.]+,\"mape\":null,\"r2\":null\}$ ]]
     printf 'x,y\n1,5\n2,5\n' >same.csv
     predict --eval -m xy.cmm same.csv
-    [[ $(sed -n 4p pred.out) =~ ^mape=[0-9] ]] && [ "$(sed -n 5p pred.out)" = r2=nan ]
+    [[ $(sed -n 4p pred.out) =~ ^mape=[0-9] ]]
+    [ "$(sed -n 5p pred.out)" = r2=nan ]
     printf 'x,y\n' >none.csv
     predict --eval -f json -m xy.cmm none.csv
     [ "$(cat pred.out)" = '{"rows":0,"mae":null,"rmse":null,"mape":null,"r2":null}' ]
@@ -415,7 +418,7 @@ flip() {
     predict -m m.cmm --format=json --id season,weathersit in.csv
     [ "$(wc -l <pred.out)" -eq 60 ]
     num='-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?'
-    ! grep -vE "^\{\"time\":(\"[-0-9T:Z]+\"|null),\"season\":($num|null),\"weathersit\":(\"[0-9]\"|null),\"cnt_pred\":($num|null),\"cnt\":($num|null)\}$" pred.out
+    ! grep -vE "^\{\"time\":(\"[-0-9T:Z]+\"|null),\"season\":($num|null),\"weathersit\":(\"[0-9]\"|null),\"cnt_pred\":($num|null),\"cnt\":($num|null)\}$" pred.out || false
     sed -E 's/"[a-z_]+"://g; s/^\{//; s/\}$//; s/null//g; s/"//g' pred.out | cmp - <(sed 1d out.csv)
     grep -q '"cnt_pred":null' pred.out
     grep -q '"time":null,"season":null,"weathersit":null,"cnt_pred":null,"cnt":null' pred.out
@@ -439,10 +442,12 @@ flip() {
     mapfile -t args < <(head -1 "$BIKE" | tr , '\n' | paste -d= - <(sed -n 30p "$BIKE" | tr , '\n') |
         grep -v -e '^instant=' -e '^casual=' -e '^registered=')
     n=$(cm-predict -m m.cmm -o one.txt "${args[@]}" cnt_lag1h=1 cnt_lag24h=2 cnt_mean24h=3)
-    [[ $n =~ ^-?[0-9] ]] && [ ! -e one.txt ]
+    [[ $n =~ ^-?[0-9] ]]
+    [ ! -e one.txt ]
     # A reader that goes away early: status 0 all the same.
     run bash -c 'cm-predict -q -m m.cmm "$0" | head -1; exit "${PIPESTATUS[0]}"' "$DATA/bike-2011.csv"
-    [ "$status" -eq 0 ] && [ "$output" = time,cnt_pred,cnt ]
+    [ "$status" -eq 0 ]
+    [ "$output" = time,cnt_pred,cnt ]
     # A failure late in a long input: no file, and an existing one kept.
     # (the year: its 8,000th line comes after several batches of output)
     awk -F, -v OFS=, 'NR == 8000 { $11 = "zzz" } 1' "$DATA/bike-2011.csv" >late.csv
@@ -480,7 +485,7 @@ flip() {
     for off in 0 9 10 13 17 40 $((size / 3)) $((size / 2)) $((2 * size / 3)) $((size - 10)) $((size - 1)); do
         cp m.cmm x.cmm
         flip x.cmm "$off"
-        ! cmp -s x.cmm m.cmm
+        ! cmp -s x.cmm m.cmm || false
         run --separate-stderr cm-predict -m x.cmm in.csv
         [ "$status" -eq 1 ] && [ -z "$output" ] && [[ $stderr == "cm-predict: x.cmm: "* ]] &&
             [[ $stderr == *"model file"* ]] && [[ $stderr != *$'\n'* ]] || {
@@ -596,7 +601,8 @@ Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
     local row=(dteday=2011-01-02 hr=4 season=1 yr=0 mnth=1 holiday=0 weekday=0 workingday=0
         weathersit=2 atemp=0.4545 hum=0.94 windspeed=0.194 cnt_lag1h=6 cnt_lag24h=1 cnt_mean24h=38.875)
     run --separate-stderr cm-predict -m m.cmm "${row[@]}" temp=0.4 temp=0.5
-    [ "$status" -ne 0 ] && [ -z "$output" ]
+    [ "$status" -ne 0 ]
+    [ -z "$output" ]
     [[ $stderr == "cm-predict: "*temp* ]] && [[ $stderr != "cm-predict: 1: "* ]] || {
         echo "status $status, stderr: $stderr" >&2
         return 1
@@ -675,20 +681,24 @@ Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
 
 @test "--help and --version exit 0 on stdout" {
     run --separate-stderr cm-predict --help
-    [ "$status" -eq 0 ] && [ -z "$stderr" ]
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
     [[ ${lines[0]} == "Usage: cm-predict -m MODEL.cmm [OPTION]... [FILE]" ]]
     local o
     for o in --model --format --id --eval --info --output --quiet --verbose --help --version; do
         [[ $output == *"$o"* ]] || { echo "--help does not mention $o" >&2; return 1; }
     done
     run --separate-stderr cm-predict -h
-    [ "$status" -eq 0 ] && [[ ${lines[0]} == "Usage: cm-predict "* ]]
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == "Usage: cm-predict "* ]]
     run --separate-stderr cm-predict --version
-    [ "$status" -eq 0 ] && [ -z "$stderr" ]
-    [ "$output" = "cm-predict (cm) $(cm-train --version | sed 's/.* //')" ]
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    [ "$output" = "cm-predict (cm) $CM_VERSION" ]
     [[ $output =~ ^cm-predict\ \(cm\)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
     run --separate-stderr cm-predict -V
-    [ "$status" -eq 0 ] && [[ $output == "cm-predict (cm) "* ]]
+    [ "$status" -eq 0 ]
+    [[ $output == "cm-predict (cm) "* ]]
     # An unknown option: a usage error.
     assert_exit cm-predict 2 "cm-predict: unrecognized option '--bogus'
 Try 'cm-predict --help' for more information." --bogus
@@ -701,7 +711,7 @@ Try 'cm-predict --help' for more information." --bogus
     bike_model m.cmm "$BIKE" -m linear --valid 0
     grep -qx '  weathersit: category, 4 known + unseen' <(cm-cat --info m.cmm)
     predict -m m.cmm "$BIKE" && mv pred.out orig.csv
-    ! grep -q 'never saw' pred.err
+    ! grep -q 'never saw' pred.err || false
     # Three rows with a history get weathersit 7.
     awk -F, -v OFS=, 'NR == 101 || NR == 201 || NR == 301 { $10 = 7 } 1' "$BIKE" >seven.csv
     predict -m m.cmm seven.csv
@@ -721,6 +731,7 @@ Try 'cm-predict --help' for more information." --bogus
     printf '%s\n' "${args[@]}" | grep -qx weathersit=7
     run --separate-stderr cm-predict -m m.cmm "${args[@]}"
     # One row: the forecast alone, nothing on stderr (cm-predict(1)).
-    [ "$status" -eq 0 ] && [ -z "$stderr" ]
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
     [ "$output" = "$(awk -F, -v t="$t" '$1 == t { print $2 }' pred.out)" ]
 }

@@ -164,7 +164,8 @@ info_sans_argv() {
         evalm m.cmm va.csv mae
     done | sort -g >want
     awk -F'\t' 'NR == 2 { for (i = 3; i <= 9; i++) print $i }' r.tsv | sort -g >got
-    [ "$(wc -l <want)" -eq 7 ] && [ "$(wc -l <got)" -eq 7 ]
+    [ "$(wc -l <want)" -eq 7 ]
+    [ "$(wc -l <got)" -eq 7 ]
     paste want got | while read -r w g; do close "$g" "$w" || exit 1; done
     # Another seed shuffles the folds, not what they hold.
     tune -j 1 -m linear -y y -k 7 --metric mae --seed 5 --grid 'l2=0.5' --results r5.tsv s.cmt
@@ -345,7 +346,8 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     cmt n2.csv n2.cmt -T t
     tune "${a[@]}" --grid 'l2=0.01,0.1,1,10' --shard 2/2 --results d2.tsv n2.cmt
     run --separate-stderr cm-tune --merge s1.tsv d2.tsv
-    [ "$status" -eq 1 ] && [[ $stderr == "cm-tune: trial 2: results of other data or of another search (data "* ]]
+    [ "$status" -eq 1 ]
+    [[ $stderr == "cm-tune: trial 2: results of other data or of another search (data "* ]]
     # -o onto data other than the search's: refused, no model.
     tune --merge s1.tsv s2.tsv
     want=$(cat best.out)
@@ -563,9 +565,12 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     awk_best r.tsv 0 >want
     diff want best.out
     lr=$(sed -n 's/^lr=//p' best.out) act=$(sed -n 's/^activation=//p' best.out)
-    [ "$(meta best.cmm lr)" = "$lr" ] && [ "$(meta best.cmm activation)" = "$act" ]
-    [ "$(meta best.cmm valid)" = 0 ] && [ "$(meta best.cmm valid_rows)" = 0 ]
-    [ "$(meta best.cmm train_rows)" = 602 ] && [ "$(meta best.cmm epochs)" = 2 ]
+    [ "$(meta best.cmm lr)" = "$lr" ]
+    [ "$(meta best.cmm activation)" = "$act" ]
+    [ "$(meta best.cmm valid)" = 0 ]
+    [ "$(meta best.cmm valid_rows)" = 0 ]
+    [ "$(meta best.cmm train_rows)" = 602 ]
+    [ "$(meta best.cmm epochs)" = 2 ]
     [[ $(meta best.cmm argv) == "cm-tune -j 2 -k 2 "* ]]
     train --epochs 2 --layers 8 --lr "$lr" --activation "$act" --valid 0 feat.cmt -o ref.cmm
     diff <(info_sans_argv ref.cmm) <(info_sans_argv best.cmm)
@@ -578,11 +583,13 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     cp best.cmm old.cmm
     before=$(ls -A | grep -v separate-stderr)
     run --separate-stderr cm-tune -j 1 -k 2 --layers 8 --epochs 3 --optimizer sgd --grid 'lr=50,100' -o best.cmm feat.cmt
-    [ "$status" -eq 1 ] && [ -z "$output" ]
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
     [[ $stderr == *$'\n'"cm-tune: no trial gave a score" ]]
     cmp old.cmm best.cmm
     run --separate-stderr cm-tune -j 1 -k 2 --layers 8 --epochs 3 --optimizer sgd --grid 'lr=50' -o new.cmm feat.cmt
-    [ "$status" -eq 1 ] && [ ! -e new.cmm ]
+    [ "$status" -eq 1 ]
+    [ ! -e new.cmm ]
     # Nothing else left behind either (no temporary file).
     [ "$(ls -A | grep -v separate-stderr)" = "$before" ]
 }
@@ -637,7 +644,8 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     cmt n.csv n.cmt -T t
     local a=(-j 1 -m linear -y y -k 3 --grid 'l2=0.01,1,100 lr=0.1,0.2')
     run --separate-stderr cm-tune "${a[@]}" --results r.tsv n.cmt
-    [ "$status" -eq 0 ] && [ -z "$stderr" ]
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
     [ "$output" = "$(awk_best r.tsv 0)" ]
     [ "${#lines[@]}" -eq 2 ]
     rm r.tsv
@@ -666,7 +674,8 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     mv best.out all.out
     for i in 1 2 3; do tune "${a[@]}" --shard $i/4 --results s$i.tsv n.cmt; done
     run --separate-stderr cm-tune "${a[@]}" --shard 4/4 --results s4.tsv n.cmt
-    [ "$status" -eq 0 ] && [ -z "$output" ]
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
     [ "$stderr" = "cm-tune: no trial of shard 4/4 gave a score" ]
     [ "$(wc -l <s4.tsv)" -eq 1 ]
     cmp <(head -n 1 all.tsv) s4.tsv

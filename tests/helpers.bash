@@ -67,3 +67,6 @@ train() {
         return 1
     fi
 }
+
+# The version the sources declare, for --version and cm_version checks.
+CM_VERSION=$(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/cm.h")
