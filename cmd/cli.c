@@ -203,6 +203,12 @@ void cli_provenance(cm_kv *settings, int argc, char **argv)
     cli_set(settings, "created", buf);
 }
 
+unsigned cli_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
 int cli_common_option(int c, const char *arg, cli_common *co)
 {
     switch (c) {

@@ -97,6 +97,8 @@ int cli_train_option(int c, const char *arg, cm_kv *settings);
 /* The settings argv (the command line) and created (now, or the
  * SOURCE_DATE_EPOCH of reproducible builds) for a model's metadata. */
 void cli_provenance(cm_kv *settings, int argc, char **argv);
+/* Processors online, from 1 to 256: the default of -j and -t. */
+unsigned cli_cpus(void);
 int cli_parse_level(const char *arg);
 /* The options every binary shares, for the end of its getopt switch:
  * 'h' prints usage and exits 0, 'V' the version; anything else getopt

@@ -133,8 +133,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         CLI_COMMON_OPTIONS};
     cli_init(argv, "cm-serve");
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cm_serve_opts o = {"127.0.0.1", cpus > 0 ? (unsigned)cpus : 1, 1u << 20, 1000, 32u << 10,
+    cm_serve_opts o = {"127.0.0.1", cli_cpus(), 1u << 20, 1000, 32u << 10,
                        256, 10, NULL, NULL, NULL};
     unsigned port = 8080, watch = 0;
     int quiet = 0, nmodels = 0;

@@ -79,8 +79,7 @@ static void parse(int argc, char **argv, opts *o)
     o->input = cli_one_input(argc, argv);
     if (!cm_kv_get(o->settings, "threads")) {
         char n[24];
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        snprintf(n, sizeof n, "%ld", cpus > 0 ? (cpus < 256 ? cpus : 256) : 1);
+        snprintf(n, sizeof n, "%u", cli_cpus());
         set(o, "threads", n);
     }
     if (!o->co.output)

@@ -86,8 +86,7 @@ static void parse(int argc, char **argv, opts *o)
     o->folds = 5;
     o->cv = -1;
     o->metric = 1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    o->jobs = cpus > 0 ? (int)(cpus < 256 ? cpus : 256) : 1;
+    o->jobs = (int)cli_cpus();
     int c;
     while ((c = getopt_long(argc, argv, "m:y:k:j:o:FvqhV", longopts, NULL)) != -1) {
         if (cli_train_option(c, optarg, o->fixed))
@@ -238,7 +237,6 @@ typedef struct run {
     size_t done, total;
     long best;          /* trial, or -1 */
     double best_mean, best_std;
-    const double *best_scores;
     int progress;
 } run;
 
@@ -270,11 +268,6 @@ static cm_status on_trial(void *ctx, const cm_trial_result *r, cm_error *err)
         cli_progress("%zu/%zu trials, best %s %.6g", s->done, s->total,
                      metrics[s->o->metric], s->best >= 0 ? s->best_mean : NAN);
     return CM_OK;
-}
-
-static cm_reader *open_data(const char *path, FILE **in)
-{
-    return cli_open_stream(path, in);
 }
 
 /* Opened before the search, so that a bad path fails at once. */
@@ -356,6 +349,8 @@ static int merge(const opts *o, int argc, char **argv)
             cli_die("out of memory");
         /* the fixed settings as the search recorded them */
         char *fx = strdup(cm_results_fixed(r, (size_t)best));
+        if (!fx)
+            cli_die("out of memory");
         for (char *tok = strtok(fx, " "); tok; tok = strtok(NULL, " ")) {
             char *eq = strchr(tok, '='), *w = eq ? eq + 1 : NULL;
             if (!eq)
@@ -375,7 +370,7 @@ static int merge(const opts *o, int argc, char **argv)
         for (size_t j = 0; j < np; j++)
             cli_set(set, keys[j], vals[j]);
         FILE *in;
-        cm_reader *rd = open_data(o->data, &in);
+        cm_reader *rd = cli_open_stream(o->data, &in);
         cm_dataset *ds = cm_dataset_load(rd, set, &err);
         if (!ds)
             cli_die_error(cli_in_name(o->data), &err);
@@ -490,7 +485,7 @@ int main(int argc, char **argv)
     cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
     FILE *in;
-    cm_reader *r = open_data(o.ninputs ? o.inputs[0] : NULL, &in);
+    cm_reader *r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &in);
     cm_dataset *ds = cm_dataset_load(r, o.fixed, &err);
     if (!ds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
@@ -515,7 +510,7 @@ int main(int argc, char **argv)
         if ((!o.nshards || i % o.nshards == o.shard) && !cm_results_has(old, sp, i))
             todo[ntodo++] = i;
 
-    run s = {&o, sp, NULL, data, setup, fixed, 0, ntodo, -1, 0, 0, NULL,
+    run s = {&o, sp, NULL, data, setup, fixed, 0, ntodo, -1, 0, 0,
              cli_progress_wanted(o.co.quiet)};
     if (o.results) {
         if (!o.resume && access(o.results, F_OK) == 0)

@@ -673,8 +673,6 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
 /* What a row must give: the raw fields with their types and categories,
  * the inputs derived from them, and the model's metadata, as text. */
 void cm_model_describe_inputs(const cm_model *m, FILE *out);
-/* 1 when name is a raw field of the training input (not skipped). */
-int cm_predictor_is_raw(const cm_predictor *p, const char *name);
 /* The zone of the training input's times (NULL: UTC). */
 const struct cm_tz *cm_predictor_tz(const cm_predictor *p);
 /* Counts of the last run. */
@@ -730,7 +728,6 @@ cm_registry *cm_registry_new(void);
 void cm_registry_free(cm_registry *r);
 cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm_error *err);
 size_t cm_registry_count(const cm_registry *r);
-const char *cm_registry_name(const cm_registry *r, size_t i);
 /* A reference to the current version (NULL: no such model); release it. */
 cm_served *cm_registry_get(cm_registry *r, const char *name);
 cm_served *cm_registry_at(cm_registry *r, size_t i);

@@ -37,6 +37,8 @@ struct cm_predictor {
     cm_pred_stats st;
 };
 
+static void release_prepared(cm_predictor *p);
+
 static long find_step(const cm_schema *s, const char *op)
 {
     for (size_t i = 0; i < cm_recipe_nsteps(s); i++)
@@ -70,9 +72,7 @@ void cm_predictor_free(cm_predictor *p)
 {
     if (!p)
         return;
-    cm_clean_free(p->prep);
-    cm_batch_free(p->row);
-    free(p->fnames), free(p->fvals), free(p->flens);
+    release_prepared(p);
     cm_tz_free(p->tz);
     cm_kv_release(&p->fixed);
     free(p->st.missing);
@@ -101,19 +101,6 @@ cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
         return err->status;
     }
     return cm_kv_set(&p->fixed, name, value, err);
-}
-
-/* The raw fields of the training input, as its clean step typed them:
- * 1 when name is one of them. */
-int cm_predictor_is_raw(const cm_predictor *p, const char *name)
-{
-    if (p->clean_step < 0)
-        return 0;
-    char key[CM_MAX_NAME + 8];
-    snprintf(key, sizeof key, "type.%s", name);
-    const char *t = cm_kv_get(cm_recipe_params_c(cm_model_schema(p->m),
-                                                 (size_t)p->clean_step), key);
-    return t && strcmp(t, "skip");
 }
 
 /* ---- results, in input order ------------------------------------------------ */
@@ -404,6 +391,17 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
  * record at a time: the same conversion as a CSV replay, without reading
  * a header, a schema and settings per request.  The feature builder is
  * new for each row, so nothing of one request reaches the next. */
+static void release_prepared(cm_predictor *p)
+{
+    cm_clean_free(p->prep);
+    cm_batch_free(p->row);
+    free(p->fnames), free(p->fvals), free(p->flens);
+    p->prep = NULL;
+    p->row = NULL;
+    p->fnames = p->fvals = NULL;
+    p->flens = NULL;
+}
+
 static cm_status prepare(cm_predictor *p, cm_error *err)
 {
     cm_model_field f;
@@ -441,10 +439,7 @@ static void forget_categories(cm_predictor *p)
     for (size_t c = 0; c < cm_schema_ncols(s); c++) {
         const cm_dict *d = cm_schema_dict_c(s, c);
         if (d && cm_dict_size(d) > 65536) {
-            cm_clean_free(p->prep);
-            cm_batch_free(p->row);
-            p->prep = NULL;
-            p->row = NULL;
+            release_prepared(p);
             return;
         }
     }
@@ -457,13 +452,13 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
     if (p->clean_step < 0)
         return cm_fail(err, CM_ERR_ARG, "the model's recipe has no clean step: "
                        "give it a cm stream, not fields");
-    if (!p->prep && !p->fnames && prepare(p, err))
-        return err->status;
-    if (!p->prep && p->fnames) { /* after forget_categories */
-        free(p->fnames), free(p->fvals), free(p->flens);
-        p->fnames = NULL;
-        if (prepare(p, err))
+    /* the first call, or after forget_categories or a failed prepare */
+    if (!p->row) {
+        release_prepared(p);
+        if (prepare(p, err)) {
+            release_prepared(p);
             return err->status;
+        }
     }
     cm_status st = CM_OK;
     cm_kv_release(&p->fixed);

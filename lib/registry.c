@@ -133,7 +133,6 @@ cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm
 }
 
 size_t cm_registry_count(const cm_registry *r) { return r->n; }
-const char *cm_registry_name(const cm_registry *r, size_t i) { return r->e[i].name; }
 
 cm_served *cm_registry_get(cm_registry *r, const char *name)
 {
@@ -209,14 +208,15 @@ void cm_registry_reload(cm_registry *r, int changed_only,
 {
     for (size_t i = 0; i < r->n; i++) {
         entry *e = &r->e[i];
-        /* a broken file is refused once, not again at every look */
+        /* a broken or missing file is refused once, not at every look:
+         * a missing one is remembered as the time -1 */
         struct stat st;
-        int seen = !stat(e->path, &st);
-        if (changed_only && seen && st.st_mtim.tv_sec == e->tried.tv_sec &&
-            st.st_mtim.tv_nsec == e->tried.tv_nsec)
+        struct timespec now = {-1, 0};
+        if (!stat(e->path, &st))
+            now = st.st_mtim;
+        if (changed_only && now.tv_sec == e->tried.tv_sec && now.tv_nsec == e->tried.tv_nsec)
             continue;
-        if (seen)
-            e->tried = st.st_mtim;
+        e->tried = now;
         cm_error err;
         cm_error_clear(&err);
         /* only the loader touches e->cur outside the lock: one reloader */

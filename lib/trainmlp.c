@@ -259,8 +259,7 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
             struct timespec t1;
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-            cm_epoch ep = {e + 1, c->epochs, train * m->enc.tsd * m->enc.tsd, valid,
-                           (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
+            cm_epoch ep = {e + 1, c->epochs, NAN, NAN, (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
                            secs / (e + 1) * (c->epochs - e - 1), improved};
             /* In the target's units: MSE scales with sd squared, MAE with
              * sd; Huber has no such unit and stays standardized. */

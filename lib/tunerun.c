@@ -154,8 +154,13 @@ static cm_status run_workers(const cm_tune_job *job, pending *p, cm_trial_fn fn,
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
     for (; !st && started < nw; started++) {
         int a[2], b[2];
-        if (pipe(a) || pipe(b)) {
+        if (pipe(a)) {
             st = cm_fail_sys(err, errno, "cannot make a pipe");
+            break;
+        }
+        if (pipe(b)) {
+            st = cm_fail_sys(err, errno, "cannot make a pipe");
+            close(a[0]), close(a[1]);
             break;
         }
         fflush(NULL); /* nothing buffered may be written twice */
