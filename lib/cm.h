@@ -453,7 +453,8 @@ const int64_t *cm_dataset_times(const cm_dataset *ds);
 uint64_t cm_dataset_fingerprint(const cm_dataset *ds);
 /* A model fitted as cm_train would on rows[0..n) in that order (every
  * row when rows is NULL): the scaling from those rows only, the last
- * fraction valid of them held out. */
+ * fraction valid of them held out.  On picked rows the model gets no
+ * metadata or metrics (score it with cm_dataset_score). */
 cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size_t *rows,
                          size_t n, void (*on_epoch)(void *ctx, const cm_epoch *e),
                          void *ctx, cm_error *err);

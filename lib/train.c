@@ -673,7 +673,7 @@ static cm_status read_rows(cm_reader *r, cm_train_cfg *c, cm_encoder *e, long **
  * src: the last fraction c->valid held out, scaling from the others. */
 static cm_status fit(cm_model *m, const cm_kv *settings, const cm_train_cfg *c,
                      source *src, size_t n, void (*on_epoch)(void *, const cm_epoch *),
-                     void *ctx, cm_error *err)
+                     void *ctx, int describe, cm_error *err)
 {
     /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
     src->nvalid = (size_t)floor((double)n * c->valid + 1e-9);
@@ -713,10 +713,12 @@ static cm_status fit(cm_model *m, const cm_kv *settings, const cm_train_cfg *c,
             st = cm_train_mlp(m, c, &from, src->ntrain, src->nvalid, on_epoch, ctx,
                               &epochs_run, &best_epoch, err);
     }
-    if (!st)
+    /* A fit on picked rows (a fold) is scored by its caller; the stream's
+     * time range and counts would not describe it. */
+    if (!st && describe)
         st = describe_run(m, settings, c, &src->s, src->ntrain, src->nvalid, epochs_run,
                           best_epoch, err);
-    if (!st)
+    if (!st && describe)
         st = src->nvalid ? metrics(m, &from, 1, src->nvalid, "valid", err)
                          : metrics(m, &from, 0, src->ntrain, "train", err);
     free(src->x);
@@ -824,7 +826,7 @@ cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size
     src.e = m ? &m->enc : NULL;
     src.idx = pick;
     if (!st)
-        st = fit(m, settings, &c, &src, pick ? n : ds->n, on_epoch, ctx, err);
+        st = fit(m, settings, &c, &src, pick ? n : ds->n, on_epoch, ctx, !pick, err);
     free(c.layers);
     if (st) {
         cm_model_free(m);
@@ -874,7 +876,7 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
     if (!st && !(m->schema = cm_schema_clone(cm_reader_schema(r))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = fit(m, settings, &c, &src, src.s.taken, on_epoch, ctx, err);
+        st = fit(m, settings, &c, &src, src.s.taken, on_epoch, ctx, 1, err);
     free(cols);
     free(c.layers);
     data_free(&src.d);
