@@ -64,6 +64,10 @@ struct cm_features {
     uint64_t *dropped_by; /* per output column */
 };
 
+/* Back to no rows seen: every series' history and the rows held are
+ * forgotten, the settings and the output schema kept. */
+void cm_features_reset(cm_features *f);
+
 /* cm_features_new with a zone lent for f's life, used when it is the
  * time column's: a replay per request reads no zone file. */
 cm_features *cm_features_new_tz(const cm_schema *in, const cm_kv *s, const cm_tz *lent,

@@ -450,6 +450,20 @@ cm_features *cm_features_new_tz(const cm_schema *in, const cm_kv *s, const cm_tz
     return f;
 }
 
+void cm_features_reset(cm_features *f)
+{
+    for (size_t i = 0; i < f->nser; i++)
+        cm_history_free(&f->ser[i].h);
+    free(f->ser);
+    f->ser = NULL;
+    f->nser = 0;
+    f->on = f->day_start = 0;
+    f->cur_day = 0;
+    f->day_holiday = f->have_day = 0;
+    f->rows_in = f->rows_out = f->dropped = f->no_time = 0;
+    memset(f->dropped_by, 0, (cm_schema_ncols(f->out) + 1) * sizeof *f->dropped_by);
+}
+
 void cm_features_free(cm_features *f)
 {
     if (!f)

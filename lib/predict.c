@@ -25,6 +25,7 @@ struct cm_predictor {
     int one;                    /* a row of fields: small batches */
     /* cm_predict_fields: a cleaner prepared once, and its one-row batch */
     cm_clean *prep;
+    cm_features *pfeat;         /* reset for each row; NULL without the step */
     cm_batch *row;
     const char **fnames, **fvals;
     size_t *flens, nfields;
@@ -393,6 +394,8 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
  * new for each row, so nothing of one request reaches the next. */
 static void release_prepared(cm_predictor *p)
 {
+    cm_features_free(p->pfeat);
+    p->pfeat = NULL;
     cm_clean_free(p->prep);
     cm_batch_free(p->row);
     free(p->fnames), free(p->fvals), free(p->flens);
@@ -428,6 +431,13 @@ static cm_status prepare(cm_predictor *p, cm_error *err)
         st = cm_clean_prepare(p->prep, n, p->fnames, "(fields)", err);
     if (!st && !(p->row = cm_batch_new(cm_clean_out_schema(p->prep), 1)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    /* the feature builder too, once: each row resets it */
+    p->one = 1;
+    if (!st && p->feat_step >= 0 && !(st = start_features(p, cm_clean_out_schema(p->prep), err))) {
+        p->pfeat = p->feat;
+        p->feat = NULL;
+    }
+    p->one = 0;
     return st;
 }
 
@@ -491,20 +501,22 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
                              err);
     if (!st) {
         start_run(p, fn, ctx);
-        p->one = 1;
+        /* nothing of the last row's history may reach this one */
+        if (p->pfeat)
+            cm_features_reset(p->pfeat);
+        p->feat = p->pfeat;
+        p->rows_schema = p->pfeat ? cm_features_schema(p->pfeat) : cm_clean_out_schema(p->prep);
+        find_actual(p);
         if (drop) { /* no time: the row is left out, as in a replay */
             on_drop(p, 1);
-            st = start_features(p, cm_clean_out_schema(p->prep), err);
         } else {
             cm_batch_set_nrows(p->row, 1);
-            st = start_features(p, cm_clean_out_schema(p->prep), err);
-            if (!st)
-                st = p->feat ? cm_features_push(p->feat, p->row, on_rows, p, err)
-                             : on_rows(p, p->row, err);
+            st = p->feat ? cm_features_push(p->feat, p->row, on_rows, p, err)
+                         : on_rows(p, p->row, err);
         }
         if (!st)
             st = finish(p, err);
-        p->one = 0;
+        p->feat = NULL; /* kept in pfeat, not for end_run to free */
         end_run(p);
         forget_categories(p);
     }
