@@ -16,7 +16,10 @@ endif
 ifneq ($(WERROR),)
 WARN    += -Werror
 endif
-CPPFLAGS += -D_DEFAULT_SOURCE -Ilib
+CPPFLAGS += -D_DEFAULT_SOURCE -Ilib -Icmd
+# Every object records the headers it read (-MMD), each also as a target
+# of its own (-MP), so a deleted header does not break the build.
+DEPFLAGS = -MMD -MP
 LDLIBS   = -lcsv -lz -lm -lpthread
 
 # Build-time choice of deflate engine; both write the same zlib format.
@@ -31,10 +34,15 @@ endif
 B       ?= build
 BIN     ?= bin
 LIBA     = $(B)/libcm.a
+SERVEA   = $(B)/libcmserve.a
 
+# The modules of lib/, one folder each (ARCHITECTURE.md); lib/serve/ is
+# the HTTP server, a library of its own that only cm-serve links.
 # Sorted, for reproducible builds.
-LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_SRC  = $(sort $(filter-out lib/serve/%,$(wildcard lib/*/*.c)))
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o)
+SERVE_SRC = $(sort $(wildcard lib/serve/*.c))
+SERVE_OBJ = $(SERVE_SRC:%.c=$(B)/%.o)
 CLI_OBJ  = $(B)/cmd/cli.o
 PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
@@ -48,25 +56,32 @@ all: $(LIBA) $(PROGS:%=$(BIN)/%) lib/libcm.a
 lib/libcm.a: $(LIBA)
 	cp $< $@
 
-$(B)/%.o: %.c lib/cm.h $(wildcard lib/*.h) cmd/cli.h
+$(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(HOT) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $(HOT) -c -o $@ $<
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The training loops: GCC 12 vectorizes them only at -O3, and sqrtf and
 # expf only without errno (measured: the optimizer and activations were
 # half of a training step at batch 32 with -O2).
-$(B)/lib/act.o $(B)/lib/optim.o $(B)/lib/loss.o $(B)/lib/dense.o: HOT = -O3 -fno-math-errno
+$(B)/lib/nn/act.o $(B)/lib/nn/optim.o $(B)/lib/nn/loss.o $(B)/lib/nn/dense.o: HOT = -O3 -fno-math-errno
 
 $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(SERVEA): $(SERVE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 # Only the server speaks HTTP and JSON.
-$(BIN)/cm-serve: LDLIBS += -lmicrohttpd -ljansson
+$(BIN)/cm-serve: $(SERVEA)
+$(BIN)/cm-serve: LDLIBS := -lmicrohttpd -ljansson $(LDLIBS)
 
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter-out $(LIBA),$(filter %.a,$^)) $(LIBA) $(LDLIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

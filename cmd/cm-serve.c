@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "serve/cm_serve.h"
 
 static const char usage[] =
     "Usage: cm-serve -m [NAME=]MODEL.cmm [-m ...] [OPTION]...\n"

@@ -69,4 +69,4 @@ train() {
 }
 
 # The version the sources declare, for --version and cm_version checks.
-CM_VERSION=$(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/cm.h")
+CM_VERSION=$(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/common/cm_common.h")

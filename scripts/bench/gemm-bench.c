@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nn.h"
+#include "nn/nn.h"
 
 static double now(void)
 {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cm.h"
-#include "../../lib/internal.h"
+#include "stream/stream.h"
 #include "tap.h"
 
 static uint64_t state = 7;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../lib/nn.h"
+#include "nn/nn.h"
 #include "tap.h"
 
 static uint64_t state = 11;

@@ -1,0 +1,327 @@
+/* cleanhead.c - the header, the column types inferred from a leading
+ * sample, the output schema and the recipe step that records it all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clean/clean.h"
+
+static const char *const default_na[] = {"", "NA", "N/A", "NaN", "nan",
+                                         "null", "NULL", "-"};
+
+/* ---- the header ------------------------------------------------------------ */
+
+long cm_clean_find(const cm_clean *c, const char *name)
+{
+    for (size_t i = 0; i < c->ncols; i++)
+        if (strcmp(c->cols[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static cm_status no_column(const cm_clean *c, const char *what, const char *name,
+                           cm_error *err)
+{
+    char have[200] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < c->ncols && n < sizeof have - 40; i++)
+        n += (size_t)snprintf(have + n, sizeof have - n, "%s'%s'", i ? ", " : "",
+                              c->cols[i].name);
+    if (n >= sizeof have - 40)
+        snprintf(have + n, sizeof have - n, ", ...");
+    return cm_fail(err, CM_ERR_ARG, "%s: no column '%.64s' (the columns are %s)",
+                   what, name, have);
+}
+
+static cm_status check_list(const cm_clean *c, const list *l, const char *what,
+                            int all_ok, cm_error *err)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (cm_clean_find(c, l->item[i]) < 0 && !(all_ok && !strcmp(l->item[i], "all")))
+            return no_column(c, what, l->item[i], err);
+    return CM_OK;
+}
+
+/* Replaying, the columns the recipe types but the input lacks join it as
+ * empty ones: those skipped or allowed (a target to forecast, say), while
+ * the lack of any other is an error naming it. */
+static cm_status add_absent(cm_clean *c, cm_error *err)
+{
+    for (size_t i = 0; i < cm_kv_count(&c->settings); i++) {
+        const char *k = cm_kv_key(&c->settings, i), *name = k + 5;
+        if (strncmp(k, "type.", 5) || cm_clean_find(c, name) >= 0)
+            continue;
+        if (strcmp(cm_kv_value(&c->settings, i), "skip") &&
+            !cm_clean_in_list(&c->absent_ok, name))
+            return err->line = 1, cm_fail(err, CM_ERR_DATA, "no column '%.64s', "
+                                         "which the model needs", name);
+        incol *cols = realloc(c->cols, (c->ncols + 1) * sizeof *cols);
+        if (!cols)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        c->cols = cols;
+        char *copy = malloc(strlen(name) + 1);
+        if (!copy)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        c->cols[c->ncols++] = (incol){.name = strcpy(copy, name), .absent = 1,
+                                      .time_part = -1, .out = -1};
+    }
+    if (!(c->pad_f = calloc(c->ncols + 1, sizeof *c->pad_f)) ||
+        !(c->pad_len = calloc(c->ncols + 1, sizeof *c->pad_len)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t j = c->nread; j < c->ncols; j++)
+        c->pad_f[j] = "";
+    return CM_OK;
+}
+
+cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
+                             cm_error *err)
+{
+    if (!(c->cols = calloc(n, sizeof *c->cols)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char gen[32];
+        c->ncols = i; /* find_col looks at the names read so far */
+        const char *name = f[i];
+        while (c->header && *name == ' ')
+            name++;
+        if (!c->header || !*name) {
+            snprintf(gen, sizeof gen, "col%zu", i + 1);
+            name = gen;
+        }
+        if (!cm_utf8_valid(name, strlen(name)))
+            return err->line = 1, cm_fail(err, CM_ERR_DATA,
+                                         "column %zu: the name is not valid UTF-8", i + 1);
+        if (cm_clean_find(c, name) >= 0)
+            return err->line = 1, cm_fail(err, CM_ERR_DATA,
+                                         "duplicate column name '%.64s'", name);
+        if (!(c->cols[i].name = malloc(strlen(name) + 1)))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        strcpy(c->cols[i].name, name);
+        c->cols[i].time_part = -1;
+        c->cols[i].out = -1;
+    }
+    c->ncols = c->nread = n;
+    cm_status st = c->replay ? add_absent(c, err) : CM_OK;
+    /* Every column a setting names must exist. */
+    if (!st) st = check_list(c, &c->time, "time", 0, err);
+    if (!st) st = check_list(c, &c->lower, "lower", 1, err);
+    if (!st) st = check_list(c, &c->keep, "columns", 0, err);
+    if (!st) st = check_list(c, &c->drop, "drop", 0, err);
+    if (!st && c->key && cm_clean_find(c, c->key) < 0)
+        st = no_column(c, "key", c->key, err);
+    for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
+        const char *k = cm_kv_key(&c->settings, i), *v = cm_kv_value(&c->settings, i);
+        const char *dot = strchr(k, '.');
+        if (!dot || (strncmp(k, "type.", 5) && strncmp(k, "missing.", 8) &&
+                     strncmp(k, "range.", 6)))
+            continue;
+        long col = cm_clean_find(c, dot + 1);
+        if (col < 0) {
+            char what[16];
+            snprintf(what, sizeof what, "%.*s", (int)(dot - k), k);
+            st = no_column(c, what, dot + 1, err);
+        } else if (k[0] == 't') {
+            int kind = -1;
+            for (int j = K_NUM; j <= K_SKIP; j++)
+                if (!strcmp(v, cm_clean_kinds[j]))
+                    kind = j;
+            if (kind < 0)
+                st = cm_clean_bad_setting(err, k, v, "num, cat, time or skip");
+            c->cols[col].kind = kind;
+            c->cols[col].explicit_kind = 1;
+        } else if (k[0] == 'r') {
+            char *end;
+            double lo = strtod(v, &end), hi = 0;
+            if (*end == ':')
+                hi = strtod(end + 1, &end);
+            if (*end || !strchr(v, ':') || !(lo <= hi))
+                st = cm_clean_bad_setting(err, k, v, "MIN:MAX with MIN <= MAX");
+            c->cols[col].has_range = 1;
+            c->cols[col].lo = lo;
+            c->cols[col].hi = hi;
+        } else if (cm_clean_policy(v) < 0) {
+            st = cm_clean_bad_setting(err, k, v, "drop, keep, ffill or interpolate");
+        }
+    }
+    for (size_t i = 0; i < c->time.n && !st; i++) {
+        incol *t = &c->cols[cm_clean_find(c, c->time.item[i])];
+        if (t->explicit_kind && t->kind != K_TIME && t->kind != K_NUM)
+            st = cm_fail(err, CM_ERR_ARG, "column '%s' is both --time and %s",
+                         t->name, cm_clean_kinds[t->kind]);
+        t->time_part = (int)i;
+    }
+    for (size_t i = 0; i < c->time.n && !st; i++)
+        if (cm_clean_in_list(&c->drop, c->time.item[i]))
+            st = cm_fail(err, CM_ERR_ARG, "column '%s' makes up the time (--time) "
+                         "and cannot be dropped", c->time.item[i]);
+    for (size_t i = 0; i < c->ncols; i++) {
+        incol *col = &c->cols[i];
+        col->lower = cm_clean_in_list(&c->lower, col->name) || cm_clean_in_list(&c->lower, "all");
+        if ((c->keep.n && !cm_clean_in_list(&c->keep, col->name) && col->time_part < 0) ||
+            cm_clean_in_list(&c->drop, col->name))
+            col->kind = K_SKIP, col->explicit_kind = 1;
+    }
+    return st;
+}
+
+/* ---- types ----------------------------------------------------------------- */
+
+int cm_clean_is_na(const cm_clean *c, const char *s, size_t n)
+{
+    while (n && *s == ' ')
+        s++, n--;
+    while (n && s[n - 1] == ' ')
+        n--;
+    /* The default markers are at most four bytes: most values are longer. */
+    if (n <= 4)
+        for (size_t i = 0; i < sizeof default_na / sizeof *default_na; i++)
+            if (strlen(default_na[i]) == n && !memcmp(default_na[i], s, n))
+                return 1;
+    for (size_t i = 0; i < c->na.n; i++)
+        if (c->na_len[i] == n && !memcmp(c->na.item[i], s, n))
+            return 1;
+    return 0;
+}
+
+/* Sample values decide each column's type: numbers if every present value
+ * is a plain number, times if every one is a time, categories otherwise. */
+void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
+{
+    for (size_t j = 0; j < c->ncols; j++) {
+        incol *col = &c->cols[j];
+        if (col->explicit_kind)
+            continue;
+        if (c->key && !strcmp(col->name, c->key)) {
+            col->kind = K_CAT; /* a key names a series, whatever it looks like */
+            continue;
+        }
+        int num = 1, time = 1;
+        for (size_t i = 0; i < nrows && (num || time); i++) {
+            if (nf[i] != c->nread)
+                continue; /* a ragged row: reported when its turn comes */
+            const char *v = rows[i][j];
+            size_t n = strlen(v);
+            cm_walltime w;
+            if (cm_clean_is_na(c, v, n))
+                continue;
+            num &= cm_num_plain(v, n, c->decimal);
+            cm_time_kind k = cm_parse_time(v, n, &w);
+            time &= k == CM_TIME_ISO || k == CM_TIME_US;
+        }
+        /* An all-missing sample says nothing: numbers are the likelier. */
+        col->kind = num ? K_NUM : time ? K_TIME : K_CAT;
+        if (col->time_part >= 0 && col->kind == K_CAT)
+            col->kind = K_TIME;
+    }
+}
+
+static cm_status add_out(cm_clean *c, incol *col, const char *name,
+                         cm_dtype t, cm_role r, cm_error *err)
+{
+    size_t idx;
+    cm_status st = cm_schema_add(c->schema, name, t, r, &idx, err);
+    if (st)
+        return st;
+    col->out = (long)idx;
+    if (t == CM_TIME)
+        st = cm_kv_set(cm_schema_col_meta(c->schema, idx), "tz", cm_tz_name(c->tz), err);
+    return st;
+}
+
+cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
+{
+    if (!(c->schema = cm_schema_new()))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_kv *m = cm_schema_meta(c->schema);
+    cm_status st = cm_kv_set(m, "producer", "cm-clean " CM_VERSION_STRING, err);
+    if (!st)
+        st = cm_kv_set(m, "source", source, err);
+    for (size_t i = 0; !st && i < c->ncols; i++) {
+        incol *col = &c->cols[i];
+        if (col->time_part > 0 || col->kind == K_SKIP)
+            continue;
+        if (col->time_part == 0) {
+            const char *name = c->time.n == 1 ? col->name : "time";
+            if (c->time.n > 1 && cm_clean_find(c, "time") >= 0 &&
+                c->cols[cm_clean_find(c, "time")].time_part < 0)
+                name = "timestamp";
+            st = add_out(c, col, name, CM_TIME, CM_ROLE_TIME, err);
+            c->time_out = col->out;
+        } else if (col->kind == K_NUM) {
+            st = add_out(c, col, col->name, CM_F64, CM_ROLE_FEATURE, err);
+        } else if (col->kind == K_TIME) {
+            st = add_out(c, col, col->name, CM_TIME, CM_ROLE_FEATURE, err);
+        } else {
+            int key = c->key && !strcmp(col->name, c->key);
+            st = add_out(c, col, col->name, CM_CAT,
+                         key ? CM_ROLE_ID : CM_ROLE_FEATURE, err);
+            if (key)
+                c->key_out = col->out;
+        }
+    }
+    for (size_t i = 0; !st && i < c->ncols; i++)
+        if (c->cols[i].has_range && (c->cols[i].kind != K_NUM || c->cols[i].time_part >= 0))
+            st = cm_fail(err, CM_ERR_ARG, "range: column '%s' is not a number column",
+                         c->cols[i].name);
+    if (!st && c->key && c->key_out < 0)
+        st = cm_fail(err, CM_ERR_ARG, "key: column '%s' is not written as a category "
+                     "(dropped, or --type other than cat)", c->key);
+    size_t nout = st ? 0 : cm_schema_ncols(c->schema);
+    if (!st && !(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st && (!(c->st.dropped_missing = calloc(nout + 1, sizeof(uint64_t))) ||
+                !(c->st.out_of_range = calloc(nout + 1, sizeof(uint64_t))) ||
+                !(c->st.filled = calloc(nout + 1, sizeof(uint64_t)))))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < c->ncols; i++) {
+        incol *col = &c->cols[i];
+        if (col->out < 0)
+            continue;
+        char key[CM_MAX_NAME + 16];
+        snprintf(key, sizeof key, "missing.%s", col->name);
+        const char *v = cm_kv_get(&c->settings, key);
+        int p = v ? cm_clean_policy(v) : c->policy;
+        if (p == POLICY_INTERP && col->kind != K_NUM) {
+            if (v)
+                return cm_fail(err, CM_ERR_ARG,
+                               "column '%s': only numbers can be interpolated",
+                               col->name);
+            p = POLICY_FFILL; /* the global choice, where it can apply */
+        }
+        c->out_policy[col->out] = (int)col->out == c->time_out ? POLICY_DROP : p;
+    }
+    return st;
+}
+
+/* The recipe step: every setting, with the types as they were decided. */
+cm_status cm_clean_recipe(cm_clean *c, cm_error *err)
+{
+    size_t step;
+    cm_status st = cm_recipe_add(c->schema, "clean", &step, err);
+    cm_kv *p = st ? NULL : cm_recipe_params(c->schema, step);
+    /* Where and how much memory to sort with, and how many rows go
+     * together, do not change the data. */
+    for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
+        const char *k = cm_kv_key(&c->settings, i);
+        if (strcmp(k, "tmpdir") && strcmp(k, "sort-memory") && strcmp(k, "batch-rows"))
+            st = cm_kv_set(p, k, cm_kv_value(&c->settings, i), err);
+    }
+    char d[2] = {c->delim_used, 0};
+    if (!st)
+        st = cm_kv_set(p, "delimiter", d[0] == '\t' ? "tab" : d, err);
+    if (!st)
+        st = cm_kv_set(p, "tz", cm_tz_name(c->tz), err);
+    char joined[CM_MAX_NAME];
+    size_t jn = 0;
+    for (size_t i = 0; i < c->time.n && jn < sizeof joined; i++)
+        jn += (size_t)snprintf(joined + jn, sizeof joined - jn, "%s%s", i ? "," : "",
+                               c->time.item[i]);
+    if (!st && c->time.n)
+        st = cm_kv_set(p, "time", joined, err);
+    for (size_t i = 0; !st && i < c->ncols; i++) {
+        char key[CM_MAX_NAME + 16];
+        snprintf(key, sizeof key, "type.%s", c->cols[i].name);
+        st = cm_kv_set(p, key, cm_clean_kinds[c->cols[i].time_part >= 0 ? K_TIME
+                                                                    : c->cols[i].kind], err);
+    }
+    return st;
+}

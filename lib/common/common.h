@@ -1,0 +1,120 @@
+/*
+ * common.h - helpers every module of libcm shares and no program sees:
+ * failing with a message, growable byte buffers and bounds-checked
+ * cursors, seeded random numbers, UTF-8.  Never installed.
+ */
+#ifndef CM_COMMON_INTERNAL_H
+#define CM_COMMON_INTERNAL_H
+
+#include "common/cm_common.h"
+
+#if defined(__GNUC__)
+#define CM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CM_PRINTF(f, a)
+#endif
+
+/* Fills err (when non-NULL) and returns status, so callers can
+ * `return cm_fail(err, CM_ERR_DATA, "...")`. */
+cm_status cm_fail(cm_error *err, cm_status status, const char *fmt, ...)
+    CM_PRINTF(3, 4);
+/* Same for an errno-carrying I/O failure: msg gets ": strerror(errno)". */
+cm_status cm_fail_sys(cm_error *err, int errnum, const char *fmt, ...)
+    CM_PRINTF(3, 4);
+
+/* ---- growable byte buffer with little-endian encoders -------------------- */
+
+typedef struct cm_buf {
+    uint8_t *data;
+    size_t len, cap;
+    int oom;          /* sticky: an append failed; checked once at the end */
+} cm_buf;
+
+void cm_buf_free(cm_buf *b);
+/* n bytes of s and a NUL, in new memory; NULL when out of memory. */
+char *cm_strndup(const char *s, size_t n);
+/* Makes room for n more bytes; returns a pointer to them or NULL (oom set). */
+uint8_t *cm_buf_grow(cm_buf *b, size_t n);
+/* The same, with the common case (room enough) inlined for hot loops. */
+static inline uint8_t *cm_buf_take(cm_buf *b, size_t n)
+{
+    if (b->data && b->cap - b->len >= n) {
+        uint8_t *p = b->data + b->len;
+        b->len += n;
+        return p;
+    }
+    return cm_buf_grow(b, n);
+}
+void cm_buf_put(cm_buf *b, const void *p, size_t n);
+void cm_buf_u8(cm_buf *b, uint8_t v);
+void cm_buf_u16(cm_buf *b, uint16_t v);
+void cm_buf_u32(cm_buf *b, uint32_t v);
+void cm_buf_u64(cm_buf *b, uint64_t v);
+void cm_buf_str(cm_buf *b, const char *s, size_t n); /* u32 length + bytes */
+void cm_buf_pad8(cm_buf *b);                         /* zero bytes to 8 */
+
+static inline void cm_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline uint16_t cm_rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t cm_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+static inline uint64_t cm_rd64(const uint8_t *p)
+{
+    return (uint64_t)cm_rd32(p) | (uint64_t)cm_rd32(p + 4) << 32;
+}
+
+/* Bounds-checked decoding of a payload; any overrun marks it bad. */
+typedef struct cm_cursor {
+    const uint8_t *p, *end;
+    int bad;
+} cm_cursor;
+
+uint8_t cm_cur_u8(cm_cursor *c);
+uint16_t cm_cur_u16(cm_cursor *c);
+uint32_t cm_cur_u32(cm_cursor *c);
+uint64_t cm_cur_u64(cm_cursor *c);
+const uint8_t *cm_cur_bytes(cm_cursor *c, size_t n);
+void cm_cur_align8(cm_cursor *c, const uint8_t *base);
+/* A u32-prefixed string of at most max bytes, copied NUL-terminated into a
+ * fresh allocation; NULL with c->bad set on overrun, NULL alone on oom. */
+char *cm_cur_str(cm_cursor *c, size_t max, size_t *len);
+
+struct cm_kv {
+    char **keys, **values;
+    size_t n, cap;
+};
+void cm_kv_release(cm_kv *kv);
+cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err);
+
+/* ---- seeded random numbers: xoshiro256** seeded through splitmix64 ------ */
+
+typedef struct cm_rng {
+    uint64_t s[4];
+} cm_rng;
+
+void cm_rng_seed(cm_rng *r, uint64_t seed);
+uint64_t cm_rng_next(cm_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double cm_rng_unit(cm_rng *r);
+/* Uniform in [0, n) without modulo bias. */
+uint64_t cm_rng_below(cm_rng *r, uint64_t n);
+
+/* Valid UTF-8 without NUL bytes; names and categories must be. */
+int cm_utf8_valid(const char *s, size_t n);
+/* Length of the valid UTF-8 character at s (1-4), or 0 if none starts
+ * there. */
+size_t cm_utf8_char(const char *s, size_t n);
+/* Input text fit for a one-line message: at most max bytes of s, cut
+ * between characters, "..." when cut, control and invalid bytes as \xNN. */
+void cm_quote_text(char *dst, size_t dstn, const char *s, size_t n, size_t max);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * cm_predict.h - predicting.
+ */
+#ifndef CM_PREDICT_H
+#define CM_PREDICT_H
+
+#include "model/cm_model.h"
+
+/* ---- predicting: the model's recipe replayed on new rows ------------------ */
+
+/*
+ * Raw CSV goes through every step of the recipe (cleaning, then features,
+ * by the same code as cm-clean and cm-features); a cm stream through the
+ * steps it lacks.  Every input row gets one result, in input order: rows
+ * that cannot be forecast (a missing input, lags without history, no
+ * time) get none, with the reason counted.
+ */
+typedef struct cm_predictor cm_predictor;
+
+/* Results for consecutive input rows. */
+typedef struct cm_pred_batch {
+    size_t n;
+    const cm_schema *schema; /* of b: the rows as the model read them */
+    const cm_batch *b;
+    const size_t *at;        /* result i is row at[i] of b; SIZE_MAX for a
+                                row cleaning left out (no time) */
+    const double *pred;
+    const uint8_t *ok;       /* 0: no forecast */
+    const size_t *why;       /* without one: the missing input, or SIZE_MAX */
+    int has_actual;          /* b has the target, as the input gave it */
+} cm_pred_batch;
+typedef cm_status (*cm_pred_fn)(void *ctx, const cm_pred_batch *p, cm_error *err);
+
+typedef struct cm_pred_stats {
+    uint64_t rows, predicted;
+    uint64_t no_time;   /* rows left out by cleaning */
+    uint64_t unseen;    /* categories the model never saw (unseen slot) */
+    uint64_t not_finite; /* forecasts that overflowed: none given */
+    uint64_t *missing;  /* per input: rows without a forecast for lack of it */
+} cm_pred_stats;
+
+cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err);
+void cm_predictor_free(cm_predictor *p);
+/* CSV in; lenient lets any raw column be absent (its values missing),
+ * otherwise only those the model can do without (the target, say). */
+cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenient,
+                         cm_pred_fn fn, void *ctx, cm_error *err);
+cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *ctx,
+                            cm_error *err);
+/* One row of raw fields by name, as text (as in the training CSV), and
+ * derived inputs (a lag, say) given as numbers by their names; the
+ * fields the row lacks are missing.  A name given twice or unknown is
+ * CM_ERR_ARG; a bad value CM_ERR_DATA with err->column naming it. */
+cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
+                            const char *const *values, size_t n, cm_pred_fn fn,
+                            void *ctx, cm_error *err);
+/* cm_predict_fields for one forecast: 1 with *pred; 0 without one, the
+ * missing inputs named in missing (empty when the forecast is not
+ * finite); -1 with err set. */
+int cm_predict_row(cm_predictor *p, const char *const *names, const char *const *values,
+                   size_t n, double *pred, char *missing, size_t mn, cm_error *err);
+/* Gives a derived input a number instead of deriving it, for the next
+ * run (cm_predict_fields sets its own). */
+cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
+                           cm_error *err);
+/* The names of the inputs result i lacks, comma-separated, into buf. */
+size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
+                       size_t n);
+/* What a row must give: the raw fields with their types and categories,
+ * the inputs derived from them, and the model's metadata, as text. */
+void cm_model_describe_inputs(const cm_model *m, FILE *out);
+/* The zone of the training input's times (NULL: UTC). */
+const cm_tz *cm_predictor_tz(const cm_predictor *p);
+/* Counts of the last run. */
+const cm_pred_stats *cm_predictor_stats(const cm_predictor *p);
+
+/* Results as text: a header line (not for JSON), then for each input row
+ * its time in tz, the columns named in ids (comma-separated, or NULL),
+ * <target>_pred and, when the input has it, the target; missing values
+ * empty (null in JSON).  cm_pred_write is a cm_pred_fn. */
+typedef struct cm_pred_writer cm_pred_writer;
+cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const cm_tz *tz,
+                                   cm_text_format f, const char *ids, cm_error *err);
+cm_status cm_pred_write(void *w, const cm_pred_batch *p, cm_error *err);
+/* The header line, if no results came to write one. */
+void cm_pred_writer_finish(cm_pred_writer *w);
+void cm_pred_writer_free(cm_pred_writer *w);
+
+/* Forecasts against the actual target: set target, zero the rest, pass
+ * cm_eval_add as the cm_pred_fn.  Rows without a forecast or an actual
+ * value are skipped (counted). */
+typedef struct cm_eval {
+    const char *target;
+    uint64_t rows, skipped, nape;
+    double ae, se, ape, mean, m2;
+} cm_eval;
+cm_status cm_eval_add(void *e, const cm_pred_batch *p, cm_error *err);
+/* NAN where undefined: no rows; MAPE with no non-zero actual value; R²
+ * with constant actual values. */
+void cm_eval_metrics(const cm_eval *e, double *mae, double *rmse, double *mape, double *r2);
+
+/* A raw field of the training input: name, "number", "category" or
+ * "time", and for a category the ncats the model learned. */
+typedef struct cm_model_field {
+    const char *name, *type;
+    size_t ncats;
+    const cm_dict *dict;
+} cm_model_field;
+/* Field i (from 0) into out; 0 past the last. */
+int cm_model_field_at(const cm_model *m, size_t i, cm_model_field *out);
+const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len);
+int cm_model_is_field(const cm_model *m, const char *name);
+/* The decimal mark of the training CSV's numbers, '.' or ','. */
+char cm_model_decimal(const cm_model *m);
+
+#endif

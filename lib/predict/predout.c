@@ -1,0 +1,231 @@
+/* predout.c - what becomes of predictions: rows of text (the time, the
+ * chosen id columns, the forecast, the actual value) or, for --eval,
+ * the error metrics against the actual values. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "stream/stream.h"
+#include "predict/cm_predict.h"
+
+struct cm_pred_writer {
+    FILE *out;
+    cm_text_format f;
+    const struct cm_tz *tz;
+    char *target, *pred_name, *time_name;
+    char **ids;
+    size_t nids;
+    long time_col, target_col, *id_col;
+    int started, has_actual;
+};
+
+static char *dup(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    return d ? strcpy(d, s) : NULL;
+}
+
+void cm_pred_writer_free(cm_pred_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nids; i++)
+        free(w->ids[i]);
+    free(w->ids);
+    free(w->id_col);
+    free(w->target);
+    free(w->pred_name);
+    free(w->time_name);
+    free(w);
+}
+
+cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const struct cm_tz *tz,
+                                   cm_text_format f, const char *ids, cm_error *err)
+{
+    cm_pred_writer *w = calloc(1, sizeof *w);
+    const char *t = cm_model_target(m);
+    const cm_schema *s = cm_model_schema(m);
+    size_t n = ids && *ids ? 1 : 0;
+    for (const char *p = ids; n && *p; p++)
+        n += *p == ',';
+    if (w) {
+        w->out = out;
+        w->f = f;
+        w->tz = tz;
+        w->nids = n;
+        w->target = dup(t);
+        w->pred_name = malloc(strlen(t) + 6);
+        w->ids = calloc(n + 1, sizeof *w->ids);
+        w->id_col = calloc(n + 1, sizeof *w->id_col);
+    }
+    int ok = w && w->target && w->pred_name && w->ids && w->id_col;
+    for (size_t i = 0, k = 0; ok && i < n; i++) {
+        size_t len = strcspn(ids + k, ",");
+        ok = (w->ids[i] = malloc(len + 1)) != NULL;
+        if (ok)
+            memcpy(w->ids[i], ids + k, len), w->ids[i][len] = '\0';
+        k += len + 1;
+    }
+    for (size_t c = 0; ok && c < cm_schema_ncols(s); c++)
+        if (cm_schema_role(s, c) == CM_ROLE_TIME && cm_schema_dtype(s, c) == CM_TIME)
+            ok = (w->time_name = dup(cm_schema_name(s, c))) != NULL;
+    if (!ok) {
+        cm_pred_writer_free(w);
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    sprintf(w->pred_name, "%s_pred", t);
+    return w;
+}
+
+static void sep(const cm_pred_writer *w, int first)
+{
+    if (!first)
+        putc(w->f == CM_TEXT_TSV ? '\t' : ',', w->out);
+}
+
+static void name(const cm_pred_writer *w, const char *s, int first)
+{
+    sep(w, first);
+    if (w->f == CM_TEXT_JSON) {
+        cm_text_string(w->out, s, strlen(s), w->f);
+        putc(':', w->out);
+    } else {
+        cm_text_string(w->out, s, strlen(s), w->f);
+    }
+}
+
+static void header(cm_pred_writer *w)
+{
+    w->started = 1;
+    if (w->f == CM_TEXT_JSON)
+        return;
+    int first = 1;
+    if (w->time_col >= 0)
+        name(w, w->time_name, first), first = 0;
+    for (size_t i = 0; i < w->nids; i++)
+        name(w, w->ids[i], first), first = 0;
+    name(w, w->pred_name, first);
+    if (w->has_actual)
+        name(w, w->target, 0);
+    putc('\n', w->out);
+}
+
+/* The columns are found in the first results' schema. */
+static cm_status start(cm_pred_writer *w, const cm_pred_batch *p, cm_error *err)
+{
+    w->time_col = w->time_name ? cm_schema_find(p->schema, w->time_name) : -1;
+    w->target_col = p->has_actual ? cm_schema_find(p->schema, w->target) : -1;
+    w->has_actual = w->target_col >= 0;
+    for (size_t i = 0; i < w->nids; i++)
+        if ((w->id_col[i] = cm_schema_find(p->schema, w->ids[i])) < 0)
+            return cm_fail(err, CM_ERR_ARG, "--id: no column '%.64s'", w->ids[i]);
+    header(w);
+    return CM_OK;
+}
+
+/* A value of the rows, or a missing one (empty; null in JSON). */
+static void cell(cm_pred_writer *w, const cm_pred_batch *p, long c, size_t i,
+                 const char *label, int first)
+{
+    if (w->f == CM_TEXT_JSON)
+        name(w, label, first);
+    else
+        sep(w, first);
+    size_t r = p->at[i];
+    if (c >= 0 && r != SIZE_MAX && cm_batch_valid_c(p->b, (size_t)c)[r])
+        cm_text_value(w->out, p->schema, p->b, (size_t)c, r, w->f, w->tz);
+    else if (w->f == CM_TEXT_JSON)
+        fputs("null", w->out);
+}
+
+cm_status cm_pred_write(void *ctx, const cm_pred_batch *p, cm_error *err)
+{
+    cm_pred_writer *w = ctx;
+    if (!w->started && start(w, p, err))
+        return err->status;
+    for (size_t i = 0; i < p->n; i++) {
+        int first = 1;
+        if (w->f == CM_TEXT_JSON)
+            putc('{', w->out);
+        if (w->time_col >= 0)
+            cell(w, p, w->time_col, i, w->time_name, first), first = 0;
+        for (size_t k = 0; k < w->nids; k++)
+            cell(w, p, w->id_col[k], i, w->ids[k], first), first = 0;
+        if (w->f == CM_TEXT_JSON)
+            name(w, w->pred_name, first);
+        else
+            sep(w, first);
+        char buf[40];
+        if (p->ok[i]) {
+            size_t n = cm_fmt_f64(buf, sizeof buf, p->pred[i]);
+            fwrite(buf, 1, n, w->out);
+        } else if (w->f == CM_TEXT_JSON) {
+            fputs("null", w->out);
+        }
+        if (w->has_actual)
+            cell(w, p, w->target_col, i, w->target, 0);
+        fputs(w->f == CM_TEXT_JSON ? "}\n" : "\n", w->out);
+    }
+    return CM_OK;
+}
+
+void cm_pred_writer_finish(cm_pred_writer *w)
+{
+    if (!w->started) {
+        w->time_col = w->time_name ? 0 : -1;
+        header(w);
+    }
+}
+
+/* ---- evaluation ------------------------------------------------------------- */
+
+static double number(const cm_schema *s, const cm_batch *b, size_t c, size_t i)
+{
+    const void *v = cm_batch_values_c(b, c);
+    switch (cm_schema_dtype(s, c)) {
+    case CM_F32: return ((const float *)v)[i];
+    case CM_F64: return ((const double *)v)[i];
+    default: return (double)((const int64_t *)v)[i];
+    }
+}
+
+/* Sums for MAE, RMSE and MAPE; the deviation of the actual values about
+ * their mean by Welford's update, so that R² needs one pass. */
+cm_status cm_eval_add(void *ctx, const cm_pred_batch *p, cm_error *err)
+{
+    cm_eval *e = ctx;
+    long c = p->has_actual ? cm_schema_find(p->schema, e->target) : -1;
+    if (c < 0)
+        return cm_fail(err, CM_ERR_DATA, "no column '%.64s' to evaluate against",
+                       e->target);
+    for (size_t i = 0; i < p->n; i++) {
+        size_t r = p->at[i];
+        if (!p->ok[i] || r == SIZE_MAX || !cm_batch_valid_c(p->b, (size_t)c)[r]) {
+            e->skipped++;
+            continue;
+        }
+        double y = number(p->schema, p->b, (size_t)c, r), d = p->pred[i] - y;
+        e->rows++;
+        e->ae += fabs(d);
+        e->se += d * d;
+        if (y != 0) {
+            e->ape += fabs(d / y);
+            e->nape++;
+        }
+        double delta = y - e->mean;
+        e->mean += delta / (double)e->rows;
+        e->m2 += delta * (y - e->mean);
+    }
+    return CM_OK;
+}
+
+void cm_eval_metrics(const cm_eval *e, double *mae, double *rmse, double *mape, double *r2)
+{
+    double n = (double)e->rows;
+    *mae = e->rows ? e->ae / n : NAN;
+    *rmse = e->rows ? sqrt(e->se / n) : NAN;
+    *mape = e->nape ? 100 * e->ape / (double)e->nape : NAN;
+    *r2 = e->m2 > 0 ? 1 - e->se / e->m2 : NAN;
+}

@@ -1,0 +1,54 @@
+/*
+ * cm_serve.h - serving.
+ */
+#ifndef CM_SERVE_H
+#define CM_SERVE_H
+
+#include "predict/cm_predict.h"
+
+/* ---- serving: models behind HTTP (serve.c, registry.c) --------------------- */
+
+/* Models by name, each reloaded into a new version while requests finish
+ * on the old one (reference counts); a file that does not load leaves
+ * the old version serving. */
+typedef struct cm_registry cm_registry;
+typedef struct cm_served cm_served;
+cm_registry *cm_registry_new(void);
+void cm_registry_free(cm_registry *r);
+cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm_error *err);
+size_t cm_registry_count(const cm_registry *r);
+/* A reference to the current version (NULL: no such model); release it. */
+cm_served *cm_registry_get(cm_registry *r, const char *name);
+cm_served *cm_registry_at(cm_registry *r, size_t i);
+void cm_served_release(cm_served *s);
+const cm_model *cm_served_model(const cm_served *s);
+const char *cm_served_name(const cm_served *s);
+uint64_t cm_served_version(const cm_served *s);
+/* A predictor for this version, from its pool; give it back after use. */
+cm_predictor *cm_served_predictor(cm_served *s, cm_error *err);
+void cm_served_give_back(cm_served *s, cm_predictor *p);
+/* Every model again (changed_only: those whose file's mtime changed);
+ * report gets each model's name and NULL, or why it was refused. */
+void cm_registry_reload(cm_registry *r, int changed_only,
+                        void (*report)(void *ctx, const char *name, const cm_error *err),
+                        void *ctx);
+void cm_registry_counts(cm_registry *r, uint64_t *reloads, uint64_t *failures);
+
+typedef struct cm_serve_opts {
+    const char *bind;        /* IPv4 address, 127.0.0.1 by default */
+    unsigned threads;        /* worker threads */
+    size_t max_body, max_batch, max_header;
+    unsigned max_connections, timeout; /* timeout in seconds, per connection */
+    const char *token;       /* required as "Authorization: Bearer" (NULL: none) */
+    /* an access log line per request, when not NULL */
+    void (*log)(void *ctx, const char *endpoint, int code, double seconds);
+    void *log_ctx;
+} cm_serve_opts;
+typedef struct cm_server cm_server;
+/* Listens on *port (0: any; the port taken is written back). */
+cm_server *cm_server_start(cm_registry *reg, const cm_serve_opts *o, unsigned *port,
+                           cm_error *err);
+/* Stops taking connections, lets the requests in flight finish, ends. */
+void cm_server_stop(cm_server *s);
+
+#endif

@@ -1,0 +1,552 @@
+/* serve.c - models as an HTTP service (libmicrohttpd, JSON by jansson).
+ * A request body of raw fields goes through cm_predict_fields, the very
+ * replay cm-predict uses; this file only speaks HTTP and JSON, counts
+ * for /metrics and keeps the limits that stop a client from holding the
+ * server: body and batch size, header size, connections, time. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "stream/stream.h"
+#include "serve/cm_serve.h"
+
+enum { EP_PREDICT, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
+static const char *const ep_name[NEP] = {"predict", "models", "model", "healthz",
+                                         "metrics", "other"};
+enum { NCODES = 8 };
+static const int codes[NCODES] = {200, 400, 401, 404, 405, 413, 500, 503};
+static const double bucket[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                0.25, 1};
+enum { NBUCKETS = sizeof bucket / sizeof *bucket };
+
+struct cm_server {
+    struct MHD_Daemon *d;
+    cm_registry *reg;
+    cm_serve_opts o;
+    atomic_ullong count[NEP][NCODES];
+    atomic_ullong hist[NBUCKETS + 1];
+    atomic_ullong lat_sum_us, active;
+};
+
+/* One request: its body as it arrives. */
+typedef struct req {
+    char *body;
+    size_t len, cap;
+    int too_big;
+    struct timespec t0;
+    int ep, code;
+} req;
+
+/* ---- responses ---------------------------------------------------------------- */
+
+static enum MHD_Result send_text(struct MHD_Connection *c, req *q, int code,
+                                 const char *type, char *text)
+{
+    q->code = code;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
+                                                             MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    if (code == 405)
+        MHD_add_response_header(r, "Allow", q->ep == EP_PREDICT ? "POST" : "GET");
+    if (code == 401)
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, req *q, int code, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(j);
+    if (!text)
+        return send_text(c, q, 500, "application/json",
+                         cm_strndup("{\"error\":\"out of memory\"}", 25));
+    size_t n = strlen(text);
+    char *line = realloc(text, n + 2);
+    if (line) {
+        line[n] = '\n';
+        line[n + 1] = '\0';
+        text = line;
+    }
+    return send_text(c, q, code, "application/json", text);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
+                                  const char *msg, const char *field)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "error", json_string(msg));
+    if (field)
+        json_object_set_new(j, "field", json_string(field));
+    return send_json(c, q, code, j);
+}
+
+/* ---- predictions ---------------------------------------------------------------- */
+
+/* One object of raw fields to a forecast, or an error object naming the
+ * field; 1 when forecast. */
+static int predict_one(cm_served *s, json_t *obj, json_t **out)
+{
+    const cm_model *m = cm_served_model(s);
+    char decimal = cm_model_decimal(m);
+    char err_msg[700] = "", field[CM_MAX_NAME + 1] = "";
+    size_t n = json_object_size(obj), k = 0;
+    const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
+    char *text = calloc(n + 1, 32); /* numbers as text */
+    const char *key;
+    json_t *v;
+    if (!names || !values || !text)
+        snprintf(err_msg, sizeof err_msg, "out of memory");
+    json_object_foreach(obj, key, v) {
+        if (err_msg[0])
+            break;
+        if (json_is_null(v))
+            continue; /* missing, as an empty CSV field */
+        names[k] = key;
+        if (json_is_string(v)) {
+            values[k++] = json_string_value(v);
+        } else if (json_is_integer(v)) {
+            snprintf(text + 32 * k, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            values[k] = text + 32 * k;
+            k++;
+        } else if (json_is_real(v)) {
+            /* a raw field as the training CSV wrote numbers: a comma there,
+             * a comma here (derived inputs are always read with a dot) */
+            char *t = text + 32 * k, *dot;
+            cm_fmt_f64(t, 32, json_real_value(v));
+            if (decimal == ',' && (dot = strchr(t, '.')) && cm_model_is_field(m, key))
+                *dot = ',';
+            values[k] = t;
+            k++;
+        } else {
+            snprintf(err_msg, sizeof err_msg, "%s: not a number or a string", key);
+            snprintf(field, sizeof field, "%s", key);
+        }
+    }
+    cm_error err;
+    cm_error_clear(&err);
+    double pred = 0;
+    char missing[256] = "";
+    int got = 0;
+    cm_predictor *p = err_msg[0] ? NULL : cm_served_predictor(s, &err);
+    if (!err_msg[0] && !p)
+        snprintf(err_msg, sizeof err_msg, "%s", err.msg);
+    if (p && (got = cm_predict_row(p, names, values, k, &pred, missing, sizeof missing,
+                                   &err)) < 0) {
+        snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
+                 err.column[0] ? ": " : "", err.msg);
+        /* a bad value or an unknown field names its column */
+        if (err.column[0])
+            snprintf(field, sizeof field, "%s", err.column);
+    } else if (p && !got) {
+        if (missing[0])
+            snprintf(err_msg, sizeof err_msg, "missing inputs: %s", missing);
+        else
+            snprintf(err_msg, sizeof err_msg, "the forecast is not a finite number");
+        /* the first input missing; for a row without its time, the
+         * first field that makes the time */
+        cm_model_field f;
+        if (!strcmp(missing, "the time")) {
+            for (size_t i = 0; cm_model_field_at(m, i, &f); i++)
+                if (!strcmp(f.type, "time")) {
+                    snprintf(field, sizeof field, "%s", f.name);
+                    break;
+                }
+        } else if (missing[0]) {
+            snprintf(field, sizeof field, "%.*s", (int)strcspn(missing, ","), missing);
+        }
+    }
+    if (p)
+        cm_served_give_back(s, p);
+    free(names);
+    free(values);
+    free(text);
+    if (!err_msg[0]) {
+        *out = json_real(pred);
+        return 1;
+    }
+    json_t *e = json_object();
+    json_object_set_new(e, "error", json_string(err_msg));
+    if (field[0])
+        json_object_set_new(e, "field", json_string(field));
+    *out = e;
+    return 0;
+}
+
+static enum MHD_Result predict(cm_server *sv, struct MHD_Connection *c, req *q,
+                               const char *name)
+{
+    cm_served *s = cm_registry_get(sv->reg, name);
+    if (!s)
+        return send_error(c, q, 404, "no such model", NULL);
+    json_error_t je;
+    json_t *in = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je);
+    enum MHD_Result ok;
+    if (!in) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "bad JSON: %s (line %d, column %d)", je.text, je.line,
+                 je.column);
+        ok = send_error(c, q, 400, msg, NULL);
+    } else if (json_is_object(in)) {
+        json_t *out;
+        if (predict_one(s, in, &out)) {
+            json_t *j = json_object();
+            json_object_set_new(j, "prediction", out);
+            ok = send_json(c, q, 200, j);
+        } else {
+            ok = send_json(c, q, 400, out);
+        }
+    } else if (json_is_array(in)) {
+        size_t n = json_array_size(in);
+        if (n > sv->o.max_batch) {
+            char msg[100];
+            snprintf(msg, sizeof msg, "a batch of %zu rows: at most %zu", n, sv->o.max_batch);
+            ok = send_error(c, q, 413, msg, NULL);
+        } else {
+            json_t *arr = json_array(), *out;
+            for (size_t i = 0; i < n; i++) {
+                json_t *item = json_array_get(in, i);
+                if (json_is_object(item)) {
+                    predict_one(s, item, &out);
+                } else {
+                    out = json_object();
+                    json_object_set_new(out, "error", json_string("not an object of fields"));
+                }
+                json_array_append_new(arr, out);
+            }
+            json_t *j = json_object();
+            json_object_set_new(j, "predictions", arr);
+            ok = send_json(c, q, 200, j);
+        }
+    } else {
+        ok = send_error(c, q, 400, "the body is neither an object of fields nor an array "
+                        "of them", NULL);
+    }
+    json_decref(in);
+    cm_served_release(s);
+    return ok;
+}
+
+/* ---- descriptions ---------------------------------------------------------------- */
+
+static json_t *summary(const cm_served *s)
+{
+    const cm_model *m = cm_served_model(s);
+    const cm_kv *meta = cm_model_meta(m);
+    json_t *j = json_object();
+    json_object_set_new(j, "name", json_string(cm_served_name(s)));
+    json_object_set_new(j, "target", json_string(cm_model_target(m)));
+    json_object_set_new(j, "version", json_integer((json_int_t)cm_served_version(s)));
+    const char *created = cm_kv_get(meta, "created");
+    json_object_set_new(j, "trained_at", created ? json_string(created) : json_null());
+    return j;
+}
+
+static json_t *detail(const cm_served *s)
+{
+    const cm_model *m = cm_served_model(s);
+    json_t *j = summary(s), *fields = json_array(), *derived = json_array(), *meta = json_object();
+    cm_model_field f;
+    for (size_t i = 0; cm_model_field_at(m, i, &f); i++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "name", json_string(f.name));
+        json_object_set_new(x, "type", json_string(f.type));
+        if (f.ncats) {
+            json_t *cats = json_array();
+            for (size_t k = 0; k < f.ncats; k++) {
+                size_t len;
+                const char *str = cm_model_field_category(&f, k, &len);
+                json_array_append_new(cats, json_stringn(str, len));
+            }
+            json_object_set_new(x, "categories", cats);
+        }
+        json_array_append_new(fields, x);
+    }
+    for (size_t i = 0; i < cm_model_ninputs(m); i++)
+        if (!cm_model_is_field(m, cm_model_input(m, i)))
+            json_array_append_new(derived, json_string(cm_model_input(m, i)));
+    const cm_kv *k = cm_model_meta(m);
+    for (size_t i = 0; i < cm_kv_count(k); i++)
+        json_object_set_new(meta, cm_kv_key(k, i), json_string(cm_kv_value(k, i)));
+    json_object_set_new(j, "fields", fields);
+    json_object_set_new(j, "derived_inputs", derived);
+    json_object_set_new(j, "metadata", meta);
+    return j;
+}
+
+static enum MHD_Result models(cm_server *sv, struct MHD_Connection *c, req *q)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < cm_registry_count(sv->reg); i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        json_array_append_new(arr, summary(s));
+        cm_served_release(s);
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "models", arr);
+    return send_json(c, q, 200, j);
+}
+
+static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return send_error(c, q, 500, "out of memory", NULL);
+    fputs("# HELP cm_requests_total Requests by endpoint and status code.\n"
+          "# TYPE cm_requests_total counter\n", f);
+    for (int e = 0; e < NEP; e++)
+        for (int k = 0; k < NCODES; k++) {
+            unsigned long long v = atomic_load(&sv->count[e][k]);
+            if (v)
+                fprintf(f, "cm_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n",
+                        ep_name[e], codes[k], v);
+        }
+    fputs("# HELP cm_request_seconds Time from a request's arrival to its answer.\n"
+          "# TYPE cm_request_seconds histogram\n", f);
+    unsigned long long cum = 0;
+    for (int b = 0; b <= NBUCKETS; b++) {
+        cum += atomic_load(&sv->hist[b]);
+        if (b < NBUCKETS)
+            fprintf(f, "cm_request_seconds_bucket{le=\"%g\"} %llu\n", bucket[b], cum);
+        else
+            fprintf(f, "cm_request_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+    }
+    fprintf(f, "cm_request_seconds_sum %.6f\ncm_request_seconds_count %llu\n",
+            (double)atomic_load(&sv->lat_sum_us) * 1e-6, cum);
+    uint64_t reloads, failures;
+    cm_registry_counts(sv->reg, &reloads, &failures);
+    fprintf(f, "# HELP cm_model_reloads_total Model files read again.\n"
+               "# TYPE cm_model_reloads_total counter\ncm_model_reloads_total %llu\n"
+               "# HELP cm_model_reload_failures_total Reloads refused (the old model kept).\n"
+               "# TYPE cm_model_reload_failures_total counter\n"
+               "cm_model_reload_failures_total %llu\n"
+               "# HELP cm_model_version Version of each model loaded (1, then +1 a reload).\n"
+               "# TYPE cm_model_version gauge\n",
+            (unsigned long long)reloads, (unsigned long long)failures);
+    for (size_t i = 0; i < cm_registry_count(sv->reg); i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        fprintf(f, "cm_model_version{model=\"%s\"} %llu\n", cm_served_name(s),
+                (unsigned long long)cm_served_version(s));
+        cm_served_release(s);
+    }
+    if (fclose(f))
+        return send_error(c, q, 500, "out of memory", NULL);
+    return send_text(c, q, 200, "text/plain; version=0.0.4", buf);
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+/* Equal lengths and bytes, in a time that does not tell where they differ. */
+static int same_secret(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b), n = na > nb ? na : nb;
+    unsigned char d = na != nb;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)((i < na ? a[i] : 0) ^ (i < nb ? b[i] : 0));
+    return d == 0;
+}
+
+static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
+                             const char *url, const char *method)
+{
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    int post = !strcmp(method, "POST");
+    const char *prefix = "/v1/models/";
+    size_t np = strlen(prefix);
+    char name[CM_MAX_NAME + 1] = "";
+    if (!strcmp(url, "/healthz")) {
+        q->ep = EP_HEALTH;
+    } else if (!strcmp(url, "/metrics")) {
+        q->ep = EP_METRICS;
+    } else if (!strcmp(url, "/v1/models")) {
+        q->ep = EP_MODELS;
+    } else if (!strncmp(url, prefix, np) && strlen(url + np) <= CM_MAX_NAME) {
+        const char *rest = url + np, *slash = strchr(rest, '/');
+        size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+        snprintf(name, sizeof name, "%.*s", (int)len, rest);
+        q->ep = !slash ? EP_MODEL : !strcmp(slash, "/predict") ? EP_PREDICT : EP_OTHER;
+        if (!len)
+            q->ep = EP_OTHER;
+    } else {
+        q->ep = EP_OTHER;
+    }
+    if (q->ep == EP_OTHER)
+        return send_error(c, q, 404, "no such path", NULL);
+    if (sv->o.token && q->ep != EP_HEALTH) {
+        const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!h || strncmp(h, "Bearer ", 7) || !same_secret(h + 7, sv->o.token))
+            return send_error(c, q, 401, "a bearer token is needed", NULL);
+    }
+    if (q->ep == EP_PREDICT ? !post : !get)
+        return send_error(c, q, 405, "method not allowed", NULL);
+    if (q->too_big)
+        return send_error(c, q, 413, "the body is too large", NULL);
+    switch (q->ep) {
+    case EP_HEALTH: {
+        int up = cm_registry_count(sv->reg) > 0;
+        json_t *j = json_object();
+        json_object_set_new(j, "status", json_string(up ? "ok" : "no models"));
+        return send_json(c, q, up ? 200 : 503, j);
+    }
+    case EP_METRICS: return metrics(sv, c, q);
+    case EP_MODELS: return models(sv, c, q);
+    case EP_MODEL: {
+        cm_served *s = cm_registry_get(sv->reg, name);
+        if (!s)
+            return send_error(c, q, 404, "no such model", NULL);
+        enum MHD_Result ok = send_json(c, q, 200, detail(s));
+        cm_served_release(s);
+        return ok;
+    }
+    default: return predict(sv, c, q, name);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **state)
+{
+    cm_server *sv = cls;
+    (void)version;
+    req *q = *state;
+    if (!q) { /* headers in: the body, if any, follows in later calls */
+        if (!(q = calloc(1, sizeof *q)))
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &q->t0);
+        q->ep = EP_OTHER;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > sv->o.max_body)
+            q->too_big = 1;
+        atomic_fetch_add(&sv->active, 1);
+        *state = q;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!q->too_big && q->len + *upload_size <= sv->o.max_body) {
+            if (q->len + *upload_size + 1 > q->cap) {
+                size_t cap = (q->len + *upload_size + 1) * 2;
+                char *b = realloc(q->body, cap);
+                if (!b)
+                    return MHD_NO;
+                q->body = b;
+                q->cap = cap;
+            }
+            memcpy(q->body + q->len, upload, *upload_size);
+            q->len += *upload_size;
+        } else {
+            q->too_big = 1; /* read on and dropped: then 413 */
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return route(sv, c, q, url, method);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **state,
+                    enum MHD_RequestTerminationCode why)
+{
+    cm_server *sv = cls;
+    req *q = *state;
+    (void)why;
+    if (!q)
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - q->t0.tv_sec) + (double)(t1.tv_nsec - q->t0.tv_nsec) * 1e-9;
+    int k = 0;
+    while (k < NCODES - 1 && codes[k] != q->code)
+        k++;
+    if (q->code) {
+        atomic_fetch_add(&sv->count[q->ep][k], 1);
+        int b = 0;
+        while (b < NBUCKETS && secs > bucket[b])
+            b++;
+        atomic_fetch_add(&sv->hist[b], 1);
+        atomic_fetch_add(&sv->lat_sum_us, (unsigned long long)(secs * 1e6));
+    }
+    if (sv->o.log) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        (void)ci;
+        sv->o.log(sv->o.log_ctx, ep_name[q->ep], q->code, secs);
+    }
+    atomic_fetch_sub(&sv->active, 1);
+    free(q->body);
+    free(q);
+    *state = NULL;
+}
+
+cm_server *cm_server_start(cm_registry *reg, const cm_serve_opts *o, unsigned *port,
+                           cm_error *err)
+{
+    cm_server *sv = calloc(1, sizeof *sv);
+    if (!sv) {
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    sv->reg = reg;
+    sv->o = *o;
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)*port);
+    if (inet_pton(AF_INET, o->bind ? o->bind : "127.0.0.1", &addr.sin_addr) != 1) {
+        free(sv);
+        cm_fail(err, CM_ERR_ARG, "bind: '%s' is not an IPv4 address", o->bind);
+        return NULL;
+    }
+    sv->d = MHD_start_daemon(
+        /* ITC: without it MHD_quiesce_daemon cannot close the listening
+         * socket, and a draining server would take new connections */
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC,
+        (uint16_t)*port, NULL, NULL, on_request, sv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->max_header,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
+        MHD_OPTION_END);
+    if (!sv->d) {
+        free(sv);
+        cm_fail(err, CM_ERR_IO, "cannot listen on %s port %u (in use?)",
+                o->bind ? o->bind : "127.0.0.1", *port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
+    if (di)
+        *port = di->port;
+    return sv;
+}
+
+/* No new connections; the requests in flight finish; then the end. */
+void cm_server_stop(cm_server *sv)
+{
+    if (!sv)
+        return;
+    MHD_socket s = MHD_quiesce_daemon(sv->d);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    for (int i = 0; i < 3000 && atomic_load(&sv->active) > 0; i++) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    MHD_stop_daemon(sv->d);
+    free(sv);
+}

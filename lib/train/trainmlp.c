@@ -1,0 +1,297 @@
+/* trainmlp.c - an MLP fitted by mini-batch descent: a fresh seeded
+ * order each epoch, forward and backward through the dense layers, one
+ * optimizer step per tensor, validation after each epoch, the best
+ * epoch's weights kept. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train/trainer.h"
+
+typedef struct net {
+    size_t nl, *size, maxw, batch;
+    int threads; /* for the matrix products: the same bits for any number */
+    float **W, **b, **gW, **gb, **mW, **vW, **mb, **vb;
+    float **z, **a; /* per layer: pre-activations and outputs, batch rows */
+    float **h, **mask; /* with dropout: what the next layer sees, and why */
+    float *d1, *d2;
+    float *xb, *yb, *pred, *grad;
+} net;
+
+static void net_free(net *t)
+{
+    float **all[] = {t->W, t->b, t->gW, t->gb, t->mW, t->vW, t->mb, t->vb, t->z, t->a,
+                     t->h, t->mask};
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+        for (size_t l = 0; all[k] && l < t->nl; l++)
+            free(all[k][l]);
+        free(all[k]);
+    }
+    free(t->d1), free(t->d2);
+    free(t->xb), free(t->yb), free(t->pred), free(t->grad);
+}
+
+static float **arrays(size_t nl)
+{
+    return calloc(nl, sizeof(float *));
+}
+
+static cm_status net_new(net *t, const cm_model *m, size_t batch, float dropout,
+                         cm_rng *rng, cm_error *err)
+{
+    t->nl = m->nlayers;
+    t->size = m->size;
+    t->batch = batch;
+    t->maxw = 1;
+    for (size_t l = 0; l <= t->nl; l++)
+        t->maxw = t->size[l] > t->maxw ? t->size[l] : t->maxw;
+    if (!(t->W = arrays(t->nl)) || !(t->b = arrays(t->nl)) || !(t->gW = arrays(t->nl)) ||
+        !(t->gb = arrays(t->nl)) || !(t->mW = arrays(t->nl)) || !(t->vW = arrays(t->nl)) ||
+        !(t->mb = arrays(t->nl)) || !(t->vb = arrays(t->nl)) || !(t->z = arrays(t->nl)) ||
+        !(t->a = arrays(t->nl)) || !(t->h = arrays(t->nl)) || !(t->mask = arrays(t->nl)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t l = 0; l < t->nl; l++) {
+        size_t in = t->size[l], out = t->size[l + 1];
+        if (!(t->W[l] = malloc(in * out * sizeof(float))) ||
+            !(t->b[l] = malloc(out * sizeof(float))) ||
+            !(t->gW[l] = calloc(in * out, sizeof(float))) ||
+            !(t->gb[l] = calloc(out, sizeof(float))) ||
+            !(t->mW[l] = calloc(in * out, sizeof(float))) ||
+            !(t->vW[l] = calloc(in * out, sizeof(float))) ||
+            !(t->mb[l] = calloc(out, sizeof(float))) ||
+            !(t->vb[l] = calloc(out, sizeof(float))) ||
+            !(t->z[l] = malloc(batch * out * sizeof(float))) ||
+            !(t->a[l] = malloc(batch * out * sizeof(float))) ||
+            (dropout > 0 && (!(t->h[l] = malloc(batch * out * sizeof(float))) ||
+                             !(t->mask[l] = malloc(batch * out * sizeof(float))))))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        /* PyTorch's default for Linear: uniform within 1/sqrt(fan_in). */
+        double bound = 1 / sqrt((double)in);
+        for (size_t i = 0; i < in * out; i++)
+            t->W[l][i] = (float)((2 * cm_rng_unit(rng) - 1) * bound);
+        for (size_t i = 0; i < out; i++)
+            t->b[l][i] = (float)((2 * cm_rng_unit(rng) - 1) * bound);
+    }
+    if (!(t->d1 = malloc(batch * t->maxw * sizeof(float))) ||
+        !(t->d2 = malloc(batch * t->maxw * sizeof(float))) ||
+        !(t->xb = malloc(batch * t->size[0] * sizeof(float))) ||
+        !(t->yb = malloc(batch * sizeof(float))) || !(t->pred = malloc(batch * sizeof(float))) ||
+        !(t->grad = malloc(batch * sizeof(float))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    return CM_OK;
+}
+
+/* Forward pass over n rows of x.  With rng (training) and dropout, each
+ * hidden output is kept with probability 1 - dropout and scaled by its
+ * inverse, so that inference needs no rescaling; h holds what the next
+ * layer sees, a the activations themselves (for the backward pass). */
+static const float *forward(net *t, cm_act act, size_t n, const float *x,
+                            float dropout, cm_rng *rng)
+{
+    const float *in = x;
+    for (size_t l = 0; l < t->nl; l++) {
+        size_t out = t->size[l + 1];
+        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], t->threads);
+        if (l + 1 == t->nl)
+            return t->z[l];
+        cm_act_forward(act, n * out, t->z[l], t->a[l]);
+        in = t->a[l];
+        if (rng && dropout > 0) {
+            float scale = 1 / (1 - dropout);
+            for (size_t i = 0; i < n * out; i++) {
+                t->mask[l][i] = cm_rng_unit(rng) < dropout ? 0 : scale;
+                t->h[l][i] = t->a[l][i] * t->mask[l][i];
+            }
+            in = t->h[l];
+        }
+    }
+    return t->z[t->nl - 1];
+}
+
+/* Gradients of the mean loss (dout per row) for the n rows of x; the
+ * weights' gradients land in gW and gb. */
+static void backward(net *t, cm_act act, size_t n, const float *x, const float *dout,
+                     int dropped)
+{
+    const float *dy = dout;
+    for (size_t l = t->nl; l-- > 0;) {
+        size_t in = t->size[l], out = t->size[l + 1];
+        const float *input = l == 0 ? x : dropped ? t->h[l - 1] : t->a[l - 1];
+        cm_dense_backward(n, in, out, input, t->W[l], dy, t->gW[l], t->gb[l],
+                          l ? t->d1 : NULL, t->threads);
+        if (l == 0)
+            break;
+        if (dropped)
+            for (size_t i = 0; i < n * in; i++)
+                t->d1[i] *= t->mask[l - 1][i];
+        cm_act_backward(act, n * in, t->z[l - 1], t->a[l - 1], t->d1, t->d2);
+        dy = t->d2; /* the next dense layer down writes d1, reads d2 */
+    }
+}
+
+static void copy_weights(const net *t, float **to_W, float **to_b)
+{
+    for (size_t l = 0; l < t->nl; l++) {
+        memcpy(to_W[l], t->W[l], t->size[l] * t->size[l + 1] * sizeof(float));
+        memcpy(to_b[l], t->b[l], t->size[l + 1] * sizeof(float));
+    }
+}
+
+/* The mean loss over the held-out rows, a mini-batch at a time. */
+static cm_status eval_loss(net *t, cm_act act, cm_loss_kind loss, float delta,
+                           const cm_source *src, size_t n, double *out, cm_error *err)
+{
+    double sum = 0;
+    cm_chunk ch;
+    cm_status st;
+    while (!(st = src->next(src->ctx, 1, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i += t->batch) {
+            size_t k = ch.n - i < t->batch ? ch.n - i : t->batch;
+            const float *p = forward(t, act, k, ch.x + i * t->size[0], 0, NULL);
+            sum += cm_loss(loss, k, p, ch.y + i, delta, NULL) * (double)k;
+        }
+    *out = n ? sum / (double)n : NAN;
+    return st;
+}
+
+/* A fresh order for n rows (Fisher-Yates).  A part read as one chunk
+ * keeps shuffling the order of the epoch before, as in memory; chunks of
+ * a longer part start each from their own order. */
+static size_t *shuffle(size_t *perm, size_t *cap, size_t n, int whole, cm_rng *rng)
+{
+    if (n > *cap || !whole) {
+        if (n > *cap) {
+            size_t *p = realloc(perm, n * sizeof *p);
+            if (!p)
+                return free(perm), NULL;
+            perm = p;
+            *cap = n;
+        }
+        for (size_t i = 0; i < n; i++)
+            perm[i] = i;
+    }
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)cm_rng_below(rng, i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    return perm;
+}
+
+cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
+                       size_t ntrain, size_t nvalid,
+                       void (*on_epoch)(void *, const cm_epoch *), void *ctx,
+                       int *epochs_run, int *best_epoch, cm_error *err)
+{
+    size_t w = m->enc.width, cap = 0;
+    cm_rng rng;
+    cm_rng_seed(&rng, c->seed);
+    net t = {0};
+    size_t *perm = NULL;
+    cm_status st = net_new(&t, m, (size_t)c->batch, c->dropout, &rng, err);
+    t.threads = c->threads;
+    float **bestW = arrays(t.nl), **bestb = arrays(t.nl);
+    for (size_t l = 0; !st && l < t.nl; l++)
+        if (!bestW || !bestb ||
+            !(bestW[l] = malloc(t.size[l] * t.size[l + 1] * sizeof(float))) ||
+            !(bestb[l] = malloc(t.size[l + 1] * sizeof(float))))
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    double best = INFINITY, first_loss = NAN;
+    int since_best = 0;
+    uint64_t step = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int e = 0; !st && e < c->epochs; e++) {
+        float lr = cm_schedule(c->sched, c->lr, e, c->epochs, c->step_size, c->gamma);
+        double sum = 0;
+        cm_chunk ch;
+        while (!(st = src->next(src->ctx, 0, &ch, err)) && ch.n) {
+            if (!(perm = shuffle(perm, &cap, ch.n, ch.whole, &rng))) {
+                st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+                break;
+            }
+            for (size_t i = 0; i < ch.n; i += (size_t)c->batch) {
+                size_t n = ch.n - i < (size_t)c->batch ? ch.n - i : (size_t)c->batch;
+                for (size_t r = 0; r < n; r++) {
+                    memcpy(t.xb + r * w, ch.x + perm[i + r] * w, w * sizeof(float));
+                    t.yb[r] = ch.y[perm[i + r]];
+                }
+                const float *p = forward(&t, m->act, n, t.xb, c->dropout, &rng);
+                sum += cm_loss(c->loss, n, p, t.yb, c->huber, t.grad) * (double)n;
+                backward(&t, m->act, n, t.xb, t.grad, c->dropout > 0);
+                step++;
+                for (size_t l = 0; l < t.nl; l++) {
+                    cm_optim_step(&c->opt, lr, step, t.size[l] * t.size[l + 1], t.W[l],
+                                  t.gW[l], t.mW[l], t.vW[l]);
+                    cm_optim_step(&c->opt, lr, step, t.size[l + 1], t.b[l], t.gb[l],
+                                  t.mb[l], t.vb[l]);
+                }
+            }
+        }
+        double valid = NAN;
+        if (!st && nvalid)
+            st = eval_loss(&t, m->act, c->loss, c->huber, src, nvalid, &valid, err);
+        if (st)
+            break;
+        double train = sum / (double)(ntrain ? ntrain : 1);
+        if (e == 0)
+            first_loss = train;
+        if (!isfinite(train) || train > 1e6 * (first_loss + 1)) {
+            char lossbuf[40];
+            cm_fmt_f64(lossbuf, sizeof lossbuf, train);
+            st = cm_fail(err, CM_ERR_DATA, "training diverged in epoch %d (loss %s): "
+                         "lower --lr", e + 1, lossbuf);
+            break;
+        }
+        double score = nvalid ? valid : train;
+        int improved = score < best;
+        if (improved) {
+            best = score;
+            *best_epoch = e + 1;
+            since_best = 0;
+            copy_weights(&t, bestW, bestb);
+        } else {
+            since_best++;
+        }
+        *epochs_run = e + 1;
+        if (on_epoch) {
+            struct timespec t1;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+            cm_epoch ep = {e + 1, c->epochs, NAN, NAN, (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
+                           secs / (e + 1) * (c->epochs - e - 1), improved};
+            /* In the target's units: MSE scales with sd squared, MAE with
+             * sd; Huber has no such unit and stays standardized. */
+            double unit = c->loss == CM_LOSS_MSE ? m->enc.tsd * m->enc.tsd
+                        : c->loss == CM_LOSS_MAE ? m->enc.tsd : 1;
+            ep.train_loss = train * unit;
+            ep.valid_loss = nvalid ? valid * unit : NAN;
+            on_epoch(ctx, &ep);
+        }
+        if (c->patience && since_best >= c->patience)
+            break;
+    }
+    /* The model keeps the best epoch's weights (the last ones if no epoch
+     * gave a comparable score). */
+    if (!st && *best_epoch == 0) {
+        copy_weights(&t, bestW, bestb);
+        *best_epoch = *epochs_run;
+    }
+    if (!st) {
+        for (size_t l = 0; l < t.nl; l++) {
+            m->W[l] = bestW[l];
+            m->b[l] = bestb[l];
+            bestW[l] = bestb[l] = NULL;
+        }
+    }
+    for (size_t l = 0; l < t.nl; l++) {
+        if (bestW) free(bestW[l]);
+        if (bestb) free(bestb[l]);
+    }
+    free(bestW);
+    free(bestb);
+    net_free(&t);
+    free(perm);
+    return st;
+}
