@@ -102,16 +102,6 @@ void cli_version(void)
     exit(fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_FAIL);
 }
 
-unsigned long long cli_parse_count(const char *opt, const char *arg)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (arg[0] < '0' || arg[0] > '9' || *end || errno)
-        cli_usage_error("%s: '%s' is not a whole number", opt, arg);
-    return v;
-}
-
 void cli_set(cm_kv *settings, const char *key, const char *value)
 {
     cm_error err;
@@ -119,62 +109,177 @@ void cli_set(cm_kv *settings, const char *key, const char *value)
         cli_usage_error("%s", err.msg);
 }
 
-int cli_parse_level(const char *arg)
+/* ---- options from settings tables ------------------------------------------ */
+
+enum { OPT_BASE = 1000, MAX_OPTIONS = 256 };
+
+/* Each option's declaration, by its place in the getopt table. */
+typedef struct optmap {
+    const cli_table *t;
+    const cm_setting *s;
+} optmap;
+
+static int is_option(const cli_table *t, const cm_setting *s)
 {
-    unsigned long long l = cli_parse_count("--level", arg);
-    if (l > 9)
-        cli_usage_error("--level: %llu is not between 0 and 9", l);
-    return (int)l;
+    return !(s->flags & (CM_SET_HIDDEN | t->skip));
 }
 
-/* cm-train's options, as settings of the same names; getopt_long hands
- * back CLI_TRAIN + their index. */
-enum { CLI_TRAIN = 1000 };
-static const struct option train_opts[] = {
-    {"features", required_argument, NULL, 0}, {"l2", required_argument, NULL, 0},
-    {"layers", required_argument, NULL, 0}, {"activation", required_argument, NULL, 0},
-    {"dropout", required_argument, NULL, 0}, {"loss", required_argument, NULL, 0},
-    {"huber-delta", required_argument, NULL, 0}, {"optimizer", required_argument, NULL, 0},
-    {"lr", required_argument, NULL, 0}, {"momentum", required_argument, NULL, 0},
-    {"beta1", required_argument, NULL, 0}, {"beta2", required_argument, NULL, 0},
-    {"eps", required_argument, NULL, 0}, {"weight-decay", required_argument, NULL, 0},
-    {"schedule", required_argument, NULL, 0}, {"step-size", required_argument, NULL, 0},
-    {"gamma", required_argument, NULL, 0}, {"batch", required_argument, NULL, 0},
-    {"epochs", required_argument, NULL, 0}, {"seed", required_argument, NULL, 0},
-    {"valid", required_argument, NULL, 0}, {"patience", required_argument, NULL, 0},
-    {"skip-missing", no_argument, NULL, 0}, {"model", required_argument, NULL, 'm'},
-    {"target", required_argument, NULL, 'y'}};
-static const struct option common_opts[] = {CLI_COMMON_OPTIONS};
-
-struct option *cli_longopts(const struct option *own, size_t nown)
+static const char *long_name(const cm_setting *s)
 {
-    size_t nt = sizeof train_opts / sizeof *train_opts;
-    size_t nc = sizeof common_opts / sizeof *common_opts; /* with the end */
-    struct option *all = malloc((nown + nt + nc) * sizeof *all);
-    if (!all)
-        cli_die("out of memory");
-    memcpy(all, own, nown * sizeof *all);
-    for (size_t i = 0; i < nt; i++) {
-        all[nown + i] = train_opts[i];
-        if (!all[nown + i].val)
-            all[nown + i].val = CLI_TRAIN + (int)i;
-    }
-    memcpy(all + nown + nt, common_opts, nc * sizeof *all);
-    return all;
+    return s->option ? s->option : s->name;
 }
 
-int cli_train_option(int c, const char *arg, cm_kv *settings)
+/* "  -d, --delimiter=C" as --help shows it. */
+static int option_text(const cm_setting *s, char *buf, size_t n)
 {
-    size_t nt = sizeof train_opts / sizeof *train_opts;
-    if (c == 'm' || c == 'y') {
-        cli_set(settings, c == 'm' ? "model" : "target", arg);
-        return 1;
+    const char *arg = s->type == CM_SET_FLAG ? NULL : s->arg ? s->arg : "X";
+    char sh[8] = "    ";
+    if (s->short_opt)
+        snprintf(sh, sizeof sh, "-%c, ", s->short_opt);
+    return snprintf(buf, n, "  %s--%s%s%s", sh, long_name(s), arg ? "=" : "",
+                    arg ? arg : "");
+}
+
+static void help(FILE *out, const cli_spec *spec)
+{
+    /* The help column: past the longest option, within reason. */
+    int width = 20;
+    for (size_t k = 0; k < spec->ntables; k++)
+        for (size_t i = 0; i < spec->tables[k].set->n; i++) {
+            char buf[128];
+            const cm_setting *s = &spec->tables[k].set->set[i];
+            int w = option_text(s, buf, sizeof buf) + 2;
+            if (is_option(&spec->tables[k], s) && w > width && w <= 27)
+                width = w;
+        }
+    fputs(spec->usage, out);
+    for (size_t k = 0; k < spec->ntables; k++)
+        for (size_t i = 0; i < spec->tables[k].set->n; i++) {
+            const cm_setting *s = &spec->tables[k].set->set[i];
+            if (!is_option(&spec->tables[k], s))
+                continue;
+            if (s->section)
+                fprintf(out, "%s:\n", s->section);
+            char buf[128];
+            int w = option_text(s, buf, sizeof buf), col = w + 2 > width ? w + 2 : width;
+            fprintf(out, "%s%*s", buf, col - w, "");
+            for (const char *p = s->help; *p;) {
+                size_t len = strcspn(p, "\n");
+                fwrite(p, 1, len, out);
+                col += (int)len;
+                p += len;
+                if (*p) {
+                    fprintf(out, "\n%*s", width, "");
+                    col = width;
+                    p++;
+                }
+            }
+            /* the default on the line if it fits in 80 columns, else below */
+            if (s->dflt && s->type != CM_SET_FLAG && col + 11 + (int)strlen(s->dflt) > 79)
+                fprintf(out, "\n%*s(default %s)", width, "", s->dflt);
+            else if (s->dflt && s->type != CM_SET_FLAG)
+                fprintf(out, " (default %s)", s->dflt);
+            fputc('\n', out);
+        }
+    fprintf(out, "  -h, --help%*sshow this help and exit\n", width - 12, "");
+    fprintf(out, "  -V, --version%*sshow the version and exit\n", width - 15, "");
+    fputs(spec->tail, out);
+}
+
+/* The key an option's value goes under: NAME, NAME.COL or NAME.N. */
+static void option_key(const cm_setting *s, const char *arg, int *nth, char *key,
+                       size_t n, const char **value)
+{
+    const char *eq = arg ? strrchr(arg, '=') : NULL;
+    *value = arg;
+    if ((s->flags & CM_SET_PER_COLUMN) || ((s->flags & CM_SET_OR_COLUMN) && eq)) {
+        if (!eq || eq == arg || !eq[1])
+            cli_usage_error("--%s: expected COL=VALUE, got '%s'", long_name(s), arg);
+        snprintf(key, n, "%s.%.*s", s->name, (int)(eq - arg), arg);
+        *value = eq + 1;
+    } else if (s->flags & CM_SET_REPEAT) {
+        snprintf(key, n, "%s.%d", s->name, ++*nth);
+    } else {
+        snprintf(key, n, "%s", s->name);
     }
-    if (c < CLI_TRAIN || c >= CLI_TRAIN + (int)nt)
-        return 0;
-    const struct option *o = &train_opts[c - CLI_TRAIN];
-    cli_set(settings, o->name, o->has_arg ? arg : "yes");
-    return 1;
+}
+
+int cli_parse(int argc, char **argv, const cli_spec *spec)
+{
+    struct option lo[MAX_OPTIONS + 3];
+    optmap map[MAX_OPTIONS];
+    int nth[MAX_OPTIONS] = {0};
+    char shorts[3 * MAX_OPTIONS + 8];
+    size_t n = 0, ns = 0;
+    for (size_t k = 0; k < spec->ntables; k++)
+        for (size_t i = 0; i < spec->tables[k].set->n; i++) {
+            const cm_setting *s = &spec->tables[k].set->set[i];
+            if (!is_option(&spec->tables[k], s))
+                continue;
+            int has = s->type == CM_SET_FLAG ? no_argument : required_argument;
+            for (int alias = 0; alias < 2 && n < MAX_OPTIONS; alias++) {
+                if (alias && !s->alias)
+                    break;
+                map[n] = (optmap){&spec->tables[k], s};
+                lo[n] = (struct option){alias ? s->alias : long_name(s), has, NULL,
+                                        OPT_BASE + (int)n};
+                n++;
+            }
+            if (s->short_opt) {
+                shorts[ns++] = s->short_opt;
+                if (has == required_argument)
+                    shorts[ns++] = ':';
+            }
+        }
+    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n++] = (struct option){"version", no_argument, NULL, 'V'};
+    lo[n] = (struct option){NULL, 0, NULL, 0};
+    memcpy(shorts + ns, "hV", 3);
+    int c;
+    while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout, spec);
+            exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
+        }
+        if (c == 'V')
+            cli_version();
+        size_t i = 0;
+        if (c >= OPT_BASE && c < OPT_BASE + (int)(n - 2)) {
+            i = (size_t)(c - OPT_BASE);
+        } else {
+            while (i < n - 2 && !(map[i].s->short_opt == c && c))
+                i++;
+            if (i == n - 2) { /* getopt has said what it was */
+                fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+                exit(CLI_USAGE);
+            }
+        }
+        const cm_setting *s = map[i].s;
+        size_t first = i;
+        while (first > 0 && map[first - 1].s == s)
+            first--; /* an alias counts its repeats with the option */
+        char key[CM_MAX_NAME + 64], label[80], norm[CM_MAX_NAME + 1];
+        const char *value;
+        option_key(s, s->type == CM_SET_FLAG ? NULL : optarg, &nth[first], key, sizeof key,
+                   &value);
+        if (s->type == CM_SET_FLAG)
+            value = s->flag ? s->flag : "yes";
+        snprintf(label, sizeof label, "--%s", long_name(s));
+        cm_error err;
+        cm_error_clear(&err);
+        if (cm_setting_check(s, label, value, norm, sizeof norm, &err))
+            cli_usage_error("%s", err.msg);
+        cli_set(map[i].t->kv, key, norm);
+    }
+    return optind;
+}
+
+void cli_read(const cm_settings *t, const cm_kv *kv, void *out)
+{
+    cm_error err;
+    cm_error_clear(&err);
+    if (cm_settings_read(t, kv, out, &err))
+        cli_usage_error("%s", err.msg);
 }
 
 /* Provenance for the model: the command line and the time, which
@@ -209,34 +314,11 @@ unsigned cli_cpus(void)
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }
 
-int cli_common_option(int c, const char *arg, cli_common *co)
+const char *cli_one_input(int argc, char **argv, int first)
 {
-    switch (c) {
-    case 'o': co->output = arg; return 1;
-    case 'F': co->force = 1; return 1;
-    case 'v': co->verbose = 1; return 1;
-    case 'q': co->quiet = 1; return 1;
-    default: return 0;
-    }
-}
-
-void cli_other_option(int c, const char *usage)
-{
-    if (c == 'h') {
-        fputs(usage, stdout);
-        exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
-    }
-    if (c == 'V')
-        cli_version();
-    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-    exit(CLI_USAGE);
-}
-
-const char *cli_one_input(int argc, char **argv)
-{
-    if (argc - optind > 1)
-        cli_usage_error("one input at most (got %d)", argc - optind);
-    return optind < argc ? argv[optind] : NULL;
+    if (argc - first > 1)
+        cli_usage_error("one input at most (got %d)", argc - first);
+    return first < argc ? argv[first] : NULL;
 }
 
 static int is_std(const char *path)

@@ -36,76 +36,67 @@ CLI_NORETURN void cli_die_error(const char *file, const cm_error *err);
 /* "prog (cm) VERSION" on stdout, exit 0. */
 CLI_NORETURN void cli_version(void);
 
-/* Parses a whole non-negative decimal number or exits with a usage error
- * naming the option. */
-unsigned long long cli_parse_count(const char *opt, const char *arg);
-/* Sets a setting the library will read, or exits with a usage error. */
+/* ---- options, from the settings tables ------------------------------------- */
+
+/* One table of a program's settings, a stage's or the program's own:
+ * its options land in kv, as settings in their normal form. */
+typedef struct cli_table {
+    const cm_settings *set;
+    cm_kv *kv;
+    unsigned skip; /* declarations with any of these flags are not options here */
+} cli_table;
+
+typedef struct cli_spec {
+    const char *usage; /* "Usage: ..." lines and what the program does */
+    const char *tail;  /* after the options: exit status, where to read more */
+    const cli_table *tables;
+    size_t ntables;
+} cli_spec;
+
+/* Reads the options of argv into the tables, every value checked against
+ * its declaration (a bad one, or an unknown option, is a usage error);
+ * --help prints the help made from the tables, --version the version.
+ * Returns the index of the first operand. */
+int cli_parse(int argc, char **argv, const cli_spec *spec);
+/* Sets a setting, or exits with a usage error. */
 void cli_set(cm_kv *settings, const char *key, const char *value);
-/* The long options every binary has, for the end of its option table. */
-#define CLI_COMMON_OPTIONS                                                    \
-    {"output", required_argument, NULL, 'o'},                                 \
-    {"force", no_argument, NULL, 'F'},                                        \
-    {"verbose", no_argument, NULL, 'v'},                                      \
-    {"quiet", no_argument, NULL, 'q'},                                        \
-    {"help", no_argument, NULL, 'h'},                                         \
-    {"version", no_argument, NULL, 'V'},                                      \
-    {NULL, 0, NULL, 0}
-/* A deflate level 0-9 for --level, or a usage error. */
-/* What -o, -F, -v and -q set, the same in every binary. */
+/* The settings of a program's own table into its struct (see
+ * cm_settings_read), or a usage error. */
+void cli_read(const cm_settings *t, const cm_kv *kv, void *out);
+
+/* What -o, -F, -v and -q set, the same in every binary; declared in a
+ * program's own table with these, help text its own. */
 typedef struct cli_common {
     const char *output;
     int force, verbose, quiet;
 } cli_common;
-/* 1 when c is one of them, now set in co. */
-int cli_common_option(int c, const char *arg, cli_common *co);
-
-/* cm-train's model and training options, which cm-tune passes on to
- * every trial: their help, and their parsing into settings. */
-#define CLI_TRAIN_HELP                                                         \
-    "Model:\n"                                                                 \
-    "  -m, --model=KIND       mlp (default) or linear (ridge, solved exactly)\n" \
-    "  -y, --target=COL       the column to forecast (default: the stream's target)\n" \
-    "      --features=LIST    the input columns (default: every feature column)\n" \
-    "      --l2=X             ridge penalty for linear (default 1)\n"           \
-    "      --layers=LIST      hidden widths (default 64,64)\n"                 \
-    "      --activation=F     relu (default), tanh, sigmoid or gelu\n"         \
-    "      --dropout=P        drop hidden outputs with probability P (default 0)\n" \
-    "Training:\n"                                                              \
-    "      --loss=L           mse (default), mae or huber; --huber-delta=X (1)\n" \
-    "      --optimizer=O      adam (default), momentum or sgd\n"               \
-    "      --lr=X             learning rate (default 0.001)\n"                 \
-    "      --momentum=X --beta1=X --beta2=X --eps=X --weight-decay=X\n"       \
-    "      --schedule=S       constant (default), step or cosine;\n"          \
-    "                         --step-size=N (10) and --gamma=X (0.1) for step\n" \
-    "      --batch=N          rows per step (default 32)\n"                    \
-    "      --epochs=N         passes over the data (default 10)\n"             \
-    "      --seed=N           random seed (default 1): same seed, same model\n" \
-    "      --valid=FRAC       hold out the last FRAC of the rows, in time\n"   \
-    "                         order (default 0.2; 0 for none)\n"              \
-    "      --patience=N       stop after N epochs without a better validation\n" \
-    "                         loss, keeping the best epoch's weights\n"       \
-    "      --skip-missing     leave out rows with missing values (default: error)\n"
-
-/* own options, then cm-train's, then CLI_COMMON_OPTIONS (with its end):
- * one table for getopt_long, allocated. */
-struct option;
-struct option *cli_longopts(const struct option *own, size_t nown);
-/* 1 when c (from getopt_long over cli_longopts) is one of cm-train's
- * options, -m and -y included, now set in settings. */
-int cli_train_option(int c, const char *arg, cm_kv *settings);
+#define CLI_OPT_OUTPUT(T, text)                                                \
+    {.name = "output", .short_opt = 'o', .type = CM_SET_TEXT, .arg = "FILE",  \
+     .help = text, .offset = CM_SET_AT(T, co.output, const char *)}
+#define CLI_OPT_FORCE(T, text)                                                 \
+    {.name = "force", .short_opt = 'F', .type = CM_SET_FLAG, .help = text,    \
+     .offset = CM_SET_AT(T, co.force, int)}
+#define CLI_OPT_VERBOSE(T, text)                                               \
+    {.name = "verbose", .short_opt = 'v', .type = CM_SET_FLAG, .help = text,  \
+     .offset = CM_SET_AT(T, co.verbose, int)}
+#define CLI_OPT_QUIET(T, text)                                                 \
+    {.name = "quiet", .short_opt = 'q', .type = CM_SET_FLAG, .help = text,    \
+     .offset = CM_SET_AT(T, co.quiet, int)}
+/* -l, --level: the deflate level of a stream written */
+#define CLI_OPT_LEVEL(T)                                                       \
+    {.name = "level", .short_opt = 'l', .type = CM_SET_COUNT, .arg = "N",     \
+     .lo = 0, .hi = 9, .help = "deflate level 0-9 (default: CM_ZLEVEL or 1)",  \
+     .offset = CM_SET_AT(T, level, int64_t)}
+#define CLI_TABLE(a) {(a), sizeof(a) / sizeof *(a)}
 
 /* The settings argv (the command line) and created (now, or the
  * SOURCE_DATE_EPOCH of reproducible builds) for a model's metadata. */
 void cli_provenance(cm_kv *settings, int argc, char **argv);
 /* Processors online, from 1 to 256: the default of -j and -t. */
 unsigned cli_cpus(void);
-int cli_parse_level(const char *arg);
-/* The options every binary shares, for the end of its getopt switch:
- * 'h' prints usage and exits 0, 'V' the version; anything else getopt
- * complained about exits 2. */
-CLI_NORETURN void cli_other_option(int c, const char *usage);
-/* The single input operand (NULL: standard input); more is a usage error. */
-const char *cli_one_input(int argc, char **argv);
+/* The single operand from first on (NULL: standard input); more is a
+ * usage error. */
+const char *cli_one_input(int argc, char **argv, int first);
 
 /* Opens FILE for reading, "-" or NULL meaning stdin; exits 1 on failure. */
 FILE *cli_open_in(const char *path);

@@ -1,6 +1,5 @@
 /* cm-cat - print a cm stream as CSV, TSV or JSON lines, describe it, or
  * copy it as a stream again (to change its compression level). */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,77 +8,44 @@
 static const char usage[] =
     "Usage: cm-cat [OPTION]... [FILE]\n"
     "Print the cm stream FILE (or standard input) as text.\n"
-    "\n"
-    "  -f, --format=FMT   csv (default), tsv, json (one object a line), or\n"
-    "                     cmt (a cm stream again)\n"
-    "  -n, --head=N       stop after N rows\n"
-    "  -i, --info         describe the stream: schema, recipe, dictionaries,\n"
-    "                     rows, batches and compression ratio; or a model file\n"
-    "                     (a file, not standard input): all but its weights\n"
-    "      --no-header    omit the CSV/TSV header line\n"
-    "  -l, --level=N      deflate level 0-9 for -f cmt (default: CM_ZLEVEL or 1)\n"
-    "  -o, --output=FILE  write to FILE, replaced only when complete\n"
-    "  -F, --force        write a binary stream even to a terminal\n"
-    "  -q, --quiet        no progress messages\n"
-    "  -h, --help         show this help and exit\n"
-    "  -V, --version      show the version and exit\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad or unreadable input, 2 usage error.\n"
     "See cm-cat(1) and cm-tensor(5).\n";
 
+/* -f's choices: the text formats (as cm_text_format), then cmt */
+enum { FORMAT_CMT = 3 };
+
 typedef struct opts {
-    int info, header, level, cmt;
-    cm_text_format fmt;
-    unsigned long long head; /* 0: all rows */
-    int has_head;
-    const char *input;
+    int info, header, format;
+    int64_t level, head;
     cli_common co;
 } opts;
 
-static void parse(int argc, char **argv, opts *o)
-{
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"head", required_argument, NULL, 'n'},
-        {"info", no_argument, NULL, 'i'},
-        {"no-header", no_argument, NULL, 'H'},
-        {"level", required_argument, NULL, 'l'},
-        {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'F'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
-    int c;
-    o->header = 1;
-    o->level = -1;
-    while ((c = getopt_long(argc, argv, "f:n:il:o:FqhV", longopts, NULL)) != -1) {
-        if (cli_common_option(c, optarg, &o->co))
-            continue;
-        switch (c) {
-        case 'f':
-            if (strcmp(optarg, "cmt") == 0)
-                o->cmt = 1;
-            else if (cm_text_format_parse(optarg, &o->fmt))
-                cli_usage_error("--format: '%s' is not one of csv, tsv, json, "
-                                "cmt", optarg);
-            else
-                o->cmt = 0;
-            break;
-        case 'n':
-            o->head = cli_parse_count("--head", optarg);
-            o->has_head = 1;
-            break;
-        case 'i': o->info = 1; break;
-        case 'H': o->header = 0; break;
-        case 'l': o->level = cli_parse_level(optarg); break;
-        default: cli_other_option(c, usage);
-        }
-    }
-    o->input = cli_one_input(argc, argv);
-    if (o->info && (o->cmt || o->has_head))
-        cli_usage_error("--info does not combine with --format=cmt or --head");
-}
+#define AT(f, U) CM_SET_AT(opts, f, U)
+static const cm_setting own[] = {
+    {.name = "format", .short_opt = 'f', .type = CM_SET_CHOICE, .arg = "FMT",
+     .choices = "csv|tsv|json|cmt", .dflt = "csv",
+     .help = "csv, tsv, json (one object a line), or\ncmt (a cm stream again)",
+     .offset = AT(format, int)},
+    {.name = "head", .short_opt = 'n', .type = CM_SET_COUNT, .arg = "N",
+     .help = "stop after N rows", .offset = AT(head, int64_t)},
+    {.name = "info", .short_opt = 'i', .type = CM_SET_FLAG,
+     .help = "describe the stream: schema, recipe, dictionaries,\nrows, batches and "
+     "compression ratio; or a model file\n(a file, not standard input): all but its weights",
+     .offset = AT(info, int)},
+    {.name = "header", .option = "no-header", .flag = "no", .type = CM_SET_FLAG,
+     .dflt = "yes", .help = "omit the CSV/TSV header line", .offset = AT(header, int)},
+    {.name = "level", .short_opt = 'l', .type = CM_SET_COUNT, .arg = "N", .lo = 0, .hi = 9,
+     .help = "deflate level 0-9 for -f cmt (default: CM_ZLEVEL or 1)",
+     .offset = AT(level, int64_t)},
+    CLI_OPT_OUTPUT(opts, "write to FILE, replaced only when complete"),
+    CLI_OPT_FORCE(opts, "write a binary stream even to a terminal"),
+    CLI_OPT_QUIET(opts, "no progress messages"),
+};
+#undef AT
+static const cm_settings own_settings = CLI_TABLE(own);
 
 static void print_kv(FILE *out, const char *indent, const cm_kv *kv)
 {
@@ -140,33 +106,47 @@ static int model_info(FILE *in, const char *name, const char *output)
 
 int main(int argc, char **argv)
 {
-    opts o = {0};
+    opts o = {.level = -1, .head = -1};
     cli_init(argv, "cm-cat");
-    parse(argc, argv, &o);
+    cm_kv *mine = cm_kv_new();
+    if (!mine)
+        cli_die("out of memory");
+    const cli_table tables[] = {{&own_settings, mine, 0}};
+    const cli_spec spec = {usage, tail, tables, 1};
+    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
+    cli_read(&own_settings, mine, &o);
+    int cmt = o.format == FORMAT_CMT;
+    cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
+    if (o.info && (cmt || o.head >= 0))
+        cli_usage_error("--info does not combine with --format=cmt or --head");
 
-    const char *name = cli_in_name(o.input);
-    FILE *in = cli_open_in(o.input);
+    const char *name = cli_in_name(input);
+    FILE *in = cli_open_in(input);
     cm_error err;
     cm_error_clear(&err);
     cm_reader *r = cm_reader_new(in, &err);
-    if (!r && o.info && strstr(err.msg, "model file") && fseek(in, 0, SEEK_SET) == 0)
-        return model_info(in, name, o.co.output);
+    if (!r && o.info && err.detail == CM_DETAIL_MODEL && fseek(in, 0, SEEK_SET) == 0)
+    {
+        int rc = model_info(in, name, o.co.output);
+        cm_kv_free(mine);
+        return rc;
+    }
     if (!r)
         cli_die_error(name, &err);
     const cm_schema *s = cm_reader_schema(r);
 
-    cli_output *out = cli_output_open(o.co.output, o.cmt, o.co.force);
+    cli_output *out = cli_output_open(o.co.output, cmt, o.co.force);
     FILE *f = cli_output_file(out);
     cm_writer *w = NULL;
-    if (o.cmt) {
-        cm_writer_opts wo = {o.level, CM_LAYOUT_AUTO, 1};
+    if (cmt) {
+        cm_writer_opts wo = {(int)o.level, CM_LAYOUT_AUTO, 1};
         if (!(w = cm_writer_new(f, s, &wo, &err)))
             cli_output_fail(out, &err);
     } else if (!o.info && o.header) {
-        cm_text_header(f, s, o.fmt);
+        cm_text_header(f, s, fmt);
     }
 
-    unsigned long long left = o.has_head ? o.head : ~0ULL;
+    unsigned long long left = o.head >= 0 ? (unsigned long long)o.head : ~0ULL;
     cm_batch *b;
     int got = 0;
     while (left > 0 && (got = cm_reader_next(r, &b, &err)) == 1) {
@@ -183,7 +163,7 @@ int main(int argc, char **argv)
                 cli_output_fail(out, &err);
             }
         } else if (!o.info) {
-            cm_text_rows(f, s, b, 0, n, o.fmt);
+            cm_text_rows(f, s, b, 0, n, fmt);
         }
         if (!w) /* a writer reports its own errors, errno and all */
             cli_output_check(out);
@@ -207,5 +187,6 @@ int main(int argc, char **argv)
     if (in != stdin)
         fclose(in);
     cli_output_close(out);
+    cm_kv_free(mine);
     return CLI_OK;
 }

@@ -2,7 +2,6 @@
  * a cm stream, for one row given as NAME=VALUE arguments, or their error
  * against the actual values (--eval).  The replay is lib/predict.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,69 +14,58 @@ static const char usage[] =
     "Forecast with MODEL for every row of FILE (raw CSV, or a cm stream from\n"
     "cm-clean or cm-features; standard input by default), or for the one row\n"
     "whose raw fields the NAME=VALUE arguments give, printing only the number.\n"
-    "\n"
-    "  -m, --model=FILE       the model file (required)\n"
-    "  -f, --format=FMT       csv (default), tsv or json (one object a line)\n"
-    "      --id=COL,...       columns to copy to each output row\n"
-    "      --eval             print MAE, RMSE, MAPE, R2 and the row count of\n"
-    "                         the forecasts against the input's target\n"
-    "      --info             print what the model needs and what it knows\n"
-    "  -o, --output=FILE      write to FILE, replaced only when complete\n"
-    "  -F, --force            accepted for symmetry; output is text\n"
-    "  -v, --verbose          print the counts of the run on standard error\n"
-    "  -q, --quiet            no counts of rows without a forecast\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad data or model, 2 usage error.\n"
     "See cm-predict(1).\n";
 
-enum { OPT_ID = 256, OPT_EVAL, OPT_INFO };
-
 typedef struct opts {
     const char *model, *input, *ids;
     char **fields;
-    int nfields, eval, info;
+    int nfields, eval, info, format;
     cli_common co;
-    cm_text_format format;
 } opts;
 
-static void parse(int argc, char **argv, opts *o)
+#define AT(f, U) CM_SET_AT(opts, f, U)
+static const cm_setting own[] = {
+    {.name = "model", .short_opt = 'm', .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "the model file (required)", .offset = AT(model, const char *)},
+    {.name = "format", .short_opt = 'f', .type = CM_SET_CHOICE, .arg = "FMT",
+     .choices = "csv|tsv|json", .dflt = "csv", .help = "csv, tsv or json (one object a line)",
+     .offset = AT(format, int)},
+    {.name = "id", .type = CM_SET_TEXT, .arg = "COL,...",
+     .help = "columns to copy to each output row", .offset = AT(ids, const char *)},
+    {.name = "eval", .type = CM_SET_FLAG,
+     .help = "print MAE, RMSE, MAPE, R2 and the row count of\nthe forecasts against the "
+     "input's target", .offset = AT(eval, int)},
+    {.name = "info", .type = CM_SET_FLAG, .help = "print what the model needs and what it knows",
+     .offset = AT(info, int)},
+    CLI_OPT_OUTPUT(opts, "write to FILE, replaced only when complete"),
+    CLI_OPT_FORCE(opts, "accepted for symmetry; output is text"),
+    CLI_OPT_VERBOSE(opts, "print the counts of the run on standard error"),
+    CLI_OPT_QUIET(opts, "no counts of rows without a forecast"),
+};
+#undef AT
+static const cm_settings own_settings = CLI_TABLE(own);
+
+static void parse(int argc, char **argv, opts *o, cm_kv *mine)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"format", required_argument, NULL, 'f'},
-        {"id", required_argument, NULL, OPT_ID},
-        {"eval", no_argument, NULL, OPT_EVAL},
-        {"info", no_argument, NULL, OPT_INFO},
-        CLI_COMMON_OPTIONS};
-    int c;
-    while ((c = getopt_long(argc, argv, "m:f:o:FvqhV", longopts, NULL)) != -1) {
-        if (cli_common_option(c, optarg, &o->co))
-            continue;
-        switch (c) {
-        case 'm': o->model = optarg; break;
-        case 'f':
-            if (cm_text_format_parse(optarg, &o->format))
-                cli_usage_error("--format: '%s' is not csv, tsv or json", optarg);
-            break;
-        case OPT_ID: o->ids = optarg; break;
-        case OPT_EVAL: o->eval = 1; break;
-        case OPT_INFO: o->info = 1; break;
-        default: cli_other_option(c, usage);
-        }
-    }
+    const cli_table tables[] = {{&own_settings, mine, 0}};
+    const cli_spec spec = {usage, tail, tables, 1};
+    int first = cli_parse(argc, argv, &spec);
+    cli_read(&own_settings, mine, o);
     if (!o->model)
         cli_usage_error("no model: give one with -m MODEL.cmm");
     /* NAME=VALUE arguments make one row; anything else is the input. */
-    o->fields = argv + optind;
-    for (int i = optind; i < argc; i++)
+    o->fields = argv + first;
+    for (int i = first; i < argc; i++)
         if (strchr(argv[i], '=') && argv[i][0] != '=')
             o->nfields++;
-    if (o->nfields && o->nfields != argc - optind)
+    if (o->nfields && o->nfields != argc - first)
         cli_usage_error("give either an input file or NAME=VALUE fields, not both");
     if (!o->nfields)
-        o->input = cli_one_input(argc, argv);
+        o->input = cli_one_input(argc, argv, first);
     if (o->nfields && (o->eval || o->ids))
         cli_usage_error("--eval and --id read a file, not NAME=VALUE fields");
     if (o->nfields && o->info)
@@ -115,11 +103,8 @@ static void adhoc(const opts *o, cm_predictor *p)
     }
     cm_error err;
     cm_error_clear(&err);
-    double pred;
-    char missing[512];
-    int got = cm_predict_row(p, names, values, (size_t)o->nfields, &pred, missing,
-                             sizeof missing, &err);
-    if (got < 0) {
+    cm_pred_one r;
+    if (cm_predict_row(p, names, values, (size_t)o->nfields, &r, &err)) {
         if (err.status == CM_ERR_ARG && err.column[0])
             cli_usage_error("%s: %s (see --info)", err.column, err.msg);
         if (err.status == CM_ERR_ARG)
@@ -131,12 +116,14 @@ static void adhoc(const opts *o, cm_predictor *p)
     }
     free(names);
     free(values);
-    if (!got && !missing[0])
+    if (r.why == CM_PRED_NOT_FINITE)
         cli_die("the forecast is not a finite number: inputs far beyond the training data?");
-    if (!got)
-        cli_die("missing inputs: %s (give them as NAME=VALUE)", missing);
+    if (r.why == CM_PRED_NO_TIME)
+        cli_die("missing inputs: the time (give them as NAME=VALUE)");
+    if (r.why == CM_PRED_MISSING)
+        cli_die("missing inputs: %s (give them as NAME=VALUE)", r.missing);
     char buf[40];
-    cm_fmt_f64(buf, sizeof buf, pred);
+    cm_fmt_f64(buf, sizeof buf, r.pred);
     printf("%s\n", buf);
     if (fflush(stdout) || ferror(stdout))
         cli_die("write error");
@@ -174,52 +161,34 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
                 s->unseen == 1 ? "category" : "categories");
 }
 
-static void print_eval(FILE *out, const cm_eval *e, cm_text_format f)
-{
-    double v[4];
-    cm_eval_metrics(e, &v[0], &v[1], &v[2], &v[3]);
-    static const char *const keys[] = {"mae", "rmse", "mape", "r2"};
-    if (f == CM_TEXT_JSON)
-        fprintf(out, "{\"rows\":%llu", (unsigned long long)e->rows);
-    else
-        fprintf(out, "rows=%llu\n", (unsigned long long)e->rows);
-    for (int i = 0; i < 4; i++) {
-        char buf[40] = "null";
-        if (!isnan(v[i]) || f != CM_TEXT_JSON)
-            cm_fmt_f64(buf, sizeof buf, v[i]);
-        if (f == CM_TEXT_JSON && !isnan(v[i]) && !isfinite(v[i]))
-            fprintf(out, ",\"%s\":\"%s\"", keys[i], buf);
-        else if (f == CM_TEXT_JSON)
-            fprintf(out, ",\"%s\":%s", keys[i], buf);
-        else
-            fprintf(out, "%s=%s\n", keys[i], buf);
-    }
-    if (f == CM_TEXT_JSON)
-        fputs("}\n", out);
-}
-
 int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-predict");
-    parse(argc, argv, &o);
+    cm_kv *mine = cm_kv_new();
+    if (!mine)
+        cli_die("out of memory");
+    parse(argc, argv, &o, mine);
     cm_model *m = load_model(o.model);
     cm_error err;
     cm_error_clear(&err);
-    if (o.info) {
-        cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
-        cm_model_describe_inputs(m, cli_output_file(out));
-        cli_output_close(out);
-        cm_model_free(m);
-        return CLI_OK;
-    }
     cm_predictor *p = cm_predictor_new(m, &err);
     if (!p)
         cli_die_error(o.model, &err);
+    if (o.info) {
+        cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
+        cm_predictor_describe(p, cli_output_file(out));
+        cli_output_close(out);
+        cm_predictor_free(p);
+        cm_model_free(m);
+        cm_kv_free(mine);
+        return CLI_OK;
+    }
     if (o.nfields) {
         adhoc(&o, p);
         cm_predictor_free(p);
         cm_model_free(m);
+        cm_kv_free(mine);
         return CLI_OK;
     }
     const char *name = cli_in_name(o.input);
@@ -228,16 +197,12 @@ int main(int argc, char **argv)
     cm_pred_writer *w = NULL;
     cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
     if (!o.eval && !(w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
-                                            o.format, o.ids, &err)))
+                                            (cm_text_format)o.format, o.ids, &err)))
         cli_die_error(NULL, &err);
     cm_pred_fn fn = o.eval ? cm_eval_add : cm_pred_write;
     void *ctx = o.eval ? (void *)&ev : (void *)w;
-    /* A cm stream starts with a byte no CSV text does. */
-    int first = getc(in);
-    if (first != EOF)
-        ungetc(first, in);
     cm_status st;
-    if (first == 0x89) {
+    if (cm_input_peek(in) == CM_INPUT_CM) {
         cm_reader *r = cm_reader_new(in, &err);
         st = r ? cm_predict_stream(p, r, fn, ctx, &err) : err.status;
         cm_reader_free(r);
@@ -249,7 +214,7 @@ int main(int argc, char **argv)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
     }
     if (o.eval)
-        print_eval(cli_output_file(out), &ev, o.format);
+        cm_eval_write(cli_output_file(out), &ev, (cm_text_format)o.format);
     else
         cm_pred_writer_finish(w);
     cli_output_close(out);
@@ -260,5 +225,6 @@ int main(int argc, char **argv)
     cm_model_free(m);
     if (in != stdin)
         fclose(in);
+    cm_kv_free(mine);
     return CLI_OK;
 }

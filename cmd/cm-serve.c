@@ -1,7 +1,6 @@
 /* cm-serve - models as an HTTP prediction service (lib/serve.c), reloaded
  * on SIGHUP or when their files change, drained on SIGTERM. */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,46 +16,63 @@ static const char usage[] =
     "Serve forecasts of the models over HTTP: POST /v1/models/NAME/predict with a\n"
     "JSON object of raw fields (or an array of them); GET /v1/models,\n"
     "/v1/models/NAME, /healthz, /metrics.  SIGHUP reloads every model.\n"
-    "\n"
-    "  -m, --model=[NAME=]FILE  a model, by NAME (default: FILE's name less .cmm)\n"
-    "  -p, --port=N             TCP port (default 8080; 0 for any free one)\n"
-    "  -b, --bind=ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
-    "  -t, --threads=N          worker threads (default: the number of CPUs)\n"
-    "      --token-file=FILE    require 'Authorization: Bearer TOKEN', TOKEN the\n"
-    "                           file's first line\n"
-    "      --watch=SECONDS      reload a model when its file changes, checked\n"
-    "                           this often\n"
-    "      --max-body=SIZE      largest request body (default 1M; larger: 413)\n"
-    "      --max-batch=N        most rows in one request (default 1000)\n"
-    "      --max-header=SIZE    memory for a request's headers (default 32K)\n"
-    "      --max-connections=N  connections at once (default 256)\n"
-    "      --timeout=SECONDS    an idle or slow connection is closed (default 10)\n"
-    "  -v, --verbose            one access log line per request on standard error\n"
-    "  -q, --quiet              no line saying where it listens\n"
-    "  -h, --help               show this help and exit\n"
-    "  -V, --version            show the version and exit\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 stopped by SIGTERM or SIGINT, 1 a model or the port failed,\n"
     "2 usage error.  See cm-serve(1).\n";
 
-enum { OPT_TOKEN = 256, OPT_WATCH, OPT_BODY, OPT_BATCH, OPT_HEADER, OPT_CONNS,
-       OPT_TIMEOUT };
+typedef struct opts {
+    const char *bind, *token_file;
+    int64_t port, threads, watch, max_batch, max_connections, timeout;
+    uint64_t max_body, max_header;
+    int verbose, quiet;
+} opts;
 
-static size_t size_arg(const char *opt, const char *arg)
+/* A size of at most 4 GiB. */
+static int size_bad(const char *v)
 {
     uint64_t b;
-    if (cm_parse_size(arg, &b) || b == 0 || b > (1ull << 32))
-        cli_usage_error("%s: '%s' is not a size like 1M", opt, arg);
-    return (size_t)b;
+    return cm_parse_size(v, &b) || b > (1ull << 32);
 }
 
-static unsigned count_arg(const char *opt, const char *arg, unsigned lo, unsigned hi)
-{
-    unsigned long long n = cli_parse_count(opt, arg);
-    if (n < lo || n > hi)
-        cli_usage_error("%s: from %u to %u", opt, lo, hi);
-    return (unsigned)n;
-}
+#define AT(f, U) CM_SET_AT(opts, f, U)
+static const cm_setting own[] = {
+    {.name = "model", .short_opt = 'm', .type = CM_SET_TEXT, .flags = CM_SET_REPEAT,
+     .arg = "[NAME=]FILE", .help = "a model, by NAME (default: FILE's name less .cmm)",
+     .offset = CM_SET_NOWHERE},
+    {.name = "port", .short_opt = 'p', .type = CM_SET_COUNT, .arg = "N", .lo = 0, .hi = 65535,
+     .dflt = "8080", .help = "TCP port (0 for any free one)", .offset = AT(port, int64_t)},
+    {.name = "bind", .short_opt = 'b', .type = CM_SET_TEXT, .arg = "ADDR", .dflt = "127.0.0.1",
+     .help = "IPv4 address to listen on", .offset = AT(bind, const char *)},
+    {.name = "threads", .short_opt = 't', .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 1024,
+     .help = "worker threads (default: the number of CPUs)", .offset = AT(threads, int64_t)},
+    {.name = "token-file", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "require 'Authorization: Bearer TOKEN', TOKEN the\nfile's first line",
+     .offset = AT(token_file, const char *)},
+    {.name = "watch", .type = CM_SET_COUNT, .arg = "SECONDS", .lo = 1, .hi = 86400,
+     .help = "reload a model when its file changes, checked\nthis often",
+     .offset = AT(watch, int64_t)},
+    {.name = "max-body", .type = CM_SET_SIZE, .arg = "SIZE", .dflt = "1M", .check = size_bad,
+     .want = "a size like 1M, at most 4G", .help = "largest request body (larger: 413)",
+     .offset = AT(max_body, uint64_t)},
+    {.name = "max-batch", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 1000000,
+     .dflt = "1000", .help = "most rows in one request", .offset = AT(max_batch, int64_t)},
+    {.name = "max-header", .type = CM_SET_SIZE, .arg = "SIZE", .dflt = "32K", .check = size_bad,
+     .want = "a size like 32K, at most 4G", .help = "memory for a request's headers",
+     .offset = AT(max_header, uint64_t)},
+    {.name = "max-connections", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 65536,
+     .dflt = "256", .help = "connections at once", .offset = AT(max_connections, int64_t)},
+    {.name = "timeout", .type = CM_SET_COUNT, .arg = "SECONDS", .lo = 1, .hi = 3600,
+     .dflt = "10", .help = "an idle or slow connection is closed",
+     .offset = AT(timeout, int64_t)},
+    {.name = "verbose", .short_opt = 'v', .type = CM_SET_FLAG,
+     .help = "one access log line per request on standard error", .offset = AT(verbose, int)},
+    {.name = "quiet", .short_opt = 'q', .type = CM_SET_FLAG,
+     .help = "no line saying where it listens", .offset = AT(quiet, int)},
+};
+#undef AT
+static const cm_settings own_settings = CLI_TABLE(own);
 
 /* "NAME=FILE", or FILE named by its base name less .cmm. */
 static void add_model(cm_registry *reg, const char *arg)
@@ -120,58 +136,29 @@ static void on_reload(void *ctx, const char *name, const cm_error *err)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"port", required_argument, NULL, 'p'},
-        {"bind", required_argument, NULL, 'b'},
-        {"threads", required_argument, NULL, 't'},
-        {"token-file", required_argument, NULL, OPT_TOKEN},
-        {"watch", required_argument, NULL, OPT_WATCH},
-        {"max-body", required_argument, NULL, OPT_BODY},
-        {"max-batch", required_argument, NULL, OPT_BATCH},
-        {"max-header", required_argument, NULL, OPT_HEADER},
-        {"max-connections", required_argument, NULL, OPT_CONNS},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        CLI_COMMON_OPTIONS};
     cli_init(argv, "cm-serve");
-    cm_serve_opts o = {"127.0.0.1", cli_cpus(), 1u << 20, 1000, 32u << 10,
-                       256, 10, NULL, NULL, NULL};
-    unsigned port = 8080, watch = 0;
-    int quiet = 0, nmodels = 0;
-    const char *token_file = NULL;
+    opts a = {.threads = (int64_t)cli_cpus()};
+    cm_kv *mine = cm_kv_new();
     cm_registry *reg = cm_registry_new();
-    if (!reg)
+    if (!mine || !reg)
         cli_die("out of memory");
-    char **model_args = calloc((size_t)argc + 1, sizeof *model_args);
-    if (!model_args)
-        cli_die("out of memory");
-    int c;
-    while ((c = getopt_long(argc, argv, "m:p:b:t:o:FvqhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model_args[nmodels++] = optarg; break;
-        case 'p': port = count_arg("--port", optarg, 0, 65535); break;
-        case 'b': o.bind = optarg; break;
-        case 't': o.threads = count_arg("--threads", optarg, 1, 1024); break;
-        case OPT_TOKEN: token_file = optarg; break;
-        case OPT_WATCH: watch = count_arg("--watch", optarg, 1, 86400); break;
-        case OPT_BODY: o.max_body = size_arg("--max-body", optarg); break;
-        case OPT_BATCH: o.max_batch = count_arg("--max-batch", optarg, 1, 1000000); break;
-        case OPT_HEADER: o.max_header = size_arg("--max-header", optarg); break;
-        case OPT_CONNS: o.max_connections = count_arg("--max-connections", optarg, 1, 65536); break;
-        case OPT_TIMEOUT: o.timeout = count_arg("--timeout", optarg, 1, 3600); break;
-        case 'v': o.log = access_log; break;
-        case 'q': quiet = 1; break;
-        case 'o': case 'F': cli_usage_error("cm-serve writes no files");
-        default: cli_other_option(c, usage);
-        }
-    }
-    if (optind < argc)
-        cli_usage_error("unexpected argument '%s' (models go with -m)", argv[optind]);
-    if (!nmodels)
+    const cli_table tables[] = {{&own_settings, mine, 0}};
+    const cli_spec spec = {usage, tail, tables, 1};
+    int first = cli_parse(argc, argv, &spec);
+    cli_read(&own_settings, mine, &a);
+    if (first < argc)
+        cli_usage_error("unexpected argument '%s' (models go with -m)", argv[first]);
+    for (size_t i = 0; i < cm_kv_count(mine); i++)
+        if (!strncmp(cm_kv_key(mine, i), "model.", 6))
+            add_model(reg, cm_kv_value(mine, i));
+    if (!cm_registry_count(reg))
         cli_usage_error("no model: give one with -m [NAME=]MODEL.cmm");
-    for (int i = 0; i < nmodels; i++)
-        add_model(reg, model_args[i]);
-    free(model_args);
+    cm_serve_opts o = {a.bind, (unsigned)a.threads, (size_t)a.max_body, (size_t)a.max_batch,
+                       (size_t)a.max_header, (unsigned)a.max_connections, (unsigned)a.timeout,
+                       NULL, a.verbose ? access_log : NULL, NULL};
+    unsigned port = (unsigned)a.port, watch = (unsigned)a.watch;
+    int quiet = a.quiet;
+    const char *token_file = a.token_file;
     char *token = token_file ? read_token(token_file) : NULL;
     o.token = token;
 
@@ -206,6 +193,7 @@ int main(int argc, char **argv)
     }
     cm_server_stop(sv);
     cm_registry_free(reg);
+    cm_kv_free(mine);
     free(token);
     return CLI_OK;
 }

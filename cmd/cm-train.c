@@ -1,7 +1,6 @@
 /* cm-train - fit a forecasting model to a cm stream and write the model
  * file: the options become the trainer's settings (lib/train.c). */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,78 +12,26 @@
 static const char usage[] =
     "Usage: cm-train [OPTION]... [FILE] -o MODEL.cmm\n"
     "Train a model on the cm stream FILE (or standard input) and write it.\n"
-    "\n"
-    CLI_TRAIN_HELP
-    "      --stream           read FILE again for every pass instead of holding\n"
-    "                         its rows in memory (FILE must be a file, not a pipe)\n"
-    "  -S, --buffer-size=SIZE memory for rows with --stream (default 256M)\n"
-    "  -j, --threads=N        threads for large matrix products (default: the\n"
-    "                         number of CPUs); the model is the same for any N\n"
-    "Output:\n"
-    "  -o, --output=FILE      the model file (required), replaced only when complete\n"
-    "      --history=FILE     one CSV row per epoch\n"
-    "  -F, --force            write the model even to a terminal\n"
-    "  -v, --verbose          print the validation summary on standard error\n"
-    "  -q, --quiet            no progress or summary\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad data or training failed, 2 usage error.\n"
     "See cm-train(1) and cm-model(5).\n";
 
-enum { OPT_HISTORY = 256, OPT_STREAM };
-
 typedef struct opts {
-    cm_kv *settings;
-    const char *input, *history;
+    const char *history;
     cli_common co;
 } opts;
 
-static void set(opts *o, const char *key, const char *value)
-{
-    cli_set(o->settings, key, value);
-}
-
-static void parse(int argc, char **argv, opts *o)
-{
-    static const struct option own[] = {
-        {"history", required_argument, NULL, OPT_HISTORY},
-        {"stream", no_argument, NULL, OPT_STREAM},
-        {"buffer-size", required_argument, NULL, 'S'},
-        {"threads", required_argument, NULL, 'j'}};
-    struct option *longopts = cli_longopts(own, sizeof own / sizeof *own);
-    int c;
-    while ((c = getopt_long(argc, argv, "m:y:S:j:o:FvqhV", longopts, NULL)) != -1) {
-        if (cli_train_option(c, optarg, o->settings))
-            continue;
-        if (cli_common_option(c, optarg, &o->co))
-            continue;
-        switch (c) {
-        case OPT_STREAM: set(o, "stream", "yes"); break;
-        case 'j': set(o, "threads", optarg); break;
-        case 'S': {
-            uint64_t b;
-            char num[32];
-            if (cm_parse_size(optarg, &b) || b == 0)
-                cli_usage_error("--buffer-size: '%s' is not a size like 256M", optarg);
-            snprintf(num, sizeof num, "%llu", (unsigned long long)b);
-            set(o, "buffer-size", num);
-            break;
-        }
-        case OPT_HISTORY: o->history = optarg; break;
-        default: cli_other_option(c, usage);
-        }
-    }
-    free(longopts);
-    o->input = cli_one_input(argc, argv);
-    if (!cm_kv_get(o->settings, "threads")) {
-        char n[24];
-        snprintf(n, sizeof n, "%u", cli_cpus());
-        set(o, "threads", n);
-    }
-    if (!o->co.output)
-        cli_usage_error("no model file: give one with -o MODEL.cmm");
-}
+static const cm_setting own[] = {
+    {.name = "history", .type = CM_SET_TEXT, .arg = "FILE", .help = "one CSV row per epoch",
+     .section = "Output", .offset = CM_SET_AT(opts, history, const char *)},
+    CLI_OPT_OUTPUT(opts, "the model file (required), replaced only when complete"),
+    CLI_OPT_FORCE(opts, "write the model even to a terminal"),
+    CLI_OPT_VERBOSE(opts, "print the validation summary on standard error"),
+    CLI_OPT_QUIET(opts, "no progress or summary"),
+};
+static const cm_settings own_settings = CLI_TABLE(own);
 
 typedef struct run {
     int progress;
@@ -147,21 +94,32 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-train");
-    if (!(o.settings = cm_kv_new()))
+    cm_kv *settings = cm_kv_new(), *mine = cm_kv_new();
+    if (!settings || !mine)
         cli_die("out of memory");
-    parse(argc, argv, &o);
-    cli_provenance(o.settings, argc, argv);
+    const cli_table tables[] = {{&cm_train_settings, settings, 0}, {&own_settings, mine, 0}};
+    const cli_spec spec = {usage, tail, tables, 2};
+    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
+    cli_read(&own_settings, mine, &o);
+    if (!o.co.output)
+        cli_usage_error("no model file: give one with -o MODEL.cmm");
+    if (!cm_kv_get(settings, "threads")) {
+        char n[24];
+        snprintf(n, sizeof n, "%u", cli_cpus());
+        cli_set(settings, "threads", n);
+    }
+    cli_provenance(settings, argc, argv);
 
-    const char *name = cli_in_name(o.input);
+    const char *name = cli_in_name(input);
     FILE *in;
-    cm_reader *r = cli_open_stream(o.input, &in);
+    cm_reader *r = cli_open_stream(input, &in);
     cm_error err;
     cm_error_clear(&err);
     /* Opened first, so a bad path fails before the training, not after. */
     cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
     run rs = {cli_progress_wanted(o.co.quiet), NULL, 0};
-    cm_model *m = cm_train(r, o.settings, on_epoch, &rs, &err);
+    cm_model *m = cm_train(r, settings, on_epoch, &rs, &err);
     if (!m) {
         cli_output_abort(hist);
         cli_output_abort(out);
@@ -189,6 +147,7 @@ int main(int argc, char **argv)
     cm_reader_free(r);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(o.settings);
+    cm_kv_free(settings);
+    cm_kv_free(mine);
     return CLI_OK;
 }

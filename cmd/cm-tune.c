@@ -3,7 +3,6 @@
  * grows a line per trial (resumable, shardable, mergeable), the best
  * settings printed and, with -o, a model retrained with them. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,137 +14,102 @@ static const char usage[] =
     "Usage: cm-tune [OPTION]... --grid SPEC [FILE]\n"
     "  or:  cm-tune --merge [OPTION]... RESULTS.tsv...\n"
     "Search cm-train's settings by cross-validation on the cm stream FILE\n"
-    "(or standard input) and print the best, one NAME=VALUE a line.\n"
-    "\n"
-    "Search:\n"
-    "      --grid=SPEC        every combination: 'lr=0.001,0.01 layers=32|64,64'\n"
-    "                         (--space is the same option)\n"
-    "      --random=N         N draws instead, from SPEC's ranges LOW:HIGH,\n"
-    "                         LOW:HIGH:log and choices (with --seed)\n"
-    "  -k, --folds=N          folds (default 5)\n"
-    "      --cv=KIND          time (forward chaining; the default with a time\n"
-    "                         column) or kfold (shuffled with --seed)\n"
-    "      --gap=DURATION     with time folds: leave this much time between\n"
-    "                         the training rows and the block they forecast\n"
-    "      --metric=M         rmse (default), mae, mape or r2\n"
-    "  -j, --jobs=N           worker processes (default: the number of CPUs)\n"
-    "      --results=FILE     append one line per finished trial (TSV)\n"
-    "      --resume           skip the trials FILE has already\n"
-    "      --shard=I/N        run only the I-th of N slices of the trials\n"
-    "      --merge            read RESULTS files (shards) instead of searching\n"
-    "      --data=FILE        with --merge -o: the stream to retrain on\n"
-    "Every cm-train option below is a fixed setting of every trial; --valid\n"
-    "defaults to 0 here (the folds validate).\n"
-    CLI_TRAIN_HELP
-    "Output:\n"
-    "  -o, --output=FILE      retrain on every row with the best settings and\n"
-    "                         write that model, replaced only when complete\n"
-    "  -F, --force            write the model even to a terminal\n"
-    "  -v, --verbose          print the best trial's scores on standard error\n"
-    "  -q, --quiet            no progress\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "(or standard input) and print the best, one NAME=VALUE a line.  Every\n"
+    "cm-train option (Model, Training, Data) is a fixed setting of every trial;\n"
+    "--valid defaults to 0 here, as the folds validate.\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad data or results, 2 usage error.\n"
     "See cm-tune(1).\n";
 
-enum { OPT_GRID = 256, OPT_RANDOM, OPT_CV, OPT_GAP, OPT_METRIC, OPT_RESULTS, OPT_RESUME,
-       OPT_SHARD, OPT_MERGE, OPT_DATA };
-
 static const char *const metrics[] = {"mae", "rmse", "mape", "r2"};
 
 typedef struct opts {
-    cm_kv *fixed;
-    const char *grid, *results, *data;
+    const char *grid, *results, *data, *shard_text;
     char **inputs;
     int ninputs;
-    size_t ndraws, folds, shard, nshards;
+    int64_t ndraws, folds, gap, jobs;
+    size_t shard, nshards;
     int cv; /* -1 by the data, 0 kfold, 1 time */
-    int64_t gap;
-    int metric, jobs, resume, merge;
+    int metric, resume, merge;
     cli_common co;
 } opts;
 
-static void parse(int argc, char **argv, opts *o)
+/* I/N, 1 <= I <= N */
+static int shard_parse(const char *v, size_t *i, size_t *n)
 {
-    static const struct option own[] = {
-        {"grid", required_argument, NULL, OPT_GRID},
-        {"space", required_argument, NULL, OPT_GRID},
-        {"random", required_argument, NULL, OPT_RANDOM},
-        {"folds", required_argument, NULL, 'k'},
-        {"cv", required_argument, NULL, OPT_CV},
-        {"gap", required_argument, NULL, OPT_GAP},
-        {"metric", required_argument, NULL, OPT_METRIC},
-        {"jobs", required_argument, NULL, 'j'},
-        {"results", required_argument, NULL, OPT_RESULTS},
-        {"resume", no_argument, NULL, OPT_RESUME},
-        {"shard", required_argument, NULL, OPT_SHARD},
-        {"merge", no_argument, NULL, OPT_MERGE},
-        {"data", required_argument, NULL, OPT_DATA}};
-    struct option *longopts = cli_longopts(own, sizeof own / sizeof *own);
-    o->folds = 5;
+    char *end;
+    unsigned long a = strtoul(v, &end, 10), b = 0;
+    if (*end == '/' && end[1] >= '0' && end[1] <= '9')
+        b = strtoul(end + 1, &end, 10);
+    if (*end || v[0] < '0' || v[0] > '9' || a < 1 || b < 1 || a > b)
+        return -1;
+    *i = a - 1;
+    *n = b;
+    return 0;
+}
+
+static int shard_bad(const char *v)
+{
+    size_t i, n;
+    return shard_parse(v, &i, &n);
+}
+
+#define AT(f, U) CM_SET_AT(opts, f, U)
+static const cm_setting own[] = {
+    {.name = "grid", .type = CM_SET_TEXT, .arg = "SPEC", .alias = "space",
+     .help = "every combination: 'lr=0.001,0.01 layers=32|64,64'\n(--space is the same "
+     "option)", .section = "Search", .offset = AT(grid, const char *)},
+    {.name = "random", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 1000000,
+     .help = "N draws instead, from SPEC's ranges LOW:HIGH,\nLOW:HIGH:log and choices "
+     "(with --seed)", .offset = AT(ndraws, int64_t)},
+    {.name = "folds", .short_opt = 'k', .type = CM_SET_COUNT, .arg = "N", .lo = 2, .hi = 100,
+     .dflt = "5", .help = "folds", .offset = AT(folds, int64_t)},
+    {.name = "cv", .type = CM_SET_CHOICE, .arg = "KIND", .choices = "kfold|time",
+     .help = "time (forward chaining; the default with a time\ncolumn) or kfold "
+     "(shuffled with --seed)", .offset = AT(cv, int)},
+    {.name = "gap", .type = CM_SET_DURATION, .arg = "DURATION",
+     .help = "with time folds: leave this much time between\nthe training rows and the "
+     "block they forecast", .offset = AT(gap, int64_t)},
+    {.name = "metric", .type = CM_SET_CHOICE, .arg = "M", .choices = "mae|rmse|mape|r2",
+     .dflt = "rmse", .help = "rmse, mae, mape or r2", .offset = AT(metric, int)},
+    {.name = "jobs", .short_opt = 'j', .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 256,
+     .help = "worker processes (default: the number of CPUs)", .offset = AT(jobs, int64_t)},
+    {.name = "results", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "append one line per finished trial (TSV)", .offset = AT(results, const char *)},
+    {.name = "resume", .type = CM_SET_FLAG, .help = "skip the trials FILE has already",
+     .offset = AT(resume, int)},
+    {.name = "shard", .type = CM_SET_TEXT, .arg = "I/N", .check = shard_bad,
+     .want = "I/N with 1 <= I <= N", .help = "run only the I-th of N slices of the trials",
+     .offset = AT(shard_text, const char *)},
+    {.name = "merge", .type = CM_SET_FLAG,
+     .help = "read RESULTS files (shards) instead of searching", .offset = AT(merge, int)},
+    {.name = "data", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "with --merge -o: the stream to retrain on", .offset = AT(data, const char *)},
+    {.name = "output", .short_opt = 'o', .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "retrain on every row with the best settings and\nwrite that model, replaced "
+     "only when complete", .section = "Output", .offset = AT(co.output, const char *)},
+    CLI_OPT_FORCE(opts, "write the model even to a terminal"),
+    CLI_OPT_VERBOSE(opts, "print the best trial's scores on standard error"),
+    CLI_OPT_QUIET(opts, "no progress"),
+};
+#undef AT
+static const cm_settings own_settings = CLI_TABLE(own);
+
+static void parse(int argc, char **argv, opts *o, cm_kv *fixed, cm_kv *mine)
+{
+    const cli_table tables[] = {{&cm_train_settings, fixed, CM_SET_MACHINE},
+                                {&own_settings, mine, 0}};
+    const cli_spec spec = {usage, tail, tables, 2};
+    int first = cli_parse(argc, argv, &spec);
     o->cv = -1;
-    o->metric = 1;
-    o->jobs = (int)cli_cpus();
-    int c;
-    while ((c = getopt_long(argc, argv, "m:y:k:j:o:FvqhV", longopts, NULL)) != -1) {
-        if (cli_train_option(c, optarg, o->fixed))
-            continue;
-        if (cli_common_option(c, optarg, &o->co))
-            continue;
-        switch (c) {
-        case OPT_GRID: o->grid = optarg; break;
-        case OPT_RANDOM:
-            o->ndraws = (size_t)cli_parse_count("--random", optarg);
-            if (o->ndraws < 1 || o->ndraws > 1000000)
-                cli_usage_error("--random: from 1 to 1000000 trials");
-            break;
-        case 'k': o->folds = (size_t)cli_parse_count("--folds", optarg); break;
-        case OPT_CV:
-            if (strcmp(optarg, "time") && strcmp(optarg, "kfold"))
-                cli_usage_error("--cv: '%s' is not time or kfold", optarg);
-            o->cv = optarg[0] == 't';
-            break;
-        case OPT_GAP:
-            if (cm_parse_duration(optarg, &o->gap) || o->gap < 0)
-                cli_usage_error("--gap: '%s' is not a duration like 1h or 7d", optarg);
-            break;
-        case OPT_METRIC:
-            o->metric = -1;
-            for (int i = 0; i < 4; i++)
-                if (!strcmp(optarg, metrics[i]))
-                    o->metric = i;
-            if (o->metric < 0)
-                cli_usage_error("--metric: '%s' is not rmse, mae, mape or r2", optarg);
-            break;
-        case 'j': {
-            unsigned long long j = cli_parse_count("--jobs", optarg);
-            if (j < 1 || j > 256)
-                cli_usage_error("--jobs: from 1 to 256");
-            o->jobs = (int)j;
-            break;
-        }
-        case OPT_RESULTS: o->results = optarg; break;
-        case OPT_RESUME: o->resume = 1; break;
-        case OPT_SHARD: {
-            char *end;
-            unsigned long i = strtoul(optarg, &end, 10), n = 0;
-            if (*end == '/')
-                n = strtoul(end + 1, &end, 10);
-            if (*end || i < 1 || n < 1 || i > n || !strchr(optarg, '/'))
-                cli_usage_error("--shard: '%s' is not I/N with 1 <= I <= N", optarg);
-            o->shard = i - 1;
-            o->nshards = n;
-            break;
-        }
-        case OPT_MERGE: o->merge = 1; break;
-        case OPT_DATA: o->data = optarg; break;
-        default: cli_other_option(c, usage);
-        }
-    }
-    free(longopts);
-    o->inputs = argv + optind;
-    o->ninputs = argc - optind;
+    o->jobs = (int64_t)cli_cpus();
+    cli_read(&own_settings, mine, o);
+    if (o->shard_text)
+        shard_parse(o->shard_text, &o->shard, &o->nshards);
+    o->inputs = argv + first;
+    o->ninputs = argc - first;
     if (o->merge) {
         if (!o->ninputs)
             cli_usage_error("--merge: give the results files to merge");
@@ -161,8 +125,6 @@ static void parse(int argc, char **argv, opts *o)
         cli_usage_error("--resume needs --results FILE");
     if (o->data)
         cli_usage_error("--data is for --merge -o; give the stream as FILE");
-    if (o->folds < 2 || o->folds > 100)
-        cli_usage_error("--folds: from 2 to 100");
 }
 
 /* ---- the search's identity ------------------------------------------------- */
@@ -221,7 +183,7 @@ static void setup_id(const opts *o, const cm_space *sp, const char *fixed, int t
             h = fnv(h, cm_space_key(sp, j));
             h = fnv(h, cm_space_value(sp, i, j));
         }
-    snprintf(buf, sizeof buf, "%zu %d %lld %s", o->folds, time, (long long)o->gap,
+    snprintf(buf, sizeof buf, "%zu %d %lld %s", (size_t)o->folds, time, (long long)o->gap,
              metrics[o->metric]);
     h = fnv(fnv(h, buf), fixed);
     snprintf(out, n, "%016llx", (unsigned long long)h);
@@ -242,7 +204,7 @@ typedef struct run {
 
 static int better(int metric, double a, double b)
 {
-    return metric == 3 ? a > b : a < b;
+    return metric == CM_METRIC_R2 ? a > b : a < b;
 }
 
 static cm_status on_trial(void *ctx, const cm_trial_result *r, cm_error *err)
@@ -414,7 +376,7 @@ static cm_results *resume(const opts *o, const cm_space *sp, const char *data,
     FILE *mem = open_memstream(&want, &wn);
     if (!mem)
         cli_die("out of memory");
-    cm_results_header(mem, sp, o->folds, metrics[o->metric]);
+    cm_results_header(mem, sp, (size_t)o->folds, metrics[o->metric]);
     fclose(mem);
     ssize_t got = getline(&have, &hn, f);
     if (got > 0 && strcmp(have, want))
@@ -461,45 +423,47 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-tune");
-    if (!(o.fixed = cm_kv_new()))
+    cm_kv *fixed = cm_kv_new(), *mine = cm_kv_new();
+    if (!fixed || !mine)
         cli_die("out of memory");
-    parse(argc, argv, &o);
+    parse(argc, argv, &o, fixed, mine);
     if (o.merge) {
         int rc = merge(&o, argc, argv);
-        cm_kv_free(o.fixed);
+        cm_kv_free(fixed);
+        cm_kv_free(mine);
         return rc;
     }
-    if (!cm_kv_get(o.fixed, "valid"))
-        cli_set(o.fixed, "valid", "0");
-    const char *seedtxt = cm_kv_get(o.fixed, "seed");
+    if (!cm_kv_get(fixed, "valid"))
+        cli_set(fixed, "valid", "0");
+    const char *seedtxt = cm_kv_get(fixed, "seed");
     uint64_t seed = seedtxt ? strtoull(seedtxt, NULL, 10) : 1;
 
     /* The search is checked before a row is read. */
     cm_error err;
     cm_error_clear(&err);
     cm_space *sp = cm_space_new(o.ndraws ? NULL : o.grid, o.ndraws ? o.grid : NULL,
-                                o.ndraws, seed, &err);
-    if (!sp || cm_space_check(sp, o.fixed, &err))
+                                (size_t)o.ndraws, seed, &err);
+    if (!sp || cm_space_check(sp, fixed, &err))
         cli_die_error(NULL, &err);
 
     cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
     FILE *in;
     cm_reader *r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &in);
-    cm_dataset *ds = cm_dataset_load(r, o.fixed, &err);
+    cm_dataset *ds = cm_dataset_load(r, fixed, &err);
     if (!ds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
     const int64_t *times = cm_dataset_times(ds);
     int time = o.cv < 0 ? times != NULL : o.cv;
-    cm_folds *folds = cm_folds_new(cm_dataset_rows(ds), o.folds, time, times, o.gap, seed,
+    cm_folds *folds = cm_folds_new(cm_dataset_rows(ds), (size_t)o.folds, time, times, o.gap, seed,
                                    &err);
     if (!folds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
 
     char data[24], setup[24];
     snprintf(data, sizeof data, "%016llx", (unsigned long long)cm_dataset_fingerprint(ds));
-    char *fixed = fixed_text(o.fixed);
-    setup_id(&o, sp, fixed, time, setup, sizeof setup);
+    char *fixtext = fixed_text(fixed);
+    setup_id(&o, sp, fixtext, time, setup, sizeof setup);
     cm_results *old = o.resume ? resume(&o, sp, data, setup) : NULL;
 
     /* This shard's trials, less those done. */
@@ -510,7 +474,7 @@ int main(int argc, char **argv)
         if ((!o.nshards || i % o.nshards == o.shard) && !cm_results_has(old, sp, i))
             todo[ntodo++] = i;
 
-    run s = {&o, sp, NULL, data, setup, fixed, 0, ntodo, -1, 0, 0,
+    run s = {&o, sp, NULL, data, setup, fixtext, 0, ntodo, -1, 0, 0,
              cli_progress_wanted(o.co.quiet)};
     if (o.results) {
         if (!o.resume && access(o.results, F_OK) == 0)
@@ -519,7 +483,7 @@ int main(int argc, char **argv)
         if (!(s.out = fopen(o.results, "a")))
             cli_die("%s: %s", o.results, strerror(errno));
         if (fresh)
-            cm_results_header(s.out, sp, o.folds, metrics[o.metric]);
+            cm_results_header(s.out, sp, (size_t)o.folds, metrics[o.metric]);
         fflush(s.out);
     }
     /* Earlier lines count towards the best. */
@@ -533,7 +497,7 @@ int main(int argc, char **argv)
             s.best_std = cm_results_std(old, l);
         }
     }
-    cm_tune_job job = {ds, sp, o.fixed, folds, o.metric, todo, ntodo, o.jobs};
+    cm_tune_job job = {ds, sp, fixed, folds, (cm_metric)o.metric, todo, ntodo, (int)o.jobs};
     if (cm_tune_run(&job, on_trial, &s, &err)) {
         cli_progress_done();
         cli_die_error(NULL, &err);
@@ -564,7 +528,7 @@ int main(int argc, char **argv)
                    (size_t)s.best + 1);
     if (o.co.output) {
         cm_kv *settings = cm_kv_new();
-        if (!settings || cm_space_settings(sp, (size_t)s.best, o.fixed, settings, &err))
+        if (!settings || cm_space_settings(sp, (size_t)s.best, fixed, settings, &err))
             cli_die("out of memory");
         retrain(out, ds, settings, argc, argv);
         cm_kv_free(settings);
@@ -572,7 +536,7 @@ int main(int argc, char **argv)
     free(keys);
     free(vals);
     free(todo);
-    free(fixed);
+    free(fixtext);
     cm_results_free(old);
     cm_folds_free(folds);
     cm_dataset_free(ds);
@@ -580,6 +544,7 @@ int main(int argc, char **argv)
     cm_reader_free(r);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(o.fixed);
+    cm_kv_free(fixed);
+    cm_kv_free(mine);
     return CLI_OK;
 }

@@ -188,12 +188,12 @@ slurp() {
     run --separate-stderr cm-cat -f cmt --level 10 typed.cmt
     [ "$status" -eq 2 ]
     [ -z "$output" ]
-    [ "$stderr" = "cm-cat: --level: 10 is not between 0 and 9
+    [ "$stderr" = "cm-cat: --level: '10' is not a whole number from 0 to 9
 Try 'cm-cat --help' for more information." ]
     run --separate-stderr cm-cat -f cmt -l x typed.cmt
     [ "$status" -eq 2 ]
     [ -z "$output" ]
-    [ "$stderr" = "cm-cat: --level: 'x' is not a whole number
+    [ "$stderr" = "cm-cat: --level: 'x' is not a whole number from 0 to 9
 Try 'cm-cat --help' for more information." ]
 }
 
@@ -555,11 +555,11 @@ Try 'cm-cat --help' for more information." ]
     run --separate-stderr cm-cat --format xml x.cmt
     [ "$status" -eq 2 ]
     [ -z "$output" ]
-    [ "$stderr" = "cm-cat: --format: 'xml' is not one of csv, tsv, json, cmt
+    [ "$stderr" = "cm-cat: --format: 'xml' is not csv, tsv, json or cmt
 Try 'cm-cat --help' for more information." ]
     run --separate-stderr cm-cat -f CSV x.cmt
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = "cm-cat: --format: 'CSV' is not one of csv, tsv, json, cmt" ]
+    [ "${stderr_lines[0]}" = "cm-cat: --format: 'CSV' is not csv, tsv, json or cmt" ]
     run --separate-stderr cm-cat -f
     [ "$status" -eq 2 ]
     [ "${stderr_lines[1]}" = "Try 'cm-cat --help' for more information." ]

@@ -106,7 +106,8 @@ EOF
 a,b
 1,2
 EOF
-    assert_fails 2 "cm-clean: delimiter: 'x' is not one of , ; tab | auto" -d x in.csv
+    assert_fails 2 "cm-clean: --delimiter: 'x' is not one of , ; tab | auto
+Try 'cm-clean --help' for more information." -d x in.csv
 }
 
 @test "--decimal , reads 2,5 in a semicolon file; without it the column is text" {
@@ -180,7 +181,8 @@ EOF
         '  3 when time time tz=UTC' 'recipe: 1 steps' >want
     diff -u want got
     assert_fails 1 "cm-clean: in.csv:2: column 'code': '007' is not a time" -t code=time in.csv
-    assert_fails 2 "cm-clean: in.csv: type.code: 'bogus' is not num, cat, time or skip" \
+    assert_fails 2 "cm-clean: --type: 'bogus' is not num, cat, time or skip
+Try 'cm-clean --help' for more information." \
         -t code=bogus in.csv
     assert_fails 2 "cm-clean: in.csv: type: no column 'nope' (the columns are 'code', 'zip', 'n', 'when')" \
         -t nope=num in.csv
@@ -191,7 +193,8 @@ EOF
         --sample 2 "$M/linenos.csv"
     printf '%s\n' 't,v' '2026-01-01 00:00,1' '2026-01-01 01:00,2' 'soon,3' >t.csv
     assert_fails 1 "cm-clean: t.csv:4: column 't': 'soon' is not a time" --sample 2 t.csv
-    assert_fails 2 "cm-clean: sample: '0' is not a positive whole number" --sample 0 t.csv
+    assert_fails 2 "cm-clean: --sample: '0' is not a positive whole number
+Try 'cm-clean --help' for more information." --sample 0 t.csv
 }
 
 # ---- time ----------------------------------------------------------------------
@@ -395,7 +398,8 @@ t,a,b,w
 2026-01-01T06:00:00Z,40,,
 2026-01-01T07:00:00Z,,,
 EOF
-    assert_fails 2 "cm-clean: missing: 'bogus' is not drop, keep, ffill or interpolate" \
+    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill or interpolate
+Try 'cm-clean --help' for more information." \
         -m bogus "$M/gaps.csv"
 }
 
@@ -469,7 +473,8 @@ t,a,b,w
 EOF
     assert_fails 2 "cm-clean: $M/gaps.csv: column 'w': only numbers can be interpolated" \
         -m w=interpolate "$M/gaps.csv"
-    assert_fails 2 "cm-clean: $M/gaps.csv: missing.a: 'bogus' is not drop, keep, ffill or interpolate" \
+    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill or interpolate
+Try 'cm-clean --help' for more information." \
         -m a=bogus "$M/gaps.csv"
 }
 
@@ -554,7 +559,8 @@ time,temp,sky
 2026-01-01T03:00:00Z,-5,Rain
 2026-01-01T04:00:00Z,-40," rain"
 EOF
-    assert_fails 2 "cm-clean: $M/weather.csv: range.temp: '60:-40' is not MIN:MAX with MIN <= MAX" \
+    assert_fails 2 "cm-clean: --range: '60:-40' is not MIN:MAX with MIN <= MAX
+Try 'cm-clean --help' for more information." \
         --range temp=60:-40 "$M/weather.csv"
 }
 
@@ -644,7 +650,8 @@ EOF
         assert_fails 1 "cm-clean: $M/sensors.csv:3: rows are not in time order (2026-01-01T00:00:00Z after 2026-01-01T02:00:00Z): add --sort to remove duplicates" \
             -T t --dedupe "$d" "$M/sensors.csv"
     done
-    assert_fails 2 "cm-clean: dedupe: 'middle' is not first, last or no" \
+    assert_fails 2 "cm-clean: --dedupe: 'middle' is not first, last or no
+Try 'cm-clean --help' for more information." \
         -T t --dedupe middle "$M/sensors.csv"
     assert_fails 2 "cm-clean: $M/sensors.csv: key: no column 'station' (the columns are 't', 'sensor', 'v')" \
         -T t -s --dedupe first -k station "$M/sensors.csv"
@@ -743,7 +750,8 @@ EOF
     cm-cat out.cmt >got.csv
     printf '%s\n' 't,v,w' '2026-01-01T00:00:00Z,1,a' '2026-01-01T03:00:00Z,4,c' \
         '2026-01-01T06:00:00Z,7,g' | diff -u - got.csv
-    assert_fails 2 "cm-clean: bad-rows: 'maybe' is not fail or skip" --bad-rows maybe bad.csv
+    assert_fails 2 "cm-clean: --bad-rows: 'maybe' is not fail or skip
+Try 'cm-clean --help' for more information." --bad-rows maybe bad.csv
 }
 
 @test "-S 1M --sort spills runs to disk and gives the same output as in memory and as sort(1)" {

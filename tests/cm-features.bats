@@ -175,7 +175,7 @@ t,x,week,dom
 EOF
     feat --time-features none >got.csv
     cm-cat in.cmt | diff -u - got.csv
-    assert_fails 2 "cm-features: in.cmt: time-features: 'fortnight' is not one of hour, minute, dow, dom, month, doy, week, year, weekend" \
+    assert_fails 2 "cm-features: time-features: 'fortnight' is not one of hour, minute, dow, dom, month, doy, week, year, weekend" \
         --time-features hour,fortnight in.cmt
 }
 
@@ -268,10 +268,10 @@ t,x,dom,is_holiday
 2026-12-25T12:00:00Z,7,25,1
 EOF
     printf '%s\n' '2026-01-01' '2026-13-01' >bad.txt
-    assert_fails 2 "cm-features: in.cmt: holidays: '2026-13-01' is not a date (YYYY-MM-DD)" \
+    assert_fails 2 "cm-features: holidays: '2026-13-01' is not a date (YYYY-MM-DD)" \
         --holidays bad.txt in.cmt
     printf '%s\n' '2026-01-01 12:00' >bad.txt
-    assert_fails 2 "cm-features: in.cmt: holidays: '2026-01-01 12:00' is not a date (YYYY-MM-DD)" \
+    assert_fails 2 "cm-features: holidays: '2026-01-01 12:00' is not a date (YYYY-MM-DD)" \
         --holidays bad.txt in.cmt
     assert_fails 1 "cm-features: nofile.txt: No such file or directory" --holidays nofile.txt in.cmt
 }
@@ -450,11 +450,11 @@ t,x,x_lag60s,x_lag24h,x_lag7d,x_lag2
 2026-01-02T00:00:00Z,6,,2,,4
 2026-01-08T00:00:00Z,7,,,2,5
 EOF
-    assert_fails 2 "cm-features: in.cmt: lag 'x:5y': '5y' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
+    assert_fails 2 "cm-features: lag 'x:5y': '5y' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
         -L x:5y in.cmt
-    assert_fails 2 "cm-features: in.cmt: lag 'x:0': '0' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
+    assert_fails 2 "cm-features: lag 'x:0': '0' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
         -L x:0 in.cmt
-    assert_fails 2 "cm-features: in.cmt: lag 'x': expected COL:SPAN[,SPAN...]" -L x in.cmt
+    assert_fails 2 "cm-features: lag 'x': expected COL:SPAN[,SPAN...]" -L x in.cmt
     assert_fails 2 "cm-features: in.cmt: lag: no column 'y' (the columns are 't', 'x')" -L y:1h in.cmt
 }
 
@@ -542,10 +542,11 @@ EOF
 t,x,x_sum3h
 2026-01-01T03:00:00Z,,12
 EOF
-    assert_fails 2 "cm-features: in.cmt: min-count: '0' is not a positive number" --min-count 0 in.cmt
-    assert_fails 2 "cm-features: in.cmt: rolling 'x:median:3h': 'median' is not one of mean, std, min, max, sum, count" \
+    assert_fails 2 "cm-features: --min-count: '0' is not a positive whole number
+Try 'cm-features --help' for more information." --min-count 0 in.cmt
+    assert_fails 2 "cm-features: rolling 'x:median:3h': 'median' is not one of mean, std, min, max, sum, count" \
         -R x:median:3h in.cmt
-    assert_fails 2 "cm-features: in.cmt: rolling 'x:mean': expected COL:STAT[,STAT...]:SPAN" -R x:mean in.cmt
+    assert_fails 2 "cm-features: rolling 'x:mean': expected COL:STAT[,STAT...]:SPAN" -R x:mean in.cmt
 }
 
 @test "rolling by rows: the last N rows whatever their times, missing values skipped" {
@@ -744,9 +745,12 @@ Try 'cm-features --help' for more information." --bogus in.cmt
     feat --time-features none -L x:150 --max-history 1000 >got.csv
     [ "$(sed -n '$p' got.csv)" = '2026-01-01T03:19:00Z,199,49' ]
     [ "$(wc -l <got.csv)" -eq 51 ]
-    assert_fails 2 "cm-features: in.cmt: max-history: '0' is not a number of rows" --max-history 0 in.cmt
-    assert_fails 2 "cm-features: in.cmt: max-history: '-1' is not a number of rows" --max-history -1 in.cmt
-    assert_fails 2 "cm-features: in.cmt: max-history: 'lots' is not a number of rows" --max-history lots in.cmt
+    assert_fails 2 "cm-features: --max-history: '0' is not a positive whole number
+Try 'cm-features --help' for more information." --max-history 0 in.cmt
+    assert_fails 2 "cm-features: --max-history: '-1' is not a positive whole number
+Try 'cm-features --help' for more information." --max-history -1 in.cmt
+    assert_fails 2 "cm-features: --max-history: 'lots' is not a positive whole number
+Try 'cm-features --help' for more information." --max-history lots in.cmt
 }
 
 @test "--max-history N holds a look-back of exactly N rows (cm-features(1), Memory)" {

@@ -879,11 +879,11 @@ $try" -m 'a/b=a.cmm' -p 0
     assert_exit cm-serve 2 "cm-serve: --model: '' is not a name of letters, digits, '_', '-', '.'
 $try" -m '=a.cmm' -p 0
     assert_exit cm-serve 2 "cm-serve: model 'a' given twice" -m a.cmm -m a=b.cmm -p 0
-    assert_exit cm-serve 2 "cm-serve: --port: from 0 to 65535
+    assert_exit cm-serve 2 "cm-serve: --port: '65536' is not a whole number from 0 to 65535
 $try" -m a.cmm -p 65536
-    assert_exit cm-serve 2 "cm-serve: --port: 'http' is not a whole number
+    assert_exit cm-serve 2 "cm-serve: --port: 'http' is not a whole number from 0 to 65535
 $try" -m a.cmm -p http
-    assert_exit cm-serve 2 "cm-serve: --port: '-1' is not a whole number
+    assert_exit cm-serve 2 "cm-serve: --port: '-1' is not a whole number from 0 to 65535
 $try" -m a.cmm -p -1
     assert_exit cm-serve 2 "cm-serve: unexpected argument 'a.cmm' (models go with -m)
 $try" a.cmm

@@ -12,6 +12,7 @@
 #include "stream/stream.h"
 #include "clean/cm_clean.h"
 
+/* POLICY_ in the order of the declaration's choices */
 enum { POLICY_DROP, POLICY_KEEP, POLICY_FFILL, POLICY_INTERP };
 enum { DEDUPE_NONE, DEDUPE_FIRST, DEDUPE_LAST };
 
@@ -28,10 +29,10 @@ typedef struct cm_clean_stats {
     uint64_t sort_runs;
 } cm_clean_stats;
 
-typedef struct cm_rows cm_rows;
+typedef struct cm_cleanrows cm_cleanrows;
 
 /* What the stages need to know, fixed once the schema is. */
-typedef struct cm_rows_cfg {
+typedef struct cm_cleanrows_cfg {
     const cm_schema *schema; /* output schema, dictionaries growing */
     long time_col, key_col;  /* -1 when absent */
     const int *policy;       /* per output column */
@@ -46,16 +47,16 @@ typedef struct cm_rows_cfg {
     size_t batch_rows;       /* rows per batch handed on */
     const cm_writer_opts *wo;
     cm_clean_stats *stats;
-} cm_rows_cfg;
+} cm_cleanrows_cfg;
 
-cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err);
+cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err);
 /* Takes the rows of b (typed, validity set; b may be changed); line[i]
  * is row i's input line, for messages. */
-cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
+cm_status cm_cleanrows_push(cm_cleanrows *r, cm_batch *b, const uint64_t *line,
                              cm_error *err);
 /* Flushes everything through the stages and ends the stream. */
-cm_status cm_rows_finish(cm_rows *r, cm_error *err);
-void cm_rows_free(cm_rows *r);
+cm_status cm_cleanrows_finish(cm_cleanrows *r, cm_error *err);
+void cm_cleanrows_free(cm_cleanrows *r);
 
 /* ---- the cleaner's own state -------------------------------------------- */
 
@@ -76,33 +77,50 @@ typedef struct incol {
     double lo, hi;
 } incol;
 
-typedef struct list {
-    char **item;
-    size_t n;
-} list;
+/* A setting of one column: a type, a missing-value policy, a range. */
+typedef struct colset {
+    char *col;
+    int v;
+    double lo, hi;
+} colset;
+
+/* The settings as declared (cm_settings_read fills these). */
+typedef struct clean_raw {
+    const char *delimiter, *decimal, *time, *time_format, *tz, *na, *lower, *columns,
+        *drop, *key, *tmpdir;
+    int header, sort, dedupe, bad_rows, missing;
+    int64_t sample, max_gap;
+    uint64_t buffer;
+} clean_raw;
+
+/* A clean step, compiled: what every run of it does. */
+struct cm_clean_plan {
+    cm_kv *settings;   /* as given: the recipe records them */
+    clean_raw r;
+    char delim, decimal; /* delim 0: guessed */
+    cm_list time, na, lower, keep, drop;
+    size_t *na_len;    /* lengths of the extra markers */
+    double *na_num;    /* the markers that are numbers, by value */
+    size_t nna_num;
+    cm_timefmt *tfmt;
+    cm_tz *tz;         /* of naive times */
+    colset *types, *policies, *ranges;
+    size_t ntypes, npolicies, nranges;
+};
 
 struct cm_clean {
-    cm_kv settings;
-    char delim, decimal;
-    int header, sort, dedupe, bad_skip, policy;
-    int replay;        /* a model's replay: every row comes out, in order */
+    const cm_clean_plan *p;
+    cm_clean_plan *owned;  /* p, when the cleaner compiled it */
+    cm_clean_opts o;
+    /* the plan as this run applies it (a replay sorts and merges nothing) */
+    int sort, dedupe, bad_skip;
+    cm_list time;          /* the plan's, or the column found to be the time */
     size_t nread;      /* columns in the input; the absent ones follow */
     const char **pad_f; /* a record with empty fields for the absent */
     size_t *pad_len;
     void (*on_drop)(void *, uint64_t);
     void *drop_ctx;
-    size_t sample, sort_memory;
-    size_t batch_rows; /* rows handed on at a time; 0: by the use */
-    int64_t max_gap;
-    list na, time, lower, keep, drop, absent_ok;
     size_t *time_idx; /* input column of each time part */
-    size_t *na_len;   /* lengths of the extra markers */
-    double *na_num;
-    size_t nna_num;
-    char *key, *tmpdir;
-    cm_timefmt *tfmt;
-    const cm_tz *tz; /* of naive times: tz_owned, or the caller's */
-    cm_tz *tz_owned;
     incol *cols;
     size_t ncols;
     cm_schema *schema;
@@ -125,14 +143,6 @@ typedef struct rowctx {
     uint64_t line;
 } rowctx;
 
-/* cleanset.c: settings; cm_clean_new with a zone lent for c's life */
-cm_clean *cm_clean_new_tz(const cm_kv *settings, const cm_tz *tz, cm_error *err);
-void cm_clean_list_free(list *l);
-cm_status cm_clean_split(const char *v, list *l, cm_error *err);
-int cm_clean_in_list(const list *l, const char *s);
-int cm_clean_policy(const char *v);
-cm_status cm_clean_bad_setting(cm_error *err, const char *k, const char *v,
-                               const char *want);
 /* cleanhead.c: the header, types, the output schema and the recipe step */
 long cm_clean_find(const cm_clean *c, const char *name);
 int cm_clean_is_na(const cm_clean *c, const char *s, size_t n);
@@ -141,13 +151,6 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
 void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows);
 cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err);
 cm_status cm_clean_recipe(cm_clean *c, cm_error *err);
-/* clean.c: a cleaner set up for records given one by one (a replay
- * per request): the header from names, then each record into row of b
- * (the columns it lacks as empty ones after its own). */
-cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
-                           const char *name, cm_error *err);
-cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const size_t *len,
-                          uint64_t line, cm_batch *b, size_t row, int *drop, cm_error *err);
 /* cleanrow.c: one record to one typed row */
 cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
                            size_t row, int *drop, cm_error *err);

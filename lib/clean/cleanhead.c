@@ -18,21 +18,18 @@ long cm_clean_find(const cm_clean *c, const char *name)
     return -1;
 }
 
+static const char *col_name(const void *ctx, size_t i)
+{
+    return ((const cm_clean *)ctx)->cols[i].name;
+}
+
 static cm_status no_column(const cm_clean *c, const char *what, const char *name,
                            cm_error *err)
 {
-    char have[200] = "";
-    size_t n = 0;
-    for (size_t i = 0; i < c->ncols && n < sizeof have - 40; i++)
-        n += (size_t)snprintf(have + n, sizeof have - n, "%s'%s'", i ? ", " : "",
-                              c->cols[i].name);
-    if (n >= sizeof have - 40)
-        snprintf(have + n, sizeof have - n, ", ...");
-    return cm_fail(err, CM_ERR_ARG, "%s: no column '%.64s' (the columns are %s)",
-                   what, name, have);
+    return cm_fail_no_column(err, what, name, col_name, c, c->ncols);
 }
 
-static cm_status check_list(const cm_clean *c, const list *l, const char *what,
+static cm_status check_list(const cm_clean *c, const cm_list *l, const char *what,
                             int all_ok, cm_error *err)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -42,27 +39,25 @@ static cm_status check_list(const cm_clean *c, const list *l, const char *what,
 }
 
 /* Replaying, the columns the recipe types but the input lacks join it as
- * empty ones: those skipped or allowed (a target to forecast, say), while
- * the lack of any other is an error naming it. */
+ * empty ones: those skipped or that the model can do without (a target
+ * to forecast, say), while the lack of any other is an error naming it. */
 static cm_status add_absent(cm_clean *c, cm_error *err)
 {
-    for (size_t i = 0; i < cm_kv_count(&c->settings); i++) {
-        const char *k = cm_kv_key(&c->settings, i), *name = k + 5;
-        if (strncmp(k, "type.", 5) || cm_clean_find(c, name) >= 0)
+    for (size_t i = 0; i < c->p->ntypes; i++) {
+        const colset *t = &c->p->types[i];
+        if (cm_clean_find(c, t->col) >= 0)
             continue;
-        if (strcmp(cm_kv_value(&c->settings, i), "skip") &&
-            !cm_clean_in_list(&c->absent_ok, name))
+        if (t->v != K_SKIP && !(c->o.may_lack && c->o.may_lack(c->o.ctx, t->col, t->v == K_TIME)))
             return err->line = 1, cm_fail(err, CM_ERR_DATA, "no column '%.64s', "
-                                         "which the model needs", name);
+                                         "which the model needs", t->col);
         incol *cols = realloc(c->cols, (c->ncols + 1) * sizeof *cols);
         if (!cols)
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         c->cols = cols;
-        char *copy = malloc(strlen(name) + 1);
+        char *copy = cm_strndup(t->col, strlen(t->col));
         if (!copy)
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        c->cols[c->ncols++] = (incol){.name = strcpy(copy, name), .absent = 1,
-                                      .time_part = -1, .out = -1};
+        c->cols[c->ncols++] = (incol){.name = copy, .absent = 1, .time_part = -1, .out = -1};
     }
     if (!(c->pad_f = calloc(c->ncols + 1, sizeof *c->pad_f)) ||
         !(c->pad_len = calloc(c->ncols + 1, sizeof *c->pad_len)))
@@ -70,6 +65,12 @@ static cm_status add_absent(cm_clean *c, cm_error *err)
     for (size_t j = c->nread; j < c->ncols; j++)
         c->pad_f[j] = "";
     return CM_OK;
+}
+
+int cm_clean_lacks(const cm_clean *c, const char *column)
+{
+    long i = cm_clean_find(c, column);
+    return i >= 0 && c->cols[i].absent;
 }
 
 cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
@@ -81,9 +82,9 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         char gen[32];
         c->ncols = i; /* find_col looks at the names read so far */
         const char *name = f[i];
-        while (c->header && *name == ' ')
+        while (c->p->r.header && *name == ' ')
             name++;
-        if (!c->header || !*name) {
+        if (!c->p->r.header || !*name) {
             snprintf(gen, sizeof gen, "col%zu", i + 1);
             name = gen;
         }
@@ -100,48 +101,37 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         c->cols[i].out = -1;
     }
     c->ncols = c->nread = n;
-    cm_status st = c->replay ? add_absent(c, err) : CM_OK;
+    const cm_clean_plan *p = c->p;
+    cm_status st = c->o.replay ? add_absent(c, err) : CM_OK;
     /* Every column a setting names must exist. */
     if (!st) st = check_list(c, &c->time, "time", 0, err);
-    if (!st) st = check_list(c, &c->lower, "lower", 1, err);
-    if (!st) st = check_list(c, &c->keep, "columns", 0, err);
-    if (!st) st = check_list(c, &c->drop, "drop", 0, err);
-    if (!st && c->key && cm_clean_find(c, c->key) < 0)
-        st = no_column(c, "key", c->key, err);
-    for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
-        const char *k = cm_kv_key(&c->settings, i), *v = cm_kv_value(&c->settings, i);
-        const char *dot = strchr(k, '.');
-        if (!dot || (strncmp(k, "type.", 5) && strncmp(k, "missing.", 8) &&
-                     strncmp(k, "range.", 6)))
-            continue;
-        long col = cm_clean_find(c, dot + 1);
+    if (!st) st = check_list(c, &p->lower, "lower", 1, err);
+    if (!st) st = check_list(c, &p->keep, "columns", 0, err);
+    if (!st) st = check_list(c, &p->drop, "drop", 0, err);
+    if (!st && p->r.key && cm_clean_find(c, p->r.key) < 0)
+        st = no_column(c, "key", p->r.key, err);
+    for (size_t i = 0; !st && i < p->ntypes; i++) {
+        long col = cm_clean_find(c, p->types[i].col);
         if (col < 0) {
-            char what[16];
-            snprintf(what, sizeof what, "%.*s", (int)(dot - k), k);
-            st = no_column(c, what, dot + 1, err);
-        } else if (k[0] == 't') {
-            int kind = -1;
-            for (int j = K_NUM; j <= K_SKIP; j++)
-                if (!strcmp(v, cm_clean_kinds[j]))
-                    kind = j;
-            if (kind < 0)
-                st = cm_clean_bad_setting(err, k, v, "num, cat, time or skip");
-            c->cols[col].kind = kind;
+            st = no_column(c, "type", p->types[i].col, err);
+        } else {
+            c->cols[col].kind = p->types[i].v;
             c->cols[col].explicit_kind = 1;
-        } else if (k[0] == 'r') {
-            char *end;
-            double lo = strtod(v, &end), hi = 0;
-            if (*end == ':')
-                hi = strtod(end + 1, &end);
-            if (*end || !strchr(v, ':') || !(lo <= hi))
-                st = cm_clean_bad_setting(err, k, v, "MIN:MAX with MIN <= MAX");
-            c->cols[col].has_range = 1;
-            c->cols[col].lo = lo;
-            c->cols[col].hi = hi;
-        } else if (cm_clean_policy(v) < 0) {
-            st = cm_clean_bad_setting(err, k, v, "drop, keep, ffill or interpolate");
         }
     }
+    for (size_t i = 0; !st && i < p->nranges; i++) {
+        long col = cm_clean_find(c, p->ranges[i].col);
+        if (col < 0) {
+            st = no_column(c, "range", p->ranges[i].col, err);
+        } else {
+            c->cols[col].has_range = 1;
+            c->cols[col].lo = p->ranges[i].lo;
+            c->cols[col].hi = p->ranges[i].hi;
+        }
+    }
+    for (size_t i = 0; !st && i < p->npolicies; i++)
+        if (cm_clean_find(c, p->policies[i].col) < 0)
+            st = no_column(c, "missing", p->policies[i].col, err);
     for (size_t i = 0; i < c->time.n && !st; i++) {
         incol *t = &c->cols[cm_clean_find(c, c->time.item[i])];
         if (t->explicit_kind && t->kind != K_TIME && t->kind != K_NUM)
@@ -150,14 +140,14 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         t->time_part = (int)i;
     }
     for (size_t i = 0; i < c->time.n && !st; i++)
-        if (cm_clean_in_list(&c->drop, c->time.item[i]))
+        if (cm_list_find(&p->drop, c->time.item[i]) >= 0)
             st = cm_fail(err, CM_ERR_ARG, "column '%s' makes up the time (--time) "
                          "and cannot be dropped", c->time.item[i]);
     for (size_t i = 0; i < c->ncols; i++) {
         incol *col = &c->cols[i];
-        col->lower = cm_clean_in_list(&c->lower, col->name) || cm_clean_in_list(&c->lower, "all");
-        if ((c->keep.n && !cm_clean_in_list(&c->keep, col->name) && col->time_part < 0) ||
-            cm_clean_in_list(&c->drop, col->name))
+        col->lower = cm_list_find(&p->lower, col->name) >= 0 || cm_list_find(&p->lower, "all") >= 0;
+        if ((p->keep.n && cm_list_find(&p->keep, col->name) < 0 && col->time_part < 0) ||
+            cm_list_find(&p->drop, col->name) >= 0)
             col->kind = K_SKIP, col->explicit_kind = 1;
     }
     return st;
@@ -176,8 +166,8 @@ int cm_clean_is_na(const cm_clean *c, const char *s, size_t n)
         for (size_t i = 0; i < sizeof default_na / sizeof *default_na; i++)
             if (strlen(default_na[i]) == n && !memcmp(default_na[i], s, n))
                 return 1;
-    for (size_t i = 0; i < c->na.n; i++)
-        if (c->na_len[i] == n && !memcmp(c->na.item[i], s, n))
+    for (size_t i = 0; i < c->p->na.n; i++)
+        if (c->p->na_len[i] == n && !memcmp(c->p->na.item[i], s, n))
             return 1;
     return 0;
 }
@@ -190,7 +180,7 @@ void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
         incol *col = &c->cols[j];
         if (col->explicit_kind)
             continue;
-        if (c->key && !strcmp(col->name, c->key)) {
+        if (c->p->r.key && !strcmp(col->name, c->p->r.key)) {
             col->kind = K_CAT; /* a key names a series, whatever it looks like */
             continue;
         }
@@ -203,7 +193,7 @@ void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
             cm_walltime w;
             if (cm_clean_is_na(c, v, n))
                 continue;
-            num &= cm_num_plain(v, n, c->decimal);
+            num &= cm_num_plain(v, n, c->p->decimal);
             cm_time_kind k = cm_parse_time(v, n, &w);
             time &= k == CM_TIME_ISO || k == CM_TIME_US;
         }
@@ -223,7 +213,7 @@ static cm_status add_out(cm_clean *c, incol *col, const char *name,
         return st;
     col->out = (long)idx;
     if (t == CM_TIME)
-        st = cm_kv_set(cm_schema_col_meta(c->schema, idx), "tz", cm_tz_name(c->tz), err);
+        st = cm_kv_set(cm_schema_col_meta(c->schema, idx), "tz", cm_tz_name(c->p->tz), err);
     return st;
 }
 
@@ -251,7 +241,7 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         } else if (col->kind == K_TIME) {
             st = add_out(c, col, col->name, CM_TIME, CM_ROLE_FEATURE, err);
         } else {
-            int key = c->key && !strcmp(col->name, c->key);
+            int key = c->p->r.key && !strcmp(col->name, c->p->r.key);
             st = add_out(c, col, col->name, CM_CAT,
                          key ? CM_ROLE_ID : CM_ROLE_FEATURE, err);
             if (key)
@@ -262,9 +252,9 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         if (c->cols[i].has_range && (c->cols[i].kind != K_NUM || c->cols[i].time_part >= 0))
             st = cm_fail(err, CM_ERR_ARG, "range: column '%s' is not a number column",
                          c->cols[i].name);
-    if (!st && c->key && c->key_out < 0)
+    if (!st && c->p->r.key && c->key_out < 0)
         st = cm_fail(err, CM_ERR_ARG, "key: column '%s' is not written as a category "
-                     "(dropped, or --type other than cat)", c->key);
+                     "(dropped, or --type other than cat)", c->p->r.key);
     size_t nout = st ? 0 : cm_schema_ncols(c->schema);
     if (!st && !(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -276,12 +266,13 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         incol *col = &c->cols[i];
         if (col->out < 0)
             continue;
-        char key[CM_MAX_NAME + 16];
-        snprintf(key, sizeof key, "missing.%s", col->name);
-        const char *v = cm_kv_get(&c->settings, key);
-        int p = v ? cm_clean_policy(v) : c->policy;
+        const colset *own = NULL;
+        for (size_t k = 0; k < c->p->npolicies; k++)
+            if (!strcmp(c->p->policies[k].col, col->name))
+                own = &c->p->policies[k]; /* the last one given */
+        int p = own ? own->v : c->p->r.missing;
         if (p == POLICY_INTERP && col->kind != K_NUM) {
-            if (v)
+            if (own)
                 return cm_fail(err, CM_ERR_ARG,
                                "column '%s': only numbers can be interpolated",
                                col->name);
@@ -298,18 +289,18 @@ cm_status cm_clean_recipe(cm_clean *c, cm_error *err)
     size_t step;
     cm_status st = cm_recipe_add(c->schema, "clean", &step, err);
     cm_kv *p = st ? NULL : cm_recipe_params(c->schema, step);
-    /* Where and how much memory to sort with, and how many rows go
-     * together, do not change the data. */
-    for (size_t i = 0; !st && i < cm_kv_count(&c->settings); i++) {
-        const char *k = cm_kv_key(&c->settings, i);
-        if (strcmp(k, "tmpdir") && strcmp(k, "sort-memory") && strcmp(k, "batch-rows"))
-            st = cm_kv_set(p, k, cm_kv_value(&c->settings, i), err);
+    /* What changes the data, not where and with how much memory to sort. */
+    const cm_kv *given = c->p->settings;
+    for (size_t i = 0; !st && i < cm_kv_count(given); i++) {
+        const char *k = cm_kv_key(given, i), *part;
+        if (cm_settings_find(&cm_clean_settings, k, &part)->flags & CM_SET_RECORD)
+            st = cm_kv_set(p, k, cm_kv_value(given, i), err);
     }
     char d[2] = {c->delim_used, 0};
     if (!st)
         st = cm_kv_set(p, "delimiter", d[0] == '\t' ? "tab" : d, err);
     if (!st)
-        st = cm_kv_set(p, "tz", cm_tz_name(c->tz), err);
+        st = cm_kv_set(p, "tz", cm_tz_name(c->p->tz), err);
     char joined[CM_MAX_NAME];
     size_t jn = 0;
     for (size_t i = 0; i < c->time.n && jn < sizeof joined; i++)

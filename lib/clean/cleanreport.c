@@ -95,7 +95,7 @@ void cm_clean_report(const cm_clean *c, FILE *out, int json)
         fputs("null,\"time_max\":null", out);
     }
     fprintf(out, ",\"tz\":");
-    json_str(out, c->tz ? cm_tz_name(c->tz) : "UTC");
+    json_str(out, cm_tz_name(c->p->tz));
     fprintf(out, ",\"tz_ambiguous\":%llu,\"tz_gap\":%llu,\"columns\":[",
             (unsigned long long)st->tz_ambiguous, (unsigned long long)st->tz_gap);
     for (size_t i = 0; i < c->ncols; i++) {

@@ -31,13 +31,13 @@ static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
     double x;
     uint8_t *ok = &b->valid[col->out][row];
     *ok = 0;
-    if (cm_parse_num(v, n, c->decimal, &x)) {
+    if (cm_parse_num(v, n, c->p->decimal, &x)) {
         if (cm_clean_is_na(c, v, n))
             return CM_OK;
         return bad_value(err, col, v, n, "is not a number");
     }
-    for (size_t i = 0; i < c->nna_num; i++)
-        if (x == c->na_num[i])
+    for (size_t i = 0; i < c->p->nna_num; i++)
+        if (x == c->p->na_num[i])
             return CM_OK;
     if (isnan(x)) /* "nan" with the default markers never gets here */
         return CM_OK;
@@ -72,9 +72,9 @@ static cm_status put_cat(cm_clean *c, const incol *col, cm_batch *b, size_t row,
         if (e.status == CM_ERR_NOMEM)
             return cm_fail(err, e.status, "out of memory");
         return bad_value(err, col, v, n,
-                         strstr(e.msg, "UTF-8") ? "is not valid UTF-8"
-                         : strstr(e.msg, "bytes") ? "is longer than 4096 bytes"
-                                                  : "is one category too many");
+                         e.detail == CM_DETAIL_UTF8 ? "is not valid UTF-8"
+                         : e.detail == CM_DETAIL_TOO_LONG ? "is longer than 4096 bytes"
+                                                          : "is one category too many");
     }
     *ok = 1;
     return CM_OK;
@@ -86,7 +86,7 @@ static int64_t to_utc(cm_clean *c, const cm_walltime *w)
     if (w->has_offset)
         return w->wall - w->offset;
     int64_t t;
-    cm_tz_fold f = cm_tz_to_utc(c->tz, w->wall, &t);
+    cm_tz_fold f = cm_tz_to_utc(c->p->tz, w->wall, &t);
     c->st.tz_ambiguous += f == CM_TZ_AMBIGUOUS;
     c->st.tz_gap += f == CM_TZ_GAP;
     return t;
@@ -95,8 +95,8 @@ static int64_t to_utc(cm_clean *c, const cm_walltime *w)
 static int parse_one_time(cm_clean *c, const char *v, size_t n, int any,
                           cm_walltime *w)
 {
-    if (c->tfmt)
-        return cm_timefmt_parse(c->tfmt, v, n, w);
+    if (c->p->tfmt)
+        return cm_timefmt_parse(c->p->tfmt, v, n, w);
     cm_time_kind k = cm_parse_time(v, n, w);
     return k == CM_TIME_ISO || k == CM_TIME_US || (any && k != CM_TIME_NONE) ? 0 : -1;
 }
@@ -123,7 +123,7 @@ static cm_status row_time(cm_clean *c, const rowctx *r, int64_t *t, int *missing
     char joined[512];
     size_t jn = 0;
     long part[6] = {0, 1, 1, 0, 0, 0};
-    int numeric = !c->tfmt && nt <= 6;
+    int numeric = !c->p->tfmt && nt <= 6;
     for (size_t i = 0; i < nt; i++) {
         size_t j = c->time_idx[i];
         const char *v = r->f[j];

@@ -63,8 +63,8 @@ typedef struct fillstate {
     size_t npending, cap;
 } fillstate;
 
-struct cm_rows {
-    cm_rows_cfg cfg;
+struct cm_cleanrows {
+    cm_cleanrows_cfg cfg;
     size_t ncols;
     /* sort */
     rowbuf sorted;
@@ -94,14 +94,14 @@ struct cm_rows {
     cm_writer *w;
 };
 
-static size_t mask(const cm_rows *r)
+static size_t mask(const cm_cleanrows *r)
 {
     return cm_batch_capacity(r->ring) - 1;
 }
 
-cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err)
+cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err)
 {
-    cm_rows *r = calloc(1, sizeof *r);
+    cm_cleanrows *r = calloc(1, sizeof *r);
     if (!r) {
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -124,13 +124,13 @@ cm_rows *cm_rows_new(const cm_rows_cfg *cfg, cm_error *err)
     if (!st && cfg->out && !(r->w = cm_writer_new(cfg->out, cfg->schema, cfg->wo, err)))
         st = err->status;
     if (st) {
-        cm_rows_free(r);
+        cm_cleanrows_free(r);
         return NULL;
     }
     return r;
 }
 
-void cm_rows_free(cm_rows *r)
+void cm_cleanrows_free(cm_cleanrows *r)
 {
     if (!r)
         return;
@@ -156,12 +156,12 @@ void cm_rows_free(cm_rows *r)
 /* ---- write ------------------------------------------------------------------ */
 
 /* To the writer, or to the caller's function when there is no file. */
-static cm_status sink(cm_rows *r, cm_batch *b, cm_error *err)
+static cm_status sink(cm_cleanrows *r, cm_batch *b, cm_error *err)
 {
     return r->w ? cm_writer_write(r->w, b, err) : r->cfg.emit(r->cfg.ctx, b, err);
 }
 
-static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
+static cm_status emit(cm_cleanrows *r, const cm_batch *b, size_t i, cm_error *err)
 {
     cm_batch_copy_row(r->cfg.schema, r->out, r->nout++, b, i);
     r->cfg.stats->rows_written++;
@@ -175,7 +175,7 @@ static cm_status emit(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
 /* ---- fill and drop ------------------------------------------------------------ */
 
 /* Series of a row: its key's code + 1, or 0 without a key. */
-static size_t series_of(const cm_rows *r, const cm_batch *b, size_t i)
+static size_t series_of(const cm_cleanrows *r, const cm_batch *b, size_t i)
 {
     long k = r->cfg.key_col;
     if (k < 0 || !cm_batch_valid_c(b, (size_t)k)[i])
@@ -183,7 +183,7 @@ static size_t series_of(const cm_rows *r, const cm_batch *b, size_t i)
     return (size_t)((const uint32_t *)cm_batch_values_c(b, (size_t)k))[i] + 1;
 }
 
-static cm_status grow_series(cm_rows *r, size_t series, cm_error *err)
+static cm_status grow_series(cm_cleanrows *r, size_t series, cm_error *err)
 {
     if (series < r->nseries)
         return CM_OK;
@@ -203,7 +203,7 @@ static cm_status grow_series(cm_rows *r, size_t series, cm_error *err)
     return CM_OK;
 }
 
-static cm_status grow_ring(cm_rows *r, cm_error *err)
+static cm_status grow_ring(cm_cleanrows *r, cm_error *err)
 {
     size_t cap = cm_batch_capacity(r->ring), m2 = cap * 2 - 1;
     if (r->tail - r->head < cap)
@@ -233,7 +233,7 @@ static cm_status grow_ring(cm_rows *r, cm_error *err)
 
 /* Whether row i of b misses a value its column may not miss (counted);
  * never when every row must come out, as when a model replays cleaning. */
-static int must_drop(cm_rows *r, const cm_batch *b, size_t i)
+static int must_drop(cm_cleanrows *r, const cm_batch *b, size_t i)
 {
     int drop = 0;
     for (size_t c = 0; c < r->ncols && !r->cfg.keep_all; c++)
@@ -247,7 +247,7 @@ static int must_drop(cm_rows *r, const cm_batch *b, size_t i)
 
 /* Rows leave the ring in order once nothing in them waits any more; a row
  * still missing a value its column may not miss is dropped then. */
-static cm_status drain(cm_rows *r, cm_error *err)
+static cm_status drain(cm_cleanrows *r, cm_error *err)
 {
     while (r->head < r->tail && r->unresolved[r->head & mask(r)] == 0) {
         size_t i = r->head++ & mask(r);
@@ -258,7 +258,7 @@ static cm_status drain(cm_rows *r, cm_error *err)
 }
 
 /* A present value of an interpolated column settles the rows waiting on it. */
-static void settle(cm_rows *r, fillstate *f, size_t c, double v1, int64_t x1)
+static void settle(cm_cleanrows *r, fillstate *f, size_t c, double v1, int64_t x1)
 {
     double v0;
     memcpy(&v0, f->last, 8);
@@ -281,7 +281,7 @@ static void settle(cm_rows *r, fillstate *f, size_t c, double v1, int64_t x1)
     f->npending = 0;
 }
 
-static cm_status fill_row(cm_rows *r, const cm_batch *b, size_t si, cm_error *err)
+static cm_status fill_row(cm_cleanrows *r, const cm_batch *b, size_t si, cm_error *err)
 {
     if (!r->any_fill) /* nothing to fill: decide at once, no ring needed */
         return must_drop(r, b, si) ? CM_OK : emit(r, b, si, err);
@@ -348,12 +348,12 @@ static cm_status fill_row(cm_rows *r, const cm_batch *b, size_t si, cm_error *er
 
 /* ---- duplicates ---------------------------------------------------------------- */
 
-static size_t key_of(const cm_rows *r, const cm_batch *b, size_t i)
+static size_t key_of(const cm_cleanrows *r, const cm_batch *b, size_t i)
 {
     return series_of(r, b, i);
 }
 
-static cm_status mark(cm_rows *r, size_t key, cm_error *err)
+static cm_status mark(cm_cleanrows *r, size_t key, cm_error *err)
 {
     if (key < r->nstamp)
         return CM_OK;
@@ -374,7 +374,7 @@ static cm_status mark(cm_rows *r, size_t key, cm_error *err)
 
 /* With dedupe=last the rows of one time wait here; the last of each key
  * goes on, in the order the kept rows came. */
-static cm_status flush_group(cm_rows *r, cm_error *err)
+static cm_status flush_group(cm_cleanrows *r, cm_error *err)
 {
     rowbuf *g = &r->group;
     r->group_id++;
@@ -396,7 +396,7 @@ static cm_status flush_group(cm_rows *r, cm_error *err)
     return CM_OK;
 }
 
-static cm_status dedupe_row(cm_rows *r, const cm_batch *b, size_t i,
+static cm_status dedupe_row(cm_cleanrows *r, const cm_batch *b, size_t i,
                             uint64_t line, cm_error *err)
 {
     int64_t t = time_of(b, r->cfg.time_col, i);
@@ -429,7 +429,7 @@ static cm_status dedupe_row(cm_rows *r, const cm_batch *b, size_t i,
     return fill_row(r, b, i, err);
 }
 
-static cm_status after_sort(cm_rows *r, const cm_batch *b, size_t i,
+static cm_status after_sort(cm_cleanrows *r, const cm_batch *b, size_t i,
                             uint64_t line, cm_error *err)
 {
     if (r->cfg.dedupe)
@@ -452,7 +452,7 @@ static int by_time(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i; /* stable: ties keep file order */
 }
 
-static order *sorted_order(cm_rows *r, cm_error *err)
+static order *sorted_order(cm_cleanrows *r, cm_error *err)
 {
     rowbuf *s = &r->sorted;
     order *o = malloc((s->n ? s->n : 1) * sizeof *o);
@@ -486,7 +486,7 @@ static FILE *temp_file(const char *dir, cm_error *err)
 }
 
 /* Writes the buffered rows, sorted, as one run: a cm stream of its own. */
-static cm_status spill(cm_rows *r, cm_error *err)
+static cm_status spill(cm_cleanrows *r, cm_error *err)
 {
     order *o = sorted_order(r, err);
     if (!o)
@@ -532,7 +532,7 @@ static cm_status spill(cm_rows *r, cm_error *err)
     return st;
 }
 
-static cm_status sort_row(cm_rows *r, const cm_batch *b, size_t i, cm_error *err)
+static cm_status sort_row(cm_cleanrows *r, const cm_batch *b, size_t i, cm_error *err)
 {
     if (r->sorted.n && (r->sorted.n + 1) * r->row_bytes > r->cfg.sort_memory &&
         spill(r, err))
@@ -542,7 +542,7 @@ static cm_status sort_row(cm_rows *r, const cm_batch *b, size_t i, cm_error *err
 
 /* Merges the runs: the earliest time first, ties to the earlier run, which
  * holds the earlier rows of the file, so the merge is stable too. */
-static cm_status merge(cm_rows *r, cm_error *err)
+static cm_status merge(cm_cleanrows *r, cm_error *err)
 {
     size_t n = r->nruns;
     cm_reader **rd = calloc(n, sizeof *rd);
@@ -587,7 +587,7 @@ static cm_status merge(cm_rows *r, cm_error *err)
     return st;
 }
 
-static cm_status finish_sort(cm_rows *r, cm_error *err)
+static cm_status finish_sort(cm_cleanrows *r, cm_error *err)
 {
     if (r->nruns) {
         if (r->sorted.n && spill(r, err))
@@ -608,7 +608,7 @@ static cm_status finish_sort(cm_rows *r, cm_error *err)
 
 /* With nothing to sort, match or fill, a batch only loses the rows its
  * missing values rule out and goes straight to the writer. */
-static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
+static cm_status direct(cm_cleanrows *r, cm_batch *b, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), kept = 0;
     for (size_t i = 0; i < n; i++)
@@ -619,7 +619,7 @@ static cm_status direct(cm_rows *r, cm_batch *b, cm_error *err)
     return sink(r, b, err);
 }
 
-cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
+cm_status cm_cleanrows_push(cm_cleanrows *r, cm_batch *b, const uint64_t *line,
                              cm_error *err)
 {
     size_t n = cm_batch_nrows(b);
@@ -632,7 +632,7 @@ cm_status cm_rows_push_batch(cm_rows *r, cm_batch *b, const uint64_t *line,
     return st;
 }
 
-cm_status cm_rows_finish(cm_rows *r, cm_error *err)
+cm_status cm_cleanrows_finish(cm_cleanrows *r, cm_error *err)
 {
     cm_status st = CM_OK;
     if (r->cfg.sort && r->cfg.time_col >= 0)

@@ -86,10 +86,10 @@ typedef struct pending {
     size_t n, cap;
 } pending;
 
-static cm_status hand_on(cm_rows *rows, pending *p, cm_error *err)
+static cm_status hand_on(cm_cleanrows *rows, pending *p, cm_error *err)
 {
     cm_batch_set_nrows(p->b, p->n);
-    cm_status st = cm_rows_push_batch(rows, p->b, p->line, err);
+    cm_status st = cm_cleanrows_push(rows, p->b, p->line, err);
     p->n = 0;
     return st;
 }
@@ -109,7 +109,7 @@ cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const si
     return cm_clean_convert(c, &r, nf, b, row, drop, err);
 }
 
-static cm_status one_row(cm_clean *c, cm_rows *rows, pending *p, size_t nf,
+static cm_status one_row(cm_clean *c, cm_cleanrows *rows, pending *p, size_t nf,
                          const char *const *f, const size_t *len, uint64_t line,
                          cm_error *err)
 {
@@ -146,7 +146,7 @@ static cm_status settle(cm_clean *c, char ***rows, const size_t *nf, size_t n,
     /* Without --time, the first column that reads as times is the time. */
     for (size_t j = 0; !c->time.n && j < c->ncols; j++)
         if (c->cols[j].kind == K_TIME)
-            st = cm_clean_split(c->cols[j].name, &c->time, err),
+            st = cm_list_split(&c->time, c->cols[j].name, err),
             c->cols[j].time_part = 0;
     if (!st && (c->dedupe || c->sort) && !c->time.n)
         st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
@@ -158,7 +158,7 @@ static cm_status settle(cm_clean *c, char ***rows, const size_t *nf, size_t n,
     if (!st)
         st = cm_clean_schema(c, name, err);
     /* A replay's rows go to the model that holds the recipe already. */
-    if (!st && !c->replay)
+    if (!st && !c->o.replay)
         st = cm_clean_recipe(c, err);
     if (!st && cm_schema_ncols(c->schema) == 0)
         st = cm_fail(err, CM_ERR_ARG, "no columns left to write");
@@ -172,20 +172,27 @@ cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
     return st ? st : settle(c, NULL, NULL, 0, name, err);
 }
 
+/* Below a megabyte each sorted run would be a handful of rows, and every
+ * run an open file until the merge. */
+static size_t sort_memory(const cm_clean_plan *p)
+{
+    return p->r.buffer < (1u << 20) ? (1u << 20) : (size_t)p->r.buffer;
+}
+
 /* The rows go to out as a stream, or to emit. */
 static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
                      const cm_writer_opts *wo, cm_batch_fn emit, void *ctx,
                      cm_error *err)
 {
-    cm_csv *csv = cm_csv_new(in, c->delim, c->decimal, err);
+    cm_csv *csv = cm_csv_new(in, c->p->delim, c->p->decimal, err);
     if (!csv)
         return err->status;
     c->delim_used = cm_csv_delim(csv);
     sample s = {0};
     /* A replay may be one row at a terminal: small batches spare it
      * megabytes of zeroed memory (and 4 ms); 16384 suit a file. */
-    pending pd = {NULL, NULL, 0, c->batch_rows ? c->batch_rows : c->replay ? 1024 : 16384};
-    cm_rows *rows = NULL;
+    pending pd = {NULL, NULL, 0, c->o.batch_rows ? c->o.batch_rows : c->o.replay ? 1024 : 16384};
+    cm_cleanrows *rows = NULL;
     size_t nf;
     const char *const *f;
     const size_t *len;
@@ -195,9 +202,9 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
         st = cm_fail(err, CM_ERR_DATA, "empty input: no header line");
     if (!st)
         st = cm_clean_header(c, nf, f, err);
-    if (!st && !c->header)
+    if (!st && !c->p->r.header)
         st = sample_add(&s, nf, f, len, cm_csv_line(csv), err);
-    while (!st && s.n < c->sample && (got = cm_csv_next(csv, &nf, &f, &len, err)) == 1)
+    while (!st && s.n < (size_t)c->p->r.sample && (got = cm_csv_next(csv, &nf, &f, &len, err)) == 1)
         st = sample_add(&s, nf, f, len, cm_csv_line(csv), err);
     if (!st && got < 0)
         st = err->status;
@@ -207,10 +214,10 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
                 !(pd.line = malloc(pd.cap * sizeof *pd.line))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st) {
-        cm_rows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
-                           c->max_gap, c->sort, c->dedupe, c->sort_memory,
-                           c->tmpdir, out, emit, ctx, c->replay, pd.cap, wo, &c->st};
-        if (!(rows = cm_rows_new(&cfg, err)))
+        cm_cleanrows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
+                           c->p->r.max_gap, c->sort, c->dedupe, sort_memory(c->p),
+                           c->p->r.tmpdir, out, emit, ctx, c->o.replay, pd.cap, wo, &c->st};
+        if (!(rows = cm_cleanrows_new(&cfg, err)))
             st = err->status;
     }
     for (size_t i = 0; !st && i < s.n; i++)
@@ -224,8 +231,8 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
     if (!st && pd.n)
         st = hand_on(rows, &pd, err);
     if (!st)
-        st = cm_rows_finish(rows, err);
-    cm_rows_free(rows);
+        st = cm_cleanrows_finish(rows, err);
+    cm_cleanrows_free(rows);
     cm_batch_free(pd.b);
     free(pd.line);
     cm_csv_free(csv);

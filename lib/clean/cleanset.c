@@ -1,5 +1,6 @@
-/* cleanset.c - the cleaner's settings: read once from key/value pairs,
- * checked, and kept for the recipe. */
+/* cleanset.c - the cleaner's settings, declared once: read, checked and
+ * compiled into a plan (zone loaded, time format compiled, lists split),
+ * which every run of the step, cm-clean's or a model's replay, applies. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,207 +8,289 @@
 
 const char *const cm_clean_kinds[] = {"auto", "num", "cat", "time", "skip"};
 
-/* ---- settings -------------------------------------------------------------- */
-
-void cm_clean_list_free(list *l)
+static int delimiter_ok(const char *v)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->item[i]);
-    free(l->item);
-    memset(l, 0, sizeof *l);
+    return !(!strcmp(v, "auto") || !strcmp(v, "tab") || !strcmp(v, "\t") ||
+             (strlen(v) == 1 && strchr(",;|", v[0])));
 }
 
-/* Splits a comma-separated value; empty items are kept ("" is a marker). */
-cm_status cm_clean_split(const char *v, list *l, cm_error *err)
+static int decimal_ok(const char *v)
 {
-    cm_clean_list_free(l);
-    for (const char *p = v;;) {
-        const char *q = strchr(p, ',');
-        size_t n = q ? (size_t)(q - p) : strlen(p);
-        char **it = realloc(l->item, (l->n + 1) * sizeof *it);
-        char *s = malloc(n + 1);
-        if (it)
-            l->item = it;
-        if (!it || !s) {
-            free(s);
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        }
-        memcpy(s, p, n);
-        s[n] = '\0';
-        l->item[l->n++] = s;
-        if (!q)
-            return CM_OK;
-        p = q + 1;
-    }
+    return strcmp(v, ".") && strcmp(v, ",");
 }
 
-int cm_clean_in_list(const list *l, const char *s)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->item[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-int cm_clean_policy(const char *v)
-{
-    static const char *const names[] = {"drop", "keep", "ffill", "interpolate"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(v, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-static int yes_no(const char *v)
-{
-    return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -1;
-}
-
-cm_status cm_clean_bad_setting(cm_error *err, const char *k, const char *v,
-                             const char *want)
-{
-    return cm_fail(err, CM_ERR_ARG, "%s: '%.64s' is not %s", k, v, want);
-}
-
-/* One setting that does not name a column; per-column ones wait for the
- * header. */
-static cm_status apply(cm_clean *c, const char *k, const char *v, cm_error *err)
+/* MIN:MAX, MIN <= MAX */
+static int range_parse(const char *v, double *lo, double *hi)
 {
     char *end;
-    if (!strcmp(k, "delimiter")) {
-        if (!strcmp(v, "auto"))
-            c->delim = 0;
-        else if (!strcmp(v, "tab") || !strcmp(v, "\t"))
-            c->delim = '\t';
-        else if (strlen(v) == 1 && strchr(",;|", v[0]))
-            c->delim = v[0];
-        else
-            return cm_clean_bad_setting(err, k, v, "one of , ; tab | auto");
-    } else if (!strcmp(k, "decimal")) {
-        if (strcmp(v, ".") && strcmp(v, ","))
-            return cm_clean_bad_setting(err, k, v, "'.' or ','");
-        c->decimal = v[0];
-    } else if (!strcmp(k, "header") || !strcmp(k, "sort")) {
-        int b = yes_no(v);
-        if (b < 0)
-            return cm_clean_bad_setting(err, k, v, "yes or no");
-        *(k[0] == 'h' ? &c->header : &c->sort) = b;
-    } else if (!strcmp(k, "sample") || !strcmp(k, "sort-memory") ||
-               !strcmp(k, "max-gap") || !strcmp(k, "batch-rows")) {
-        unsigned long long n = strtoull(v, &end, 10);
-        if (!*v || *end || v[0] < '0' || v[0] > '9' || n == 0 || n > INT64_MAX)
-            return cm_clean_bad_setting(err, k, v, "a positive whole number");
-        if (!strcmp(k, "sample"))
-            c->sample = (size_t)n;
-        else if (!strcmp(k, "batch-rows"))
-            c->batch_rows = n > 65536 ? 65536 : (size_t)n;
-        else if (!strcmp(k, "sort-memory"))
-            /* Below a megabyte each run would be a handful of rows, and
-             * every run an open file until the merge. */
-            c->sort_memory = n < (1u << 20) ? (1u << 20) : (size_t)n;
-        else
-            c->max_gap = (int64_t)n;
-    } else if (!strcmp(k, "time")) {
-        return cm_clean_split(v, &c->time, err);
-    } else if (!strcmp(k, "time-format")) {
-        cm_timefmt_free(c->tfmt);
-        return (c->tfmt = cm_timefmt_new(v, err)) ? CM_OK : err->status;
-    } else if (!strcmp(k, "tz")) {
-        if (c->tz && !c->tz_owned && !strcmp(cm_tz_name(c->tz), v))
-            return CM_OK; /* the caller's copy of this zone */
-        cm_tz_free(c->tz_owned);
-        return (c->tz = c->tz_owned = cm_tz_load(v, err)) ? CM_OK : err->status;
-    } else if (!strcmp(k, "na")) {
-        return cm_clean_split(v, &c->na, err);
-    } else if (!strcmp(k, "missing")) {
-        if ((c->policy = cm_clean_policy(v)) < 0)
-            return cm_clean_bad_setting(err, k, v, "drop, keep, ffill or interpolate");
-    } else if (!strcmp(k, "lower")) {
-        return cm_clean_split(v, &c->lower, err);
-    } else if (!strcmp(k, "columns")) {
-        return cm_clean_split(v, &c->keep, err);
-    } else if (!strcmp(k, "drop")) {
-        return cm_clean_split(v, &c->drop, err);
-    } else if (!strcmp(k, "dedupe")) {
-        if (!strcmp(v, "first")) c->dedupe = DEDUPE_FIRST;
-        else if (!strcmp(v, "last")) c->dedupe = DEDUPE_LAST;
-        else if (!strcmp(v, "no")) c->dedupe = DEDUPE_NONE;
-        else return cm_clean_bad_setting(err, k, v, "first, last or no");
-    } else if (!strcmp(k, "key") || !strcmp(k, "tmpdir")) {
-        char **dst = k[0] == 'k' ? &c->key : &c->tmpdir;
-        free(*dst);
-        if (!(*dst = malloc(strlen(v) + 1)))
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        strcpy(*dst, v);
-    } else if (!strcmp(k, "replay")) {
-        if ((c->replay = yes_no(v)) < 0)
-            return cm_clean_bad_setting(err, k, v, "yes or no");
-    } else if (!strcmp(k, "absent-ok")) {
-        return cm_clean_split(v, &c->absent_ok, err);
-    } else if (!strcmp(k, "bad-rows")) {
-        if (strcmp(v, "fail") && strcmp(v, "skip"))
-            return cm_clean_bad_setting(err, k, v, "fail or skip");
-        c->bad_skip = v[0] == 's';
-    } else if (strncmp(k, "type.", 5) && strncmp(k, "missing.", 8) &&
-               strncmp(k, "range.", 6)) {
-        return cm_fail(err, CM_ERR_ARG, "unknown setting '%.64s'", k);
-    }
+    *lo = strtod(v, &end);
+    if (*end != ':' || end == v)
+        return -1;
+    const char *h = end + 1;
+    *hi = strtod(h, &end);
+    return *end || end == h || !(*lo <= *hi) ? -1 : 0;
+}
+
+static int range_ok(const char *v)
+{
+    double lo, hi;
+    return range_parse(v, &lo, &hi);
+}
+
+#define AT(f, U) CM_SET_AT(clean_raw, f, U)
+#define REC CM_SET_RECORD
+static const cm_setting decls[] = {
+    {.name = "delimiter", .short_opt = 'd', .type = CM_SET_TEXT, .flags = REC, .arg = "C",
+     .help = ", ; tab | or auto (guessed, the default)", .section = "Reading",
+     .check = delimiter_ok, .want = "one of , ; tab | auto", .offset = AT(delimiter, const char *)},
+    {.name = "decimal", .type = CM_SET_TEXT, .flags = REC, .arg = "C", .dflt = ".",
+     .help = "decimal mark, . or ,", .check = decimal_ok, .want = "'.' or ','",
+     .offset = AT(decimal, const char *)},
+    {.name = "header", .option = "no-header", .flag = "no", .type = CM_SET_FLAG, .flags = REC,
+     .dflt = "yes", .help = "the first line is data; columns are col1, col2...",
+     .offset = AT(header, int)},
+    {.name = "sample", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .dflt = "1000",
+     .help = "rows read to infer column types", .offset = AT(sample, int64_t)},
+    {.name = "type", .short_opt = 't', .type = CM_SET_CHOICE, .flags = REC | CM_SET_PER_COLUMN,
+     .arg = "COL=TYPE", .choices = "num|cat|time|skip",
+     .help = "num, cat, time or skip (repeatable)", .offset = CM_SET_NOWHERE},
+    {.name = "time", .short_opt = 'T', .type = CM_SET_TEXT, .flags = REC, .arg = "COL[,COL]",
+     .help = "the time column, or the columns that make it up", .section = "Time",
+     .offset = AT(time, const char *)},
+    {.name = "time-format", .type = CM_SET_TEXT, .flags = REC, .arg = "FMT",
+     .help = "strptime-like, e.g. '%d/%m/%Y %H.%M.%S'", .offset = AT(time_format, const char *)},
+    {.name = "tz", .type = CM_SET_TEXT, .flags = REC, .arg = "ZONE", .dflt = "UTC",
+     .help = "zone of times without an offset", .offset = AT(tz, const char *)},
+    {.name = "na", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "more missing-value markers, e.g. -200,-999", .section = "Values",
+     .offset = AT(na, const char *)},
+    {.name = "missing", .short_opt = 'm', .type = CM_SET_CHOICE, .flags = REC | CM_SET_OR_COLUMN,
+     .arg = "POLICY", .choices = "drop|keep|ffill|interpolate", .dflt = "drop",
+     .help = "drop, keep, ffill or interpolate;\nCOL=POLICY for one column (repeatable)",
+     .offset = AT(missing, int)},
+    {.name = "max-gap", .type = CM_SET_DURATION, .flags = REC, .arg = "DUR", .lo = 1,
+     .help = "longest gap a fill may bridge: 90s 15m 2h 1d 1w",
+     .offset = AT(max_gap, int64_t)},
+    {.name = "range", .type = CM_SET_TEXT, .flags = REC | CM_SET_PER_COLUMN, .arg = "COL=MIN:MAX",
+     .help = "readings outside become missing (repeatable)", .check = range_ok,
+     .want = "MIN:MAX with MIN <= MAX", .offset = CM_SET_NOWHERE},
+    {.name = "lower", .type = CM_SET_TEXT, .flags = REC, .arg = "COL,...|all",
+     .help = "lower-case and trim categories", .offset = AT(lower, const char *)},
+    {.name = "columns", .short_opt = 'c', .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "keep only these columns", .section = "Rows", .offset = AT(columns, const char *)},
+    {.name = "drop", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "leave out these columns", .offset = AT(drop, const char *)},
+    {.name = "sort", .short_opt = 's', .type = CM_SET_FLAG, .flags = REC,
+     .help = "sort rows by time (stable)", .offset = AT(sort, int)},
+    {.name = "buffer-size", .short_opt = 'S', .type = CM_SET_SIZE, .arg = "SIZE", .dflt = "256M",
+     .help = "memory for sorting before spilling to disk", .offset = AT(buffer, uint64_t)},
+    {.name = "tmpdir", .type = CM_SET_TEXT, .arg = "DIR",
+     .help = "where sorting spills (default $TMPDIR or /tmp)", .offset = AT(tmpdir, const char *)},
+    {.name = "dedupe", .type = CM_SET_CHOICE, .flags = REC, .arg = "first|last",
+     .choices = "first|last|no", .dflt = "no", .help = "one row per time (and key)",
+     .offset = AT(dedupe, int)},
+    {.name = "key", .short_opt = 'k', .type = CM_SET_TEXT, .flags = REC, .arg = "COL",
+     .help = "the series a row belongs to (sensor, station)", .offset = AT(key, const char *)},
+    {.name = "bad-rows", .type = CM_SET_CHOICE, .flags = REC, .arg = "fail|skip",
+     .choices = "fail|skip", .dflt = "fail",
+     .help = "stop at the first bad row, or skip bad rows", .offset = AT(bad_rows, int)},
+};
+#undef AT
+#undef REC
+
+const cm_settings cm_clean_settings = {decls, sizeof decls / sizeof *decls};
+
+/* ---- the plan ------------------------------------------------------------- */
+
+static void colsets_free(colset *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(c[i].col);
+    free(c);
+}
+
+void cm_clean_plan_free(cm_clean_plan *p)
+{
+    if (!p)
+        return;
+    cm_kv_free(p->settings);
+    cm_list_free(&p->time);
+    cm_list_free(&p->na);
+    cm_list_free(&p->lower);
+    cm_list_free(&p->keep);
+    cm_list_free(&p->drop);
+    free(p->na_len);
+    free(p->na_num);
+    cm_timefmt_free(p->tfmt);
+    cm_tz_free(p->tz);
+    colsets_free(p->types, p->ntypes);
+    colsets_free(p->policies, p->npolicies);
+    colsets_free(p->ranges, p->nranges);
+    free(p);
+}
+
+static cm_status add_colset(colset **c, size_t *n, const char *col, int v, double lo,
+                            double hi, cm_error *err)
+{
+    colset *g = realloc(*c, (*n + 1) * sizeof *g);
+    if (!g)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    *c = g;
+    if (!(g[*n].col = cm_strndup(col, strlen(col))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    g[*n] = (colset){g[*n].col, v, lo, hi};
+    (*n)++;
     return CM_OK;
 }
 
-cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
+static int choice_index(const char *choices, const char *v)
 {
-    return cm_clean_new_tz(settings, NULL, err);
+    int k = 0;
+    for (const char *p = choices;; k++) {
+        size_t w = strcspn(p, "|");
+        if (w == strlen(v) && !strncmp(p, v, w))
+            return k;
+        if (!p[w])
+            return -1;
+        p += w + 1;
+    }
 }
 
-cm_clean *cm_clean_new_tz(const cm_kv *settings, const cm_tz *tz, cm_error *err)
+/* type.COL, missing.COL and range.COL, in the order given. */
+static cm_status per_column(cm_clean_plan *p, cm_error *err)
+{
+    cm_status st = CM_OK;
+    for (size_t i = 0; !st && i < cm_kv_count(p->settings); i++) {
+        const char *key = cm_kv_key(p->settings, i), *v = cm_kv_value(p->settings, i), *col;
+        const cm_setting *s = cm_settings_find(&cm_clean_settings, key, &col);
+        double lo, hi;
+        if (!col)
+            continue;
+        if (s->name[0] == 't')
+            st = add_colset(&p->types, &p->ntypes, col, K_NUM + choice_index(s->choices, v),
+                            0, 0, err);
+        else if (s->name[0] == 'm')
+            st = add_colset(&p->policies, &p->npolicies, col, choice_index(s->choices, v), 0,
+                            0, err);
+        else if (!range_parse(v, &lo, &hi))
+            st = add_colset(&p->ranges, &p->nranges, col, 0, lo, hi, err);
+    }
+    return st;
+}
+
+cm_clean_plan *cm_clean_plan_new(const cm_kv *settings, cm_error *err)
+{
+    cm_clean_plan *p = calloc(1, sizeof *p);
+    cm_status st = p && (p->settings = cm_kv_new()) ? CM_OK
+                 : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = cm_kv_copy(p->settings, settings, err);
+    if (!st)
+        st = cm_settings_read(&cm_clean_settings, settings, &p->r, err);
+    const clean_raw *r = &p->r;
+    if (!st) {
+        const char *d = r->delimiter ? r->delimiter : "auto";
+        p->delim = !strcmp(d, "auto") ? 0 : !strcmp(d, "tab") ? '\t' : d[0];
+        p->decimal = r->decimal[0];
+        if (p->decimal == p->delim)
+            st = cm_fail(err, CM_ERR_ARG, "the decimal mark cannot be the delimiter");
+    }
+    if (!st && r->time)
+        st = cm_list_split(&p->time, r->time, err);
+    if (!st && r->na)
+        st = cm_list_split(&p->na, r->na, err);
+    if (!st && r->lower)
+        st = cm_list_split(&p->lower, r->lower, err);
+    if (!st && r->columns)
+        st = cm_list_split(&p->keep, r->columns, err);
+    if (!st && r->drop)
+        st = cm_list_split(&p->drop, r->drop, err);
+    if (!st && r->time_format && !(p->tfmt = cm_timefmt_new(r->time_format, err)))
+        st = err->status;
+    if (!st && !(p->tz = cm_tz_load(r->tz, err)))
+        st = err->status;
+    if (!st)
+        st = per_column(p, err);
+    if (!st && !(p->na_len = calloc(p->na.n + 1, sizeof *p->na_len)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < p->na.n; i++)
+        p->na_len[i] = strlen(p->na.item[i]);
+    /* Missing markers that are numbers match numeric fields by value:
+     * -200 catches -200.0 and, with a decimal comma, -200,0 too. */
+    for (size_t i = 0; !st && i < p->na.n; i++) {
+        double v;
+        const char *m = p->na.item[i];
+        if (cm_parse_num(m, strlen(m), '.', &v) && cm_parse_num(m, strlen(m), p->decimal, &v))
+            continue;
+        double *q = realloc(p->na_num, (p->nna_num + 1) * sizeof *q);
+        if (!q)
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        else
+            (p->na_num = q)[p->nna_num++] = v;
+    }
+    if (st) {
+        cm_clean_plan_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+const cm_tz *cm_clean_plan_tz(const cm_clean_plan *p)
+{
+    return p->tz;
+}
+
+char cm_clean_plan_decimal(const cm_clean_plan *p)
+{
+    return p->decimal;
+}
+
+int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
+                        const char **kind)
+{
+    static const char *const kinds[] = {"", "number", "category", "time", ""};
+    for (size_t k = 0, n = 0; k < p->ntypes; k++) {
+        if (p->types[k].v == K_SKIP || n++ < i)
+            continue;
+        *name = p->types[k].col;
+        *kind = kinds[p->types[k].v];
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- a cleaner -------------------------------------------------------------- */
+
+cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
+{
+    cm_clean_plan *p = cm_clean_plan_new(settings, err);
+    cm_clean *c = p ? cm_clean_start(p, NULL, err) : NULL;
+    if (c)
+        c->owned = p;
+    else
+        cm_clean_plan_free(p);
+    return c;
+}
+
+cm_clean *cm_clean_start(const cm_clean_plan *p, const cm_clean_opts *o, cm_error *err)
 {
     cm_clean *c = calloc(1, sizeof *c);
     if (!c) {
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    /* A zone already read, lent for as long as c lives: a replay per
-     * request would otherwise read the zone file each time. */
-    c->tz = tz;
-    c->decimal = '.';
-    c->header = 1;
-    c->sample = 1000;
-    c->sort_memory = 256u << 20;
-    c->policy = POLICY_DROP;
-    c->time_out = c->key_out = -1;
-    cm_status st = cm_kv_copy(&c->settings, settings, err);
-    for (size_t i = 0; !st && i < cm_kv_count(settings); i++)
-        st = apply(c, cm_kv_key(settings, i), cm_kv_value(settings, i), err);
-    if (!st && !c->tz)
-        c->tz = c->tz_owned = cm_tz_load("UTC", err);
-    if (!st && !c->tz)
-        st = err->status;
+    c->p = p;
+    if (o)
+        c->o = *o;
     /* A model's replay keeps every row, in input order, and fails on a
      * bad one rather than lose it. */
-    if (!st && c->replay)
-        c->sort = 0, c->dedupe = DEDUPE_NONE, c->bad_skip = 0;
-    if (!st && c->decimal == c->delim)
-        st = cm_fail(err, CM_ERR_ARG, "the decimal mark cannot be the delimiter");
-    if (!st && !(c->na_len = calloc(c->na.n + 1, sizeof *c->na_len)))
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; !st && i < c->na.n; i++)
-        c->na_len[i] = strlen(c->na.item[i]);
-    /* Missing markers that are numbers match numeric fields by value:
-     * -200 catches -200.0 and, with a decimal comma, -200,0 too. */
-    for (size_t i = 0; !st && i < c->na.n; i++) {
-        double v;
-        const char *m = c->na.item[i];
-        if (cm_parse_num(m, strlen(m), '.', &v) &&
-            cm_parse_num(m, strlen(m), c->decimal, &v))
-            continue;
-        double *p = realloc(c->na_num, (c->nna_num + 1) * sizeof *p);
-        if (!p)
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        else
-            (c->na_num = p)[c->nna_num++] = v;
-    }
-    if (st) {
+    c->sort = !c->o.replay && p->r.sort;
+    c->dedupe = c->o.replay ? DEDUPE_NONE
+              : (int[]){DEDUPE_FIRST, DEDUPE_LAST, DEDUPE_NONE}[p->r.dedupe];
+    c->bad_skip = !c->o.replay && p->r.bad_rows == 1;
+    c->time_out = c->key_out = -1;
+    /* the run's own copy: without one it may find the time column itself */
+    if (p->r.time && cm_list_split(&c->time, p->r.time, err)) {
         cm_clean_free(c);
         return NULL;
     }
@@ -218,22 +301,10 @@ void cm_clean_free(cm_clean *c)
 {
     if (!c)
         return;
-    cm_kv_release(&c->settings);
-    cm_clean_list_free(&c->na);
-    cm_clean_list_free(&c->time);
-    cm_clean_list_free(&c->lower);
-    cm_clean_list_free(&c->keep);
-    cm_clean_list_free(&c->drop);
-    cm_clean_list_free(&c->absent_ok);
+    cm_list_free(&c->time);
     free(c->pad_f);
     free(c->pad_len);
     free(c->time_idx);
-    free(c->na_len);
-    free(c->na_num);
-    free(c->key);
-    free(c->tmpdir);
-    cm_timefmt_free(c->tfmt);
-    cm_tz_free(c->tz_owned);
     for (size_t i = 0; i < c->ncols; i++)
         free(c->cols[i].name);
     free(c->cols);
@@ -242,5 +313,6 @@ void cm_clean_free(cm_clean *c)
     free(c->st.dropped_missing);
     free(c->st.out_of_range);
     free(c->st.filled);
+    cm_clean_plan_free(c->owned);
     free(c);
 }

@@ -1,35 +1,55 @@
 /*
- * cm_clean.h - cleaning: raw CSV to a typed stream.
+ * cm_clean.h - cleaning: a raw CSV export to a typed stream.  The options
+ * of cm-clean are the settings of a clean step; compiled once into a plan,
+ * they are what the stream's recipe records and what a model replays on
+ * its raw input, by this same code.
  */
 #ifndef CM_CLEAN_H
 #define CM_CLEAN_H
 
 #include "stream/cm_stream.h"
 
-/* ---- cleaning: raw CSV to a typed stream --------------------------------- */
+/* Every setting of a clean step: delimiter, decimal, header, sample,
+ * type.COL, time, time-format, tz, na, missing[.COL], max-gap, range.COL,
+ * lower, columns, drop, sort, buffer-size, tmpdir, dedupe, key, bad-rows
+ * (see cm-clean(1) for what each does). */
+extern const cm_settings cm_clean_settings;
 
-/*
- * Settings are key/value pairs; cm-clean makes them from its options and
- * the same pairs, with every inferred type filled in, become the "clean"
- * step of the recipe, so a model can clean a raw row exactly the same way.
- *   delimiter  , ; tab | (the word "tab" too) or auto     decimal  . or ,
- *   header     yes|no          sample  rows used to infer types (1000)
- *   type.COL   num|cat|time|skip        time  COL[,COL...]
- *   time-format  strptime-like         tz    IANA zone of naive times (UTC)
- *   na         extra missing markers, comma-separated
- *   missing    drop|keep|ffill|interpolate    missing.COL  the same, per column
- *   max-gap    seconds a fill may bridge      range.COL  MIN:MAX
- *   lower      COL,... or all     columns  COL,... to keep     drop  COL,...
- *   sort       yes|no     sort-memory  bytes    dedupe  first|last   key  COL
- *   bad-rows   fail|skip   tmpdir  directory for sort runs
- *   replay     yes: a model replaying the recipe: no sorting, no dedupe,
- *              no row dropped but for a missing time, bad rows fail;
- *              columns the recipe types but the input lacks are empty if
- *              skipped or listed in absent-ok COL,..., otherwise an error
- */
+/* The settings read, checked and compiled once: the zone loaded, the time
+ * format compiled, the lists split.  A plan is only read by the cleaners
+ * that run it, so one may serve several at once. */
+typedef struct cm_clean_plan cm_clean_plan;
+cm_clean_plan *cm_clean_plan_new(const cm_kv *settings, cm_error *err);
+void cm_clean_plan_free(cm_clean_plan *p);
+/* The zone of naive times, and the decimal mark of numbers. */
+const cm_tz *cm_clean_plan_tz(const cm_clean_plan *p);
+char cm_clean_plan_decimal(const cm_clean_plan *p);
+/* The raw fields a record gives, as the plan types them: the i-th (from
+ * 0) not skipped, its name and kind ("number", "category" or "time");
+ * 0 past the last. */
+int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
+                        const char **kind);
+
+/* How a cleaner runs its plan. */
+typedef struct cm_clean_opts {
+    /* A model's replay: every record comes out, in input order (none is
+     * sorted, merged as a duplicate or dropped for a missing value, a bad
+     * one fails), and no recipe step is added.  A column the plan types
+     * but the input lacks is then empty if may_lack says the model can do
+     * without it, an error otherwise. */
+    int replay;
+    int (*may_lack)(void *ctx, const char *column, int is_time);
+    void *ctx;
+    size_t batch_rows; /* rows handed on together; 0: 16384 (1024 replaying) */
+} cm_clean_opts;
+
 typedef struct cm_clean cm_clean;
 
+/* A cleaner of its own plan, made from settings: cm-clean's. */
 cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err);
+/* A cleaner running plan p (borrowed: it must outlive the cleaner);
+ * o NULL for the defaults. */
+cm_clean *cm_clean_start(const cm_clean_plan *p, const cm_clean_opts *o, cm_error *err);
 void cm_clean_free(cm_clean *c);
 /*
  * Reads CSV from in and writes the cleaned stream to out.  name is the
@@ -43,8 +63,18 @@ cm_status cm_clean_run(cm_clean *c, FILE *in, const char *name, FILE *out,
 cm_status cm_clean_each(cm_clean *c, FILE *in, const char *name, cm_batch_fn emit,
                         void *ctx, cm_error *err);
 const cm_schema *cm_clean_out_schema(const cm_clean *c);
+/* Replaying: 1 when the input lacks column, which the plan types. */
+int cm_clean_lacks(const cm_clean *c, const char *column);
+/* Records given one by one (a replay per request): the header from the
+ * names, then each record into row `row` of b, a batch of
+ * cm_clean_out_schema (the columns it lacks as empty ones after its own);
+ * *drop set when the record has no time and so no row. */
+cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
+                           const char *name, cm_error *err);
+cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const size_t *len,
+                          uint64_t line, cm_batch *b, size_t row, int *drop, cm_error *err);
 /* Calls fn(ctx, row) for each record (counted from 1) left out for lack of
- * a time; with the setting replay yes it is the only one left out. */
+ * a time; replaying it is the only one left out. */
 void cm_clean_on_drop(cm_clean *c, void (*fn)(void *ctx, uint64_t row), void *ctx);
 /* What the run did, as indented text lines or as one JSON object. */
 void cm_clean_report(const cm_clean *c, FILE *out, int json);

@@ -10,16 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-
 #define CM_VERSION_MAJOR 0
 #define CM_VERSION_MINOR 1
 #define CM_VERSION_PATCH 0
 #define CM_VERSION_STRING "0.1.0"
 
 const char *cm_version_string(void);
+
 /* ---- errors -------------------------------------------------------------- */
 
 /* Values are pinned: they may be compared against across versions. */
@@ -36,8 +33,20 @@ typedef enum cm_status {
     CM_ERR_NOTCMT = 9     /* the input is not a cm stream at all */
 } cm_status;
 
+/* What exactly went wrong, where a caller decides by it (the status
+ * alone says what kind of thing): never decide by the message's text. */
+typedef enum cm_detail {
+    CM_DETAIL_NONE = 0,
+    CM_DETAIL_UTF8 = 1,      /* text that is not valid UTF-8 */
+    CM_DETAIL_TOO_LONG = 2,  /* a name or value over CM_MAX_NAME bytes */
+    CM_DETAIL_TOO_MANY = 3,  /* one category or column too many */
+    CM_DETAIL_NO_TIME = 4,   /* a row without its time */
+    CM_DETAIL_MODEL = 5      /* a model file where a stream was wanted */
+} cm_detail;
+
 typedef struct cm_error {
     cm_status status;
+    cm_detail detail;     /* CM_DETAIL_NONE unless a caller needs more */
     int sys;              /* errno for CM_ERR_IO, else 0 */
     uint64_t line;        /* 1-based input line when known, else 0 */
     char column[128];     /* column name when known, else "" */
@@ -73,6 +82,96 @@ const char *cm_kv_value(const cm_kv *kv, size_t i);
 const char *cm_kv_get(const cm_kv *kv, const char *key);
 /* Sets key (replacing an earlier value, keeping its position). */
 cm_status cm_kv_set(cm_kv *kv, const char *key, const char *value, cm_error *err);
+/* Sets key to v as its shortest text. */
+cm_status cm_kv_set_num(cm_kv *kv, const char *key, double v, cm_error *err);
+/* Every entry of src set in dst, in src's order. */
+cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err);
+/* Empties kv (it stays usable). */
+void cm_kv_clear(cm_kv *kv);
+
+/* ---- settings: declared once per stage ------------------------------------ */
+
+/*
+ * Each stage (cleaning, features, training; a program for its own
+ * options) declares every setting once, in a table of these.  From the
+ * table come the command line (getopt_long's options and --help, built
+ * by the programs), the checking and normalizing of values, the typed
+ * struct a stage works from (cm_settings_read), and what a recipe step
+ * or a model's metadata records (CM_SET_RECORD).  Settings travel as
+ * key/value text between them: on disk in recipes, between programs.
+ */
+typedef enum cm_set_type {
+    CM_SET_FLAG = 1,  /* on the command line without an argument: yes or no */
+    CM_SET_TEXT,      /* any text (a check may narrow it) */
+    CM_SET_COUNT,     /* a whole number from lo to hi (hi 0: no limit) */
+    CM_SET_NUM,       /* a number from lo to hi */
+    CM_SET_CHOICE,    /* one of `choices`, '|'-separated */
+    CM_SET_DURATION,  /* 90s 15m 2h 7d 1w, kept as seconds */
+    CM_SET_SIZE       /* 512K 256M 2G, kept as bytes */
+} cm_set_type;
+
+enum {
+    CM_SET_PER_COLUMN = 1u << 0, /* COL=VALUE, repeatable, kept as NAME.COL */
+    CM_SET_OR_COLUMN = 1u << 1,  /* VALUE for all, or COL=VALUE as above */
+    CM_SET_REPEAT = 1u << 2,     /* repeatable, kept as NAME.1, NAME.2, ... */
+    CM_SET_HIDDEN = 1u << 3,     /* no option: set by the programs themselves */
+    CM_SET_RECORD = 1u << 4,     /* recorded in the recipe step or metadata */
+    CM_SET_FIXED = 1u << 5,      /* chooses the data or the machine: cm-tune
+                                    does not search it */
+    CM_SET_MACHINE = 1u << 6     /* how it runs, not what it computes: not an
+                                    option of cm-tune's trials */
+};
+
+typedef struct cm_setting {
+    const char *name;     /* the key, and the long option */
+    char short_opt;       /* or 0 */
+    cm_set_type type;
+    unsigned flags;
+    const char *arg;      /* its argument in --help: "N", "COL=TYPE" */
+    const char *dflt;     /* the default as text; NULL: none */
+    double lo, hi;        /* CM_SET_COUNT, CM_SET_NUM */
+    const char *choices;  /* CM_SET_CHOICE */
+    const char *help;     /* what it does; lines after the first after \n */
+    const char *section;  /* --help starts a group of options here */
+    const char *option;   /* the long option when it differs from name */
+    const char *flag;     /* CM_SET_FLAG: the value the option sets ("yes") */
+    const char *alias;    /* a second long option for the same setting */
+    /* A narrower check of the text (0 when it is good), and what it wants
+     * for the message: "a list of widths such as 64,64". */
+    int (*check)(const char *value);
+    const char *want;
+    size_t offset;        /* where cm_settings_read puts it, or CM_SET_NOWHERE */
+} cm_setting;
+
+#define CM_SET_NOWHERE ((size_t)-1)
+/* offsetof(T, f), checked at compile time to be a field of type U:
+ * FLAG and CHOICE int, TEXT const char *, COUNT and DURATION int64_t,
+ * NUM double, SIZE uint64_t. */
+#define CM_SET_AT(T, f, U)                                                     \
+    (offsetof(T, f) + 0 * sizeof(struct {                                      \
+         int cm_set_type_check_ : _Generic(((T *)0)->f, U: 1, default: -1);    \
+     }))
+
+typedef struct cm_settings {
+    const cm_setting *set;
+    size_t n;
+} cm_settings;
+
+/* The declaration a key belongs to ("type.temp" to "type", "lag.2" to
+ * "lag"), and its column or number part (NULL for a plain key). */
+const cm_setting *cm_settings_find(const cm_settings *t, const char *key,
+                                   const char **part);
+/* Checks value against s: CM_OK with its normal form in norm (seconds
+ * for a duration, bytes for a size, "yes" or "no" for a flag), or
+ * CM_ERR_ARG with "LABEL: 'value' is not WANT". */
+cm_status cm_setting_check(const cm_setting *s, const char *label, const char *value,
+                           char *norm, size_t n, cm_error *err);
+/* What s wants, as in its messages: "a whole number from 1 to 64". */
+void cm_setting_want(const cm_setting *s, char *buf, size_t n);
+/* Every key of kv known and its value good, then each setting (or its
+ * default) into the struct at out.  Text is borrowed from kv. */
+cm_status cm_settings_read(const cm_settings *t, const cm_kv *kv, void *out,
+                           cm_error *err);
 
 /* ---- text rendering, locale-independent ---------------------------------- */
 

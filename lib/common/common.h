@@ -18,6 +18,14 @@
  * `return cm_fail(err, CM_ERR_DATA, "...")`. */
 cm_status cm_fail(cm_error *err, cm_status status, const char *fmt, ...)
     CM_PRINTF(3, 4);
+/* The same with a detail for callers that decide by it. */
+cm_status cm_fail_as(cm_error *err, cm_status status, cm_detail detail, const char *fmt,
+                     ...) CM_PRINTF(4, 5);
+/* CM_ERR_ARG: "WHAT: no column 'NAME' (the columns are 'a', 'b', ...)",
+ * the n columns named by name_at(ctx, i). */
+cm_status cm_fail_no_column(cm_error *err, const char *what, const char *name,
+                            const char *(*name_at)(const void *ctx, size_t i),
+                            const void *ctx, size_t n);
 /* Same for an errno-carrying I/O failure: msg gets ": strerror(errno)". */
 cm_status cm_fail_sys(cm_error *err, int errnum, const char *fmt, ...)
     CM_PRINTF(3, 4);
@@ -92,8 +100,39 @@ struct cm_kv {
     char **keys, **values;
     size_t n, cap;
 };
-void cm_kv_release(cm_kv *kv);
-cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err);
+
+/* ---- comma-separated lists ------------------------------------------------ */
+
+typedef struct cm_list {
+    char **item;
+    size_t n;
+} cm_list;
+
+/* Splits text at commas; empty items are kept ("" is a missing marker). */
+cm_status cm_list_split(cm_list *l, const char *text, cm_error *err);
+void cm_list_free(cm_list *l);
+/* Index of s in l, or -1. */
+long cm_list_find(const cm_list *l, const char *s);
+
+/* ---- JSON out ---------------------------------------------------------------- */
+
+/* A string escaped (invalid UTF-8 as U+FFFD), quotes included. */
+void cm_json_string(FILE *out, const char *s, size_t n);
+/* Values in objects and arrays, commas put where they go: open with
+ * cm_json_begin(j, '{'), name each value with cm_json_key, close with
+ * cm_json_end(j, '}').  Start from cm_json j = {out}. */
+typedef struct cm_json {
+    FILE *out;
+    int depth, key;
+    unsigned char first[16];
+} cm_json;
+void cm_json_begin(cm_json *j, char open);
+void cm_json_end(cm_json *j, char close);
+void cm_json_key(cm_json *j, const char *key);
+void cm_json_str(cm_json *j, const char *s); /* NULL: null */
+void cm_json_u64(cm_json *j, uint64_t v);
+/* The shortest text; NaN as null, infinities as the strings "inf", "-inf". */
+void cm_json_f64(cm_json *j, double v);
 
 /* ---- seeded random numbers: xoshiro256** seeded through splitmix64 ------ */
 

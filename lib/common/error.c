@@ -40,6 +40,7 @@ static cm_status vfail(cm_error *err, cm_status status, int errnum,
     if (!err)
         return status;
     err->status = status;
+    err->detail = CM_DETAIL_NONE;
     err->sys = errnum;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     if (errnum) {
@@ -58,6 +59,18 @@ cm_status cm_fail(cm_error *err, cm_status status, const char *fmt, ...)
     return status;
 }
 
+cm_status cm_fail_as(cm_error *err, cm_status status, cm_detail detail, const char *fmt,
+                     ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, status, 0, fmt, ap);
+    va_end(ap);
+    if (err)
+        err->detail = detail;
+    return status;
+}
+
 cm_status cm_fail_sys(cm_error *err, int errnum, const char *fmt, ...)
 {
     va_list ap;
@@ -65,4 +78,19 @@ cm_status cm_fail_sys(cm_error *err, int errnum, const char *fmt, ...)
     vfail(err, CM_ERR_IO, errnum ? errnum : EIO, fmt, ap);
     va_end(ap);
     return CM_ERR_IO;
+}
+
+cm_status cm_fail_no_column(cm_error *err, const char *what, const char *name,
+                            const char *(*name_at)(const void *ctx, size_t i),
+                            const void *ctx, size_t n)
+{
+    char have[200] = "";
+    size_t len = 0, i = 0;
+    for (; i < n && len < sizeof have - 40; i++)
+        len += (size_t)snprintf(have + len, sizeof have - len, "%s'%s'", i ? ", " : "",
+                                name_at(ctx, i));
+    if (i < n)
+        snprintf(have + len, sizeof have - len, ", ...");
+    return cm_fail(err, CM_ERR_ARG, "%s: no column '%.64s' (the columns are %s)", what,
+                   name, have);
 }

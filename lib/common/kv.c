@@ -13,7 +13,7 @@ cm_kv *cm_kv_new(void)
 void cm_kv_free(cm_kv *kv)
 {
     if (kv) {
-        cm_kv_release(kv);
+        cm_kv_clear(kv);
         free(kv);
     }
 }
@@ -93,7 +93,7 @@ cm_status cm_kv_set(cm_kv *kv, const char *key, const char *value, cm_error *err
     return CM_OK;
 }
 
-void cm_kv_release(cm_kv *kv)
+void cm_kv_clear(cm_kv *kv)
 {
     for (size_t i = 0; i < kv->n; i++) {
         free(kv->keys[i]);
@@ -112,7 +112,7 @@ cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err)
         dst->keys = calloc(src->n, sizeof *dst->keys);
         dst->values = calloc(src->n, sizeof *dst->values);
         if (!dst->keys || !dst->values) {
-            cm_kv_release(dst);
+            cm_kv_clear(dst);
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         }
         dst->cap = src->n;
@@ -129,4 +129,11 @@ cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err)
             return st;
     }
     return CM_OK;
+}
+
+cm_status cm_kv_set_num(cm_kv *kv, const char *key, double v, cm_error *err)
+{
+    char buf[40];
+    cm_fmt_f64(buf, sizeof buf, v);
+    return cm_kv_set(kv, key, buf, err);
 }

@@ -1,36 +1,47 @@
 /*
- * cm_features.h - features: calendar parts, lags, rolling windows, differences.
+ * cm_features.h - features for forecasting, derived in one streaming
+ * pass: calendar parts in the stream's zone, holidays, and lags, rolling
+ * windows and differences looked up in each series' recent history.  The
+ * options of cm-features are the settings of a features step; compiled
+ * once into a plan, they are recorded in the recipe and replayed by a
+ * model on its raw input, by this same code.
  */
 #ifndef CM_FEATURES_H
 #define CM_FEATURES_H
 
 #include "stream/cm_stream.h"
 
-/* ---- features: calendar parts, lags, rolling windows, differences ------- */
+/* Every setting of a features step: target, time-features, cyclic,
+ * holidays (dates), holiday-col, holiday-none, lag.N, rolling.N, diff.N,
+ * by, min-count, keep-incomplete, drop, keep, max-history (see
+ * cm-features(1)). */
+extern const cm_settings cm_features_settings;
 
-/*
- * Settings, as cm-features makes them from its options; with the input's
- * recipe plus them as the "features" step, a model can derive the same
- * columns from raw rows.
- *   target COL          time-features hour,minute,dow,dom,month,doy,week,
- *                       year,weekend | none (default hour,dow,month,doy,weekend)
- *   cyclic yes|no       sin/cos pairs of the periodic parts
- *   holidays DATE,...   local dates that are holidays (is_holiday)
- *   holiday-col COL     a category naming holidays; holiday-none VALUE is
- *                       the "not a holiday" value (default None)
- *   lag.N  COL:SPAN,... rolling.N COL:STAT,...:SPAN    diff.N COL:SPAN,...
- *                       SPAN is a duration (1h, 7d) or a number of rows;
- *                       STAT is mean, std, min, max, sum or count
- *   by COL              series: lags and windows stay within a series
- *   min-count N         fewest values a window needs (default 1)
- *   keep-incomplete yes|no   keep rows whose derived values are missing
- *   drop COL,...        keep COL,...       max-history ROWS per series
- */
+/* The settings read, checked and compiled once, before any schema is
+ * known: the calendar parts, the holidays, every lag, window and
+ * difference with its span.  Read only by the builders that use it. */
+typedef struct cm_features_plan cm_features_plan;
+cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err);
+void cm_features_plan_free(cm_features_plan *p);
+
+/* How a builder runs its plan. */
+typedef struct cm_features_opts {
+    int keep_incomplete;  /* keep rows whose derived values are missing too
+                             (a replay counts them; the plan may say so too) */
+    size_t batch_rows;    /* rows handed on together; 0: 4096 */
+    const cm_tz *tz;      /* the time column's zone when the caller has it
+                             loaded already (lent); NULL: loaded here */
+} cm_features_opts;
+
 typedef struct cm_features cm_features;
 
-
-cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings,
-                             cm_error *err);
+/* A builder of its own plan, made from settings, for rows of schema in
+ * (borrowed: it must outlive the builder): cm-features'. */
+cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings, cm_error *err);
+/* A builder running plan p (borrowed) on rows of schema in; o NULL for
+ * the defaults. */
+cm_features *cm_features_start(const cm_schema *in, const cm_features_plan *p,
+                               const cm_features_opts *o, cm_error *err);
 void cm_features_free(cm_features *f);
 /* The output schema; its recipe is the input's plus this step. */
 const cm_schema *cm_features_schema(const cm_features *f);
@@ -41,6 +52,9 @@ cm_status cm_features_push(cm_features *f, const cm_batch *b, cm_batch_fn emit,
 /* Hands on the rows still held. */
 cm_status cm_features_finish(cm_features *f, cm_batch_fn emit, void *ctx,
                              cm_error *err);
+/* Back to no rows seen: every series' history and the rows held are
+ * forgotten, the plan and the output schema kept. */
+void cm_features_reset(cm_features *f);
 /* Rows in, rows out, rows dropped for a missing derived value (by column). */
 void cm_features_report(const cm_features *f, FILE *out);
 

@@ -1,6 +1,7 @@
 /*
- * featcore.h - cm-features' engine: the settings and output schema
- * (features.c) and the rows (featrows.c).
+ * featcore.h - inside cm-features' engine: the plan (featset.c), the
+ * output schema and recipe (features.c), the rows (featrows.c) and each
+ * series' history (history.c).
  */
 #ifndef CM_FEATCORE_H
 #define CM_FEATCORE_H
@@ -31,7 +32,49 @@ typedef struct series {
     int seen;
 } series;
 
+/* One span of a lag, difference or window: "1h" or "24" (rows). */
+typedef struct feat_span {
+    int64_t span;   /* seconds, or rows when by_rows */
+    int by_rows;
+    char *text;     /* as given: it names the derived column */
+} feat_span;
+
+/* One lag.N, diff.N or rolling.N setting, parsed. */
+typedef struct feat_spec {
+    int kind;       /* D_LAG, D_DIFF or D_ROLL */
+    char *col;      /* the column it looks back on */
+    char *text;     /* the setting, for messages */
+    feat_span *spans;    /* a lag's or difference's spans; a window's one */
+    size_t nspans;
+    int stats[8];   /* a window's statistics, in the order given */
+    size_t nstats;
+} feat_spec;
+
+/* The settings as declared (cm_settings_read fills these). */
+typedef struct feat_raw {
+    const char *target, *time_features, *holidays, *holiday_col, *holiday_none, *by,
+        *drop, *keep;
+    int cyclic, keep_incomplete;
+    int64_t min_count, max_history;
+} feat_raw;
+
+struct cm_features_plan {
+    cm_kv *settings;     /* as given: the recipe records them */
+    feat_raw r;
+    int parts_given;     /* time-features was given, not defaulted */
+    int parts[P_NPARTS]; /* calendar parts, in the order given */
+    size_t nparts;
+    int64_t *holidays;   /* local days, sorted */
+    size_t nholidays;
+    cm_list drop, keep;
+    feat_spec *specs;         /* in the order given */
+    size_t nspecs;
+};
+
 struct cm_features {
+    const cm_features_plan *p;
+    cm_features_plan *owned; /* p, when the builder compiled it */
+    cm_features_opts o;
     const cm_schema *in;
     cm_schema *out;
     long time_col, by_col, holiday_col, target_col;
@@ -43,9 +86,6 @@ struct cm_features {
     size_t nd;
     size_t *hist_col;     /* input column of each history slot */
     size_t nhist;
-    int64_t *holidays;    /* local days, sorted */
-    size_t nholidays;
-    char *holiday_none;
     int64_t max_span;     /* seconds any feature looks back; -1: none does */
     uint64_t max_rows;    /* rows any feature looks back */
     size_t max_history, min_count;
@@ -64,13 +104,7 @@ struct cm_features {
     uint64_t *dropped_by; /* per output column */
 };
 
-/* Back to no rows seen: every series' history and the rows held are
- * forgotten, the settings and the output schema kept. */
-void cm_features_reset(cm_features *f);
-
-/* cm_features_new with a zone lent for f's life, used when it is the
- * time column's: a replay per request reads no zone file. */
-cm_features *cm_features_new_tz(const cm_schema *in, const cm_kv *s, const cm_tz *lent,
-                                cm_error *err);
+extern const char *const cm_feature_stats[];
+#define DEFAULT_PARTS "hour,dow,month,doy,weekend"
 
 #endif

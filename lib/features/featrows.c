@@ -145,15 +145,15 @@ static int window(const cm_features *f, const cm_history *h, const derived *d,
 
 static int holiday_date(const cm_features *f, int64_t day)
 {
-    size_t lo = 0, hi = f->nholidays;
+    size_t lo = 0, hi = f->p->nholidays;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (f->holidays[mid] < day)
+        if (f->p->holidays[mid] < day)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < f->nholidays && f->holidays[lo] == day;
+    return lo < f->p->nholidays && f->p->holidays[lo] == day;
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -278,7 +278,7 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
             const char *name = cm_dict_string(cm_schema_dict_c(f->in, (size_t)f->holiday_col),
                                               ((const uint32_t *)b->values[f->holiday_col])[i],
                                               NULL);
-            f->day_holiday |= name && strcmp(name, f->holiday_none) != 0;
+            f->day_holiday |= name && strcmp(name, f->p->r.holiday_none) != 0;
         }
     }
     for (size_t k = 0; k < f->nhist; k++) {
@@ -303,7 +303,7 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
         case D_SIN: v = sin(TWO_PI * phase(d->part, &tp)); break;
         case D_COS: v = cos(TWO_PI * phase(d->part, &tp)); break;
         case D_HOLIDAY:
-            v = (f->nholidays && holiday_date(f, tp.day)) || f->day_holiday;
+            v = (f->p->nholidays && holiday_date(f, tp.day)) || f->day_holiday;
             if (f->day_holiday) /* the whole day, rows before this one too */
                 for (size_t r = f->day_start; r < o; r++)
                     ((double *)f->ob->values[d->out])[r] = 1;

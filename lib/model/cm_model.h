@@ -1,18 +1,16 @@
 /*
- * cm_model.h - a trained model: what it needs of a row, its forward pass,
- * its file (cm-model(5)) and its description.
+ * cm_model.h - a trained model: the encoder that turns a row of its
+ * training stream into an input vector, a network of some kind that maps
+ * that vector to a forecast, and what it knows of itself (the stream's
+ * schema, dictionaries and recipe; metadata and metrics).  Files are
+ * cm-model(5).  The second half of this header is for trainers: the
+ * encoder's fitted parts, the kinds of network, and building a model.
  */
 #ifndef CM_MODEL_H
 #define CM_MODEL_H
 
 #include "stream/cm_stream.h"
 
-/*
- * A model maps a row of its training stream to a forecast of the target.
- * It carries everything for that: the stream's schema, dictionaries and
- * recipe, the fitted scaling and category slots, the weights.  Files are
- * written with cm_model_save (format in cm-model(5)).
- */
 typedef struct cm_model cm_model;
 
 void cm_model_free(cm_model *m);
@@ -40,5 +38,84 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
 size_t cm_model_ninputs(const cm_model *m);
 const char *cm_model_input(const cm_model *m, size_t i);
 int cm_model_needs(const cm_model *m, const char *name);
+/* The categories the model learned for input name (0: none, or not a
+ * category input); codes from 0 in the model schema's dictionary. */
+size_t cm_model_categories(const cm_model *m, const char *name);
+
+/* ---- for trainers ------------------------------------------------------------ */
+
+/* One input: a numeric column, standardized, or a category column, one-hot
+ * over its training categories plus an "unseen" slot. */
+typedef struct cm_feature {
+    char *name;
+    int cat;
+    double mean, sd;   /* numeric: x' = (x - mean) / sd */
+    uint32_t ncats;    /* cat: slots 0..ncats-1, then ncats for unseen */
+    size_t offset;     /* first element in the input vector */
+    size_t col;        /* its column in the model's (training) schema */
+} cm_feature;
+
+typedef struct cm_encoder {
+    cm_feature *f;
+    size_t nf, width;
+    char *target;
+    double tmean, tsd; /* the target is standardized too */
+} cm_encoder;
+
+/* The one function that makes input vectors, for training rows and for
+ * rows to forecast alike: x (width floats) from the row's numbers, in the
+ * order of the numeric inputs, and its category codes of the model
+ * schema's dictionaries, in the order of the category inputs (a code at
+ * or past an input's ncats is unseen). */
+void cm_encoder_encode(const cm_encoder *e, const double *num, const uint32_t *cat,
+                       float *x);
+void cm_encoder_release(cm_encoder *e);
+cm_status cm_encoder_copy(cm_encoder *to, const cm_encoder *from, cm_error *err);
+
+/* What a model kind's network does, and how it goes to a file: each kind
+ * is one of these (kinds.c lists them). */
+typedef struct cm_tensor_out cm_tensor_out;
+typedef struct cm_tensor_in cm_tensor_in;
+typedef struct cm_kind {
+    const char *name; /* the "kind" of the metadata */
+    /* standardized outputs y[batch] for the encoded rows x */
+    void (*forward)(const void *net, size_t batch, const float *x, double *y,
+                    float *scratch);
+    size_t (*scratch)(const void *net, size_t batch);
+    cm_status (*save)(const void *net, cm_tensor_out *out, cm_error *err);
+    /* the network of width inputs from the file, meta its metadata */
+    void *(*load)(cm_tensor_in *in, const cm_kv *meta, size_t width, cm_error *err);
+    void (*describe)(const void *net, FILE *out);
+    void (*free)(void *net);
+} cm_kind;
+
+/* The kind named so, or NULL. */
+const cm_kind *cm_kind_find(const char *name);
+extern const cm_kind cm_kind_linear, cm_kind_mlp;
+
+/* Tensors of a model file, a kind's save and load: float32 (type 1) or
+ * float64 (type 2), d1 0 for a vector of d0. */
+enum { CM_TENSOR_F32 = 1, CM_TENSOR_F64 = 2 };
+cm_status cm_tensor_write(cm_tensor_out *o, const char *name, int type, size_t d0,
+                          size_t d1, const void *data, cm_error *err);
+/* The next tensor, which must have this name, type and shape: its values
+ * (all finite) copied into *data, allocated. */
+cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0,
+                         size_t d1, void **data, cm_error *err);
+
+/* A model from its parts, all taken over (freed with it, or at once when
+ * this fails): a copy of the training schema, the fitted encoder (its
+ * contents moved) and the network of kind k; no metadata yet. */
+cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, void *net,
+                       cm_error *err);
+/* The metadata, for the trainer to fill. */
+cm_kv *cm_model_meta_edit(cm_model *m);
+const cm_encoder *cm_model_encoder(const cm_model *m);
+const cm_kind *cm_model_kind(const cm_model *m);
+const void *cm_model_net(const cm_model *m);
+/* The model's forecasts, in the target's units, for encoded rows. */
+void cm_model_forward(const cm_model *m, size_t batch, const float *x, double *y,
+                      float *scratch);
+size_t cm_model_scratch(const cm_model *m, size_t batch);
 
 #endif

@@ -14,7 +14,6 @@
 #define MODEL_MINOR 0
 
 enum { MSG_MODEL = 16, MSG_ENCODER = 17, MSG_TENSOR = 18 };
-enum { T_F32 = 1, T_F64 = 2 };
 
 /* ---- writing -------------------------------------------------------------- */
 
@@ -25,18 +24,26 @@ static void put_f64(cm_buf *b, double v)
     cm_buf_u64(b, u);
 }
 
-static void put_kv(cm_buf *b, const cm_kv *kv)
+struct cm_tensor_out {
+    cm_frame *frame;
+    FILE *f;
+    cm_buf buf;
+    uint64_t tensors;
+};
+
+static cm_status emit(cm_tensor_out *o, uint32_t type, cm_error *err)
 {
-    cm_buf_u32(b, (uint32_t)cm_kv_count(kv));
-    for (size_t i = 0; i < cm_kv_count(kv); i++) {
-        cm_buf_str(b, cm_kv_key(kv, i), strlen(cm_kv_key(kv, i)));
-        cm_buf_str(b, cm_kv_value(kv, i), strlen(cm_kv_value(kv, i)));
-    }
+    cm_status st = o->buf.oom ? cm_fail(err, CM_ERR_NOMEM, "out of memory")
+                              : cm_frame_write(o->frame, o->f, type, o->buf.data,
+                                               o->buf.len, err);
+    o->buf.len = 0;
+    return st;
 }
 
-static void put_tensor(cm_buf *b, const char *name, int type, size_t d0, size_t d1,
-                       const void *data)
+cm_status cm_tensor_write(cm_tensor_out *o, const char *name, int type, size_t d0,
+                          size_t d1, const void *data, cm_error *err)
 {
+    cm_buf *b = &o->buf;
     cm_buf_str(b, name, strlen(name));
     cm_buf_u8(b, (uint8_t)type);
     cm_buf_u8(b, d1 ? 2 : 1);
@@ -46,7 +53,7 @@ static void put_tensor(cm_buf *b, const char *name, int type, size_t d0, size_t 
         cm_buf_u32(b, (uint32_t)d1);
     size_t n = d0 * (d1 ? d1 : 1);
     for (size_t i = 0; i < n; i++) {
-        if (type == T_F32) {
+        if (type == CM_TENSOR_F32) {
             uint32_t u;
             memcpy(&u, (const float *)data + i, 4);
             cm_buf_u32(b, u);
@@ -54,27 +61,30 @@ static void put_tensor(cm_buf *b, const char *name, int type, size_t d0, size_t 
             put_f64(b, ((const double *)data)[i]);
         }
     }
+    o->tensors++;
+    return emit(o, MSG_TENSOR, err);
 }
 
-typedef struct out {
-    cm_frame *frame;
-    FILE *f;
-    cm_buf buf;
-    uint64_t tensors;
-} out;
-
-static cm_status emit(out *o, uint32_t type, cm_error *err)
+static void put_encoder(cm_buf *b, const cm_encoder *e)
 {
-    cm_status st = o->buf.oom ? cm_fail(err, CM_ERR_NOMEM, "out of memory")
-                              : cm_frame_write(o->frame, o->f, type, o->buf.data,
-                                               o->buf.len, err);
-    o->buf.len = 0;
-    return st;
+    cm_buf_u32(b, (uint32_t)e->nf);
+    for (size_t i = 0; i < e->nf; i++) {
+        cm_buf_str(b, e->f[i].name, strlen(e->f[i].name));
+        cm_buf_u8(b, (uint8_t)e->f[i].cat);
+        cm_buf_u8(b, 0);
+        cm_buf_u16(b, 0);
+        cm_buf_u32(b, e->f[i].ncats);
+        put_f64(b, e->f[i].mean);
+        put_f64(b, e->f[i].sd);
+    }
+    cm_buf_str(b, e->target, strlen(e->target));
+    put_f64(b, e->tmean);
+    put_f64(b, e->tsd);
 }
 
 cm_status cm_model_save(const cm_model *m, FILE *f, cm_error *err)
 {
-    out o = {cm_frame_new(1), f, {0}, 0};
+    cm_tensor_out o = {cm_frame_new(1, cm_magic_model), f, {0}, 0};
     if (!o.frame)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     cm_status st = cm_frame_write_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MINOR, err);
@@ -94,48 +104,15 @@ cm_status cm_model_save(const cm_model *m, FILE *f, cm_error *err)
         st = emit(&o, CM_MSG_DICT, err);
     }
     if (!st) {
-        put_kv(&o.buf, &m->meta);
+        cm_encode_kv(&o.buf, m->meta);
         st = emit(&o, MSG_MODEL, err);
     }
     if (!st) {
-        const cm_encoder *e = &m->enc;
-        cm_buf_u32(&o.buf, (uint32_t)e->nf);
-        for (size_t i = 0; i < e->nf; i++) {
-            cm_buf_str(&o.buf, e->f[i].name, strlen(e->f[i].name));
-            cm_buf_u8(&o.buf, (uint8_t)e->f[i].cat);
-            cm_buf_u8(&o.buf, 0);
-            cm_buf_u16(&o.buf, 0);
-            cm_buf_u32(&o.buf, e->f[i].ncats);
-            put_f64(&o.buf, e->f[i].mean);
-            put_f64(&o.buf, e->f[i].sd);
-        }
-        cm_buf_str(&o.buf, e->target, strlen(e->target));
-        put_f64(&o.buf, e->tmean);
-        put_f64(&o.buf, e->tsd);
+        put_encoder(&o.buf, &m->enc);
         st = emit(&o, MSG_ENCODER, err);
     }
-    if (m->kind == CM_MODEL_LINEAR) {
-        if (!st) {
-            put_tensor(&o.buf, "coef", T_F64, m->enc.width, 0, m->coef);
-            st = emit(&o, MSG_TENSOR, err);
-        }
-        if (!st) {
-            put_tensor(&o.buf, "intercept", T_F64, 1, 0, &m->intercept);
-            st = emit(&o, MSG_TENSOR, err);
-        }
-        o.tensors = 2;
-    }
-    for (size_t l = 0; m->kind == CM_MODEL_MLP && !st && l < m->nlayers; l++) {
-        char name[32];
-        snprintf(name, sizeof name, "W%zu", l);
-        put_tensor(&o.buf, name, T_F32, m->size[l + 1], m->size[l], m->W[l]);
-        if (!(st = emit(&o, MSG_TENSOR, err))) {
-            snprintf(name, sizeof name, "b%zu", l);
-            put_tensor(&o.buf, name, T_F32, m->size[l + 1], 0, m->b[l]);
-            st = emit(&o, MSG_TENSOR, err);
-        }
-        o.tensors += 2;
-    }
+    if (!st)
+        st = m->kind->save(m->net, &o, err);
     if (!st) {
         cm_buf_u64(&o.buf, o.tensors);
         cm_buf_u64(&o.buf, 0);
@@ -166,21 +143,8 @@ static double get_f64(cm_cursor *c)
 static cm_status read_meta(cm_model *m, const uint8_t *p, size_t n, cm_error *err)
 {
     cm_cursor c = {p, p + n, 0};
-    uint32_t count = cm_cur_u32(&c);
-    for (uint32_t i = 0; i < count && !c.bad; i++) {
-        char *k = cm_cur_str(&c, CM_MAX_NAME, NULL);
-        char *v = k ? cm_cur_str(&c, CM_MAX_NAME, NULL) : NULL;
-        cm_status st = CM_OK;
-        if (!c.bad && (!k || !v))
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        else if (!c.bad && (cm_kv_get(&m->meta, k) || cm_kv_set(&m->meta, k, v, NULL)))
-            st = bad(err, "metadata");
-        free(k);
-        free(v);
-        if (st)
-            return st;
-    }
-    return c.bad || c.p != c.end ? bad(err, "metadata") : CM_OK;
+    cm_status st = cm_decode_kv(&c, m->meta, "model file", "metadata", err);
+    return !st && c.p != c.end ? bad(err, "bad metadata message") : st;
 }
 
 static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error *err)
@@ -220,7 +184,7 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
     e->target = cm_cur_str(&c, CM_MAX_NAME, NULL);
     e->tmean = get_f64(&c);
     e->tsd = get_f64(&c);
-    const char *mt = cm_kv_get(&m->meta, "target");
+    const char *mt = cm_kv_get(m->meta, "target");
     if (c.bad || !e->target || c.p != c.end || !isfinite(e->tmean) ||
         !(e->tsd > 0) || !isfinite(e->tsd) || cm_schema_find(m->schema, e->target) < 0 ||
         !mt || strcmp(mt, e->target))
@@ -228,10 +192,22 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
     return CM_OK;
 }
 
-/* A tensor of the expected name, type and shape, copied to *data. */
-static cm_status read_tensor(const uint8_t *p, size_t n, const char *name, int type,
-                             size_t d0, size_t d1, void **data, cm_error *err)
+struct cm_tensor_in {
+    cm_frame *frame;
+    FILE *f;
+    uint64_t tensors;
+};
+
+cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0,
+                         size_t d1, void **data, cm_error *err)
 {
+    const uint8_t *p;
+    size_t n;
+    *data = NULL;
+    cm_status st = cm_frame_expect(in->frame, in->f, MSG_TENSOR, &p, &n, err);
+    if (st)
+        return st;
+    in->tensors++;
     cm_cursor c = {p, p + n, 0};
     char *got = cm_cur_str(&c, 64, NULL);
     int ok = got && !strcmp(got, name);
@@ -241,7 +217,7 @@ static cm_status read_tensor(const uint8_t *p, size_t n, const char *name, int t
     uint32_t g0 = cm_cur_u32(&c), g1 = rank == 2 ? cm_cur_u32(&c) : 0;
     if (!ok || c.bad || t != type || r || rank != (d1 ? 2 : 1) || g0 != d0 || g1 != d1)
         return bad(err, "weights do not match the layers");
-    size_t count = d0 * (d1 ? d1 : 1), w = type == T_F32 ? 4 : 8;
+    size_t count = d0 * (d1 ? d1 : 1), w = type == CM_TENSOR_F32 ? 4 : 8;
     const uint8_t *src = cm_cur_bytes(&c, count * w);
     if (!src || c.p != c.end)
         return bad(err, "weights");
@@ -249,7 +225,7 @@ static cm_status read_tensor(const uint8_t *p, size_t n, const char *name, int t
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < count; i++) {
         double v;
-        if (type == T_F32) {
+        if (type == CM_TENSOR_F32) {
             uint32_t u = cm_rd32(src + 4 * i);
             float fv;
             memcpy(&fv, &u, 4);
@@ -260,126 +236,50 @@ static cm_status read_tensor(const uint8_t *p, size_t n, const char *name, int t
             memcpy(&v, &u, 8);
             ((double *)*data)[i] = v;
         }
-        if (!isfinite(v))
+        if (!isfinite(v)) {
+            free(*data);
+            *data = NULL;
             return bad(err, "a weight is not a finite number");
+        }
     }
     return CM_OK;
-}
-
-/* Layer sizes from the "layers" metadata: input width, hidden..., 1. */
-static cm_status layers(cm_model *m, cm_error *err)
-{
-    const char *v = cm_kv_get(&m->meta, "layers");
-    const char *act = cm_kv_get(&m->meta, "activation");
-    static const char *const acts[] = {"relu", "tanh", "sigmoid", "gelu"};
-    static const cm_act codes[] = {CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU};
-    m->act = CM_ACT_NONE;
-    for (int i = 0; act && i < 4; i++)
-        if (!strcmp(act, acts[i]))
-            m->act = codes[i];
-    if (!v || m->act == CM_ACT_NONE)
-        return bad(err, "layers or activation");
-    size_t n = 2;
-    for (const char *p = v; *p; p++)
-        n += *p == ',';
-    if (!(m->size = calloc(n + 1, sizeof *m->size)))
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    m->size[0] = m->enc.width;
-    size_t k = 1;
-    for (const char *p = v; *p && k < n; k++) {
-        char *end;
-        unsigned long w = strtoul(p, &end, 10);
-        if (end == p || *p < '0' || *p > '9' || w == 0 || w > 65536 ||
-            (*end && (*end != ',' || !end[1])))
-            return bad(err, "layers");
-        m->size[k] = w;
-        p = *end ? end + 1 : end;
-    }
-    m->size[k] = 1;
-    m->nlayers = k;
-    m->W = calloc(k, sizeof *m->W);
-    m->b = calloc(k, sizeof *m->b);
-    return m->W && m->b ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
-}
-
-static cm_status expect(cm_frame *fr, FILE *f, uint32_t want, const uint8_t **p,
-                        size_t *n, cm_error *err)
-{
-    uint32_t type;
-    cm_status st = cm_frame_read(fr, f, &type, p, n, err);
-    if (!st && type != want)
-        st = bad(err, "messages out of order");
-    return st;
 }
 
 cm_model *cm_model_load(FILE *f, cm_error *err)
 {
     cm_model *m = calloc(1, sizeof *m);
-    cm_frame *fr = cm_frame_new(0);
+    cm_tensor_in in = {cm_frame_new(0, cm_magic_model), f, 0};
+    cm_frame *fr = in.frame;
     const uint8_t *p;
     size_t n;
     uint32_t type = 0;
-    cm_status st = m && fr && (m->schema = cm_schema_new())
+    cm_status st = m && fr && (m->schema = cm_schema_new()) && (m->meta = cm_kv_new())
                        ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
         st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, NULL, err);
-    if (!st && !(st = expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
-        st = cm_decode_schema(p, n, m->schema, err);
-    if (!st && !(st = expect(fr, f, CM_MSG_RECIPE, &p, &n, err)))
-        st = cm_decode_recipe(p, n, m->schema, err);
+    if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
+        st = cm_decode_schema(p, n, m->schema, "model file", err);
+    if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_RECIPE, &p, &n, err)))
+        st = cm_decode_recipe(p, n, m->schema, "model file", err);
     while (!st && !(st = cm_frame_read(fr, f, &type, &p, &n, err)) && type == CM_MSG_DICT)
-        st = cm_decode_dict(p, n, m->schema, err);
+        st = cm_decode_dict(p, n, m->schema, "model file", err);
     if (!st && type != MSG_MODEL)
         st = bad(err, "no metadata");
     if (!st)
         st = read_meta(m, p, n, err);
-    if (!st && !(st = expect(fr, f, MSG_ENCODER, &p, &n, err)))
+    if (!st && !(st = cm_frame_expect(fr, f, MSG_ENCODER, &p, &n, err)))
         st = read_encoder(m, p, n, err);
-    const char *kind = st ? NULL : cm_kv_get(&m->meta, "kind");
-    if (!st && kind && !strcmp(kind, "linear")) {
-        m->kind = CM_MODEL_LINEAR;
-        void *coef = NULL, *icpt = NULL;
-        if (!(st = expect(fr, f, MSG_TENSOR, &p, &n, err)))
-            st = read_tensor(p, n, "coef", T_F64, m->enc.width, 0, &coef, err);
-        m->coef = coef;
-        if (!st && !(st = expect(fr, f, MSG_TENSOR, &p, &n, err)))
-            st = read_tensor(p, n, "intercept", T_F64, 1, 0, &icpt, err);
-        if (icpt)
-            m->intercept = *(double *)icpt;
-        free(icpt);
-    } else if (!st && kind && !strcmp(kind, "mlp")) {
-        m->kind = CM_MODEL_MLP;
-        st = layers(m, err);
-        for (size_t l = 0; !st && l < m->nlayers; l++) {
-            char name[32];
-            void *w = NULL, *b = NULL;
-            snprintf(name, sizeof name, "W%zu", l);
-            if (!(st = expect(fr, f, MSG_TENSOR, &p, &n, err)))
-                st = read_tensor(p, n, name, T_F32, m->size[l + 1], m->size[l], &w, err);
-            m->W[l] = w;
-            snprintf(name, sizeof name, "b%zu", l);
-            if (!st && !(st = expect(fr, f, MSG_TENSOR, &p, &n, err)))
-                st = read_tensor(p, n, name, T_F32, m->size[l + 1], 0, &b, err);
-            m->b[l] = b;
-        }
-    } else if (!st) {
+    if (!st && !(m->kind = cm_kind_find(cm_kv_get(m->meta, "kind"))))
         st = bad(err, "unknown model kind");
-    }
-    if (!st && !(st = expect(fr, f, CM_MSG_END, &p, &n, err)) &&
-        (n != 16 || cm_rd64(p) != (m->kind == CM_MODEL_LINEAR ? 2 : 2 * m->nlayers) ||
-         cm_rd64(p + 8) != 0))
+    if (!st && !(m->net = m->kind->load(&in, m->meta, m->enc.width, err)))
+        st = err->status;
+    if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_END, &p, &n, err)) &&
+        (n != 16 || cm_rd64(p) != in.tensors || cm_rd64(p + 8) != 0))
         st = bad(err, "end marker");
     if (!st && fgetc(f) != EOF)
         st = bad(err, "data after the end marker");
     cm_frame_free(fr);
     if (st) {
-        /* The container's messages speak of a stream; this is a model. */
-        char *w = strstr(err->msg, " stream");
-        if (w && (st == CM_ERR_TRUNCATED || st == CM_ERR_CORRUPT)) {
-            char rest[sizeof err->msg];
-            snprintf(rest, sizeof rest, "%s", w + 7);
-            snprintf(w, sizeof err->msg - (size_t)(w - err->msg), " model file%s", rest);
-        }
         cm_model_free(m);
         return NULL;
     }

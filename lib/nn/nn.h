@@ -1,9 +1,10 @@
 /*
  * nn.h - the numerics of cm-train: matrix products, dense layers,
  * activations, losses, optimizers and learning-rate schedules, and the
- * ridge solver.  Internal to libcm.  Float32 row-major arrays throughout
- * (ridge works in double); nothing here allocates (but for the stacks of
- * the threads of a large product), prints or fails.
+ * ridge solver, and the networks they make up (an MLP, a linear map).
+ * Internal to libcm.  Float32 row-major arrays throughout (ridge works in
+ * double); nothing here prints or fails, and only the networks allocate
+ * (and the stacks of the threads of a large product).
  */
 #ifndef CM_NN_H
 #define CM_NN_H
@@ -97,5 +98,35 @@ float cm_schedule(cm_sched_kind s, float lr, int epoch, int epochs,
  * collinear columns). */
 int cm_ridge_solve(size_t d, const double *A, const double *b, double l2,
                    double *w, double *work);
+
+/* ---- networks for inference (net.c) --------------------------------------------- */
+
+/* Dense layers, the activation after every one but the last. */
+typedef struct cm_mlp {
+    size_t nlayers;  /* layer l maps size[l] inputs to size[l + 1] outputs */
+    size_t *size;    /* nlayers + 1 widths */
+    float **W, **b;  /* W[l]: size[l + 1] x size[l]; b[l]: size[l + 1] */
+    cm_act act;
+} cm_mlp;
+
+/* Room for the widths given (nlayers + 1 of them), the weights not set;
+ * NULL when out of memory. */
+cm_mlp *cm_mlp_new(const size_t *size, size_t nlayers, cm_act act);
+void cm_mlp_free(cm_mlp *n);
+/* Floats of scratch for a forward pass over batch rows: the widest layer
+ * twice per row. */
+size_t cm_mlp_scratch(const cm_mlp *n, size_t batch);
+/* The last layer's outputs for batch rows of x, in scratch (batch x the
+ * last width), on one thread. */
+const float *cm_mlp_forward(const cm_mlp *n, size_t batch, const float *x, float *scratch);
+
+/* y = coef . x + intercept, in double. */
+typedef struct cm_linear {
+    size_t width;
+    double *coef, intercept;
+} cm_linear;
+cm_linear *cm_linear_new(size_t width);
+void cm_linear_free(cm_linear *l);
+void cm_linear_forward(const cm_linear *l, size_t batch, const float *x, double *y);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * cm_predict.h - predicting.
+ * cm_predict.h - forecasts from a model: its recipe replayed on raw rows
+ * (CSV, a row of fields) or on a stream at any stage, the results in
+ * input order as text, or scored against the actual values.
  */
 #ifndef CM_PREDICT_H
 #define CM_PREDICT_H
 
 #include "model/cm_model.h"
-
-/* ---- predicting: the model's recipe replayed on new rows ------------------ */
 
 /*
  * Raw CSV goes through every step of the recipe (cleaning, then features,
@@ -54,11 +54,27 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
 cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
                             const char *const *values, size_t n, cm_pred_fn fn,
                             void *ctx, cm_error *err);
-/* cm_predict_fields for one forecast: 1 with *pred; 0 without one, the
- * missing inputs named in missing (empty when the forecast is not
- * finite); -1 with err set. */
-int cm_predict_row(cm_predictor *p, const char *const *names, const char *const *values,
-                   size_t n, double *pred, char *missing, size_t mn, cm_error *err);
+/* Why a row has no forecast. */
+typedef enum cm_pred_why {
+    CM_PRED_OK = 0,
+    CM_PRED_MISSING = 1,   /* inputs missing (or not finite) */
+    CM_PRED_NO_TIME = 2,   /* the row has no time */
+    CM_PRED_NOT_FINITE = 3 /* the forecast overflowed: inputs far beyond training */
+} cm_pred_why;
+
+typedef struct cm_pred_one {
+    double pred;
+    cm_pred_why why;
+    char missing[256];     /* CM_PRED_MISSING: the inputs, comma-separated */
+    const char *field;     /* the field to blame: the first missing input,
+                              or the first field of the time */
+} cm_pred_one;
+/* cm_predict_fields for one forecast. */
+cm_status cm_predict_row(cm_predictor *p, const char *const *names,
+                         const char *const *values, size_t n, cm_pred_one *out,
+                         cm_error *err);
+/* Drops what cm_predict_fields prepared (a cleaner, a builder). */
+void cm_predict_forget(cm_predictor *p);
 /* Gives a derived input a number instead of deriving it, for the next
  * run (cm_predict_fields sets its own). */
 cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
@@ -68,7 +84,7 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
                        size_t n);
 /* What a row must give: the raw fields with their types and categories,
  * the inputs derived from them, and the model's metadata, as text. */
-void cm_model_describe_inputs(const cm_model *m, FILE *out);
+void cm_predictor_describe(const cm_predictor *p, FILE *out);
 /* The zone of the training input's times (NULL: UTC). */
 const cm_tz *cm_predictor_tz(const cm_predictor *p);
 /* Counts of the last run. */
@@ -98,6 +114,8 @@ cm_status cm_eval_add(void *e, const cm_pred_batch *p, cm_error *err);
 /* NAN where undefined: no rows; MAPE with no non-zero actual value; R²
  * with constant actual values. */
 void cm_eval_metrics(const cm_eval *e, double *mae, double *rmse, double *mape, double *r2);
+/* rows=, mae=, rmse=, mape=, r2= lines (csv, tsv) or one JSON object. */
+void cm_eval_write(FILE *out, const cm_eval *e, cm_text_format f);
 
 /* A raw field of the training input: name, "number", "category" or
  * "time", and for a category the ncats the model learned. */
@@ -107,10 +125,10 @@ typedef struct cm_model_field {
     const cm_dict *dict;
 } cm_model_field;
 /* Field i (from 0) into out; 0 past the last. */
-int cm_model_field_at(const cm_model *m, size_t i, cm_model_field *out);
+int cm_predictor_field(const cm_predictor *p, size_t i, cm_model_field *out);
 const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len);
-int cm_model_is_field(const cm_model *m, const char *name);
+int cm_predictor_is_field(const cm_predictor *p, const char *name);
 /* The decimal mark of the training CSV's numbers, '.' or ','. */
-char cm_model_decimal(const cm_model *m);
+char cm_predictor_decimal(const cm_predictor *p);
 
 #endif

@@ -12,7 +12,7 @@
 struct cm_pred_writer {
     FILE *out;
     cm_text_format f;
-    const struct cm_tz *tz;
+    const cm_tz *tz;
     char *target, *pred_name, *time_name;
     char **ids;
     size_t nids;
@@ -40,7 +40,7 @@ void cm_pred_writer_free(cm_pred_writer *w)
     free(w);
 }
 
-cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const struct cm_tz *tz,
+cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const cm_tz *tz,
                                    cm_text_format f, const char *ids, cm_error *err)
 {
     cm_pred_writer *w = calloc(1, sizeof *w);
@@ -228,4 +228,30 @@ void cm_eval_metrics(const cm_eval *e, double *mae, double *rmse, double *mape, 
     *rmse = e->rows ? sqrt(e->se / n) : NAN;
     *mape = e->nape ? 100 * e->ape / (double)e->nape : NAN;
     *r2 = e->m2 > 0 ? 1 - e->se / e->m2 : NAN;
+}
+
+void cm_eval_write(FILE *out, const cm_eval *e, cm_text_format f)
+{
+    double v[4];
+    cm_eval_metrics(e, &v[0], &v[1], &v[2], &v[3]);
+    static const char *const keys[] = {"mae", "rmse", "mape", "r2"};
+    if (f != CM_TEXT_JSON) {
+        fprintf(out, "rows=%llu\n", (unsigned long long)e->rows);
+        for (int i = 0; i < 4; i++) {
+            char buf[40];
+            cm_fmt_f64(buf, sizeof buf, v[i]);
+            fprintf(out, "%s=%s\n", keys[i], buf);
+        }
+        return;
+    }
+    cm_json j = {.out = out};
+    cm_json_begin(&j, '{');
+    cm_json_key(&j, "rows");
+    cm_json_u64(&j, e->rows);
+    for (int i = 0; i < 4; i++) {
+        cm_json_key(&j, keys[i]);
+        cm_json_f64(&j, v[i]);
+    }
+    cm_json_end(&j, '}');
+    fputc('\n', out);
 }

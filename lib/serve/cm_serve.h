@@ -1,12 +1,12 @@
 /*
- * cm_serve.h - serving.
+ * cm_serve.h - libcmserve: models behind HTTP (libmicrohttpd, jansson),
+ * the one part of cm outside libcm.  A registry of models reloaded while
+ * requests finish on the old version; a server routing requests to them.
  */
 #ifndef CM_SERVE_H
 #define CM_SERVE_H
 
 #include "predict/cm_predict.h"
-
-/* ---- serving: models behind HTTP (serve.c, registry.c) --------------------- */
 
 /* Models by name, each reloaded into a new version while requests finish
  * on the old one (reference counts); a file that does not load leaves
@@ -22,6 +22,8 @@ cm_served *cm_registry_get(cm_registry *r, const char *name);
 cm_served *cm_registry_at(cm_registry *r, size_t i);
 void cm_served_release(cm_served *s);
 const cm_model *cm_served_model(const cm_served *s);
+/* A predictor only to ask what the model needs (cm_predictor_field). */
+const cm_predictor *cm_served_info(const cm_served *s);
 const char *cm_served_name(const cm_served *s);
 uint64_t cm_served_version(const cm_served *s);
 /* A predictor for this version, from its pool; give it back after use. */

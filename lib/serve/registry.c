@@ -23,6 +23,7 @@ struct cm_served {
      * time zone file) each time */
     cm_predictor **idle;
     size_t nidle, cap;
+    cm_predictor *info;    /* read only: what the model asks of a row */
     pthread_mutex_t *lock; /* the registry's */
 };
 
@@ -44,6 +45,7 @@ static void served_free(cm_served *s)
     for (size_t i = 0; i < s->nidle; i++)
         cm_predictor_free(s->idle[i]);
     free(s->idle);
+    cm_predictor_free(s->info);
     cm_model_free(s->m);
     free(s->name);
     free(s);
@@ -88,19 +90,19 @@ static cm_served *load(cm_registry *r, const entry *e, uint64_t version, cm_erro
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
     } else if (fstat(fileno(f), &st)) {
         cm_fail_sys(err, errno, "%s: cannot stat", e->path);
-    } else if ((s->m = cm_model_load(f, err))) {
+    } else if ((s->m = cm_model_load(f, err)) && (s->info = cm_predictor_new(s->m, err))) {
         s->mtime = st.st_mtim;
         s->version = version;
         s->refs = 1; /* the registry's own */
         s->lock = &r->lock;
+    } else {
+        /* the model's own messages do not know the file's name */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", e->path, msg);
     }
     fclose(f);
-    if (s && !s->m) {
-        if (err->msg[0] && !strstr(err->msg, e->path)) {
-            char msg[sizeof err->msg];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", e->path, msg);
-        }
+    if (s && !s->info) {
         served_free(s);
         return NULL;
     }
@@ -170,6 +172,7 @@ void cm_served_release(cm_served *s)
 }
 
 const cm_model *cm_served_model(const cm_served *s) { return s->m; }
+const cm_predictor *cm_served_info(const cm_served *s) { return s->info; }
 const char *cm_served_name(const cm_served *s) { return s->name; }
 uint64_t cm_served_version(const cm_served *s) { return s->version; }
 

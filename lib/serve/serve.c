@@ -100,16 +100,20 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
  * field; 1 when forecast. */
 static int predict_one(cm_served *s, json_t *obj, json_t **out)
 {
-    const cm_model *m = cm_served_model(s);
-    char decimal = cm_model_decimal(m);
     char err_msg[700] = "", field[CM_MAX_NAME + 1] = "";
     size_t n = json_object_size(obj), k = 0;
     const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
     char *text = calloc(n + 1, 32); /* numbers as text */
     const char *key;
     json_t *v;
+    cm_error err;
+    cm_error_clear(&err);
+    cm_predictor *p = cm_served_predictor(s, &err);
+    if (!p)
+        snprintf(err_msg, sizeof err_msg, "%s", err.msg);
     if (!names || !values || !text)
         snprintf(err_msg, sizeof err_msg, "out of memory");
+    char decimal = p ? cm_predictor_decimal(p) : '.';
     json_object_foreach(obj, key, v) {
         if (err_msg[0])
             break;
@@ -127,7 +131,7 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
              * a comma here (derived inputs are always read with a dot) */
             char *t = text + 32 * k, *dot;
             cm_fmt_f64(t, 32, json_real_value(v));
-            if (decimal == ',' && (dot = strchr(t, '.')) && cm_model_is_field(m, key))
+            if (decimal == ',' && (dot = strchr(t, '.')) && cm_predictor_is_field(p, key))
                 *dot = ',';
             values[k] = t;
             k++;
@@ -136,38 +140,23 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
             snprintf(field, sizeof field, "%s", key);
         }
     }
-    cm_error err;
-    cm_error_clear(&err);
-    double pred = 0;
-    char missing[256] = "";
-    int got = 0;
-    cm_predictor *p = err_msg[0] ? NULL : cm_served_predictor(s, &err);
-    if (!err_msg[0] && !p)
-        snprintf(err_msg, sizeof err_msg, "%s", err.msg);
-    if (p && (got = cm_predict_row(p, names, values, k, &pred, missing, sizeof missing,
-                                   &err)) < 0) {
+    cm_pred_one r = {0};
+    if (!err_msg[0] && cm_predict_row(p, names, values, k, &r, &err)) {
         snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
                  err.column[0] ? ": " : "", err.msg);
         /* a bad value or an unknown field names its column */
         if (err.column[0])
             snprintf(field, sizeof field, "%s", err.column);
-    } else if (p && !got) {
-        if (missing[0])
-            snprintf(err_msg, sizeof err_msg, "missing inputs: %s", missing);
-        else
+    } else if (!err_msg[0] && r.why != CM_PRED_OK) {
+        if (r.why == CM_PRED_NOT_FINITE)
             snprintf(err_msg, sizeof err_msg, "the forecast is not a finite number");
-        /* the first input missing; for a row without its time, the
-         * first field that makes the time */
-        cm_model_field f;
-        if (!strcmp(missing, "the time")) {
-            for (size_t i = 0; cm_model_field_at(m, i, &f); i++)
-                if (!strcmp(f.type, "time")) {
-                    snprintf(field, sizeof field, "%s", f.name);
-                    break;
-                }
-        } else if (missing[0]) {
-            snprintf(field, sizeof field, "%.*s", (int)strcspn(missing, ","), missing);
-        }
+        else
+            snprintf(err_msg, sizeof err_msg, "missing inputs: %s",
+                     r.why == CM_PRED_NO_TIME ? "the time" : r.missing);
+        /* the first input missing; for a row without its time, the first
+         * field that makes the time */
+        if (r.field)
+            snprintf(field, sizeof field, "%s", r.field);
     }
     if (p)
         cm_served_give_back(s, p);
@@ -175,7 +164,7 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     free(values);
     free(text);
     if (!err_msg[0]) {
-        *out = json_real(pred);
+        *out = json_real(r.pred);
         return 1;
     }
     json_t *e = json_object();
@@ -260,7 +249,8 @@ static json_t *detail(const cm_served *s)
     const cm_model *m = cm_served_model(s);
     json_t *j = summary(s), *fields = json_array(), *derived = json_array(), *meta = json_object();
     cm_model_field f;
-    for (size_t i = 0; cm_model_field_at(m, i, &f); i++) {
+    const cm_predictor *p = cm_served_info(s);
+    for (size_t i = 0; cm_predictor_field(p, i, &f); i++) {
         json_t *x = json_object();
         json_object_set_new(x, "name", json_string(f.name));
         json_object_set_new(x, "type", json_string(f.type));
@@ -276,7 +266,7 @@ static json_t *detail(const cm_served *s)
         json_array_append_new(fields, x);
     }
     for (size_t i = 0; i < cm_model_ninputs(m); i++)
-        if (!cm_model_is_field(m, cm_model_input(m, i)))
+        if (!cm_predictor_is_field(p, cm_model_input(m, i)))
             json_array_append_new(derived, json_string(cm_model_input(m, i)));
     const cm_kv *k = cm_model_meta(m);
     for (size_t i = 0; i < cm_kv_count(k); i++)

@@ -65,6 +65,10 @@ cm_role cm_schema_role(const cm_schema *s, size_t col);
 void cm_schema_set_role(cm_schema *s, size_t col, cm_role role);
 /* Index of the column with this name, or -1. */
 long cm_schema_find(const cm_schema *s, const char *name);
+/* CM_ERR_ARG for a setting (what) naming a column s lacks, the columns
+ * it has listed: "by: no column 'x' (the columns are 'a', 'b')". */
+cm_status cm_schema_no_column(const cm_schema *s, const char *what, const char *name,
+                              cm_error *err);
 /* Per-column metadata, e.g. "tz" on a time column. */
 cm_kv *cm_schema_col_meta(cm_schema *s, size_t col);
 const cm_kv *cm_schema_col_meta_c(const cm_schema *s, size_t col);
@@ -148,6 +152,14 @@ cm_status cm_writer_finish(cm_writer *w, cm_error *err);
 void cm_writer_free(cm_writer *w);
 /* Deflate level from the CM_ZLEVEL environment variable, or the default. */
 cm_status cm_level_from_env(int *level, cm_error *err);
+
+/* What an input holds, told by its first byte, which is put back. */
+typedef enum cm_input_kind {
+    CM_INPUT_EMPTY = 0,
+    CM_INPUT_CM = 1,    /* a cm stream or model file */
+    CM_INPUT_OTHER = 2  /* text (CSV), gzip, anything else */
+} cm_input_kind;
+cm_input_kind cm_input_peek(FILE *in);
 
 /* ---- stream reader ------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 
 /* ---- schema and recipe ---------------------------------------------------- */
 
-static void put_kv(cm_buf *out, const cm_kv *kv)
+void cm_encode_kv(cm_buf *out, const cm_kv *kv)
 {
     cm_buf_u32(out, (uint32_t)cm_kv_count(kv));
     for (size_t i = 0; i < cm_kv_count(kv); i++) {
@@ -19,7 +19,7 @@ static void put_kv(cm_buf *out, const cm_kv *kv)
 
 void cm_encode_schema(cm_buf *out, const cm_schema *s)
 {
-    put_kv(out, cm_schema_meta_c(s));
+    cm_encode_kv(out, cm_schema_meta_c(s));
     cm_buf_u32(out, (uint32_t)cm_schema_ncols(s));
     for (size_t c = 0; c < cm_schema_ncols(s); c++) {
         const char *name = cm_schema_name(s, c);
@@ -27,7 +27,7 @@ void cm_encode_schema(cm_buf *out, const cm_schema *s)
         cm_buf_u8(out, (uint8_t)cm_schema_dtype(s, c));
         cm_buf_u8(out, (uint8_t)cm_schema_role(s, c));
         cm_buf_u16(out, 0);
-        put_kv(out, cm_schema_col_meta_c(s, c));
+        cm_encode_kv(out, cm_schema_col_meta_c(s, c));
     }
 }
 
@@ -37,18 +37,18 @@ void cm_encode_recipe(cm_buf *out, const cm_schema *s)
     for (size_t i = 0; i < cm_recipe_nsteps(s); i++) {
         const char *op = cm_recipe_op(s, i);
         cm_buf_str(out, op, strlen(op));
-        put_kv(out, cm_recipe_params_c(s, i));
+        cm_encode_kv(out, cm_recipe_params_c(s, i));
     }
 }
 
-static cm_status corrupt(cm_error *err, const char *what)
+static cm_status corrupt(cm_error *err, const char *file, const char *what)
 {
-    return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: bad %s message", what);
+    return cm_fail(err, CM_ERR_CORRUPT, "corrupt %s: bad %s message", file, what);
 }
 
 /* Reads a key/value list; strings must be valid UTF-8 (cm_kv_set checks). */
-static cm_status get_kv(cm_cursor *c, cm_kv *kv, const char *what,
-                        cm_error *err)
+cm_status cm_decode_kv(cm_cursor *c, cm_kv *kv, const char *file, const char *what,
+                       cm_error *err)
 {
     uint32_t n = cm_cur_u32(c);
     for (uint32_t i = 0; i < n && !c->bad; i++) {
@@ -58,26 +58,26 @@ static cm_status get_kv(cm_cursor *c, cm_kv *kv, const char *what,
         if (!c->bad && (!k || !v))
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
         else if (!c->bad && (cm_kv_get(kv, k) || cm_kv_set(kv, k, v, NULL)))
-            st = corrupt(err, what); /* duplicate key or not UTF-8 */
+            st = corrupt(err, file, what); /* duplicate key or not UTF-8 */
         free(k);
         free(v);
         if (st)
             return st;
     }
-    return c->bad ? corrupt(err, what) : CM_OK;
+    return c->bad ? corrupt(err, file, what) : CM_OK;
 }
 
-cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s,
+cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s, const char *file,
                            cm_error *err)
 {
     cm_cursor c = {p, p + n, 0};
-    cm_status st = get_kv(&c, cm_schema_meta(s), "schema", err);
+    cm_status st = cm_decode_kv(&c, cm_schema_meta(s), file, "schema", err);
     if (st)
         return st;
     uint32_t ncols = cm_cur_u32(&c);
     if (ncols > CM_MAX_COLUMNS)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: %u columns (at most %u)", ncols,
+                       "corrupt %s: %u columns (at most %u)", file, ncols,
                        (unsigned)CM_MAX_COLUMNS);
     for (uint32_t i = 0; i < ncols && !c.bad; i++) {
         char *name = cm_cur_str(&c, CM_MAX_NAME, NULL);
@@ -85,7 +85,7 @@ cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s,
         uint16_t reserved = cm_cur_u16(&c);
         if (c.bad || reserved) {
             free(name);
-            return corrupt(err, "schema");
+            return corrupt(err, file, "schema");
         }
         if (!name)
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -95,14 +95,14 @@ cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s,
         if (st == CM_ERR_NOMEM)
             return st;
         if (st)
-            return corrupt(err, "schema");
-        if ((st = get_kv(&c, cm_schema_col_meta(s, col), "schema", err)))
+            return corrupt(err, file, "schema");
+        if ((st = cm_decode_kv(&c, cm_schema_col_meta(s, col), file, "schema", err)))
             return st;
     }
-    return c.bad || c.p != c.end ? corrupt(err, "schema") : CM_OK;
+    return c.bad || c.p != c.end ? corrupt(err, file, "schema") : CM_OK;
 }
 
-cm_status cm_decode_recipe(const uint8_t *p, size_t n, cm_schema *s,
+cm_status cm_decode_recipe(const uint8_t *p, size_t n, cm_schema *s, const char *file,
                            cm_error *err)
 {
     cm_cursor c = {p, p + n, 0};
@@ -117,11 +117,11 @@ cm_status cm_decode_recipe(const uint8_t *p, size_t n, cm_schema *s,
         cm_status st = cm_recipe_add(s, op, &step, NULL);
         free(op);
         if (st)
-            return corrupt(err, "recipe");
-        if ((st = get_kv(&c, cm_recipe_params(s, step), "recipe", err)))
+            return corrupt(err, file, "recipe");
+        if ((st = cm_decode_kv(&c, cm_recipe_params(s, step), file, "recipe", err)))
             return st;
     }
-    return c.bad || c.p != c.end ? corrupt(err, "recipe") : CM_OK;
+    return c.bad || c.p != c.end ? corrupt(err, file, "recipe") : CM_OK;
 }
 
 /* ---- dictionary deltas ---------------------------------------------------- */
@@ -140,32 +140,32 @@ void cm_encode_dict(cm_buf *out, const cm_schema *s, size_t col, uint32_t first)
     }
 }
 
-cm_status cm_decode_dict(const uint8_t *p, size_t n, cm_schema *s,
+cm_status cm_decode_dict(const uint8_t *p, size_t n, cm_schema *s, const char *file,
                          cm_error *err)
 {
     cm_cursor c = {p, p + n, 0};
     uint32_t col = cm_cur_u32(&c), first = cm_cur_u32(&c),
              count = cm_cur_u32(&c);
     if (c.bad || col >= cm_schema_ncols(s) || cm_schema_dtype(s, col) != CM_CAT)
-        return corrupt(err, "dictionary");
+        return corrupt(err, file, "dictionary");
     cm_dict *d = cm_schema_dict(s, col);
     /* Deltas must continue exactly where the last one ended: a lost or
      * repeated delta would silently shift every later category. */
     if (first != cm_dict_size(d) || count > CM_MAX_DICT - first)
-        return corrupt(err, "dictionary");
+        return corrupt(err, file, "dictionary");
     for (uint32_t i = 0; i < count; i++) {
         uint32_t len = cm_cur_u32(&c);
         const uint8_t *str = len <= CM_MAX_NAME ? cm_cur_bytes(&c, len) : NULL;
         uint32_t code;
         if (!str)
-            return corrupt(err, "dictionary");
+            return corrupt(err, file, "dictionary");
         cm_status st = cm_dict_intern(d, (const char *)str, len, &code, err);
         if (st == CM_ERR_NOMEM)
             return st;
         if (st || code != first + i) /* invalid, or a repeated category */
-            return corrupt(err, "dictionary");
+            return corrupt(err, file, "dictionary");
     }
-    return c.p != c.end ? corrupt(err, "dictionary") : CM_OK;
+    return c.p != c.end ? corrupt(err, file, "dictionary") : CM_OK;
 }
 
 /* ---- batches -------------------------------------------------------------- */
@@ -296,7 +296,7 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
     cm_cursor c = {p, p + n, 0};
     uint32_t nrows = cm_cur_u32(&c), ncols = cm_cur_u32(&c);
     if (c.bad || ncols != cm_schema_ncols(s))
-        return corrupt(err, "batch");
+        return corrupt(err, "stream", "batch");
     if (nrows > CM_MAX_BATCH_ROWS)
         return cm_fail(err, CM_ERR_CORRUPT,
                        "corrupt stream: batch of %u rows (at most %u)", nrows,
@@ -307,7 +307,7 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
     for (size_t col = 0; col < ncols; col++)
         least += 8 + ((size_t)nrows * cm_dtype_width(cm_schema_dtype(s, col)) + 7) / 8 * 8;
     if (least > n)
-        return corrupt(err, "batch");
+        return corrupt(err, "stream", "batch");
     if (!*bp || cm_batch_capacity(*bp) < nrows) {
         cm_batch_free(*bp);
         if (!(*bp = cm_batch_new(s, nrows)))
@@ -323,13 +323,13 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
         int is_int = t == CM_I64 || t == CM_TIME;
         if (c.bad || r16 || r32 || has_bits > 1 || enc > CM_ENC_DELTA ||
             (enc == CM_ENC_DELTA && !is_int))
-            return corrupt(err, "batch");
+            return corrupt(err, "stream", "batch");
         uint8_t *valid = cm_batch_valid(b, col);
         if (has_bits) {
             const uint8_t *bits = cm_cur_bytes(&c, ((size_t)nrows + 7) / 8);
             /* Bits past the last row must be zero (one encoding per batch). */
             if (!bits || (nrows % 8 && bits[nrows / 8] >> (nrows % 8)))
-                return corrupt(err, "batch");
+                return corrupt(err, "stream", "batch");
             for (size_t i = 0; i < nrows; i++)
                 valid[i] = (bits[i / 8] >> (i % 8)) & 1;
             cm_cur_align8(&c, p);
@@ -338,7 +338,7 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
         }
         const uint8_t *src = cm_cur_bytes(&c, (size_t)nrows * w);
         if (!src)
-            return corrupt(err, "batch");
+            return corrupt(err, "stream", "batch");
         uint8_t *dst = cm_batch_values(b, col);
         if (enc == CM_ENC_PLAIN)
             memcpy(dst, src, (size_t)nrows * w);
@@ -370,7 +370,7 @@ cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
                 memset(dst + i * w, 0, w);
     }
     if (c.bad || c.p != c.end)
-        return corrupt(err, "batch");
+        return corrupt(err, "stream", "batch");
     cm_batch_set_nrows(b, nrows);
     return CM_OK;
 }

@@ -28,6 +28,12 @@ enum {
     CM_ENC_DELTA = 2    /* 64-bit differences to the previous value, shuffled */
 };
 
+/* A key/value list: a u32 count, then each key and value as u32-prefixed
+ * strings; decoding refuses a repeated key or text not UTF-8. */
+void cm_encode_kv(cm_buf *out, const cm_kv *kv);
+cm_status cm_decode_kv(cm_cursor *c, cm_kv *kv, const char *file, const char *what,
+                       cm_error *err);
+/* file is "stream" or "model file", for the messages. */
 void cm_encode_schema(cm_buf *out, const cm_schema *s);
 void cm_encode_recipe(cm_buf *out, const cm_schema *s);
 /* Entries [first, size) of column col's dictionary. */
@@ -40,12 +46,12 @@ cm_status cm_encode_batch(cm_buf *out, cm_buf *scratch, const cm_schema *s,
                           const cm_batch *b, size_t first, size_t nrows,
                           cm_layout layout, cm_error *err);
 
-cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s,
+cm_status cm_decode_schema(const uint8_t *p, size_t n, cm_schema *s, const char *file,
                            cm_error *err);
-cm_status cm_decode_recipe(const uint8_t *p, size_t n, cm_schema *s,
+cm_status cm_decode_recipe(const uint8_t *p, size_t n, cm_schema *s, const char *file,
                            cm_error *err);
-cm_status cm_decode_dict(const uint8_t *p, size_t n, cm_schema *s,
-                         cm_error *err);
+cm_status cm_decode_dict(const uint8_t *p, size_t n, cm_schema *s, const char *file,
+                           cm_error *err);
 /* Decodes into *b, replacing it with a larger batch when needed. */
 cm_status cm_decode_batch(const uint8_t *p, size_t n, const cm_schema *s,
                           cm_batch **b, cm_error *err);

@@ -113,14 +113,13 @@ cm_status cm_dict_intern(cm_dict *d, const char *s, size_t len, uint32_t *code,
     if (cm_dict_find(d, s, len, code))
         return CM_OK;
     if (d->n >= CM_MAX_DICT)
-        return cm_fail(err, CM_ERR_LIMIT, "more than %u categories",
-                       (unsigned)CM_MAX_DICT);
+        return cm_fail_as(err, CM_ERR_LIMIT, CM_DETAIL_TOO_MANY, "more than %u categories",
+                          (unsigned)CM_MAX_DICT);
     if (len > CM_MAX_NAME)
-        return cm_fail(err, CM_ERR_LIMIT,
-                       "category of %zu bytes (at most %u)", len,
-                       (unsigned)CM_MAX_NAME);
+        return cm_fail_as(err, CM_ERR_LIMIT, CM_DETAIL_TOO_LONG,
+                          "category of %zu bytes (at most %u)", len, (unsigned)CM_MAX_NAME);
     if (!cm_utf8_valid(s, len))
-        return cm_fail(err, CM_ERR_DATA, "category is not valid UTF-8");
+        return cm_fail_as(err, CM_ERR_DATA, CM_DETAIL_UTF8, "category is not valid UTF-8");
     if ((size_t)(d->n + 1) * 2 > d->table_size &&
         rehash(d, d->table_size ? d->table_size * 2 : 64))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");

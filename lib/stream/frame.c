@@ -19,6 +19,7 @@ const uint8_t cm_magic_model[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'M',
 
 struct cm_frame {
     int level;
+    const char *what;  /* "stream" or "model file", for messages */
     cm_buf raw, stored;
     uint64_t last_stored;
 #ifdef CM_LIBDEFLATE
@@ -30,12 +31,19 @@ struct cm_frame {
 #endif
 };
 
-cm_frame *cm_frame_new(int level)
+/* What a file of this magic is called in messages. */
+static const char *noun(const uint8_t *magic)
+{
+    return memcmp(magic, cm_magic_model, CM_MAGIC_LEN) ? "stream" : "model file";
+}
+
+cm_frame *cm_frame_new(int level, const uint8_t *magic)
 {
     cm_frame *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->level = level < 0 ? 0 : level > 9 ? 9 : level;
+    f->what = noun(magic);
     return f;
 }
 
@@ -175,17 +183,18 @@ static size_t read_full(FILE *in, void *p, size_t n)
 static cm_status foreign(cm_error *err, const uint8_t *h, size_t n,
                          const uint8_t *magic)
 {
-    const char *want = magic[3] == 'M' ? "a cm model file" : "a cm stream";
+    int model = !memcmp(magic, cm_magic_model, CM_MAGIC_LEN);
+    const char *want = model ? "a cm model file" : "a cm stream";
     if (n == 0)
         return cm_fail(err, CM_ERR_NOTCMT, "empty input, not %s", want);
     if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
         return cm_fail(err, CM_ERR_NOTCMT,
                        "input is gzip data, not %s (decompress it with zcat "
                        "first)", want);
-    if (n >= 4 && h[0] == 0x89 && h[1] == 'C' && h[2] == 'M' && h[3] == 'M')
-        return cm_fail(err, CM_ERR_NOTCMT,
-                       "input is a cm model file, not a cm stream");
-    if (n >= 4 && h[0] == 0x89 && h[1] == 'C' && h[2] == 'M' && h[3] == 'T')
+    if (n >= 4 && !memcmp(h, cm_magic_model, 4))
+        return cm_fail_as(err, CM_ERR_NOTCMT, CM_DETAIL_MODEL,
+                          "input is a cm model file, not a cm stream");
+    if (n >= 4 && !memcmp(h, cm_magic_stream, 4))
         return cm_fail(err, CM_ERR_NOTCMT,
                        "input is a cm stream, not a cm model file");
     size_t text = 0;
@@ -195,13 +204,14 @@ static cm_status foreign(cm_error *err, const uint8_t *h, size_t n,
     if (text == n)
         return cm_fail(err, CM_ERR_NOTCMT,
                        "input looks like text (CSV?), not %s%s", want,
-                       magic[3] == 'T' ? "; convert it with cm-clean" : "");
+                       model ? "" : "; convert it with cm-clean");
     return cm_fail(err, CM_ERR_NOTCMT, "not %s (bad magic number)", want);
 }
 
 cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
                                uint8_t *minor, cm_error *err)
 {
+    const char *what = noun(magic);
     uint8_t h[CM_FILE_HEADER];
     size_t n = read_full(in, h, sizeof h);
     if (ferror(in))
@@ -211,12 +221,12 @@ cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
          * truncated stream, not a foreign file. */
         if (n > 0 && n < CM_MAGIC_LEN && memcmp(h, magic, n) == 0)
             return cm_fail(err, CM_ERR_TRUNCATED,
-                           "truncated stream (%zu bytes, header incomplete)", n);
+                           "truncated %s (%zu bytes, header incomplete)", what, n);
         return foreign(err, h, n, magic);
     }
     if (n < sizeof h)
         return cm_fail(err, CM_ERR_TRUNCATED,
-                       "truncated stream (header incomplete)");
+                       "truncated %s (header incomplete)", what);
     uint8_t maj = h[8], min = h[9];
     int intact = cm_rd32(h + 12) == crc(0, h, 12);
     if (maj != major)
@@ -225,10 +235,10 @@ cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
                        "(cm %s)", maj, min, intact ? "" : " (or a damaged header)",
                        major, CM_VERSION_STRING);
     if (!intact)
-        return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: header CRC mismatch");
+        return cm_fail(err, CM_ERR_CORRUPT, "corrupt %s: header CRC mismatch", what);
     if (cm_rd16(h + 10) != 0)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: reserved header flags are set");
+                       "corrupt %s: reserved header flags are set", what);
     if (minor)
         *minor = min;
     return CM_OK;
@@ -278,21 +288,21 @@ cm_status cm_frame_read(cm_frame *f, FILE *in, uint32_t *type,
         if (ferror(in))
             return cm_fail_sys(err, errno, "read failed");
         return cm_fail(err, CM_ERR_TRUNCATED,
-                       "truncated stream (no end marker)");
+                       "truncated %s (no end marker)", f->what);
     }
     uint32_t flags = cm_rd32(h + 4);
     uint32_t raw_len = cm_rd32(h + 8), stored_len = cm_rd32(h + 12);
     if (flags & ~CM_MSG_DEFLATE)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: unknown message flags 0x%x", flags);
+                       "corrupt %s: unknown message flags 0x%x", f->what, flags);
     if (raw_len > CM_MAX_MESSAGE || stored_len > CM_MAX_MESSAGE)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: message length %u over the %u limit",
+                       "corrupt %s: message length %u over the %u limit", f->what,
                        raw_len > stored_len ? raw_len : stored_len,
                        (unsigned)CM_MAX_MESSAGE);
     if (!(flags & CM_MSG_DEFLATE) && stored_len != raw_len)
         return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: stored message length mismatch");
+                       "corrupt %s: stored message length mismatch", f->what);
     f->stored.len = 0;
     f->raw.len = 0;
     /* Read in bounded steps so a forged length on a short input fails as
@@ -310,7 +320,7 @@ cm_status cm_frame_read(cm_frame *f, FILE *in, uint32_t *type,
             if (ferror(in))
                 return cm_fail_sys(err, errno, "read failed");
             return cm_fail(err, CM_ERR_TRUNCATED,
-                           "truncated stream (message cut short)");
+                           "truncated %s (message cut short)", f->what);
         }
         left -= step;
     }
@@ -323,13 +333,35 @@ cm_status cm_frame_read(cm_frame *f, FILE *in, uint32_t *type,
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         if (r)
             return cm_fail(err, CM_ERR_CORRUPT,
-                           "corrupt stream: compressed data is damaged");
+                           "corrupt %s: compressed data is damaged", f->what);
     }
     if (crc(crc(0, h, 16), f->raw.data, raw_len) != cm_rd32(h + 16))
-        return cm_fail(err, CM_ERR_CORRUPT, "corrupt stream: CRC mismatch");
+        return cm_fail(err, CM_ERR_CORRUPT, "corrupt %s: CRC mismatch", f->what);
     *type = cm_rd32(h);
     *raw = f->raw.data;
     *len = raw_len;
     f->last_stored = sizeof h + stored_len;
     return CM_OK;
+}
+
+cm_status cm_frame_expect(cm_frame *f, FILE *in, uint32_t want, const uint8_t **raw,
+                          size_t *len, cm_error *err)
+{
+    uint32_t type;
+    cm_status st = cm_frame_read(f, in, &type, raw, len, err);
+    if (!st && type != want)
+        st = cm_fail(err, CM_ERR_CORRUPT, "corrupt %s: message %u where %u was expected",
+                     f->what, type, want);
+    return st;
+}
+
+cm_input_kind cm_input_peek(FILE *in)
+{
+    int c = getc(in);
+    if (c == EOF)
+        return CM_INPUT_EMPTY;
+    ungetc(c, in);
+    /* The magic of streams and model files starts with a byte that no
+     * text, in ASCII or UTF-8, starts with. */
+    return c == cm_magic_stream[0] ? CM_INPUT_CM : CM_INPUT_OTHER;
 }

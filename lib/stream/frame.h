@@ -18,7 +18,8 @@ extern const uint8_t cm_magic_model[CM_MAGIC_LEN];
 
 typedef struct cm_frame cm_frame;
 
-cm_frame *cm_frame_new(int level);
+/* A frame writing at level (reading: any), for files of this magic. */
+cm_frame *cm_frame_new(int level, const uint8_t *magic);
 void cm_frame_free(cm_frame *f);
 
 /* Writes the file header: magic, major, minor, flags (0), CRC-32. */
@@ -40,6 +41,9 @@ cm_status cm_frame_write(cm_frame *f, FILE *out, uint32_t type,
  */
 cm_status cm_frame_read(cm_frame *f, FILE *in, uint32_t *type,
                         const uint8_t **raw, size_t *len, cm_error *err);
+/* cm_frame_read of a message that must be of type want. */
+cm_status cm_frame_expect(cm_frame *f, FILE *in, uint32_t want, const uint8_t **raw,
+                          size_t *len, cm_error *err);
 /* Bytes the last message took in the file, header included. */
 uint64_t cm_frame_stored(const cm_frame *f);
 

@@ -25,24 +25,10 @@ struct cm_reader {
     off_t start; /* where the stream began, or -1 when in cannot seek */
 };
 
-static cm_status expect(cm_reader *r, uint32_t want, const uint8_t **p,
-                        size_t *n, cm_error *err)
-{
-    uint32_t type;
-    cm_status st = cm_frame_read(r->frame, r->in, &type, p, n, err);
-    if (st)
-        return st;
-    if (type != want)
-        return cm_fail(err, CM_ERR_CORRUPT,
-                       "corrupt stream: message %u where %u was expected",
-                       type, want);
-    return CM_OK;
-}
-
 cm_reader *cm_reader_new(FILE *in, cm_error *err)
 {
     cm_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->schema = cm_schema_new()) || !(r->frame = cm_frame_new(0))) {
+    if (!r || !(r->schema = cm_schema_new()) || !(r->frame = cm_frame_new(0, cm_magic_stream))) {
         cm_reader_free(r);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -55,13 +41,13 @@ cm_reader *cm_reader_new(FILE *in, cm_error *err)
                                         &r->st.minor, err);
     r->st.major = CM_STREAM_MAJOR;
     if (!st)
-        st = expect(r, CM_MSG_SCHEMA, &p, &n, err);
+        st = cm_frame_expect(r->frame, r->in, CM_MSG_SCHEMA, &p, &n, err);
     if (!st)
-        st = cm_decode_schema(p, n, r->schema, err);
+        st = cm_decode_schema(p, n, r->schema, "stream", err);
     if (!st)
-        st = expect(r, CM_MSG_RECIPE, &p, &n, err);
+        st = cm_frame_expect(r->frame, r->in, CM_MSG_RECIPE, &p, &n, err);
     if (!st)
-        st = cm_decode_recipe(p, n, r->schema, err);
+        st = cm_decode_recipe(p, n, r->schema, "stream", err);
     if (st) {
         cm_reader_free(r);
         return NULL;
@@ -151,7 +137,7 @@ static cm_status advance(cm_reader *r, cm_error *err)
         if (r->type == CM_MSG_END)
             return end_of_stream(r, r->p, r->n, err);
         if (r->type == CM_MSG_DICT)
-            st = cm_decode_dict(r->p, r->n, r->schema, err);
+            st = cm_decode_dict(r->p, r->n, r->schema, "stream", err);
         else if (r->type < CM_MSG_SKIP_FIRST || r->type > CM_MSG_SKIP_LAST)
             st = cm_fail(err, CM_ERR_CORRUPT,
                          "corrupt stream: unexpected message type %u", r->type);

@@ -79,16 +79,16 @@ void cm_schema_free(cm_schema *s)
         return;
     for (size_t i = 0; i < s->ncols; i++) {
         free(s->cols[i].name);
-        cm_kv_release(&s->cols[i].meta);
+        cm_kv_clear(&s->cols[i].meta);
         cm_dict_free(s->cols[i].dict);
     }
     for (size_t i = 0; i < s->nsteps; i++) {
         free(s->steps[i].op);
-        cm_kv_release(&s->steps[i].params);
+        cm_kv_clear(&s->steps[i].params);
     }
     free(s->cols);
     free(s->steps);
-    cm_kv_release(&s->meta);
+    cm_kv_clear(&s->meta);
     free(s);
 }
 
@@ -212,4 +212,15 @@ cm_schema *cm_schema_clone(const cm_schema *src)
 fail:
     cm_schema_free(s);
     return NULL;
+}
+
+static const char *schema_name(const void *ctx, size_t i)
+{
+    return cm_schema_name(ctx, i);
+}
+
+cm_status cm_schema_no_column(const cm_schema *s, const char *what, const char *name,
+                              cm_error *err)
+{
+    return cm_fail_no_column(err, what, name, schema_name, s, cm_schema_ncols(s));
 }

@@ -144,7 +144,7 @@ cm_writer *cm_writer_new(FILE *out, const cm_schema *s, const cm_writer_opts *op
         return NULL;
     }
     cm_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->frame = cm_frame_new(level)) ||
+    if (!w || !(w->frame = cm_frame_new(level, cm_magic_stream)) ||
         !(w->dict_sent = calloc(cm_schema_ncols(s) + 1, sizeof *w->dict_sent))) {
         cm_writer_free(w);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");

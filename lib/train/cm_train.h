@@ -8,6 +8,13 @@
 
 #include "model/cm_model.h"
 
+/* Every setting of a fit: model, target, l2, layers, activation, dropout,
+ * loss, huber-delta, optimizer, lr, momentum, beta1, beta2, eps,
+ * weight-decay, schedule, step-size, gamma, batch, epochs, seed, valid,
+ * patience, features, skip-missing, stream, buffer-size, threads, and
+ * argv and created for the metadata (see cm-train(1)). */
+extern const cm_settings cm_train_settings;
+
 /* What cm_train reports after each epoch. */
 typedef struct cm_epoch {
     int epoch, epochs;         /* from 1 */
@@ -16,16 +23,8 @@ typedef struct cm_epoch {
     int best;                  /* this epoch is the best so far */
 } cm_epoch;
 
-/*
- * Trains on the rows of r.  Settings (cm-train makes them from its options):
- *   model linear|mlp   target COL   features COL,...   l2 X (linear)
- *   layers 64,64   activation relu|tanh|sigmoid|gelu   dropout P
- *   loss mse|mae|huber   huber-delta X   optimizer sgd|momentum|adam
- *   lr momentum beta1 beta2 eps weight-decay   schedule constant|step|cosine
- *   step-size N gamma X   batch N   epochs N   seed N   valid FRAC
- *   patience N   skip-missing yes|no   created UNIX-SECONDS   argv TEXT
- * on_epoch, when not NULL, is called after every epoch.
- */
+/* Trains on the rows of r by the settings; on_epoch, when not NULL, is
+ * called after every epoch. */
 cm_model *cm_train(cm_reader *r, const cm_kv *settings,
                    void (*on_epoch)(void *ctx, const cm_epoch *e), void *ctx,
                    cm_error *err);
@@ -49,7 +48,14 @@ uint64_t cm_dataset_fingerprint(const cm_dataset *ds);
 cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size_t *rows,
                          size_t n, void (*on_epoch)(void *ctx, const cm_epoch *e),
                          void *ctx, cm_error *err);
-/* MAE, RMSE, MAPE and R² of m on rows[0..n) (NAN where undefined). */
+/* The scores of a fit, in the order of cm_dataset_score's v. */
+typedef enum cm_metric {
+    CM_METRIC_MAE = 0,
+    CM_METRIC_RMSE = 1,
+    CM_METRIC_MAPE = 2,  /* in percent, over the non-zero actual values */
+    CM_METRIC_R2 = 3
+} cm_metric;
+/* v[CM_METRIC_*] of m on rows[0..n) (NAN where undefined). */
 cm_status cm_dataset_score(const cm_model *m, const cm_dataset *ds, const size_t *rows,
                            size_t n, double v[4], cm_error *err);
 #endif

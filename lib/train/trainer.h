@@ -1,15 +1,21 @@
 /*
- * trainer.h - the parts of cm_train: its settings (trainset.c), the MLP's
- * descent (trainmlp.c) and the rest, data to metrics (train.c).
+ * trainer.h - inside cm_train: the settings (trainset.c); the rows of a
+ * stream, read once or a chunk at a time (trainrows.c); the design
+ * matrix and the scaling fitted on training rows (trainsrc.c); a trainer
+ * per model kind (trainlin.c, trainmlp.c); metrics and metadata
+ * (trainmeta.c); and the whole, fit to model (train.c, dataset.c).
  */
 #ifndef CM_TRAINER_H
 #define CM_TRAINER_H
 
-#include "model/model.h"
+#include "common/common.h"
+#include "model/cm_model.h"
+#include "nn/nn.h"
 #include "train/cm_train.h"
 
 typedef struct cm_train_cfg {
-    int kind, epochs, batch, patience, step_size, skip_missing;
+    const cm_kind *kind;
+    int epochs, batch, patience, step_size, skip_missing;
     size_t *layers, nlayers;
     cm_act act;
     cm_loss_kind loss;
@@ -25,6 +31,50 @@ typedef struct cm_train_cfg {
 
 /* Reads the settings, with their defaults; unknown keys are errors. */
 cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err);
+void cm_train_cfg_free(cm_train_cfg *c);
+
+/* ---- rows (trainrows.c) ------------------------------------------------------ */
+
+/* Rows in memory: the numeric inputs, category codes and target of each. */
+typedef struct cm_rowset {
+    size_t n, cap, nnum, ncat;
+    double *num;      /* n x nnum */
+    uint32_t *cat;    /* n x ncat, codes of the stream */
+    double *y;
+    int64_t *t;       /* each row's time, for cross-validation with a gap */
+} cm_rowset;
+
+/* Where reading a stream stands: the rows of the current pass, and what
+ * the first pass counted. */
+typedef struct cm_rowreader {
+    cm_reader *r;
+    const cm_train_cfg *c;
+    const cm_encoder *e;
+    long target, time_col;
+    const long *cols;
+    cm_batch *b;        /* the batch in hand, and its next row */
+    size_t bi;
+    int done;           /* the end marker was read */
+    uint64_t line;      /* stream rows read in this pass, for messages */
+    size_t taken;       /* rows kept in this pass */
+    int first;          /* counted on the first pass only: */
+    uint64_t skipped;
+    int64_t tmin, tmax;
+    int have_time;
+} cm_rowreader;
+
+void cm_rowset_free(cm_rowset *d);
+cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err);
+/* The target and the inputs of stream s by c: the encoder's names and
+ * kinds (nothing fitted), and the stream column of each input. */
+cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *target,
+                          long **cols, cm_encoder *e, cm_error *err);
+/* Rows into d until it holds limit or the stream ends. */
+cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_error *err);
+/* Back to the start of the stream for another pass. */
+cm_status cm_rowreader_restart(cm_rowreader *s, cm_error *err);
+
+/* ---- the source of training rows (trainsrc.c) ---------------------------------- */
 
 /* Rows for training, a chunk at a time: design rows x (standardized and
  * one-hot), standardized targets y and the targets as read. */
@@ -42,11 +92,75 @@ typedef struct cm_source {
     void *ctx;
 } cm_source;
 
-/* Fits the layers of m (sizes set, weights not) on ntrain rows and
- * validates on nvalid; the best epoch's weights stay. */
-cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
-                       size_t ntrain, size_t nvalid,
-                       void (*on_epoch)(void *, const cm_epoch *), void *ctx,
-                       int *epochs_run, int *best_epoch, cm_error *err);
+/* The rows behind a cm_source: all in memory, or (stream) read again
+ * from the stream a bounded chunk at a time for every pass. */
+typedef struct cm_train_rows {
+    cm_rowreader s;
+    cm_rowset d;
+    const cm_encoder *e;
+    const size_t *idx;  /* in memory: row i is d's row idx[i] (NULL: i) */
+    float *x, *y;       /* the design of d, once the scaling is fitted */
+    double *yr;         /* with idx: the targets as read, in that order */
+    size_t chunk;       /* most rows at a time; all of them in memory */
+    size_t ntrain, nvalid;
+    int memory, part;
+    size_t pos;         /* rows of the part handed out; SIZE_MAX when idle */
+} cm_train_rows;
+
+/* The first pass over the stream (every row counted and checked; in
+ * memory, every row kept), the rows left ready for a fit. */
+cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_encoder *e,
+                       long **cols, cm_error *err);
+/* Streaming: the chunk size from the byte budget, in whole batches. */
+cm_status cm_rows_size_chunks(cm_train_rows *src, const cm_schema *s, uint64_t budget,
+                              size_t batch, cm_error *err);
+/* Scaling from the training rows only: means and population deviations
+ * (a constant column is divided by 1), slots for the categories. */
+cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err);
+/* Rows [from, from + n) of d (through idx) into design rows x, scaled
+ * targets y, and the targets as read (yr, when not NULL). */
+void cm_rows_design(const cm_encoder *e, const cm_rowset *d, const size_t *idx,
+                    size_t from, size_t n, float *x, float *y, double *yr);
+/* The cm_source of src. */
+cm_source cm_rows_source(cm_train_rows *src);
+
+/* ---- trainers ---------------------------------------------------------------- */
+
+/* What a fit makes: the network, and its epochs. */
+typedef struct cm_fit {
+    void *net;
+    int epochs_run, best_epoch;
+} cm_fit;
+
+/* The fitting of one kind of network, and what its metadata adds. */
+typedef struct cm_trainer {
+    const cm_kind *kind;
+    cm_status (*fit)(const cm_train_cfg *c, const cm_encoder *e, const cm_source *src,
+                     size_t ntrain, size_t nvalid, void (*on_epoch)(void *, const cm_epoch *),
+                     void *ctx, cm_fit *out, cm_error *err);
+    cm_status (*meta)(const cm_fit *f, cm_kv *meta, cm_error *err);
+} cm_trainer;
+extern const cm_trainer cm_trainer_linear, cm_trainer_mlp;
+const cm_trainer *cm_trainer_of(const cm_kind *k);
+
+/* A model fitted on n rows of src (picked by src->idx, or all): the
+ * encoder's names and kinds fitted anew, the last c->valid of the rows
+ * held out, schema (a copy, taken over) its schema; with describe the
+ * metadata and metrics too. */
+cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_rows *src,
+                       size_t n, const cm_encoder *names, cm_schema *schema,
+                       void (*on_epoch)(void *, const cm_epoch *), void *ctx, int describe,
+                       cm_error *err);
+
+/* ---- metrics and metadata (trainmeta.c) ------------------------------------------ */
+
+/* MAE, RMSE, MAPE and R² of m over part (n rows) of src, in the target's
+ * units (NAN where undefined). */
+cm_status cm_train_measure(const cm_model *m, const cm_source *src, int part, size_t n,
+                           double v[4], cm_error *err);
+/* Everything the metadata says of a fit: the settings recorded, what the
+ * trainer adds, the rows, their time range, the metrics. */
+cm_status cm_train_describe(cm_model *m, const cm_kv *settings, const cm_train_cfg *c,
+                            const cm_fit *f, cm_train_rows *src, cm_error *err);
 
 #endif

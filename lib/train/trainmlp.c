@@ -1,4 +1,4 @@
-/* trainmlp.c - an MLP fitted by mini-batch descent: a fresh seeded
+/* trainmlp.c - the mlp kind's trainer: an MLP fitted by mini-batch descent: a fresh seeded
  * order each epoch, forward and backward through the dense layers, one
  * optimizer step per tensor, validation after each epoch, the best
  * epoch's weights kept. */
@@ -37,7 +37,7 @@ static float **arrays(size_t nl)
     return calloc(nl, sizeof(float *));
 }
 
-static cm_status net_new(net *t, const cm_model *m, size_t batch, float dropout,
+static cm_status net_new(net *t, const cm_mlp *m, size_t batch, float dropout,
                          cm_rng *rng, cm_error *err)
 {
     t->nl = m->nlayers;
@@ -179,12 +179,22 @@ static size_t *shuffle(size_t *perm, size_t *cap, size_t n, int whole, cm_rng *r
     return perm;
 }
 
-cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
-                       size_t ntrain, size_t nvalid,
-                       void (*on_epoch)(void *, const cm_epoch *), void *ctx,
-                       int *epochs_run, int *best_epoch, cm_error *err)
+static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_source *src,
+                         size_t ntrain, size_t nvalid,
+                         void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
+                         cm_error *err)
 {
-    size_t w = m->enc.width, cap = 0;
+    size_t w = enc->width, cap = 0, size[66];
+    size[0] = w;
+    for (size_t l = 0; l < c->nlayers; l++)
+        size[l + 1] = c->layers[l];
+    size[c->nlayers + 1] = 1;
+    /* the model's network: the best epoch's weights go into it */
+    cm_mlp *m = cm_mlp_new(size, c->nlayers + 1, c->act);
+    if (!m)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    int *epochs_run = &out->epochs_run, *best_epoch = &out->best_epoch;
+    *out = (cm_fit){0};
     cm_rng rng;
     cm_rng_seed(&rng, c->seed);
     net t = {0};
@@ -263,8 +273,8 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
                            secs / (e + 1) * (c->epochs - e - 1), improved};
             /* In the target's units: MSE scales with sd squared, MAE with
              * sd; Huber has no such unit and stays standardized. */
-            double unit = c->loss == CM_LOSS_MSE ? m->enc.tsd * m->enc.tsd
-                        : c->loss == CM_LOSS_MAE ? m->enc.tsd : 1;
+            double unit = c->loss == CM_LOSS_MSE ? enc->tsd * enc->tsd
+                        : c->loss == CM_LOSS_MAE ? enc->tsd : 1;
             ep.train_loss = train * unit;
             ep.valid_loss = nvalid ? valid * unit : NAN;
             on_epoch(ctx, &ep);
@@ -280,10 +290,15 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
     }
     if (!st) {
         for (size_t l = 0; l < t.nl; l++) {
+            free(m->W[l]);
+            free(m->b[l]);
             m->W[l] = bestW[l];
             m->b[l] = bestb[l];
             bestW[l] = bestb[l] = NULL;
         }
+        out->net = m;
+    } else {
+        cm_mlp_free(m);
     }
     for (size_t l = 0; l < t.nl; l++) {
         if (bestW) free(bestW[l]);
@@ -295,3 +310,26 @@ cm_status cm_train_mlp(cm_model *m, const cm_train_cfg *c, const cm_source *src,
     free(perm);
     return st;
 }
+
+/* The widths and activation it became, and its epochs. */
+static cm_status mlp_meta(const cm_fit *f, cm_kv *meta, cm_error *err)
+{
+    static const char *const acts[] = {"none", "relu", "tanh", "sigmoid", "gelu"};
+    const cm_mlp *m = f->net;
+    char buf[64];
+    cm_buf text = {0};
+    for (size_t l = 1; l < m->nlayers; l++) {
+        int k = snprintf(buf, sizeof buf, "%s%zu", l > 1 ? "," : "", m->size[l]);
+        cm_buf_put(&text, buf, (size_t)k);
+    }
+    cm_buf_u8(&text, 0);
+    cm_status st = text.oom ? cm_fail(err, CM_ERR_NOMEM, "out of memory")
+                            : cm_kv_set(meta, "layers", (const char *)text.data, err);
+    cm_buf_free(&text);
+    if (!st) st = cm_kv_set(meta, "activation", acts[m->act], err);
+    if (!st) st = cm_kv_set_num(meta, "epochs_run", f->epochs_run, err);
+    if (!st) st = cm_kv_set_num(meta, "best_epoch", f->best_epoch, err);
+    return st;
+}
+
+const cm_trainer cm_trainer_mlp = {&cm_kind_mlp, fit_mlp, mlp_meta};

@@ -1,164 +1,189 @@
-/* trainset.c - cm-train's settings: every knob with its default, checked
- * before any row is read. */
+/* trainset.c - cm-train's settings, declared once: every knob with its
+ * default, range and help, checked before any row is read.  The order of
+ * the recorded ones is the order of the model's metadata. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/trainer.h"
 
-static const char *get(const cm_kv *s, const char *k, const char *d)
+/* The settings as declared (cm_settings_read fills these). */
+typedef struct train_raw {
+    int model, activation, loss, optimizer, schedule, skip_missing, stream;
+    const char *target, *features, *layers, *seed;
+    double l2, dropout, huber, lr, momentum, beta1, beta2, eps, decay, gamma, valid;
+    int64_t step_size, batch, epochs, patience, threads;
+    uint64_t buffer;
+} train_raw;
+
+/* "64,64": widths of 1 to 65536, at most 64 of them. */
+static int layers_bad(const char *v)
 {
-    const char *v = cm_kv_get(s, k);
-    return v ? v : d;
+    size_t n = 0;
+    for (const char *p = v;; n++) {
+        char *end;
+        unsigned long w = strtoul(p, &end, 10);
+        if (*p < '0' || *p > '9' || w == 0 || w > 65536 || (*end && *end != ',') || n >= 64)
+            return -1;
+        if (!*end)
+            return 0;
+        p = end + 1;
+    }
 }
 
-static cm_status num(const cm_kv *s, const char *k, const char *d, double lo,
-                     double hi, double *out, cm_error *err)
+static int seed_bad(const char *v)
 {
-    const char *v = get(s, k, d);
     char *end;
-    *out = strtod(v, &end);
-    if (!*v || *end || !(*out >= lo && *out <= hi))
-        return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not a number from %g to %g",
-                       k, v, lo, hi);
-    return CM_OK;
+    strtoull(v, &end, 10);
+    return !*v || *end || v[0] < '0' || v[0] > '9' || strlen(v) > 20;
 }
 
-/* A whole number: "1.9 epochs" would silently be one. */
-static cm_status count(const cm_kv *s, const char *k, const char *d, double lo,
-                       double hi, double *out, cm_error *err)
-{
-    const char *v = get(s, k, d);
-    if (!*v || strspn(v, "0123456789") != strlen(v))
-        return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not a whole number", k, v);
-    return num(s, k, d, lo, hi, out, err);
-}
+#define AT(f, U) CM_SET_AT(train_raw, f, U)
+#define REC CM_SET_RECORD
+#define FIX CM_SET_FIXED
+static const cm_setting decls[] = {
+    {.name = "model", .short_opt = 'm', .type = CM_SET_CHOICE, .arg = "KIND",
+     .choices = "linear|mlp", .dflt = "mlp",
+     .help = "mlp or linear (ridge, solved exactly)", .section = "Model",
+     .offset = AT(model, int)},
+    {.name = "target", .short_opt = 'y', .type = CM_SET_TEXT, .flags = FIX, .arg = "COL",
+     .help = "the column to forecast (default: the stream's target)",
+     .offset = AT(target, const char *)},
+    {.name = "l2", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 1e12,
+     .dflt = "1", .help = "ridge penalty for linear", .offset = AT(l2, double)},
+    {.name = "layers", .type = CM_SET_TEXT, .arg = "LIST", .dflt = "64,64",
+     .help = "hidden widths", .check = layers_bad,
+     .want = "a list of widths such as 64,64", .offset = AT(layers, const char *)},
+    {.name = "activation", .type = CM_SET_CHOICE, .flags = REC, .arg = "F",
+     .choices = "relu|tanh|sigmoid|gelu", .dflt = "relu", .help = "relu, tanh, sigmoid or gelu",
+     .offset = AT(activation, int)},
+    {.name = "dropout", .type = CM_SET_NUM, .flags = REC, .arg = "P", .lo = 0, .hi = 0.95,
+     .dflt = "0", .help = "drop hidden outputs with probability P",
+     .offset = AT(dropout, double)},
+    {.name = "loss", .type = CM_SET_CHOICE, .flags = REC, .arg = "L",
+     .choices = "mse|mae|huber", .dflt = "mse", .help = "mse, mae or huber",
+     .section = "Training", .offset = AT(loss, int)},
+    {.name = "huber-delta", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 1e-9, .hi = 1e9,
+     .dflt = "1", .help = "where huber turns from quadratic to linear",
+     .offset = AT(huber, double)},
+    {.name = "optimizer", .type = CM_SET_CHOICE, .flags = REC, .arg = "O",
+     .choices = "sgd|momentum|adam", .dflt = "adam", .help = "adam, momentum or sgd",
+     .offset = AT(optimizer, int)},
+    {.name = "lr", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 1e-12, .hi = 1e3,
+     .dflt = "0.001", .help = "learning rate", .offset = AT(lr, double)},
+    {.name = "momentum", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 1,
+     .dflt = "0.9", .help = "momentum of the momentum optimizer",
+     .offset = AT(momentum, double)},
+    {.name = "beta1", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 0.999999,
+     .dflt = "0.9", .help = "Adam's first moment decay", .offset = AT(beta1, double)},
+    {.name = "beta2", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 0.9999999,
+     .dflt = "0.999", .help = "Adam's second moment decay", .offset = AT(beta2, double)},
+    {.name = "eps", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 1e-30, .hi = 1,
+     .dflt = "1e-8", .help = "Adam's epsilon", .offset = AT(eps, double)},
+    {.name = "weight-decay", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 1e3,
+     .dflt = "0", .help = "L2 penalty added to the gradients", .offset = AT(decay, double)},
+    {.name = "schedule", .type = CM_SET_CHOICE, .flags = REC, .arg = "S",
+     .choices = "constant|step|cosine", .dflt = "constant",
+     .help = "learning rate over the epochs: constant, step or cosine",
+     .offset = AT(schedule, int)},
+    {.name = "step-size", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .hi = 1e6,
+     .dflt = "10", .help = "epochs between steps of the step schedule",
+     .offset = AT(step_size, int64_t)},
+    {.name = "gamma", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 1,
+     .dflt = "0.1", .help = "the step schedule's factor", .offset = AT(gamma, double)},
+    {.name = "batch", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .hi = 1 << 20,
+     .dflt = "32", .help = "rows per step", .offset = AT(batch, int64_t)},
+    {.name = "epochs", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .hi = 1e6,
+     .dflt = "10", .help = "passes over the data", .offset = AT(epochs, int64_t)},
+    {.name = "seed", .type = CM_SET_TEXT, .flags = REC, .arg = "N", .dflt = "1",
+     .help = "random seed: same seed, same model", .check = seed_bad,
+     .want = "a whole number", .offset = AT(seed, const char *)},
+    {.name = "valid", .type = CM_SET_NUM, .flags = REC, .arg = "FRAC", .lo = 0, .hi = 0.9,
+     .dflt = "0.2", .help = "hold out the last FRAC of the rows, in time\norder (0 for none)",
+     .offset = AT(valid, double)},
+    {.name = "patience", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 0, .hi = 1e6,
+     .dflt = "0", .help = "stop after N epochs without a better validation\nloss, keeping "
+     "the best epoch's weights", .offset = AT(patience, int64_t)},
+    {.name = "features", .type = CM_SET_TEXT, .flags = REC | FIX, .arg = "LIST",
+     .help = "the input columns (default: every feature column)", .section = "Data",
+     .offset = AT(features, const char *)},
+    {.name = "skip-missing", .type = CM_SET_FLAG, .flags = REC | FIX,
+     .help = "leave out rows with missing values (default: error)",
+     .offset = AT(skip_missing, int)},
+    {.name = "stream", .type = CM_SET_FLAG, .flags = REC | FIX | CM_SET_MACHINE,
+     .help = "read FILE again for every pass instead of holding\nits rows in memory "
+     "(FILE must be a file, not a pipe)", .offset = AT(stream, int)},
+    {.name = "buffer-size", .short_opt = 'S', .type = CM_SET_SIZE,
+     .flags = REC | FIX | CM_SET_MACHINE, .arg = "SIZE", .dflt = "256M",
+     .help = "memory for rows with --stream", .offset = AT(buffer, uint64_t)},
+    {.name = "threads", .short_opt = 'j', .type = CM_SET_COUNT, .flags = FIX | CM_SET_MACHINE,
+     .arg = "N", .lo = 1, .hi = 256,
+     .help = "threads for large matrix products (default: the number\nof CPUs); the model "
+     "is the same for any N", .offset = AT(threads, int64_t)},
+    {.name = "argv", .type = CM_SET_TEXT, .flags = REC | FIX | CM_SET_HIDDEN,
+     .help = "the command line, for the metadata", .offset = CM_SET_NOWHERE},
+    {.name = "created", .type = CM_SET_TEXT, .flags = FIX | CM_SET_HIDDEN,
+     .help = "when, as seconds since 1970, for the metadata", .offset = CM_SET_NOWHERE},
+};
+#undef AT
+#undef REC
+#undef FIX
 
-static int pick(const char *v, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v, names[i]))
-            return i;
-    return -1;
-}
+const cm_settings cm_train_settings = {decls, sizeof decls / sizeof *decls};
 
-static cm_status choice(const cm_kv *s, const char *k, const char *d,
-                        const char *const *names, int n, int *out, cm_error *err)
+void cm_train_cfg_free(cm_train_cfg *c)
 {
-    const char *v = get(s, k, d);
-    if ((*out = pick(v, names, n)) < 0)
-        return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not one of the choices "
-                       "(see --help)", k, v);
-    return CM_OK;
+    free(c->layers);
+    c->layers = NULL;
 }
 
 cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
 {
-    static const char *const kinds[] = {"linear", "mlp"};
-    static const char *const acts[] = {"relu", "tanh", "sigmoid", "gelu"};
-    static const char *const losses[] = {"mse", "mae", "huber"};
-    static const char *const opts[] = {"sgd", "momentum", "adam"};
-    static const char *const scheds[] = {"constant", "step", "cosine"};
-    static const char *const known[] = {
-        "model", "target", "features", "l2", "layers", "activation", "dropout",
-        "loss", "huber-delta", "optimizer", "lr", "momentum", "beta1", "beta2",
-        "eps", "weight-decay", "schedule", "step-size", "gamma", "batch",
-        "epochs", "seed", "valid", "patience", "skip-missing", "stream", "buffer-size", "threads",
-        "created", "argv"};
-    for (size_t i = 0; i < cm_kv_count(s); i++)
-        if (pick(cm_kv_key(s, i), known, (int)(sizeof known / sizeof *known)) < 0)
-            return cm_fail(err, CM_ERR_ARG, "unknown setting '%.64s'", cm_kv_key(s, i));
-    int k, a, l, o, sc;
-    double v[16];
-    cm_status st = choice(s, "model", "mlp", kinds, 2, &k, err);
-    if (!st) st = choice(s, "activation", "relu", acts, 4, &a, err);
-    if (!st) st = choice(s, "loss", "mse", losses, 3, &l, err);
-    if (!st) st = choice(s, "optimizer", "adam", opts, 3, &o, err);
-    if (!st) st = choice(s, "schedule", "constant", scheds, 3, &sc, err);
-    if (!st) st = num(s, "lr", "0.001", 1e-12, 1e3, &v[0], err);
-    if (!st) st = num(s, "momentum", "0.9", 0, 1, &v[1], err);
-    if (!st) st = num(s, "beta1", "0.9", 0, 0.999999, &v[2], err);
-    if (!st) st = num(s, "beta2", "0.999", 0, 0.9999999, &v[3], err);
-    if (!st) st = num(s, "eps", "1e-8", 1e-30, 1, &v[4], err);
-    if (!st) st = num(s, "weight-decay", "0", 0, 1e3, &v[5], err);
-    if (!st) st = count(s, "batch", "32", 1, 1 << 20, &v[6], err);
-    if (!st) st = count(s, "epochs", "10", 1, 1e6, &v[7], err);
-    if (!st) st = num(s, "seed", "1", 0, 1.8e19, &v[8], err);
-    if (!st) st = num(s, "valid", "0.2", 0, 0.9, &v[9], err);
-    if (!st) st = count(s, "patience", "0", 0, 1e6, &v[10], err);
-    if (!st) st = num(s, "dropout", "0", 0, 0.95, &v[11], err);
-    if (!st) st = num(s, "huber-delta", "1", 1e-9, 1e9, &v[12], err);
-    if (!st) st = num(s, "l2", "1", 0, 1e12, &v[13], err);
-    if (!st) st = count(s, "step-size", "10", 1, 1e6, &v[14], err);
-    if (!st) st = num(s, "gamma", "0.1", 0, 1, &v[15], err);
+    train_raw r = {.threads = 1}; /* a program says how many it has */
+    cm_status st = cm_settings_read(&cm_train_settings, s, &r, err);
     if (st)
         return st;
-    c->kind = k == 0 ? CM_MODEL_LINEAR : CM_MODEL_MLP;
-    c->act = (cm_act[]){CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU}[a];
-    c->loss = (cm_loss_kind)l;
-    c->opt = (cm_optim){(cm_opt_kind)o, (float)v[1], (float)v[2], (float)v[3],
-                        (float)v[4], (float)v[5]};
-    c->sched = (cm_sched_kind)sc;
-    c->lr = (float)v[0];
-    c->batch = (int)v[6];
-    c->epochs = (int)v[7];
-    const char *seed = get(s, "seed", "1");
-    char *rest;
-    c->seed = strtoull(seed, &rest, 10);
-    if (*rest || seed[0] < '0' || seed[0] > '9')
-        return cm_fail(err, CM_ERR_ARG, "seed: '%.32s' is not a whole number", seed);
-    c->valid = v[9];
-    c->patience = (int)v[10];
-    c->dropout = (float)v[11];
-    c->huber = (float)v[12];
-    c->l2 = v[13];
-    c->step_size = (int)v[14];
-    c->gamma = (float)v[15];
-    c->target = cm_kv_get(s, "target");
-    c->features = cm_kv_get(s, "features");
-    const char *sm = get(s, "skip-missing", "no");
-    c->skip_missing = !strcmp(sm, "yes");
-    if (strcmp(sm, "yes") && strcmp(sm, "no"))
-        return cm_fail(err, CM_ERR_ARG, "skip-missing: '%s' is not yes or no", sm);
-    double th;
-    st = count(s, "threads", "1", 1, 256, &th, err);
-    if (st)
-        return st;
-    c->threads = (int)th;
-    const char *sr = get(s, "stream", "no");
-    c->stream = !strcmp(sr, "yes");
-    if (strcmp(sr, "yes") && strcmp(sr, "no"))
-        return cm_fail(err, CM_ERR_ARG, "stream: '%s' is not yes or no", sr);
-    const char *bs = get(s, "buffer-size", "268435456");
-    c->buffer = strtoull(bs, &rest, 10);
-    if (*rest || bs[0] < '0' || bs[0] > '9' || c->buffer == 0)
-        return cm_fail(err, CM_ERR_ARG, "buffer-size: '%.32s' is not a number of bytes", bs);
-    const char *ls = get(s, "layers", "64,64");
-    if (!*ls || strspn(ls, "0123456789,") != strlen(ls) || ls[0] == ',' ||
-        ls[strlen(ls) - 1] == ',' || strstr(ls, ",,"))
-        return cm_fail(err, CM_ERR_ARG, "layers: '%s' is not a list of widths "
-                       "such as 64,64", ls);
+    static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp};
+    static const cm_act acts[] = {CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU};
+    *c = (cm_train_cfg){0};
+    c->kind = kinds[r.model];
+    c->act = acts[r.activation];
+    c->loss = (cm_loss_kind)r.loss;
+    c->opt = (cm_optim){(cm_opt_kind)r.optimizer, (float)r.momentum, (float)r.beta1,
+                        (float)r.beta2, (float)r.eps, (float)r.decay};
+    c->sched = (cm_sched_kind)r.schedule;
+    c->lr = (float)r.lr;
+    c->batch = (int)r.batch;
+    c->epochs = (int)r.epochs;
+    c->seed = strtoull(r.seed, NULL, 10);
+    c->valid = r.valid;
+    c->patience = (int)r.patience;
+    c->dropout = (float)r.dropout;
+    c->huber = (float)r.huber;
+    c->l2 = r.l2;
+    c->step_size = (int)r.step_size;
+    c->gamma = (float)r.gamma;
+    c->target = r.target;
+    c->features = r.features;
+    c->skip_missing = r.skip_missing;
+    c->threads = (int)r.threads;
+    c->stream = r.stream;
+    c->buffer = r.buffer;
     c->nlayers = 1;
-    for (const char *p = ls; *p; p++)
+    for (const char *p = r.layers; *p; p++)
         c->nlayers += *p == ',';
-    if (c->nlayers > 64)
-        return cm_fail(err, CM_ERR_ARG, "layers: at most 64 hidden layers");
     if (!(c->layers = calloc(c->nlayers, sizeof *c->layers)))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    const char *p = ls;
+    const char *p = r.layers;
     double params = 0, prev = 256; /* a generous guess at the input width */
     for (size_t i = 0; i < c->nlayers; i++) {
         char *end;
-        unsigned long w = strtoul(p, &end, 10);
-        if (end == p || w == 0 || w > 65536 || (*end && *end != ','))
-            return cm_fail(err, CM_ERR_ARG, "layers: '%s' is not a list of widths "
-                           "such as 64,64", ls);
-        c->layers[i] = w;
-        params += prev * (double)w;
-        prev = (double)w;
+        c->layers[i] = strtoul(p, &end, 10);
+        params += prev * (double)c->layers[i];
+        prev = (double)c->layers[i];
         p = *end ? end + 1 : end;
     }
     if (params > (double)(1u << 26))
         return cm_fail(err, CM_ERR_ARG, "layers: '%s' has too many weights (at "
-                       "most 67 million)", ls);
+                       "most 67 million)", r.layers);
     return CM_OK;
 }

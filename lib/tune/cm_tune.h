@@ -1,12 +1,12 @@
 /*
- * cm_tune.h - tuning.
+ * cm_tune.h - cross-validated search over cm-train's settings: the trials
+ * (a grid or random draws), the folds, the runs on worker processes, and
+ * the results file that grows a line per trial.
  */
 #ifndef CM_TUNE_H
 #define CM_TUNE_H
 
 #include "train/cm_train.h"
-
-/* ---- tuning: cross-validated search over cm-train settings -------------- */
 
 /* The trials: a grid ("lr=0.1,0.01 layers=32|64,64": every combination,
  * values split on '|' when one is there, else on ','; the last setting
@@ -52,7 +52,7 @@ typedef struct cm_tune_job {
     const cm_space *space;
     const cm_kv *fixed;      /* the settings every trial shares */
     const cm_folds *folds;
-    int metric;              /* 0 MAE, 1 RMSE, 2 MAPE, 3 R² */
+    cm_metric metric;        /* what the folds are scored by */
     const size_t *trials;    /* the trials to run, in this order */
     size_t ntrials;
     int jobs;                /* worker processes; 1 runs in the caller */

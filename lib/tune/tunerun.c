@@ -59,7 +59,7 @@ static void run_task(const cm_tune_job *job, task t, answer *a)
         snprintf(a->msg, sizeof a->msg, "%.199s", err.msg);
     }
     cm_model_free(m);
-    cm_kv_release(&set);
+    cm_kv_clear(&set);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     a->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 }

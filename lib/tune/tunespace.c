@@ -46,15 +46,13 @@ void cm_space_free(cm_space *s)
 }
 
 
-/* Settings that choose the data or the machine, not the model. */
+/* Settings that choose the data or the machine, not the model, are
+ * not searched. */
 static int searchable(const char *k)
 {
-    static const char *const no[] = {"target", "features", "skip-missing", "stream",
-                                     "buffer-size", "threads", "created", "argv"};
-    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
-        if (!strcmp(k, no[i]))
-            return 0;
-    return 1;
+    const char *part;
+    const cm_setting *s = cm_settings_find(&cm_train_settings, k, &part);
+    return !s || !(s->flags & CM_SET_FIXED);
 }
 
 /* "lr=0.1,0.01" or "layers=32|64,64": values split on '|' when there is
@@ -244,7 +242,7 @@ cm_status cm_space_check(const cm_space *s, const cm_kv *fixed, cm_error *err)
             cm_fail(err, CM_ERR_ARG, "trial %zu (%s): %s", i + 1, who, msg);
         }
         free(c.layers);
-        cm_kv_release(&set);
+        cm_kv_clear(&set);
     }
     return st;
 }

@@ -1,0 +1,243 @@
+/* featset.c - cm-features' settings, declared once, and compiled into a
+ * plan before any schema is known: calendar parts, holidays, and every
+ * lag, difference and window with its spans and statistics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/featcore.h"
+
+const char *const cm_feature_parts[P_NPARTS] = {
+    "hour", "minute", "dow", "dom", "month", "doy", "week", "year", "weekend"};
+const char *const cm_feature_stats[] = {"mean", "std", "min", "max", "sum", "count"};
+
+#define AT(f, U) CM_SET_AT(feat_raw, f, U)
+#define REC CM_SET_RECORD
+static const cm_setting decls[] = {
+    {.name = "target", .short_opt = 'y', .type = CM_SET_TEXT, .flags = REC, .arg = "COL",
+     .help = "the column to forecast (put last, role target)", .offset = AT(target, const char *)},
+    {.name = "time-features", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "hour,minute,dow,dom,month,doy,week,year,weekend\nor none",
+     .dflt = DEFAULT_PARTS, .offset = AT(time_features, const char *)},
+    {.name = "cyclic", .type = CM_SET_FLAG, .flags = REC,
+     .help = "add sin/cos pairs of the periodic parts", .offset = AT(cyclic, int)},
+    /* a setting of dates, YYYY-MM-DD,...; cm-features reads them from a file */
+    {.name = "holidays", .type = CM_SET_TEXT, .flags = REC, .arg = "FILE",
+     .help = "dates (YYYY-MM-DD, one a line, # comments) that\nare holidays: adds is_holiday",
+     .offset = AT(holidays, const char *)},
+    {.name = "holiday-col", .type = CM_SET_TEXT, .flags = REC, .arg = "COL",
+     .help = "a category naming holidays (spread to the day)",
+     .offset = AT(holiday_col, const char *)},
+    {.name = "holiday-none", .type = CM_SET_TEXT, .flags = REC, .arg = "VAL", .dflt = "None",
+     .help = "its value on ordinary days", .offset = AT(holiday_none, const char *)},
+    {.name = "lag", .short_opt = 'L', .type = CM_SET_TEXT, .flags = REC | CM_SET_REPEAT,
+     .arg = "COL:SPAN,...",
+     .help = "value at exactly SPAN earlier (1h, 7d), or SPAN\nrows earlier for a plain "
+             "number (repeatable)", .offset = CM_SET_NOWHERE},
+    {.name = "rolling", .short_opt = 'R', .type = CM_SET_TEXT, .flags = REC | CM_SET_REPEAT,
+     .arg = "COL:STAT,...:SPAN",
+     .help = "mean, std, min, max, sum, count over\nthe SPAN before each row, the row "
+             "itself left out", .offset = CM_SET_NOWHERE},
+    {.name = "diff", .type = CM_SET_TEXT, .flags = REC | CM_SET_REPEAT, .arg = "COL:SPAN,...",
+     .help = "value minus the value SPAN earlier", .offset = CM_SET_NOWHERE},
+    {.name = "by", .short_opt = 'b', .type = CM_SET_TEXT, .flags = REC, .arg = "COL",
+     .help = "series (sensor, station): look back within each", .offset = AT(by, const char *)},
+    {.name = "min-count", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .dflt = "1",
+     .help = "fewest values a window needs", .offset = AT(min_count, int64_t)},
+    {.name = "keep-incomplete", .type = CM_SET_FLAG, .flags = REC,
+     .help = "keep rows whose derived values are missing",
+     .offset = AT(keep_incomplete, int)},
+    {.name = "drop", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "leave out these input columns", .offset = AT(drop, const char *)},
+    {.name = "keep", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
+     .help = "keep only these input columns (and the time)", .offset = AT(keep, const char *)},
+    {.name = "max-history", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1,
+     .dflt = "1048576", .help = "rows of one series a look-back may hold",
+     .offset = AT(max_history, int64_t)},
+};
+#undef AT
+#undef REC
+
+const cm_settings cm_features_settings = {decls, sizeof decls / sizeof *decls};
+
+/* ---- parts of the plan ------------------------------------------------------- */
+
+/* "24" is rows, "24h" a duration. */
+static int parse_span(const char *s, int64_t *v, int *rows)
+{
+    size_t n = strlen(s);
+    if (n && strspn(s, "0123456789") == n) {
+        *rows = 1;
+        *v = strtoll(s, NULL, 10);
+        return *v > 0 && *v <= 1 << 30 ? 0 : -1;
+    }
+    *rows = 0;
+    return cm_parse_duration(s, v) || *v <= 0 || *v > CM_MAX_TIME ? -1 : 0;
+}
+
+static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
+{
+    feat_span *s = realloc(sp->spans, (sp->nspans + 1) * sizeof *s);
+    if (!s)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    sp->spans = s;
+    s += sp->nspans;
+    if (parse_span(text, &s->span, &s->by_rows))
+        return cm_fail(err, CM_ERR_ARG, "%s '%s': '%s' is not a duration (90s 15m 1h 7d "
+                       "1w) or a number of rows", sp->kind == D_ROLL ? "rolling"
+                       : sp->kind == D_LAG ? "lag" : "diff", sp->text, text);
+    if (!(s->text = cm_strndup(text, strlen(text))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    sp->nspans++;
+    return CM_OK;
+}
+
+/* lag.N and diff.N: COL:SPAN,...; rolling.N: COL:STAT,...:SPAN */
+static cm_status parse_spec(feat_spec *sp, const char *v, cm_error *err)
+{
+    const char *what = sp->kind == D_ROLL ? "rolling" : sp->kind == D_LAG ? "lag" : "diff";
+    const char *c1 = strchr(v, ':'), *c2 = strrchr(v, ':');
+    if (!(sp->text = cm_strndup(v, strlen(v))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (sp->kind == D_ROLL ? !c1 || c1 == c2 || c1 == v || !c2[1] : !c2 || c2 == v || !c2[1])
+        return cm_fail(err, CM_ERR_ARG, sp->kind == D_ROLL
+                       ? "%s '%s': expected COL:STAT[,STAT...]:SPAN"
+                       : "%s '%s': expected COL:SPAN[,SPAN...]", what, v);
+    const char *colend = sp->kind == D_ROLL ? c1 : c2;
+    if (!(sp->col = cm_strndup(v, (size_t)(colend - v))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_list items = {0};
+    cm_status st;
+    if (sp->kind == D_ROLL) {
+        char *stats = cm_strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+        st = stats ? add_span(sp, c2 + 1, err) : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        if (!st)
+            st = cm_list_split(&items, stats, err);
+        free(stats);
+        for (size_t i = 0; !st && i < items.n; i++) {
+            int k = 0;
+            while (k < 6 && strcmp(items.item[i], cm_feature_stats[k]))
+                k++;
+            if (k == 6)
+                st = cm_fail(err, CM_ERR_ARG, "rolling '%s': '%s' is not one of mean, "
+                             "std, min, max, sum, count", v, items.item[i]);
+            else if (sp->nstats < sizeof sp->stats / sizeof *sp->stats)
+                sp->stats[sp->nstats++] = k;
+        }
+    } else {
+        st = cm_list_split(&items, colend + 1, err);
+        for (size_t i = 0; !st && i < items.n; i++)
+            st = add_span(sp, items.item[i], err);
+    }
+    cm_list_free(&items);
+    return st;
+}
+
+static cm_status parts(cm_features_plan *p, cm_error *err)
+{
+    cm_list items = {0};
+    cm_status st = strcmp(p->r.time_features, "none")
+                 ? cm_list_split(&items, p->r.time_features, err) : CM_OK;
+    for (size_t i = 0; !st && i < items.n; i++) {
+        int part = 0;
+        while (part < P_NPARTS && strcmp(items.item[i], cm_feature_parts[part]))
+            part++;
+        if (part == P_NPARTS)
+            st = cm_fail(err, CM_ERR_ARG, "time-features: '%s' is not one of hour, "
+                         "minute, dow, dom, month, doy, week, year, weekend", items.item[i]);
+        else if (p->nparts < P_NPARTS)
+            p->parts[p->nparts++] = part;
+    }
+    cm_list_free(&items);
+    return st;
+}
+
+static int by_day(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static cm_status holidays(cm_features_plan *p, cm_error *err)
+{
+    cm_list items = {0};
+    cm_status st = cm_list_split(&items, p->r.holidays, err);
+    if (!st && !(p->holidays = calloc(items.n + 1, sizeof *p->holidays)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < items.n; i++) {
+        const char *item = items.item[i];
+        cm_walltime w;
+        if (!*item)
+            continue;
+        if (strlen(item) != 10 || item[4] != '-' || item[7] != '-' ||
+            cm_parse_time(item, strlen(item), &w) != CM_TIME_ISO)
+            st = cm_fail(err, CM_ERR_ARG, "holidays: '%s' is not a date (YYYY-MM-DD)", item);
+        else
+            p->holidays[p->nholidays++] = w.wall / 86400;
+    }
+    cm_list_free(&items);
+    qsort(p->holidays, p->nholidays, sizeof *p->holidays, by_day);
+    return st;
+}
+
+/* ---- the plan ------------------------------------------------------------------ */
+
+void cm_features_plan_free(cm_features_plan *p)
+{
+    if (!p)
+        return;
+    cm_kv_free(p->settings);
+    free(p->holidays);
+    cm_list_free(&p->drop);
+    cm_list_free(&p->keep);
+    for (size_t i = 0; i < p->nspecs; i++) {
+        for (size_t k = 0; k < p->specs[i].nspans; k++)
+            free(p->specs[i].spans[k].text);
+        free(p->specs[i].spans);
+        free(p->specs[i].col);
+        free(p->specs[i].text);
+    }
+    free(p->specs);
+    free(p);
+}
+
+cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err)
+{
+    cm_features_plan *p = calloc(1, sizeof *p);
+    cm_status st = p && (p->settings = cm_kv_new()) ? CM_OK
+                 : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = cm_kv_copy(p->settings, settings, err);
+    if (!st)
+        st = cm_settings_read(&cm_features_settings, settings, &p->r, err);
+    if (!st) {
+        p->parts_given = cm_kv_get(settings, "time-features") != NULL;
+        st = parts(p, err);
+    }
+    if (!st && p->r.holidays)
+        st = holidays(p, err);
+    if (!st && p->r.drop)
+        st = cm_list_split(&p->drop, p->r.drop, err);
+    if (!st && p->r.keep)
+        st = cm_list_split(&p->keep, p->r.keep, err);
+    /* lag.N, diff.N and rolling.N in the order given: the columns' order */
+    for (size_t i = 0; !st && i < cm_kv_count(settings); i++) {
+        const char *part, *k = cm_kv_key(settings, i);
+        const cm_setting *s = cm_settings_find(&cm_features_settings, k, &part);
+        if (!part)
+            continue;
+        feat_spec *sp = realloc(p->specs, (p->nspecs + 1) * sizeof *sp);
+        if (!sp) {
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        p->specs = sp;
+        sp += p->nspecs++;
+        *sp = (feat_spec){.kind = s->name[0] == 'l' ? D_LAG : s->name[0] == 'd' ? D_DIFF : D_ROLL};
+        st = parse_spec(sp, cm_kv_value(settings, i), err);
+    }
+    if (st) {
+        cm_features_plan_free(p);
+        return NULL;
+    }
+    return p;
+}

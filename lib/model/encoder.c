@@ -1,0 +1,117 @@
+/* encoder.c - rows into the input vectors of a model: standardized
+ * numbers and one-hot categories with an unseen slot.  Training rows and
+ * rows to forecast go through the same cm_encoder_encode, so a model can
+ * never see its inputs made two ways. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+void cm_encoder_encode(const cm_encoder *e, const double *num, const uint32_t *cat,
+                       float *x)
+{
+    size_t jn = 0, jc = 0;
+    for (size_t k = 0; k < e->nf; k++) {
+        const cm_feature *f = &e->f[k];
+        if (f->cat) {
+            uint32_t code = cat[jc++];
+            memset(x + f->offset, 0, (f->ncats + 1) * sizeof *x);
+            x[f->offset + (code < f->ncats ? code : f->ncats)] = 1;
+        } else {
+            x[f->offset] = (float)((num[jn++] - f->mean) / f->sd);
+        }
+    }
+}
+
+void cm_encoder_release(cm_encoder *e)
+{
+    for (size_t i = 0; i < e->nf; i++)
+        free(e->f[i].name);
+    free(e->f);
+    free(e->target);
+    memset(e, 0, sizeof *e);
+}
+
+cm_status cm_encoder_copy(cm_encoder *to, const cm_encoder *from, cm_error *err)
+{
+    *to = *from;
+    to->f = calloc(from->nf + 1, sizeof *to->f);
+    to->nf = 0;
+    to->target = cm_strndup(from->target, strlen(from->target));
+    if (!to->f || !to->target)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < from->nf; k++, to->nf++) {
+        to->f[k] = from->f[k];
+        if (!(to->f[k].name = cm_strndup(from->f[k].name, strlen(from->f[k].name))))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    }
+    return CM_OK;
+}
+
+cm_status cm_encoder_bind(const cm_encoder *e, const cm_schema *s, long *cols,
+                          cm_error *err)
+{
+    for (size_t i = 0; i < e->nf; i++) {
+        const cm_feature *f = &e->f[i];
+        cols[i] = cm_schema_find(s, f->name);
+        if (cols[i] < 0)
+            return cm_fail(err, CM_ERR_DATA, "the input has no column '%s', "
+                           "which the model needs", f->name);
+        cm_dtype t = cm_schema_dtype(s, (size_t)cols[i]);
+        if (f->cat != (t == CM_CAT) || t == CM_TIME)
+            return cm_fail(err, CM_ERR_DATA, "column '%s' is %s in the input but "
+                           "%s in the model", f->name, cm_dtype_name(t),
+                           f->cat ? "a category" : "a number");
+    }
+    return CM_OK;
+}
+
+static double number(const cm_batch *b, cm_dtype t, size_t c, size_t i)
+{
+    const void *v = cm_batch_values_c(b, c);
+    switch (t) {
+    case CM_F32: return ((const float *)v)[i];
+    case CM_F64: return ((const double *)v)[i];
+    default: return (double)((const int64_t *)v)[i];
+    }
+}
+
+int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
+                   const long *cols, const cm_batch *b, size_t i, double *num,
+                   uint32_t *cat, float *x, size_t *which, uint64_t *unseen)
+{
+    size_t jn = 0, jc = 0;
+    for (size_t k = 0; k < e->nf; k++) {
+        const cm_feature *f = &e->f[k];
+        size_t c = (size_t)cols[k];
+        if (!cm_batch_valid_c(b, c)[i]) {
+            *which = k;
+            return -1;
+        }
+        if (!f->cat) {
+            double v = number(b, cm_schema_dtype(s, c), c, i);
+            if (!isfinite(v)) {
+                *which = k;
+                return -1;
+            }
+            num[jn++] = v;
+            continue;
+        }
+        /* Categories are matched by their strings, so codes of another
+         * stream mean nothing here; unknown ones get the unseen slot. */
+        size_t len;
+        const char *str = cm_dict_string(cm_schema_dict_c(s, c),
+                                         ((const uint32_t *)cm_batch_values_c(b, c))[i], &len);
+        uint32_t code;
+        if (!str || !cm_dict_find(cm_schema_dict_c(model_schema, f->col), str, len, &code) ||
+            code >= f->ncats) {
+            code = f->ncats;
+            if (unseen)
+                (*unseen)++;
+        }
+        cat[jc++] = code;
+    }
+    cm_encoder_encode(e, num, cat, x);
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * predictor.h - inside the predict module: a predictor replays its
+ * model's recipe (predict.c: CSV and streams; predfields.c: a row of
+ * fields) and turns the rows into results in input order.
+ */
+#ifndef CM_PREDICTOR_H
+#define CM_PREDICTOR_H
+
+#include "clean/cm_clean.h"
+#include "common/common.h"
+#include "features/cm_features.h"
+#include "predict/cm_predict.h"
+
+struct cm_predictor {
+    const cm_model *m;
+    /* the model's recipe, compiled once: NULL for a step it lacks */
+    cm_clean_plan *clean;
+    cm_features_plan *feat;
+    cm_kv *fixed;               /* derived inputs given by name */
+    int lenient;                /* any raw column may be absent */
+    /* one run */
+    cm_clean *cleaner;
+    cm_features *builder;
+    const cm_schema *rows_schema; /* of the rows the model sees */
+    cm_pred_fn fn;
+    void *ctx;
+    int has_actual, oom;
+    uint64_t handed;            /* input rows handed out */
+    uint64_t *drops;            /* rows cleaning left out, not yet handed */
+    size_t ndrops, dhead, dcap;
+    double *pred;
+    uint8_t *ok;
+    size_t *why, *at, cap;
+    cm_pred_stats st;
+    /* cm_predict_fields: a cleaner prepared once, and its one-row batch */
+    cm_clean *prep;
+    cm_features *pfeat;         /* reset for each row; NULL without the step */
+    cm_batch *row;
+    const char **fnames, **fvals;
+    size_t *flens, nfields;
+};
+
+/* predict.c, for predfields.c: a run's start and end, the features
+ * builder for rows of schema in (batch_rows 0: the default), the rows
+ * the model reads, a record left out, and what is left at the end. */
+void cm_predictor_start_run(cm_predictor *p, cm_pred_fn fn, void *ctx);
+void cm_predictor_end_run(cm_predictor *p);
+cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t batch_rows,
+                                cm_features **out, cm_error *err);
+void cm_predictor_rows_from(cm_predictor *p, const cm_schema *rows, int lacks_target);
+cm_status cm_predictor_on_rows(void *ctx, cm_batch *b, cm_error *err);
+void cm_predictor_on_drop(void *ctx, uint64_t row);
+cm_status cm_predictor_finish(cm_predictor *p, cm_error *err);
+/* The clean step's options for a replay. */
+cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows);
+
+#endif

@@ -1,0 +1,94 @@
+/* predinputs.c - what a model asks of a row, from its recipe's compiled
+ * clean step: the raw fields with their types and the categories the
+ * model learned, the inputs it derives from them, and what a result
+ * lacked. */
+#include <math.h>
+#include <string.h>
+
+#include "predict/predictor.h"
+
+size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
+                       size_t n)
+{
+    size_t len = 0, r = p->at[i];
+    if (n)
+        buf[0] = '\0';
+    if (r == SIZE_MAX) /* cleaning left the row out: it had no time */
+        return (size_t)snprintf(buf, n, "the time");
+    for (size_t k = 0; k < cm_model_ninputs(m); k++) {
+        const char *name = cm_model_input(m, k);
+        long c = cm_schema_find(p->schema, name);
+        int gone = c < 0 || !cm_batch_valid_c(p->b, (size_t)c)[r];
+        if (!gone && cm_schema_dtype(p->schema, (size_t)c) == CM_F64)
+            gone = !isfinite(((const double *)cm_batch_values_c(p->b, (size_t)c))[r]);
+        if (gone && len < n) {
+            int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
+            len += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return len < n ? len : n ? n - 1 : 0;
+}
+
+/* The fields of the training input, their types and categories, then
+ * the inputs the recipe derives, then the model's metadata. */
+void cm_predictor_describe(const cm_predictor *p, FILE *out)
+{
+    const cm_model *m = p->m;
+    fprintf(out, "target: %s\n", cm_model_target(m));
+    if (p->clean) {
+        cm_model_field f;
+        fputs("fields:\n", out);
+        for (size_t i = 0; cm_predictor_field(p, i, &f); i++) {
+            fprintf(out, "  %s: %s", f.name, f.type);
+            for (size_t j = 0; j < f.ncats; j++) {
+                size_t len;
+                const char *str = cm_model_field_category(&f, j, &len);
+                fprintf(out, "%s%.*s", j ? ", " : " (", (int)len, str);
+            }
+            fputs(f.ncats ? ")\n" : "\n", out);
+        }
+        fprintf(out, "time zone: %s\n", cm_tz_name(cm_clean_plan_tz(p->clean)));
+    }
+    fputs("derived inputs:", out);
+    for (size_t i = 0, n = 0; i < cm_model_ninputs(m); i++) {
+        const char *name = cm_model_input(m, i);
+        if (!cm_predictor_is_field(p, name))
+            fprintf(out, "%s%s", n++ ? ", " : " ", name);
+    }
+    fputs("\nmetadata:\n", out);
+    const cm_kv *meta = cm_model_meta(m);
+    for (size_t i = 0; i < cm_kv_count(meta); i++)
+        fprintf(out, "  %s=%s\n", cm_kv_key(meta, i), cm_kv_value(meta, i));
+}
+
+int cm_predictor_field(const cm_predictor *p, size_t i, cm_model_field *out)
+{
+    const char *name, *kind;
+    if (!p->clean || !cm_clean_plan_field(p->clean, i, &name, &kind))
+        return 0;
+    const cm_schema *s = cm_model_schema(p->m);
+    long c = cm_schema_find(s, name);
+    /* only the categories the model learned; the others take its unseen slot */
+    *out = (cm_model_field){name, kind, cm_model_categories(p->m, name),
+                            c >= 0 ? cm_schema_dict_c(s, (size_t)c) : NULL};
+    return 1;
+}
+
+const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len)
+{
+    return cm_dict_string(f->dict, (uint32_t)k, len);
+}
+
+int cm_predictor_is_field(const cm_predictor *p, const char *name)
+{
+    cm_model_field f;
+    for (size_t i = 0; cm_predictor_field(p, i, &f); i++)
+        if (!strcmp(f.name, name))
+            return 1;
+    return 0;
+}
+
+char cm_predictor_decimal(const cm_predictor *p)
+{
+    return p->clean ? cm_clean_plan_decimal(p->clean) : '.';
+}

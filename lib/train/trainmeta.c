@@ -1,0 +1,101 @@
+/* trainmeta.c - what a model says of its training: the settings recorded
+ * (the declarations marked so, in their order), what its trainer adds,
+ * the rows and their time range, and its metrics on the held-out rows
+ * (or the training rows, when none were held out). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "train/trainer.h"
+
+cm_status cm_train_measure(const cm_model *m, const cm_source *src, int part, size_t n,
+                           double v[4], cm_error *err)
+{
+    size_t w = cm_model_encoder(m)->width;
+    float *scratch = malloc(cm_model_scratch(m, 1) * sizeof *scratch);
+    cm_status st = scratch ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    double ae = 0, se = 0, ape = 0, mean = 0, ss = 0;
+    size_t nape = 0;
+    cm_chunk ch;
+    while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++)
+            mean += ch.yraw[i];
+    mean /= (double)(n ? n : 1);
+    while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
+        for (size_t i = 0; i < ch.n; i++) {
+            double p, y = ch.yraw[i];
+            cm_model_forward(m, 1, ch.x + i * w, &p, scratch);
+            ae += fabs(p - y);
+            se += (p - y) * (p - y);
+            ss += (y - mean) * (y - mean);
+            if (y != 0) {
+                ape += fabs((p - y) / y);
+                nape++;
+            }
+        }
+    free(scratch);
+    v[0] = ae / (double)n;
+    v[1] = sqrt(se / (double)n);
+    v[2] = nape ? 100 * ape / (double)nape : NAN;
+    v[3] = ss > 0 ? 1 - se / ss : NAN;
+    return st;
+}
+
+static cm_status metrics(cm_model *m, const cm_source *src, int part, size_t n,
+                         const char *prefix, cm_error *err)
+{
+    double v[4];
+    static const char *const names[] = {"mae", "rmse", "mape", "r2"};
+    char k[64];
+    cm_kv *meta = cm_model_meta_edit(m);
+    snprintf(k, sizeof k, "%s_rows", prefix);
+    cm_status st = cm_train_measure(m, src, part, n, v, err);
+    if (!st)
+        st = cm_kv_set_num(meta, k, (double)n, err);
+    for (int i = 0; !st && i < 4; i++) {
+        snprintf(k, sizeof k, "%s_%s", prefix, names[i]);
+        if (!isnan(v[i]))
+            st = cm_kv_set_num(meta, k, v[i], err);
+    }
+    return st;
+}
+
+cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
+                            const cm_fit *f, cm_train_rows *src, cm_error *err)
+{
+    cm_kv *meta = cm_model_meta_edit(m);
+    const cm_rowreader *d = &src->s;
+    char buf[64];
+    cm_status st = cm_kv_set(meta, "kind", c->kind->name, err);
+    if (!st) st = cm_kv_set(meta, "cm_version", CM_VERSION_STRING, err);
+    if (!st) st = cm_kv_set(meta, "target", cm_model_target(m), err);
+    /* every setting as given, then what they became */
+    for (size_t i = 0; !st && i < cm_train_settings.n; i++) {
+        const cm_setting *set = &cm_train_settings.set[i];
+        const char *v = cm_kv_get(s, set->name);
+        if ((set->flags & CM_SET_RECORD) && v)
+            st = cm_kv_set(meta, set->name, v, err);
+    }
+    if (!st) st = cm_trainer_of(c->kind)->meta(f, meta, err);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->seed);
+    if (!st) st = cm_kv_set(meta, "seed", buf, err);
+    if (!st) st = cm_kv_set_num(meta, "rows", (double)(src->ntrain + src->nvalid), err);
+    if (!st) st = cm_kv_set_num(meta, "train_rows", (double)src->ntrain, err);
+    if (!st) st = cm_kv_set_num(meta, "valid_rows", (double)src->nvalid, err);
+    if (!st && d->skipped) st = cm_kv_set_num(meta, "skipped_rows", (double)d->skipped, err);
+    if (!st && d->have_time) {
+        cm_fmt_time(buf, sizeof buf, d->tmin);
+        st = cm_kv_set(meta, "time_min", buf, err);
+        cm_fmt_time(buf, sizeof buf, d->tmax);
+        if (!st) st = cm_kv_set(meta, "time_max", buf, err);
+    }
+    const char *created = cm_kv_get(s, "created");
+    if (!st && created) {
+        cm_fmt_time(buf, sizeof buf, strtoll(created, NULL, 10));
+        st = cm_kv_set(meta, "created", buf, err);
+    }
+    cm_source from = cm_rows_source(src);
+    if (!st)
+        st = src->nvalid ? metrics(m, &from, 1, src->nvalid, "valid", err)
+                         : metrics(m, &from, 0, src->ntrain, "train", err);
+    return st;
+}

@@ -1,0 +1,193 @@
+/* trainrows.c - the rows of a stream for training: the target and the
+ * inputs chosen by name, each row checked (a missing value is an error
+ * unless skipped, a non-finite one always) and kept as numbers and codes.
+ * A pass reads them all into memory, or a bounded chunk at a time. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/trainer.h"
+
+void cm_rowset_free(cm_rowset *d)
+{
+    free(d->num);
+    free(d->cat);
+    free(d->y);
+    free(d->t);
+}
+
+cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err)
+{
+    double *num = realloc(d->num, cap * (d->nnum ? d->nnum : 1) * sizeof *num);
+    if (num)
+        d->num = num;
+    uint32_t *cat = num ? realloc(d->cat, cap * (d->ncat ? d->ncat : 1) * sizeof *cat) : NULL;
+    if (cat)
+        d->cat = cat;
+    double *y = cat ? realloc(d->y, cap * sizeof *y) : NULL;
+    if (y)
+        d->y = y;
+    int64_t *t = y ? realloc(d->t, cap * sizeof *t) : NULL;
+    if (!t)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows do not fit", d->n);
+    d->t = t;
+    d->cap = cap;
+    return CM_OK;
+}
+
+
+static double value(const cm_batch *b, cm_dtype t, size_t c, size_t i)
+{
+    switch (t) {
+    case CM_F32: return ((const float *)cm_batch_values_c(b, c))[i];
+    case CM_F64: return ((const double *)cm_batch_values_c(b, c))[i];
+    default: return (double)((const int64_t *)cm_batch_values_c(b, c))[i];
+    }
+}
+
+/* The target and the features: columns by name, kinds from the schema. */
+cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *target,
+                          long **cols, cm_encoder *e, cm_error *err)
+{
+    *target = -1;
+    for (size_t i = 0; i < cm_schema_ncols(s); i++)
+        if (c->target ? !strcmp(cm_schema_name(s, i), c->target)
+                      : cm_schema_role(s, i) == CM_ROLE_TARGET)
+            *target = (long)i;
+    if (*target < 0 && c->target)
+        return cm_schema_no_column(s, "target", c->target, err);
+    if (*target < 0)
+        return cm_fail(err, CM_ERR_ARG, "no target: name one with --target (or mark it "
+                       "with cm-features --target)");
+    cm_dtype tt = cm_schema_dtype(s, (size_t)*target);
+    if (tt == CM_CAT || tt == CM_TIME)
+        return cm_fail(err, CM_ERR_ARG, "target: column '%s' is not a number",
+                       cm_schema_name(s, (size_t)*target));
+    cm_list features = {0};
+    cm_status st = c->features ? cm_list_split(&features, c->features, err) : CM_OK;
+    for (size_t i = 0; !st && i < features.n; i++)
+        if (cm_schema_find(s, features.item[i]) < 0)
+            st = cm_schema_no_column(s, "features", features.item[i], err);
+    const char *tname = cm_schema_name(s, (size_t)*target);
+    if (!st && (!(*cols = calloc(cm_schema_ncols(s) + 1, sizeof **cols)) ||
+                !(e->f = calloc(cm_schema_ncols(s) + 1, sizeof *e->f)) ||
+                !(e->target = cm_strndup(tname, strlen(tname)))))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < cm_schema_ncols(s); i++) {
+        cm_dtype t = cm_schema_dtype(s, i);
+        const char *name = cm_schema_name(s, i);
+        int use = c->features ? cm_list_find(&features, name) >= 0
+                              : cm_schema_role(s, i) == CM_ROLE_FEATURE;
+        if (!use || (long)i == *target)
+            continue;
+        if (t == CM_TIME) {
+            if (c->features)
+                st = cm_fail(err, CM_ERR_ARG, "features: '%s' is a time; derive "
+                             "its parts with cm-features", name);
+            continue;
+        }
+        cm_feature *f = &e->f[e->nf];
+        if (!(f->name = cm_strndup(name, strlen(name)))) {
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        f->cat = t == CM_CAT;
+        f->sd = 1;
+        f->col = i;
+        (*cols)[e->nf++] = (long)i;
+    }
+    cm_list_free(&features);
+    if (!st && e->nf == 0)
+        st = cm_fail(err, CM_ERR_ARG, "no feature columns to learn from");
+    return st;
+}
+
+/* Row i of the batch in hand into d; 1 if kept, 0 if skipped. */
+static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
+{
+    const cm_batch *b = s->b;
+    const cm_schema *sc = cm_reader_schema(s->r);
+    const cm_encoder *e = s->e;
+    unsigned long long line = (unsigned long long)s->line;
+    size_t jn = 0, jc = 0;
+    const char *missing = NULL;
+    if (!cm_batch_valid_c(b, (size_t)s->target)[i])
+        missing = e->target;
+    for (size_t k = 0; k < e->nf && !missing; k++) {
+        size_t col = (size_t)s->cols[k];
+        if (!cm_batch_valid_c(b, col)[i]) {
+            missing = e->f[k].name;
+        } else if (e->f[k].cat) {
+            d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)cm_batch_values_c(b, col))[i];
+        } else {
+            double v = value(b, cm_schema_dtype(sc, col), col, i);
+            if (!isfinite(v))
+                return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is %g; inputs "
+                               "must be finite numbers", line, e->f[k].name, v), -1;
+            d->num[d->n * d->nnum + jn++] = v;
+        }
+    }
+    double y = missing ? 0 : value(b, cm_schema_dtype(sc, (size_t)s->target),
+                                   (size_t)s->target, i);
+    if (!missing && !isfinite(y))
+        return cm_fail(err, CM_ERR_DATA, "row %llu: the target is %g", line, y), -1;
+    if (missing && !s->c->skip_missing)
+        return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is missing "
+                       "(--skip-missing leaves such rows out)", line, missing), -1;
+    if (missing) {
+        s->skipped += (uint64_t)s->first;
+        return 0;
+    }
+    d->y[d->n] = y;
+    int has_t = s->time_col >= 0 && cm_batch_valid_c(b, (size_t)s->time_col)[i];
+    int64_t t = has_t ? ((const int64_t *)cm_batch_values_c(b, (size_t)s->time_col))[i] : 0;
+    d->t[d->n] = has_t ? t : INT64_MIN;
+    if (s->first && has_t) {
+        if (!s->have_time || t < s->tmin) s->tmin = t;
+        if (!s->have_time || t > s->tmax) s->tmax = t;
+        s->have_time = 1;
+    }
+    d->n++;
+    return 1;
+}
+
+/* Appends rows to d until it holds limit rows or the stream ends; d
+ * grows as needed when its capacity is below limit. */
+cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_error *err)
+{
+    while (d->n < limit) {
+        if (!s->b || s->bi == cm_batch_nrows(s->b)) {
+            if (s->done)
+                return CM_OK;
+            int got = cm_reader_next(s->r, &s->b, err);
+            if (got < 0)
+                return err->status;
+            s->bi = 0;
+            if (got == 0) {
+                s->b = NULL;
+                s->done = 1;
+                return CM_OK;
+            }
+            continue;
+        }
+        if (d->n == d->cap && cm_rowset_grow(d, d->cap ? d->cap * 2 : 4096, err))
+            return err->status;
+        s->line++;
+        int kept = take_row(s, d, s->bi++, err);
+        if (kept < 0)
+            return err->status;
+        s->taken += (size_t)kept;
+    }
+    return CM_OK;
+}
+
+cm_status cm_rowreader_restart(cm_rowreader *s, cm_error *err)
+{
+    s->b = NULL;
+    s->bi = 0;
+    s->done = 0;
+    s->line = 0;
+    s->taken = 0;
+    s->first = 0;
+    return cm_reader_rewind(s->r, err);
+}

@@ -1,0 +1,241 @@
+/* trainsrc.c - training rows as a model sees them: the scaling fitted on
+ * the training part only, then design rows made by the model's own
+ * encoder, handed out a chunk at a time in the same order on every pass,
+ * so a stream whose every part fits in one chunk trains to the very same
+ * bits as in memory. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/trainer.h"
+
+static size_t part_len(const cm_train_rows *src, int part)
+{
+    return part ? src->nvalid : src->ntrain;
+}
+
+/* The next rows of part (0 training, 1 validation) as they were read:
+ * rows [*from, *from + n) of src->d; n = 0 ends the part, and the call
+ * after that starts it again. */
+static cm_status next_raw(cm_train_rows *src, int part, size_t *from, size_t *n, cm_error *err)
+{
+    size_t len = part_len(src, part);
+    if (src->pos == SIZE_MAX || src->part != part) {
+        src->pos = 0;
+        src->part = part;
+        if (!src->memory && (part == 0 || src->s.taken != src->ntrain)) {
+            if (cm_rowreader_restart(&src->s, err))
+                return err->status;
+            for (size_t skip = part ? src->ntrain : 0; src->s.taken < skip;) {
+                src->d.n = 0;
+                size_t k = skip - src->s.taken;
+                if (cm_rowreader_take(&src->s, &src->d, k < src->chunk ? k : src->chunk, err))
+                    return err->status;
+            }
+        }
+    }
+    if (src->pos == len) {
+        src->pos = SIZE_MAX;
+        *n = 0;
+        return CM_OK;
+    }
+    if (src->memory) {
+        *from = part ? src->ntrain : 0;
+        *n = len;
+    } else {
+        src->d.n = 0;
+        size_t k = len - src->pos;
+        if (cm_rowreader_take(&src->s, &src->d, k < src->chunk ? k : src->chunk, err))
+            return err->status;
+        if (src->d.n == 0)
+            return cm_fail(err, CM_ERR_DATA, "the input changed while it was read");
+        *from = 0;
+        *n = src->d.n;
+    }
+    src->pos += *n;
+    return CM_OK;
+}
+
+/* Scaling from the training rows only: means and population deviations;
+ * a constant column is divided by 1.  Sums run over a chunk at a time,
+ * in row order: acc has a sum per numeric input and one for the target. */
+#define ROW(idx, i) ((idx) ? (idx)[i] : (i))
+
+static void add_sums(cm_encoder *e, const cm_rowset *d, const size_t *idx, size_t from,
+                     size_t n, double *acc)
+{
+    size_t jn = 0, jc = 0;
+    for (size_t k = 0; k < e->nf; k++) {
+        cm_feature *f = &e->f[k];
+        if (f->cat) {
+            /* Slots for the codes up to the highest a training row has;
+             * categories first met after it (in stream order) are unseen,
+             * as they would be in production.  A lower code that only
+             * held-out rows have keeps a slot that training never set. */
+            for (size_t i = from; i < from + n; i++) {
+                uint32_t code = d->cat[ROW(idx, i) * d->ncat + jc];
+                f->ncats = code + 1 > f->ncats ? code + 1 : f->ncats;
+            }
+            jc++;
+            continue;
+        }
+        for (size_t i = from; i < from + n; i++)
+            acc[jn] += d->num[ROW(idx, i) * d->nnum + jn];
+        jn++;
+    }
+    for (size_t i = from; i < from + n; i++)
+        acc[d->nnum] += d->y[ROW(idx, i)];
+}
+
+static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size_t n,
+                        const double *mean, double *acc)
+{
+    for (size_t j = 0; j < d->nnum; j++)
+        for (size_t i = from; i < from + n; i++) {
+            double z = d->num[ROW(idx, i) * d->nnum + j] - mean[j];
+            acc[j] += z * z;
+        }
+    for (size_t i = from; i < from + n; i++) {
+        double z = d->y[ROW(idx, i)] - mean[d->nnum];
+        acc[d->nnum] += z * z;
+    }
+}
+
+cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
+{
+    size_t nn = src->d.nnum, from, n;
+    double *mean = calloc(nn + 1, sizeof *mean), *q = calloc(nn + 1, sizeof *q);
+    cm_status st = mean && q ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < e->nf; k++)
+        e->f[k].ncats = 0;
+    while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
+        add_sums(e, &src->d, src->idx, from, n, mean);
+    double count = (double)(src->ntrain ? src->ntrain : 1);
+    for (size_t j = 0; j <= nn; j++)
+        mean[j] /= count;
+    while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
+        add_squares(&src->d, src->idx, from, n, mean, q);
+    if (!st) {
+        size_t jn = 0, off = 0;
+        for (size_t k = 0; k < e->nf; k++) {
+            cm_feature *f = &e->f[k];
+            f->offset = off;
+            off += f->cat ? f->ncats + 1 : 1;
+            if (f->cat)
+                continue;
+            double sd = sqrt(q[jn] / count);
+            f->mean = mean[jn];
+            f->sd = sd > 0 && isfinite(sd) ? sd : 1;
+            jn++;
+        }
+        e->width = off;
+        double sd = sqrt(q[nn] / count);
+        e->tmean = mean[nn];
+        e->tsd = sd > 0 && isfinite(sd) ? sd : 1;
+    }
+    free(mean);
+    free(q);
+    return st;
+}
+
+/* The design matrix: standardized numbers and one-hot categories. */
+void cm_rows_design(const cm_encoder *e, const cm_rowset *d, const size_t *idx,
+                    size_t from, size_t n, float *x, float *y, double *yr)
+{
+    for (size_t v = from; v < from + n; v++) {
+        size_t i = ROW(idx, v);
+        cm_encoder_encode(e, d->num + i * d->nnum, d->cat + i * d->ncat,
+                          x + (v - from) * e->width);
+        y[v - from] = (float)((d->y[i] - e->tmean) / e->tsd);
+        if (yr)
+            yr[v - from] = d->y[i];
+    }
+}
+
+/* cm_source's next: in memory the design is made once for all rows. */
+static cm_status next_chunk(void *ctx, int part, cm_chunk *out, cm_error *err)
+{
+    cm_train_rows *src = ctx;
+    size_t from = 0, n;
+    if (next_raw(src, part, &from, &n, err))
+        return err->status;
+    size_t w = src->e->width;
+    out->n = n;
+    out->whole = n == part_len(src, part);
+    if (src->memory) {
+        out->x = src->x + from * w;
+        out->y = src->y + from;
+    } else {
+        cm_rows_design(src->e, &src->d, NULL, from, n, src->x, src->y, NULL);
+        out->x = src->x;
+        out->y = src->y;
+    }
+    out->yraw = src->yr ? src->yr + from : src->d.y + from;
+    return CM_OK;
+}
+
+/* Reads every row once: counts, checks, the time range, and in memory
+ * keeps them all.  Streaming, the chunk size comes from the budget once
+ * the widest design row is known. */
+static cm_status first_pass(cm_train_rows *src, cm_error *err)
+{
+    cm_rowreader *s = &src->s;
+    s->first = 1;
+    if (src->memory)
+        return cm_rowreader_take(s, &src->d, SIZE_MAX, err);
+    do {
+        src->d.n = 0;
+        if (cm_rowreader_take(s, &src->d, 4096, err))
+            return err->status;
+    } while (src->d.n);
+    return CM_OK;
+}
+
+cm_status cm_rows_size_chunks(cm_train_rows *src, const cm_schema *s, uint64_t budget,
+                              size_t batch, cm_error *err)
+{
+    size_t width = 0;
+    for (size_t k = 0; k < src->e->nf; k++)
+        width += src->e->f[k].cat ? cm_dict_size(cm_schema_dict_c(s, src->e->f[k].col)) + 1 : 1;
+    double per_row = (double)(src->d.nnum * sizeof(double) + src->d.ncat * sizeof(uint32_t) +
+                              sizeof(double) + (width + 1) * sizeof(float));
+    double fit = floor((double)budget / per_row);
+    size_t need = src->ntrain > src->nvalid ? src->ntrain : src->nvalid;
+    /* whole mini-batches, so that only a part's last one is short */
+    fit = fit < (double)need ? floor(fit / (double)batch) * (double)batch : (double)need;
+    if (fit < (double)batch && fit < (double)need)
+        return cm_fail(err, CM_ERR_ARG, "buffer-size: too small for one batch of "
+                       "%zu rows of %.0f bytes", batch, per_row);
+    src->chunk = fit > 0 ? (size_t)fit : 1;
+    return cm_rowset_grow(&src->d, src->chunk, err);
+}
+
+cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_encoder *e,
+                       long **cols, cm_error *err)
+{
+    const cm_schema *s = cm_reader_schema(r);
+    *src = (cm_train_rows){.s = {.r = r, .c = c, .e = e, .target = -1, .time_col = -1},
+                    .e = e, .pos = SIZE_MAX, .memory = !c->stream};
+    for (size_t i = 0; i < cm_schema_ncols(s); i++)
+        if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
+            src->s.time_col = (long)i;
+    cm_status st = cm_train_choose(c, s, &src->s.target, cols, e, err);
+    src->s.cols = *cols;
+    for (size_t k = 0; !st && k < e->nf; k++)
+        e->f[k].cat ? src->d.ncat++ : src->d.nnum++;
+    if (!st && c->stream) /* a pipe fails here, before a pass over it */
+        st = cm_rowreader_restart(&src->s, err);
+    if (!st)
+        st = first_pass(src, err);
+    if (!st && src->s.taken == 0)
+        st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
+                     src->s.skipped ? " (all were skipped for missing values)" : "");
+    return st;
+}
+
+/* Fits m (its encoder's names and kinds, its schema set) on the n rows of
+ * src: the last fraction c->valid held out, scaling from the others. */
+cm_source cm_rows_source(cm_train_rows *src)
+{
+    return (cm_source){next_chunk, src};
+}
