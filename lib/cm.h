@@ -14,6 +14,7 @@
 #include "stream/cm_stream.h"
 #include "clean/cm_clean.h"
 #include "features/cm_features.h"
+#include "nn/cm_nn.h"
 #include "model/cm_model.h"
 #include "train/cm_train.h"
 #include "predict/cm_predict.h"

@@ -9,7 +9,6 @@
 #define CM_CLEAN_INTERNAL_H
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "clean/cm_clean.h"
 
 /* POLICY_ in the order of the declaration's choices */

@@ -25,7 +25,7 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
-static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
+static cm_status put_num(cm_clean *c, const incol *col, const cm_cols *b, size_t row,
                          const char *v, size_t n, cm_error *err)
 {
     double x;
@@ -50,7 +50,7 @@ static cm_status put_num(cm_clean *c, const incol *col, cm_batch *b, size_t row,
     return CM_OK;
 }
 
-static cm_status put_cat(cm_clean *c, const incol *col, cm_batch *b, size_t row,
+static cm_status put_cat(cm_clean *c, const incol *col, const cm_cols *b, size_t row,
                          const char *v, size_t n, cm_error *err)
 {
     uint8_t *ok = &b->valid[col->out][row];
@@ -166,13 +166,14 @@ static cm_status row_time(cm_clean *c, const rowctx *r, int64_t *t, int *missing
 
 /* Fills row `row` of b from a record; CM_OK, or CM_ERR_DATA for a bad row
  * (the row is then unusable), *drop set when its time is missing. */
-cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
-                         size_t row, int *drop, cm_error *err)
+cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *batch,
+                           size_t row, int *drop, cm_error *err)
 {
     *drop = 0;
     if (nf != c->ncols)
         return cm_fail(err, CM_ERR_DATA, "expected %zu fields, found %zu",
                        c->ncols, nf);
+    const cm_cols cols = cm_batch_cols(batch), *b = &cols;
     for (size_t j = 0; j < c->ncols; j++) {
         const incol *col = &c->cols[j];
         const char *v = r->f[j];
@@ -191,7 +192,7 @@ cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
             if (*ok && cm_parse_time(v, n, &w) == CM_TIME_NONE)
                 st = bad_value(err, col, v, n, "is not a time");
             else if (*ok)
-                ((int64_t *)cm_batch_values(b, (size_t)col->out))[row] = to_utc(c, &w);
+                ((int64_t *)b->values[col->out])[row] = to_utc(c, &w);
         }
         if (st)
             return st;

@@ -7,7 +7,6 @@
 #define CM_CSVIN_H
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "clean/cm_clean.h"
 
 #define CM_MAX_FIELD (1u << 20) /* bytes of one CSV field */

@@ -96,11 +96,6 @@ void cm_cur_align8(cm_cursor *c, const uint8_t *base);
  * fresh allocation; NULL with c->bad set on overrun, NULL alone on oom. */
 char *cm_cur_str(cm_cursor *c, size_t max, size_t *len);
 
-struct cm_kv {
-    char **keys, **values;
-    size_t n, cap;
-};
-
 /* ---- comma-separated lists ------------------------------------------------ */
 
 typedef struct cm_list {

@@ -5,6 +5,11 @@
 
 #include "common/common.h"
 
+struct cm_kv {
+    char **keys, **values;
+    size_t n, cap;
+};
+
 cm_kv *cm_kv_new(void)
 {
     return calloc(1, sizeof(cm_kv));

@@ -11,7 +11,7 @@
 
 /* ---- series ------------------------------------------------------------- */
 
-static cm_status series_of(cm_features *f, const cm_batch *b, size_t i,
+static cm_status series_of(cm_features *f, const cm_ccols *b, size_t i,
                            series **out, cm_error *err)
 {
     size_t k = 0;
@@ -234,7 +234,7 @@ static cm_status order_error(const cm_features *f, const series *s, int64_t t,
                    name ? name : "", name ? "'" : "");
 }
 
-static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn emit,
+static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn emit,
                      void *ctx, cm_error *err)
 {
     series *s = NULL;
@@ -256,12 +256,13 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
     s->seen = 1;
     if ((st = make_room(f, emit, ctx, err)))
         return st;
+    const cm_cols ob = cm_batch_cols(f->ob); /* after make_room: it may be new */
     size_t o = f->on;
     for (size_t k = 0; k < f->npass; k++) {
         size_t c = f->pass[k], w = cm_dtype_width(cm_schema_dtype(f->in, c));
-        memcpy((uint8_t *)f->ob->values[f->pass_out[k]] + o * w,
+        memcpy((uint8_t *)ob.values[f->pass_out[k]] + o * w,
                (const uint8_t *)b->values[c] + i * w, w);
-        f->ob->valid[f->pass_out[k]][o] = b->valid[c][i];
+        ob.valid[f->pass_out[k]][o] = b->valid[c][i];
     }
     cm_timeparts tp = {0};
     if (f->time_col >= 0)
@@ -306,7 +307,7 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
             v = (f->p->nholidays && holiday_date(f, tp.day)) || f->day_holiday;
             if (f->day_holiday) /* the whole day, rows before this one too */
                 for (size_t r = f->day_start; r < o; r++)
-                    ((double *)f->ob->values[d->out])[r] = 1;
+                    ((double *)ob.values[d->out])[r] = 1;
             break;
         case D_LAG: ok = hist_value(&s->h, back(&s->h, d, t), d->src, &v); break;
         case D_DIFF: {
@@ -317,8 +318,8 @@ static cm_status row(cm_features *f, const cm_batch *b, size_t i, cm_batch_fn em
         }
         case D_ROLL: ok = window(f, &s->h, d, t, &v); break;
         }
-        ((double *)f->ob->values[d->out])[o] = ok ? v : 0;
-        f->ob->valid[d->out][o] = (uint8_t)ok;
+        ((double *)ob.values[d->out])[o] = ok ? v : 0;
+        ob.valid[d->out][o] = (uint8_t)ok;
         if (!ok) {
             complete = 0;
             if (!f->keep_incomplete)
@@ -342,8 +343,9 @@ cm_status cm_features_push(cm_features *f, const cm_batch *b, cm_batch_fn emit,
                            void *ctx, cm_error *err)
 {
     cm_status st = sync_dicts(f, err);
-    for (size_t i = 0; !st && i < cm_batch_nrows(b); i++)
-        st = row(f, b, i, emit, ctx, err);
+    const cm_ccols in = cm_batch_ccols(b);
+    for (size_t i = 0; !st && i < in.nrows; i++)
+        st = row(f, &in, i, emit, ctx, err);
     return st;
 }
 

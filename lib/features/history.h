@@ -7,7 +7,6 @@
 #define CM_HISTORY_H
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "features/cm_features.h"
 
 typedef struct cm_history {

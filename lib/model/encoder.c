@@ -67,9 +67,9 @@ cm_status cm_encoder_bind(const cm_encoder *e, const cm_schema *s, long *cols,
     return CM_OK;
 }
 
-static double number(const cm_batch *b, cm_dtype t, size_t c, size_t i)
+static double number(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
 {
-    const void *v = cm_batch_values_c(b, c);
+    const void *v = b->values[c];
     switch (t) {
     case CM_F32: return ((const float *)v)[i];
     case CM_F64: return ((const double *)v)[i];
@@ -78,14 +78,14 @@ static double number(const cm_batch *b, cm_dtype t, size_t c, size_t i)
 }
 
 int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
-                   const long *cols, const cm_batch *b, size_t i, double *num,
+                   const long *cols, const cm_ccols *b, size_t i, double *num,
                    uint32_t *cat, float *x, size_t *which, uint64_t *unseen)
 {
     size_t jn = 0, jc = 0;
     for (size_t k = 0; k < e->nf; k++) {
         const cm_feature *f = &e->f[k];
         size_t c = (size_t)cols[k];
-        if (!cm_batch_valid_c(b, c)[i]) {
+        if (!b->valid[c][i]) {
             *which = k;
             return -1;
         }
@@ -102,7 +102,7 @@ int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_
          * stream mean nothing here; unknown ones get the unseen slot. */
         size_t len;
         const char *str = cm_dict_string(cm_schema_dict_c(s, c),
-                                         ((const uint32_t *)cm_batch_values_c(b, c))[i], &len);
+                                         ((const uint32_t *)b->values[c])[i], &len);
         uint32_t code;
         if (!str || !cm_dict_find(cm_schema_dict_c(model_schema, f->col), str, len, &code) ||
             code >= f->ncats) {

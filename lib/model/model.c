@@ -99,9 +99,10 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                  : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
         st = cm_encoder_bind(&m->enc, s, cols, err);
+    const cm_ccols in = cm_batch_ccols(b);
     for (size_t i = 0; !st && i < n; i++) {
         size_t which;
-        ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, b, i, num, cat, x, &which,
+        ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, &in, i, num, cat, x, &which,
                                unseen) == 0;
         pred[i] = 0;
         if (why)

@@ -8,7 +8,7 @@
 
 #include "common/common.h"
 #include "model/cm_model.h"
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 struct cm_model {
     const cm_kind *kind;
@@ -22,12 +22,12 @@ struct cm_model {
  * message names the first missing feature. */
 cm_status cm_encoder_bind(const cm_encoder *e, const cm_schema *s, long *cols,
                           cm_error *err);
-/* Row i of b, read under s with the columns cols, into x: 0, or -1 when
+/* Row i of batch b (its columns), read under s with the columns cols, into x: 0, or -1 when
  * an input is missing or not finite (*which gets its index).  Categories
  * are matched by their strings to the model schema's; *unseen counts
  * those it never saw.  num and cat are scratch of nf entries. */
 int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
-                   const long *cols, const cm_batch *b, size_t i, double *num,
+                   const long *cols, const cm_ccols *b, size_t i, double *num,
                    uint32_t *cat, float *x, size_t *which, uint64_t *unseen);
 
 #endif

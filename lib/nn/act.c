@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 #define SQRT1_2 0.70710678118654752440f     /* 1 / sqrt(2) */
 #define INV_SQRT_2PI 0.39894228040143267794f /* 1 / sqrt(2 pi) */

@@ -2,7 +2,7 @@
  * three matrix products and a column sum. */
 #include <string.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
                       const float *W, const float *b, float *Y, int threads)

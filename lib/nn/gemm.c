@@ -28,7 +28,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 /* Vector arithmetic is only fused into FMA when contraction is allowed,

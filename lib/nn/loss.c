@@ -3,7 +3,7 @@
  * digits that the training curve then shows as noise. */
 #include <math.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 /* The loss of one residual r = pred - target, and its derivative in *g. */
 static double point(cm_loss_kind l, double r, double delta, double *g)

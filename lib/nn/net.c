@@ -2,7 +2,7 @@
  * layers with an activation between them) and a linear map. */
 #include <stdlib.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 cm_mlp *cm_mlp_new(const size_t *size, size_t nlayers, cm_act act)
 {

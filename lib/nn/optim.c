@@ -3,7 +3,7 @@
  * can be checked step by step against one trained there. */
 #include <math.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 /* The loops below take restrict pointers and scalars hoisted out of them,
  * so that GCC vectorizes them without a run-time overlap check and a

@@ -2,7 +2,7 @@
  * because a Gram matrix squares the condition number of its data. */
 #include <math.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 /* A pivot this small relative to its diagonal entry is rounding noise
  * left by a column that depends on the earlier ones, not information:

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "predict/cm_predict.h"
 
 struct cm_pred_writer {

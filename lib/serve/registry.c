@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "serve/cm_serve.h"
 
 struct cm_served {

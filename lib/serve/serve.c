@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "serve/cm_serve.h"
 
 enum { EP_PREDICT, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };

@@ -67,3 +67,14 @@ void cm_batch_copy_row(const cm_schema *s, cm_batch *dst, size_t di,
         dst->valid[c][di] = src->valid[c][si];
     }
 }
+
+cm_cols cm_batch_cols(cm_batch *b)
+{
+    return (cm_cols){b->nrows, b->ncols, b->values, b->valid};
+}
+
+cm_ccols cm_batch_ccols(const cm_batch *b)
+{
+    return (cm_ccols){b->nrows, b->ncols, (const void *const *)b->values,
+                      (const uint8_t *const *)b->valid};
+}

@@ -112,6 +112,20 @@ void *cm_batch_values(cm_batch *b, size_t col);
 const void *cm_batch_values_c(const cm_batch *b, size_t col);
 uint8_t *cm_batch_valid(cm_batch *b, size_t col);
 const uint8_t *cm_batch_valid_c(const cm_batch *b, size_t col);
+/* The columns of a batch at once, for loops over its rows: values[col]
+ * and valid[col] as cm_batch_values and cm_batch_valid give them. */
+typedef struct cm_cols {
+    size_t nrows, ncols;
+    void *const *values;
+    uint8_t *const *valid;
+} cm_cols;
+typedef struct cm_ccols {
+    size_t nrows, ncols;
+    const void *const *values;
+    const uint8_t *const *valid;
+} cm_ccols;
+cm_cols cm_batch_cols(cm_batch *b);
+cm_ccols cm_batch_ccols(const cm_batch *b);
 /* Row si of src into row di of dst, both batches of schema s. */
 void cm_batch_copy_row(const cm_schema *s, cm_batch *dst, size_t di,
                        const cm_batch *src, size_t si);

@@ -9,19 +9,19 @@ typedef struct column {
     char *name;
     cm_dtype type;
     cm_role role;
-    cm_kv meta;
+    cm_kv *meta;
     cm_dict *dict; /* CM_CAT only */
 } column;
 
 typedef struct step {
     char *op;
-    cm_kv params;
+    cm_kv *params;
 } step;
 
 struct cm_schema {
     column *cols;
     size_t ncols, cap;
-    cm_kv meta;
+    cm_kv *meta;
     step *steps;
     size_t nsteps, steps_cap;
 };
@@ -70,7 +70,12 @@ size_t cm_dtype_width(cm_dtype t)
 
 cm_schema *cm_schema_new(void)
 {
-    return calloc(1, sizeof(cm_schema));
+    cm_schema *s = calloc(1, sizeof *s);
+    if (s && !(s->meta = cm_kv_new())) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 void cm_schema_free(cm_schema *s)
@@ -79,16 +84,16 @@ void cm_schema_free(cm_schema *s)
         return;
     for (size_t i = 0; i < s->ncols; i++) {
         free(s->cols[i].name);
-        cm_kv_clear(&s->cols[i].meta);
+        cm_kv_free(s->cols[i].meta);
         cm_dict_free(s->cols[i].dict);
     }
     for (size_t i = 0; i < s->nsteps; i++) {
         free(s->steps[i].op);
-        cm_kv_clear(&s->steps[i].params);
+        cm_kv_free(s->steps[i].params);
     }
     free(s->cols);
     free(s->steps);
-    cm_kv_clear(&s->meta);
+    cm_kv_free(s->meta);
     free(s);
 }
 
@@ -118,14 +123,16 @@ cm_status cm_schema_add(cm_schema *s, const char *name, cm_dtype type,
     }
     column *c = &s->cols[s->ncols];
     memset(c, 0, sizeof *c);
-    c->name = malloc(len + 1);
+    c->name = cm_strndup(name, len);
+    c->meta = cm_kv_new();
     if (c->name && type == CM_CAT)
         c->dict = cm_dict_new();
-    if (!c->name || (type == CM_CAT && !c->dict)) {
+    if (!c->name || !c->meta || (type == CM_CAT && !c->dict)) {
         free(c->name);
+        cm_kv_free(c->meta);
+        cm_dict_free(c->dict);
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     }
-    memcpy(c->name, name, len + 1);
     c->type = type;
     c->role = role;
     if (index)
@@ -139,12 +146,12 @@ const char *cm_schema_name(const cm_schema *s, size_t col) { return s->cols[col]
 cm_dtype cm_schema_dtype(const cm_schema *s, size_t col) { return s->cols[col].type; }
 cm_role cm_schema_role(const cm_schema *s, size_t col) { return s->cols[col].role; }
 void cm_schema_set_role(cm_schema *s, size_t col, cm_role role) { s->cols[col].role = role; }
-cm_kv *cm_schema_col_meta(cm_schema *s, size_t col) { return &s->cols[col].meta; }
-const cm_kv *cm_schema_col_meta_c(const cm_schema *s, size_t col) { return &s->cols[col].meta; }
+cm_kv *cm_schema_col_meta(cm_schema *s, size_t col) { return s->cols[col].meta; }
+const cm_kv *cm_schema_col_meta_c(const cm_schema *s, size_t col) { return s->cols[col].meta; }
 cm_dict *cm_schema_dict(cm_schema *s, size_t col) { return s->cols[col].dict; }
 const cm_dict *cm_schema_dict_c(const cm_schema *s, size_t col) { return s->cols[col].dict; }
-cm_kv *cm_schema_meta(cm_schema *s) { return &s->meta; }
-const cm_kv *cm_schema_meta_c(const cm_schema *s) { return &s->meta; }
+cm_kv *cm_schema_meta(cm_schema *s) { return s->meta; }
+const cm_kv *cm_schema_meta_c(const cm_schema *s) { return s->meta; }
 
 long cm_schema_find(const cm_schema *s, const char *name)
 {
@@ -156,8 +163,8 @@ long cm_schema_find(const cm_schema *s, const char *name)
 
 size_t cm_recipe_nsteps(const cm_schema *s) { return s->nsteps; }
 const char *cm_recipe_op(const cm_schema *s, size_t i) { return s->steps[i].op; }
-cm_kv *cm_recipe_params(cm_schema *s, size_t i) { return &s->steps[i].params; }
-const cm_kv *cm_recipe_params_c(const cm_schema *s, size_t i) { return &s->steps[i].params; }
+cm_kv *cm_recipe_params(cm_schema *s, size_t i) { return s->steps[i].params; }
+const cm_kv *cm_recipe_params_c(const cm_schema *s, size_t i) { return s->steps[i].params; }
 
 cm_status cm_recipe_add(cm_schema *s, const char *op, size_t *index,
                         cm_error *err)
@@ -174,11 +181,13 @@ cm_status cm_recipe_add(cm_schema *s, const char *op, size_t *index,
         s->steps_cap = cap;
     }
     step *st = &s->steps[s->nsteps];
-    memset(st, 0, sizeof *st);
-    st->op = malloc(len + 1);
-    if (!st->op)
+    st->op = cm_strndup(op, len);
+    st->params = cm_kv_new();
+    if (!st->op || !st->params) {
+        free(st->op);
+        cm_kv_free(st->params);
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    memcpy(st->op, op, len + 1);
+    }
     if (index)
         *index = s->nsteps;
     s->nsteps++;
@@ -190,12 +199,12 @@ cm_schema *cm_schema_clone(const cm_schema *src)
     cm_schema *s = cm_schema_new();
     if (!s)
         return NULL;
-    if (cm_kv_copy(&s->meta, &src->meta, NULL))
+    if (cm_kv_copy(s->meta, src->meta, NULL))
         goto fail;
     for (size_t i = 0; i < src->ncols; i++) {
         const column *c = &src->cols[i];
         if (cm_schema_add(s, c->name, c->type, c->role, NULL, NULL) ||
-            cm_kv_copy(&s->cols[i].meta, &c->meta, NULL))
+            cm_kv_copy(s->cols[i].meta, c->meta, NULL))
             goto fail;
         if (c->dict) {
             cm_dict_free(s->cols[i].dict);
@@ -206,7 +215,7 @@ cm_schema *cm_schema_clone(const cm_schema *src)
     }
     for (size_t i = 0; i < src->nsteps; i++)
         if (cm_recipe_add(s, src->steps[i].op, NULL, NULL) ||
-            cm_kv_copy(&s->steps[i].params, &src->steps[i].params, NULL))
+            cm_kv_copy(s->steps[i].params, src->steps[i].params, NULL))
             goto fail;
     return s;
 fail:

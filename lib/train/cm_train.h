@@ -23,6 +23,9 @@ typedef struct cm_epoch {
     int best;                  /* this epoch is the best so far */
 } cm_epoch;
 
+/* Checks settings as cm_train reads them, before any row: CM_ERR_ARG
+ * naming the first bad one. */
+cm_status cm_train_check(const cm_kv *settings, cm_error *err);
 /* Trains on the rows of r by the settings; on_epoch, when not NULL, is
  * called after every epoch. */
 cm_model *cm_train(cm_reader *r, const cm_kv *settings,

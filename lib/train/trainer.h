@@ -10,7 +10,7 @@
 
 #include "common/common.h"
 #include "model/cm_model.h"
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 #include "train/cm_train.h"
 
 typedef struct cm_train_cfg {
@@ -52,7 +52,8 @@ typedef struct cm_rowreader {
     const cm_encoder *e;
     long target, time_col;
     const long *cols;
-    cm_batch *b;        /* the batch in hand, and its next row */
+    cm_batch *b;        /* the batch in hand, its columns, and its next row */
+    cm_ccols in;
     size_t bi;
     int done;           /* the end marker was read */
     uint64_t line;      /* stream rows read in this pass, for messages */

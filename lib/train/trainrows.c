@@ -36,12 +36,12 @@ cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err)
 }
 
 
-static double value(const cm_batch *b, cm_dtype t, size_t c, size_t i)
+static double value(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
 {
     switch (t) {
-    case CM_F32: return ((const float *)cm_batch_values_c(b, c))[i];
-    case CM_F64: return ((const double *)cm_batch_values_c(b, c))[i];
-    default: return (double)((const int64_t *)cm_batch_values_c(b, c))[i];
+    case CM_F32: return ((const float *)b->values[c])[i];
+    case CM_F64: return ((const double *)b->values[c])[i];
+    default: return (double)((const int64_t *)b->values[c])[i];
     }
 }
 
@@ -105,20 +105,20 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
 /* Row i of the batch in hand into d; 1 if kept, 0 if skipped. */
 static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
 {
-    const cm_batch *b = s->b;
+    const cm_ccols *b = &s->in;
     const cm_schema *sc = cm_reader_schema(s->r);
     const cm_encoder *e = s->e;
     unsigned long long line = (unsigned long long)s->line;
     size_t jn = 0, jc = 0;
     const char *missing = NULL;
-    if (!cm_batch_valid_c(b, (size_t)s->target)[i])
+    if (!b->valid[s->target][i])
         missing = e->target;
     for (size_t k = 0; k < e->nf && !missing; k++) {
         size_t col = (size_t)s->cols[k];
-        if (!cm_batch_valid_c(b, col)[i]) {
+        if (!b->valid[col][i]) {
             missing = e->f[k].name;
         } else if (e->f[k].cat) {
-            d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)cm_batch_values_c(b, col))[i];
+            d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)b->values[col])[i];
         } else {
             double v = value(b, cm_schema_dtype(sc, col), col, i);
             if (!isfinite(v))
@@ -139,8 +139,8 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
         return 0;
     }
     d->y[d->n] = y;
-    int has_t = s->time_col >= 0 && cm_batch_valid_c(b, (size_t)s->time_col)[i];
-    int64_t t = has_t ? ((const int64_t *)cm_batch_values_c(b, (size_t)s->time_col))[i] : 0;
+    int has_t = s->time_col >= 0 && b->valid[s->time_col][i];
+    int64_t t = has_t ? ((const int64_t *)b->values[s->time_col])[i] : 0;
     d->t[d->n] = has_t ? t : INT64_MIN;
     if (s->first && has_t) {
         if (!s->have_time || t < s->tmin) s->tmin = t;
@@ -168,6 +168,7 @@ cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_erro
                 s->done = 1;
                 return CM_OK;
             }
+            s->in = cm_batch_ccols(s->b);
             continue;
         }
         if (d->n == d->cap && cm_rowset_grow(d, d->cap ? d->cap * 2 : 4096, err))

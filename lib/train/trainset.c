@@ -182,8 +182,19 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
         prev = (double)c->layers[i];
         p = *end ? end + 1 : end;
     }
-    if (params > (double)(1u << 26))
+    if (params > (double)(1u << 26)) {
+        cm_train_cfg_free(c);
         return cm_fail(err, CM_ERR_ARG, "layers: '%s' has too many weights (at "
                        "most 67 million)", r.layers);
+    }
     return CM_OK;
+}
+
+cm_status cm_train_check(const cm_kv *settings, cm_error *err)
+{
+    cm_train_cfg c;
+    cm_status st = cm_train_cfg_read(settings, &c, err);
+    if (!st)
+        cm_train_cfg_free(&c);
+    return st;
 }

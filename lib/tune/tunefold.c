@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "tune/cm_tune.h"
 
 typedef struct fold {

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "tune/cm_tune.h"
 
 /* Text as one TSV field: tabs and line ends would split it. */

@@ -18,7 +18,6 @@
 #endif
 
 #include "common/common.h"
-#include "stream/stream.h"
 #include "tune/cm_tune.h"
 
 typedef struct task {
@@ -43,14 +42,15 @@ static void run_task(const cm_tune_job *job, task t, answer *a)
     const size_t *train, *valid;
     size_t ntrain, nvalid;
     cm_folds_get(job->folds, (size_t)t.fold, &train, &ntrain, &valid, &nvalid);
-    cm_kv set = {0};
+    cm_kv *set = cm_kv_new();
     cm_error err;
     cm_error_clear(&err);
     cm_model *m = NULL;
-    cm_status st = cm_space_settings(job->space, (size_t)t.trial, job->fixed, &set, &err);
+    cm_status st = set ? cm_space_settings(job->space, (size_t)t.trial, job->fixed, set, &err)
+                       : cm_fail(&err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_kv_set(&set, "threads", "1", &err);
-    if (!st && !(m = cm_dataset_fit(job->ds, &set, train, ntrain, NULL, NULL, &err)))
+        st = cm_kv_set(set, "threads", "1", &err);
+    if (!st && !(m = cm_dataset_fit(job->ds, set, train, ntrain, NULL, NULL, &err)))
         st = err.status;
     if (!st)
         st = cm_dataset_score(m, job->ds, valid, nvalid, a->v, &err);
@@ -59,7 +59,7 @@ static void run_task(const cm_tune_job *job, task t, answer *a)
         snprintf(a->msg, sizeof a->msg, "%.199s", err.msg);
     }
     cm_model_free(m);
-    cm_kv_clear(&set);
+    cm_kv_free(set);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     a->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/trainer.h"
+#include "common/common.h"
 #include "tune/cm_tune.h"
 
 /* One searched setting: its values (grid, choices) or its range. */
@@ -226,12 +226,12 @@ cm_status cm_space_settings(const cm_space *s, size_t i, const cm_kv *fixed, cm_
 
 cm_status cm_space_check(const cm_space *s, const cm_kv *fixed, cm_error *err)
 {
-    cm_status st = CM_OK;
+    cm_kv *set = cm_kv_new();
+    cm_status st = set ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < s->ntrials; i++) {
-        cm_kv set = {0};
-        cm_train_cfg c = {0};
-        st = cm_space_settings(s, i, fixed, &set, err);
-        if (!st && (st = cm_train_cfg_read(&set, &c, err))) {
+        cm_kv_clear(set);
+        st = cm_space_settings(s, i, fixed, set, err);
+        if (!st && (st = cm_train_check(set, err))) {
             /* name the trial, so the grid can be mended */
             char msg[sizeof err->msg], who[256] = "";
             snprintf(msg, sizeof msg, "%s", err->msg);
@@ -241,8 +241,7 @@ cm_status cm_space_check(const cm_space *s, const cm_kv *fixed, cm_error *err)
                                       s->p[j].key, s->trial[i][j]);
             cm_fail(err, CM_ERR_ARG, "trial %zu (%s): %s", i + 1, who, msg);
         }
-        free(c.layers);
-        cm_kv_clear(&set);
     }
+    cm_kv_free(set);
     return st;
 }

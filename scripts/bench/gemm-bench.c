@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 
 static double now(void)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 #include "tap.h"
 
 static uint64_t state = 5;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn/nn.h"
+#include "nn/cm_nn.h"
 #include "tap.h"
 
 static uint64_t state = 11;

@@ -1,5 +1,5 @@
 /*
- * nn.h - the numerics of cm-train: matrix products, dense layers,
+ * cm_nn.h - the numerics of cm-train: matrix products, dense layers,
  * activations, losses, optimizers and learning-rate schedules, and the
  * ridge solver, and the networks they make up (an MLP, a linear map).
  * Internal to libcm.  Float32 row-major arrays throughout (ridge works in
