@@ -457,7 +457,7 @@ flip() {
     echo keep >old.csv
     assert_fails 1 "cm-predict: late.csv:8000: column 'temp': 'zzz' is not a number" -m m.cmm -o old.csv late.csv
     [ "$(cat old.csv)" = keep ]
-    assert_fails 2 "cm-predict: --id: no column 'instant'" -m m.cmm --id instant -o old.csv in.csv
+    assert_fails 2 "cm-predict: --id: no column 'instant' (the columns are 'time', 'season', 'yr', 'mnth', 'holiday', 'weekday', 'workingday', 'weathersit', 'temp', 'atemp', 'hum', 'windspeed', 'hour', 'dow', 'month', 'doy', 'weekend', 'cnt_lag1h', ...)" -m m.cmm --id instant -o old.csv in.csv
     [ "$(cat old.csv)" = keep ]
     assert_fails 1 "cm-predict: late.csv:8000: column 'temp': 'zzz' is not a number" -m m.cmm --eval -o old.csv late.csv
     [ "$(cat old.csv)" = keep ]
@@ -558,7 +558,7 @@ Try 'cm-predict --help' for more information." -m m.cmm --id season "${row[@]}" 
 Try 'cm-predict --help' for more information." -m m.cmm --info "${row[@]}" temp=0.46
     assert_fails 2 "cm-predict: one input at most (got 2)
 Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
-    assert_fails 2 "cm-predict: --id: no column 'nope'" -m m.cmm --id nope in.csv
+    assert_fails 2 "cm-predict: --id: no column 'nope' (the columns are 'time', 'season', 'yr', 'mnth', 'holiday', 'weekday', 'workingday', 'weathersit', 'temp', 'atemp', 'hum', 'windspeed', 'hour', 'dow', 'month', 'doy', 'weekend', 'cnt_lag1h', ...)" -m m.cmm --id nope in.csv
     assert_fails 1 "cm-predict: none.csv: No such file or directory" -m m.cmm none.csv
     : >empty.csv
     assert_fails 1 "cm-predict: empty.csv: empty input: no header line" -m m.cmm empty.csv

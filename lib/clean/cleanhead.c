@@ -94,9 +94,8 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         if (cm_clean_find(c, name) >= 0)
             return err->line = 1, cm_fail(err, CM_ERR_DATA,
                                          "duplicate column name '%.64s'", name);
-        if (!(c->cols[i].name = malloc(strlen(name) + 1)))
+        if (!(c->cols[i].name = cm_strdup(name)))
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        strcpy(c->cols[i].name, name);
         c->cols[i].time_part = -1;
         c->cols[i].out = -1;
     }

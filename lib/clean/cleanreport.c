@@ -6,26 +6,6 @@
 
 /* ---- the report ----------------------------------------------------------------- */
 
-static void json_str(FILE *out, const char *s)
-{
-    size_t n = strlen(s);
-    putc('"', out);
-    for (size_t i = 0, k; i < n; i += k) {
-        k = cm_utf8_char(s + i, n - i);
-        if (k == 0) { /* not UTF-8: JSON text must be */
-            fputs("\\ufffd", out);
-            k = 1;
-        } else if (s[i] == '"' || s[i] == '\\') {
-            fprintf(out, "\\%c", s[i]);
-        } else if ((unsigned char)s[i] < 0x20) {
-            fprintf(out, "\\u%04x", s[i]);
-        } else {
-            fwrite(s + i, 1, k, out);
-        }
-    }
-    putc('"', out);
-}
-
 void cm_clean_report(const cm_clean *c, FILE *out, int json)
 {
     const cm_clean_stats *st = &c->st;
@@ -74,46 +54,56 @@ void cm_clean_report(const cm_clean *c, FILE *out, int json)
         }
         return;
     }
-    fprintf(out, "{\"rows_read\":%llu,\"rows_written\":%llu,\"bad_rows\":%llu,"
-            "\"missing_time\":%llu,\"duplicates\":%llu,\"dropped_missing\":%llu,",
-            (unsigned long long)st->rows_read, (unsigned long long)st->rows_written,
-            (unsigned long long)st->bad_rows, (unsigned long long)st->missing_time,
-            (unsigned long long)st->duplicates,
-            (unsigned long long)st->rows_dropped_missing);
-    fputs("\"bad_row_notes\":[", out);
-    for (size_t i = 0; i < c->nnotes; i++) {
-        if (i)
-            putc(',', out);
-        json_str(out, c->notes[i]);
+    cm_json j = {.out = out};
+    cm_json_begin(&j, '{');
+    const struct { const char *key; uint64_t v; } counts[] = {
+        {"rows_read", st->rows_read}, {"rows_written", st->rows_written},
+        {"bad_rows", st->bad_rows}, {"missing_time", st->missing_time},
+        {"duplicates", st->duplicates}, {"dropped_missing", st->rows_dropped_missing}};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        cm_json_key(&j, counts[i].key);
+        cm_json_u64(&j, counts[i].v);
     }
-    fputs("],\"time_min\":", out);
-    if (st->have_time) {
-        json_str(out, t0);
-        fputs(",\"time_max\":", out);
-        json_str(out, t1);
-    } else {
-        fputs("null,\"time_max\":null", out);
-    }
-    fprintf(out, ",\"tz\":");
-    json_str(out, cm_tz_name(c->p->tz));
-    fprintf(out, ",\"tz_ambiguous\":%llu,\"tz_gap\":%llu,\"columns\":[",
-            (unsigned long long)st->tz_ambiguous, (unsigned long long)st->tz_gap);
+    cm_json_key(&j, "bad_row_notes");
+    cm_json_begin(&j, '[');
+    for (size_t i = 0; i < c->nnotes; i++)
+        cm_json_str(&j, c->notes[i]);
+    cm_json_end(&j, ']');
+    cm_json_key(&j, "time_min");
+    cm_json_str(&j, st->have_time ? t0 : NULL);
+    cm_json_key(&j, "time_max");
+    cm_json_str(&j, st->have_time ? t1 : NULL);
+    cm_json_key(&j, "tz");
+    cm_json_str(&j, cm_tz_name(c->p->tz));
+    cm_json_key(&j, "tz_ambiguous");
+    cm_json_u64(&j, st->tz_ambiguous);
+    cm_json_key(&j, "tz_gap");
+    cm_json_u64(&j, st->tz_gap);
+    cm_json_key(&j, "columns");
+    cm_json_begin(&j, '[');
     for (size_t i = 0; i < c->ncols; i++) {
         const incol *col = &c->cols[i];
-        fputs(i ? ",{\"name\":" : "{\"name\":", out);
-        json_str(out, col->name);
-        fprintf(out, ",\"type\":\"%s\"", cm_clean_kinds[col->time_part >= 0 ? K_TIME : col->kind]);
+        cm_json_begin(&j, '{');
+        cm_json_key(&j, "name");
+        cm_json_str(&j, col->name);
+        cm_json_key(&j, "type");
+        cm_json_str(&j, cm_clean_kinds[col->time_part >= 0 ? K_TIME : col->kind]);
         if (col->out >= 0) {
             size_t o = (size_t)col->out;
-            fprintf(out, ",\"dropped_missing\":%llu,\"out_of_range\":%llu,\"filled\":%llu",
-                    (unsigned long long)st->dropped_missing[o],
-                    (unsigned long long)st->out_of_range[o],
-                    (unsigned long long)st->filled[o]);
-            if (cm_schema_dtype(c->schema, o) == CM_CAT)
-                fprintf(out, ",\"categories\":%u",
-                        cm_dict_size(cm_schema_dict_c(c->schema, o)));
+            cm_json_key(&j, "dropped_missing");
+            cm_json_u64(&j, st->dropped_missing[o]);
+            cm_json_key(&j, "out_of_range");
+            cm_json_u64(&j, st->out_of_range[o]);
+            cm_json_key(&j, "filled");
+            cm_json_u64(&j, st->filled[o]);
+            if (cm_schema_dtype(c->schema, o) == CM_CAT) {
+                cm_json_key(&j, "categories");
+                cm_json_u64(&j, cm_dict_size(cm_schema_dict_c(c->schema, o)));
+            }
         }
-        putc('}', out);
+        cm_json_end(&j, '}');
     }
-    fputs("]}\n", out);
+    cm_json_end(&j, ']');
+    cm_json_end(&j, '}');
+    fputc('\n', out);
 }

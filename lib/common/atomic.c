@@ -21,12 +21,11 @@ struct cm_atomic {
 static cm_atomic *open_special(const char *path, cm_error *err)
 {
     cm_atomic *a = calloc(1, sizeof *a);
-    if (!a || !(a->path = malloc(strlen(path) + 1))) {
+    if (!a || !(a->path = cm_strdup(path))) {
         free(a);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    strcpy(a->path, path);
     if (!(a->f = fopen(path, "wb"))) {
         cm_fail_sys(err, errno, "%s", path);
         cm_atomic_abort(a);

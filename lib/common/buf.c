@@ -227,3 +227,8 @@ char *cm_strndup(const char *s, size_t n)
     }
     return d;
 }
+
+char *cm_strdup(const char *s)
+{
+    return cm_strndup(s, strlen(s));
+}

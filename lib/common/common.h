@@ -41,6 +41,8 @@ typedef struct cm_buf {
 void cm_buf_free(cm_buf *b);
 /* n bytes of s and a NUL, in new memory; NULL when out of memory. */
 char *cm_strndup(const char *s, size_t n);
+/* All of s, the same way. */
+char *cm_strdup(const char *s);
 /* Makes room for n more bytes; returns a pointer to them or NULL (oom set). */
 uint8_t *cm_buf_grow(cm_buf *b, size_t n);
 /* The same, with the common case (room enough) inlined for hot loops. */

@@ -46,14 +46,6 @@ const char *cm_kv_get(const cm_kv *kv, const char *key)
     return NULL;
 }
 
-static char *dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 cm_status cm_kv_set(cm_kv *kv, const char *key, const char *value, cm_error *err)
 {
@@ -64,7 +56,7 @@ cm_status cm_kv_set(cm_kv *kv, const char *key, const char *value, cm_error *err
     if (!cm_utf8_valid(key, klen) || !cm_utf8_valid(value, vlen))
         return cm_fail(err, CM_ERR_ARG, "metadata '%.64s' is not valid UTF-8",
                        key);
-    char *v = dup(value);
+    char *v = cm_strdup(value);
     if (!v)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < kv->n; i++) {
@@ -87,7 +79,7 @@ cm_status cm_kv_set(cm_kv *kv, const char *key, const char *value, cm_error *err
         kv->values = vv;
         kv->cap = cap;
     }
-    char *k = dup(key);
+    char *k = cm_strdup(key);
     if (!k) {
         free(v);
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -122,7 +114,7 @@ cm_status cm_kv_copy(cm_kv *dst, const cm_kv *src, cm_error *err)
         }
         dst->cap = src->n;
         for (size_t i = 0; i < src->n; i++, dst->n++)
-            if (!(dst->keys[i] = dup(src->keys[i])) || !(dst->values[i] = dup(src->values[i]))) {
+            if (!(dst->keys[i] = cm_strdup(src->keys[i])) || !(dst->values[i] = cm_strdup(src->values[i]))) {
                 free(dst->keys[i]);
                 return cm_fail(err, CM_ERR_NOMEM, "out of memory");
             }

@@ -13,25 +13,16 @@ struct cm_pred_writer {
     cm_text_format f;
     const cm_tz *tz;
     char *target, *pred_name, *time_name;
-    char **ids;
-    size_t nids;
+    cm_list ids;
     long time_col, target_col, *id_col;
     int started, has_actual;
 };
-
-static char *dup(const char *s)
-{
-    char *d = malloc(strlen(s) + 1);
-    return d ? strcpy(d, s) : NULL;
-}
 
 void cm_pred_writer_free(cm_pred_writer *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->nids; i++)
-        free(w->ids[i]);
-    free(w->ids);
+    cm_list_free(&w->ids);
     free(w->id_col);
     free(w->target);
     free(w->pred_name);
@@ -45,30 +36,19 @@ cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const cm_tz *tz
     cm_pred_writer *w = calloc(1, sizeof *w);
     const char *t = cm_model_target(m);
     const cm_schema *s = cm_model_schema(m);
-    size_t n = ids && *ids ? 1 : 0;
-    for (const char *p = ids; n && *p; p++)
-        n += *p == ',';
     if (w) {
         w->out = out;
         w->f = f;
         w->tz = tz;
-        w->nids = n;
-        w->target = dup(t);
+        w->target = cm_strdup(t);
         w->pred_name = malloc(strlen(t) + 6);
-        w->ids = calloc(n + 1, sizeof *w->ids);
-        w->id_col = calloc(n + 1, sizeof *w->id_col);
     }
-    int ok = w && w->target && w->pred_name && w->ids && w->id_col;
-    for (size_t i = 0, k = 0; ok && i < n; i++) {
-        size_t len = strcspn(ids + k, ",");
-        ok = (w->ids[i] = malloc(len + 1)) != NULL;
-        if (ok)
-            memcpy(w->ids[i], ids + k, len), w->ids[i][len] = '\0';
-        k += len + 1;
-    }
+    int ok = w && w->target && w->pred_name &&
+             (!ids || !*ids || !cm_list_split(&w->ids, ids, NULL)) &&
+             (w->id_col = calloc(w->ids.n + 1, sizeof *w->id_col));
     for (size_t c = 0; ok && c < cm_schema_ncols(s); c++)
         if (cm_schema_role(s, c) == CM_ROLE_TIME && cm_schema_dtype(s, c) == CM_TIME)
-            ok = (w->time_name = dup(cm_schema_name(s, c))) != NULL;
+            ok = (w->time_name = cm_strdup(cm_schema_name(s, c))) != NULL;
     if (!ok) {
         cm_pred_writer_free(w);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -103,8 +83,8 @@ static void header(cm_pred_writer *w)
     int first = 1;
     if (w->time_col >= 0)
         name(w, w->time_name, first), first = 0;
-    for (size_t i = 0; i < w->nids; i++)
-        name(w, w->ids[i], first), first = 0;
+    for (size_t i = 0; i < w->ids.n; i++)
+        name(w, w->ids.item[i], first), first = 0;
     name(w, w->pred_name, first);
     if (w->has_actual)
         name(w, w->target, 0);
@@ -117,9 +97,9 @@ static cm_status start(cm_pred_writer *w, const cm_pred_batch *p, cm_error *err)
     w->time_col = w->time_name ? cm_schema_find(p->schema, w->time_name) : -1;
     w->target_col = p->has_actual ? cm_schema_find(p->schema, w->target) : -1;
     w->has_actual = w->target_col >= 0;
-    for (size_t i = 0; i < w->nids; i++)
-        if ((w->id_col[i] = cm_schema_find(p->schema, w->ids[i])) < 0)
-            return cm_fail(err, CM_ERR_ARG, "--id: no column '%.64s'", w->ids[i]);
+    for (size_t i = 0; i < w->ids.n; i++)
+        if ((w->id_col[i] = cm_schema_find(p->schema, w->ids.item[i])) < 0)
+            return cm_schema_no_column(p->schema, "--id", w->ids.item[i], err);
     header(w);
     return CM_OK;
 }
@@ -150,8 +130,8 @@ cm_status cm_pred_write(void *ctx, const cm_pred_batch *p, cm_error *err)
             putc('{', w->out);
         if (w->time_col >= 0)
             cell(w, p, w->time_col, i, w->time_name, first), first = 0;
-        for (size_t k = 0; k < w->nids; k++)
-            cell(w, p, w->id_col[k], i, w->ids[k], first), first = 0;
+        for (size_t k = 0; k < w->ids.n; k++)
+            cell(w, p, w->id_col[k], i, w->ids.item[k], first), first = 0;
         if (w->f == CM_TEXT_JSON)
             name(w, w->pred_name, first);
         else

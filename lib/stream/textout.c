@@ -45,23 +45,6 @@ static void put_tsv(FILE *out, const char *s, size_t n)
     }
 }
 
-static void put_json(FILE *out, const char *s, size_t n)
-{
-    putc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            putc('\\', out);
-            putc(c, out);
-        } else if (c < 0x20) {
-            fprintf(out, "\\u%04x", c);
-        } else {
-            putc(c, out);
-        }
-    }
-    putc('"', out);
-}
-
 void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f)
 {
     if (f == CM_TEXT_CSV)
@@ -69,7 +52,7 @@ void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f)
     else if (f == CM_TEXT_TSV)
         put_tsv(out, s, n);
     else
-        put_json(out, s, n);
+        cm_json_string(out, s, n);
 }
 
 void cm_text_header(FILE *out, const cm_schema *s, cm_text_format f)
@@ -123,7 +106,7 @@ void cm_text_value(FILE *out, const cm_schema *s, const cm_batch *b, size_t c,
     }
     }
     if (f == CM_TEXT_JSON && quote)
-        put_json(out, buf, n);
+        cm_json_string(out, buf, n);
     else
         fwrite(buf, 1, n, out);
 }
@@ -141,7 +124,7 @@ void cm_text_rows(FILE *out, const cm_schema *s, const cm_batch *b,
                 putc(sep, out);
             if (f == CM_TEXT_JSON) {
                 const char *name = cm_schema_name(s, c);
-                put_json(out, name, strlen(name));
+                cm_json_string(out, name, strlen(name));
                 putc(':', out);
             }
             if (cm_batch_valid_c(b, c)[row])

@@ -206,13 +206,12 @@ cm_timefmt *cm_timefmt_new(const char *fmt, cm_error *err)
     }
     cm_timefmt *f = calloc(1, sizeof *f);
     if (f)
-        f->fmt = malloc(strlen(fmt) + 1);
+        f->fmt = cm_strdup(fmt);
     if (!f || !f->fmt) {
         cm_timefmt_free(f);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    strcpy(f->fmt, fmt);
     return f;
 }
 

@@ -109,9 +109,7 @@ static cm_status collect(const cm_tune_job *job, pending *p, const answer *a,
     if (a->failed && !q->error) {
         char buf[256];
         snprintf(buf, sizeof buf, "fold %llu: %s", (unsigned long long)a->fold + 1, a->msg);
-        q->error = malloc(strlen(buf) + 1);
-        if (q->error)
-            strcpy(q->error, buf);
+        q->error = cm_strdup(buf); /* NULL: the fold failed, unsaid */
     }
     if (++q->done < k)
         return CM_OK;
