@@ -274,6 +274,24 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
     return optind;
 }
 
+void cli_args_parse(cli_args *a, int argc, char **argv, const char *usage,
+                    const char *tail, const cm_settings *stage, unsigned skip,
+                    const cm_settings *own, void *out)
+{
+    if (!(a->stage = cm_kv_new()) || !(a->own = cm_kv_new()))
+        cli_die("out of memory");
+    const cli_table tables[] = {{stage, a->stage, skip}, {own, a->own, 0}};
+    const cli_spec spec = {usage, tail, stage ? tables : tables + 1, stage ? 2 : 1};
+    a->first = cli_parse(argc, argv, &spec);
+    cli_read(own, a->own, out);
+}
+
+void cli_args_free(cli_args *a)
+{
+    cm_kv_free(a->stage);
+    cm_kv_free(a->own);
+}
+
 void cli_read(const cm_settings *t, const cm_kv *kv, void *out)
 {
     cm_error err;

@@ -58,6 +58,20 @@ typedef struct cli_spec {
  * --help prints the help made from the tables, --version the version.
  * Returns the index of the first operand. */
 int cli_parse(int argc, char **argv, const cli_spec *spec);
+/* What a program's command line gave: the options of its stage as the
+ * stage's settings, and its own (read into its struct too); the
+ * operands from argv[first] on. */
+typedef struct cli_args {
+    cm_kv *stage, *own;
+    int first;
+} cli_args;
+/* cli_parse over the stage's table (NULL for none; skip as in
+ * cli_table) and the program's own, whose settings go into out. */
+void cli_args_parse(cli_args *a, int argc, char **argv, const char *usage,
+                    const char *tail, const cm_settings *stage, unsigned skip,
+                    const cm_settings *own, void *out);
+void cli_args_free(cli_args *a);
+
 /* Sets a setting, or exits with a usage error. */
 void cli_set(cm_kv *settings, const char *key, const char *value);
 /* The settings of a program's own table into its struct (see

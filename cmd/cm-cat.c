@@ -108,13 +108,9 @@ int main(int argc, char **argv)
 {
     opts o = {.level = -1, .head = -1};
     cli_init(argv, "cm-cat");
-    cm_kv *mine = cm_kv_new();
-    if (!mine)
-        cli_die("out of memory");
-    const cli_table tables[] = {{&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 1};
-    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
-    cli_read(&own_settings, mine, &o);
+    cli_args a;
+    cli_args_parse(&a, argc, argv, usage, tail, NULL, 0, &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, a.first);
     int cmt = o.format == FORMAT_CMT;
     cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
     if (o.info && (cmt || o.head >= 0))
@@ -128,7 +124,7 @@ int main(int argc, char **argv)
     if (!r && o.info && err.detail == CM_DETAIL_MODEL && fseek(in, 0, SEEK_SET) == 0)
     {
         int rc = model_info(in, name, o.co.output);
-        cm_kv_free(mine);
+        cli_args_free(&a);
         return rc;
     }
     if (!r)
@@ -187,6 +183,6 @@ int main(int argc, char **argv)
     if (in != stdin)
         fclose(in);
     cli_output_close(out);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

@@ -44,18 +44,14 @@ int main(int argc, char **argv)
 {
     opts o = {.level = -1};
     cli_init(argv, "cm-clean");
-    cm_kv *settings = cm_kv_new(), *mine = cm_kv_new();
-    if (!settings || !mine)
-        cli_die("out of memory");
-    const cli_table tables[] = {{&cm_clean_settings, settings, 0}, {&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 2};
-    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
-    cli_read(&own_settings, mine, &o);
+    cli_args a;
+    cli_args_parse(&a, argc, argv, usage, tail, &cm_clean_settings, 0, &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, a.first);
 
     cm_error err;
     cm_error_clear(&err);
     /* Settings are checked before the input is opened. */
-    cm_clean *c = cm_clean_new(settings, &err);
+    cm_clean *c = cm_clean_new(a.stage, &err);
     if (!c)
         cli_die_error(NULL, &err);
     int level = (int)o.level;
@@ -87,7 +83,6 @@ int main(int argc, char **argv)
     if (in != stdin)
         fclose(in);
     cm_clean_free(c);
-    cm_kv_free(settings);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

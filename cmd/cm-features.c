@@ -73,26 +73,22 @@ int main(int argc, char **argv)
 {
     opts o = {.level = -1};
     cli_init(argv, "cm-features");
-    cm_kv *settings = cm_kv_new(), *mine = cm_kv_new();
-    if (!settings || !mine)
-        cli_die("out of memory");
-    const cli_table tables[] = {{&cm_features_settings, settings, 0}, {&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 2};
-    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
-    cli_read(&own_settings, mine, &o);
-    const char *holidays = cm_kv_get(settings, "holidays");
+    cli_args a;
+    cli_args_parse(&a, argc, argv, usage, tail, &cm_features_settings, 0, &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, a.first);
+    const char *holidays = cm_kv_get(a.stage, "holidays");
     if (holidays) {
         char *path = strdup(holidays); /* setting it frees the old value */
         if (!path)
             cli_die("out of memory");
-        read_holidays(settings, path);
+        read_holidays(a.stage, path);
         free(path);
     }
 
     cm_error err;
     cm_error_clear(&err);
     /* Settings are checked before the input is opened. */
-    cm_features_plan *plan = cm_features_plan_new(settings, &err);
+    cm_features_plan *plan = cm_features_plan_new(a.stage, &err);
     if (!plan)
         cli_die_error(NULL, &err);
     const char *name = cli_in_name(input);
@@ -138,7 +134,6 @@ int main(int argc, char **argv)
     cm_reader_free(r);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(settings);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

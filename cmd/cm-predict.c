@@ -49,12 +49,10 @@ static const cm_setting own[] = {
 #undef AT
 static const cm_settings own_settings = CLI_TABLE(own);
 
-static void parse(int argc, char **argv, opts *o, cm_kv *mine)
+static void parse(int argc, char **argv, opts *o, cli_args *a)
 {
-    const cli_table tables[] = {{&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 1};
-    int first = cli_parse(argc, argv, &spec);
-    cli_read(&own_settings, mine, o);
+    cli_args_parse(a, argc, argv, usage, tail, NULL, 0, &own_settings, o);
+    int first = a->first;
     if (!o->model)
         cli_usage_error("no model: give one with -m MODEL.cmm");
     /* NAME=VALUE arguments make one row; anything else is the input. */
@@ -165,10 +163,8 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-predict");
-    cm_kv *mine = cm_kv_new();
-    if (!mine)
-        cli_die("out of memory");
-    parse(argc, argv, &o, mine);
+    cli_args a;
+    parse(argc, argv, &o, &a);
     cm_model *m = load_model(o.model);
     cm_error err;
     cm_error_clear(&err);
@@ -181,14 +177,14 @@ int main(int argc, char **argv)
         cli_output_close(out);
         cm_predictor_free(p);
         cm_model_free(m);
-        cm_kv_free(mine);
+        cli_args_free(&a);
         return CLI_OK;
     }
     if (o.nfields) {
         adhoc(&o, p);
         cm_predictor_free(p);
         cm_model_free(m);
-        cm_kv_free(mine);
+        cli_args_free(&a);
         return CLI_OK;
     }
     const char *name = cli_in_name(o.input);
@@ -225,6 +221,6 @@ int main(int argc, char **argv)
     cm_model_free(m);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

@@ -138,14 +138,13 @@ int main(int argc, char **argv)
 {
     cli_init(argv, "cm-serve");
     opts a = {.threads = (int64_t)cli_cpus()};
-    cm_kv *mine = cm_kv_new();
+    cli_args args;
+    cli_args_parse(&args, argc, argv, usage, tail, NULL, 0, &own_settings, &a);
+    const cm_kv *mine = args.own;
+    int first = args.first;
     cm_registry *reg = cm_registry_new();
-    if (!mine || !reg)
+    if (!reg)
         cli_die("out of memory");
-    const cli_table tables[] = {{&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 1};
-    int first = cli_parse(argc, argv, &spec);
-    cli_read(&own_settings, mine, &a);
     if (first < argc)
         cli_usage_error("unexpected argument '%s' (models go with -m)", argv[first]);
     for (size_t i = 0; i < cm_kv_count(mine); i++)
@@ -193,7 +192,7 @@ int main(int argc, char **argv)
     }
     cm_server_stop(sv);
     cm_registry_free(reg);
-    cm_kv_free(mine);
+    cli_args_free(&args);
     free(token);
     return CLI_OK;
 }

@@ -94,13 +94,10 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-train");
-    cm_kv *settings = cm_kv_new(), *mine = cm_kv_new();
-    if (!settings || !mine)
-        cli_die("out of memory");
-    const cli_table tables[] = {{&cm_train_settings, settings, 0}, {&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 2};
-    const char *input = cli_one_input(argc, argv, cli_parse(argc, argv, &spec));
-    cli_read(&own_settings, mine, &o);
+    cli_args a;
+    cli_args_parse(&a, argc, argv, usage, tail, &cm_train_settings, 0, &own_settings, &o);
+    cm_kv *settings = a.stage;
+    const char *input = cli_one_input(argc, argv, a.first);
     if (!o.co.output)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
     if (!cm_kv_get(settings, "threads")) {
@@ -147,7 +144,6 @@ int main(int argc, char **argv)
     cm_reader_free(r);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(settings);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

@@ -97,15 +97,13 @@ static const cm_setting own[] = {
 #undef AT
 static const cm_settings own_settings = CLI_TABLE(own);
 
-static void parse(int argc, char **argv, opts *o, cm_kv *fixed, cm_kv *mine)
+static void parse(int argc, char **argv, opts *o, cli_args *a)
 {
-    const cli_table tables[] = {{&cm_train_settings, fixed, CM_SET_MACHINE},
-                                {&own_settings, mine, 0}};
-    const cli_spec spec = {usage, tail, tables, 2};
-    int first = cli_parse(argc, argv, &spec);
     o->cv = -1;
     o->jobs = (int64_t)cli_cpus();
-    cli_read(&own_settings, mine, o);
+    cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings, CM_SET_MACHINE,
+                   &own_settings, o);
+    int first = a->first;
     if (o->shard_text)
         shard_parse(o->shard_text, &o->shard, &o->nshards);
     o->inputs = argv + first;
@@ -423,14 +421,12 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-tune");
-    cm_kv *fixed = cm_kv_new(), *mine = cm_kv_new();
-    if (!fixed || !mine)
-        cli_die("out of memory");
-    parse(argc, argv, &o, fixed, mine);
+    cli_args a;
+    parse(argc, argv, &o, &a);
+    cm_kv *fixed = a.stage;
     if (o.merge) {
         int rc = merge(&o, argc, argv);
-        cm_kv_free(fixed);
-        cm_kv_free(mine);
+        cli_args_free(&a);
         return rc;
     }
     if (!cm_kv_get(fixed, "valid"))
@@ -544,7 +540,6 @@ int main(int argc, char **argv)
     cm_reader_free(r);
     if (in != stdin)
         fclose(in);
-    cm_kv_free(fixed);
-    cm_kv_free(mine);
+    cli_args_free(&a);
     return CLI_OK;
 }

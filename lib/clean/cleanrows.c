@@ -38,6 +38,29 @@ cm_status cm_rowbuf_add(const cm_schema *s, rowbuf *r, const cm_batch *src,
     return st;
 }
 
+void cm_cleanrows_free(cm_cleanrows *r)
+{
+    if (!r)
+        return;
+    cm_batch_free(r->sorted.b);
+    for (size_t i = 0; i < r->nruns; i++)
+        fclose(r->runs[i]);
+    free(r->runs);
+    cm_batch_free(r->group.b);
+    free(r->stamp);
+    free(r->last_in_group);
+    cm_batch_free(r->ring);
+    free(r->unresolved);
+    free(r->xs);
+    for (size_t i = 0; i < r->nseries * r->ncols; i++)
+        free(r->fs[i].pending);
+    free(r->fs);
+    free(r->series_rows);
+    cm_batch_free(r->out);
+    cm_writer_free(r->w);
+    free(r);
+}
+
 cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err)
 {
     cm_cleanrows *r = calloc(1, sizeof *r);
@@ -67,29 +90,6 @@ cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err)
         return NULL;
     }
     return r;
-}
-
-void cm_cleanrows_free(cm_cleanrows *r)
-{
-    if (!r)
-        return;
-    cm_batch_free(r->sorted.b);
-    for (size_t i = 0; i < r->nruns; i++)
-        fclose(r->runs[i]);
-    free(r->runs);
-    cm_batch_free(r->group.b);
-    free(r->stamp);
-    free(r->last_in_group);
-    cm_batch_free(r->ring);
-    free(r->unresolved);
-    free(r->xs);
-    for (size_t i = 0; i < r->nseries * r->ncols; i++)
-        free(r->fs[i].pending);
-    free(r->fs);
-    free(r->series_rows);
-    cm_batch_free(r->out);
-    cm_writer_free(r->w);
-    free(r);
 }
 
 /* ---- write ------------------------------------------------------------------ */

@@ -261,6 +261,26 @@ int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
 
 /* ---- a cleaner -------------------------------------------------------------- */
 
+void cm_clean_free(cm_clean *c)
+{
+    if (!c)
+        return;
+    cm_list_free(&c->time);
+    free(c->pad_f);
+    free(c->pad_len);
+    free(c->time_idx);
+    for (size_t i = 0; i < c->ncols; i++)
+        free(c->cols[i].name);
+    free(c->cols);
+    cm_schema_free(c->schema);
+    free(c->out_policy);
+    free(c->st.dropped_missing);
+    free(c->st.out_of_range);
+    free(c->st.filled);
+    cm_clean_plan_free(c->owned);
+    free(c);
+}
+
 cm_clean *cm_clean_new(const cm_kv *settings, cm_error *err)
 {
     cm_clean_plan *p = cm_clean_plan_new(settings, err);
@@ -297,22 +317,3 @@ cm_clean *cm_clean_start(const cm_clean_plan *p, const cm_clean_opts *o, cm_erro
     return c;
 }
 
-void cm_clean_free(cm_clean *c)
-{
-    if (!c)
-        return;
-    cm_list_free(&c->time);
-    free(c->pad_f);
-    free(c->pad_len);
-    free(c->time_idx);
-    for (size_t i = 0; i < c->ncols; i++)
-        free(c->cols[i].name);
-    free(c->cols);
-    cm_schema_free(c->schema);
-    free(c->out_policy);
-    free(c->st.dropped_missing);
-    free(c->st.out_of_range);
-    free(c->st.filled);
-    cm_clean_plan_free(c->owned);
-    free(c);
-}

@@ -150,6 +150,22 @@ static int fill(cm_csv *c, cm_error *err)
     return 0;
 }
 
+void cm_csv_free(cm_csv *c)
+{
+    if (!c)
+        return;
+    csv_free(&c->p);
+    free(c->buf);
+    cm_buf_free(&c->arena);
+    free(c->off);
+    free(c->flen);
+    free(c->rec_first);
+    free(c->rec_n);
+    free(c->rec_lines);
+    free(c->fields);
+    free(c);
+}
+
 cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err)
 {
     cm_csv *c = calloc(1, sizeof *c);
@@ -187,22 +203,6 @@ cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err)
     if (c->delim == '\t') /* libcsv's own test, spaces and tabs, is inlined */
         csv_set_space_func(&c->p, space_only);
     return c;
-}
-
-void cm_csv_free(cm_csv *c)
-{
-    if (!c)
-        return;
-    csv_free(&c->p);
-    free(c->buf);
-    cm_buf_free(&c->arena);
-    free(c->off);
-    free(c->flen);
-    free(c->rec_first);
-    free(c->rec_n);
-    free(c->rec_lines);
-    free(c->fields);
-    free(c);
 }
 
 char cm_csv_delim(const cm_csv *c)

@@ -240,6 +240,27 @@ static cm_status recipe(cm_features *f, cm_error *err)
     return st;
 }
 
+void cm_features_free(cm_features *f)
+{
+    if (!f)
+        return;
+    cm_schema_free(f->out);
+    cm_tz_free(f->tz_owned);
+    free(f->pass);
+    free(f->pass_out);
+    free(f->d);
+    free(f->hist_col);
+    for (size_t i = 0; i < f->nser; i++)
+        cm_history_free(&f->ser[i].h);
+    free(f->ser);
+    cm_batch_free(f->ob);
+    free(f->vals);
+    free(f->oks);
+    free(f->dropped_by);
+    cm_features_plan_free(f->owned);
+    free(f);
+}
+
 cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings, cm_error *err)
 {
     cm_features_plan *p = cm_features_plan_new(settings, err);
@@ -311,27 +332,6 @@ void cm_features_reset(cm_features *f)
     f->day_holiday = f->have_day = 0;
     f->rows_in = f->rows_out = f->dropped = f->no_time = 0;
     memset(f->dropped_by, 0, (cm_schema_ncols(f->out) + 1) * sizeof *f->dropped_by);
-}
-
-void cm_features_free(cm_features *f)
-{
-    if (!f)
-        return;
-    cm_schema_free(f->out);
-    cm_tz_free(f->tz_owned);
-    free(f->pass);
-    free(f->pass_out);
-    free(f->d);
-    free(f->hist_col);
-    for (size_t i = 0; i < f->nser; i++)
-        cm_history_free(&f->ser[i].h);
-    free(f->ser);
-    cm_batch_free(f->ob);
-    free(f->vals);
-    free(f->oks);
-    free(f->dropped_by);
-    cm_features_plan_free(f->owned);
-    free(f);
 }
 
 const cm_schema *cm_features_schema(const cm_features *f)

@@ -6,6 +6,18 @@
 
 #include "model/model.h"
 
+void cm_model_free(cm_model *m)
+{
+    if (!m)
+        return;
+    cm_encoder_release(&m->enc);
+    cm_schema_free(m->schema);
+    cm_kv_free(m->meta);
+    if (m->kind && m->net)
+        m->kind->free(m->net);
+    free(m);
+}
+
 cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, void *net,
                        cm_error *err)
 {
@@ -29,18 +41,6 @@ cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, voi
         return NULL;
     }
     return m;
-}
-
-void cm_model_free(cm_model *m)
-{
-    if (!m)
-        return;
-    cm_encoder_release(&m->enc);
-    cm_schema_free(m->schema);
-    cm_kv_free(m->meta);
-    if (m->kind && m->net)
-        m->kind->free(m->net);
-    free(m);
 }
 
 const cm_kv *cm_model_meta(const cm_model *m) { return m->meta; }

@@ -4,6 +4,20 @@
 
 #include "nn/cm_nn.h"
 
+void cm_mlp_free(cm_mlp *n)
+{
+    if (!n)
+        return;
+    for (size_t l = 0; l < n->nlayers; l++) {
+        free(n->W ? n->W[l] : NULL);
+        free(n->b ? n->b[l] : NULL);
+    }
+    free(n->W);
+    free(n->b);
+    free(n->size);
+    free(n);
+}
+
 cm_mlp *cm_mlp_new(const size_t *size, size_t nlayers, cm_act act)
 {
     cm_mlp *n = calloc(1, sizeof *n);
@@ -23,20 +37,6 @@ cm_mlp *cm_mlp_new(const size_t *size, size_t nlayers, cm_act act)
             return NULL;
         }
     return n;
-}
-
-void cm_mlp_free(cm_mlp *n)
-{
-    if (!n)
-        return;
-    for (size_t l = 0; l < n->nlayers; l++) {
-        free(n->W ? n->W[l] : NULL);
-        free(n->b ? n->b[l] : NULL);
-    }
-    free(n->W);
-    free(n->b);
-    free(n->size);
-    free(n);
 }
 
 size_t cm_mlp_scratch(const cm_mlp *n, size_t batch)

@@ -17,6 +17,18 @@ static long find_step(const cm_schema *s, const char *op)
     return -1;
 }
 
+void cm_predictor_free(cm_predictor *p)
+{
+    if (!p)
+        return;
+    cm_predict_forget(p);
+    cm_clean_plan_free(p->clean);
+    cm_features_plan_free(p->feat);
+    cm_kv_free(p->fixed);
+    free(p->st.missing);
+    free(p);
+}
+
 cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err)
 {
     cm_predictor *p = calloc(1, sizeof *p);
@@ -37,18 +49,6 @@ cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err)
         return NULL;
     }
     return p;
-}
-
-void cm_predictor_free(cm_predictor *p)
-{
-    if (!p)
-        return;
-    cm_predict_forget(p);
-    cm_clean_plan_free(p->clean);
-    cm_features_plan_free(p->feat);
-    cm_kv_free(p->fixed);
-    free(p->st.missing);
-    free(p);
 }
 
 const cm_tz *cm_predictor_tz(const cm_predictor *p)

@@ -50,16 +50,6 @@ static void served_free(cm_served *s)
     free(s);
 }
 
-cm_registry *cm_registry_new(void)
-{
-    cm_registry *r = calloc(1, sizeof *r);
-    if (r && pthread_mutex_init(&r->lock, NULL)) {
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
 void cm_registry_free(cm_registry *r)
 {
     if (!r)
@@ -73,6 +63,16 @@ void cm_registry_free(cm_registry *r)
     free(r->e);
     pthread_mutex_destroy(&r->lock);
     free(r);
+}
+
+cm_registry *cm_registry_new(void)
+{
+    cm_registry *r = calloc(1, sizeof *r);
+    if (r && pthread_mutex_init(&r->lock, NULL)) {
+        free(r);
+        return NULL;
+    }
+    return r;
 }
 
 /* The file as a new version, or NULL with err set. */

@@ -24,6 +24,16 @@ static uint64_t hash(const char *s, size_t n)
     return h;
 }
 
+void cm_dict_free(cm_dict *d)
+{
+    if (!d)
+        return;
+    free(d->arena);
+    free(d->offset);
+    free(d->table);
+    free(d);
+}
+
 cm_dict *cm_dict_new(void)
 {
     cm_dict *d = calloc(1, sizeof *d);
@@ -35,16 +45,6 @@ cm_dict *cm_dict_new(void)
         return NULL;
     }
     return d;
-}
-
-void cm_dict_free(cm_dict *d)
-{
-    if (!d)
-        return;
-    free(d->arena);
-    free(d->offset);
-    free(d->table);
-    free(d);
 }
 
 uint32_t cm_dict_size(const cm_dict *d)

@@ -25,6 +25,16 @@ struct cm_reader {
     off_t start; /* where the stream began, or -1 when in cannot seek */
 };
 
+void cm_reader_free(cm_reader *r)
+{
+    if (!r)
+        return;
+    cm_schema_free(r->schema);
+    cm_frame_free(r->frame);
+    cm_batch_free(r->batch);
+    free(r);
+}
+
 cm_reader *cm_reader_new(FILE *in, cm_error *err)
 {
     cm_reader *r = calloc(1, sizeof *r);
@@ -75,16 +85,6 @@ cm_status cm_reader_rewind(cm_reader *r, cm_error *err)
     *r = *fresh;
     free(fresh);
     return CM_OK;
-}
-
-void cm_reader_free(cm_reader *r)
-{
-    if (!r)
-        return;
-    cm_schema_free(r->schema);
-    cm_frame_free(r->frame);
-    cm_batch_free(r->batch);
-    free(r);
 }
 
 const cm_schema *cm_reader_schema(const cm_reader *r)

@@ -68,16 +68,6 @@ size_t cm_dtype_width(cm_dtype t)
     return 0;
 }
 
-cm_schema *cm_schema_new(void)
-{
-    cm_schema *s = calloc(1, sizeof *s);
-    if (s && !(s->meta = cm_kv_new())) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 void cm_schema_free(cm_schema *s)
 {
     if (!s)
@@ -95,6 +85,16 @@ void cm_schema_free(cm_schema *s)
     free(s->steps);
     cm_kv_free(s->meta);
     free(s);
+}
+
+cm_schema *cm_schema_new(void)
+{
+    cm_schema *s = calloc(1, sizeof *s);
+    if (s && !(s->meta = cm_kv_new())) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 cm_status cm_schema_add(cm_schema *s, const char *name, cm_dtype type,

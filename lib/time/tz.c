@@ -69,8 +69,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-
-
 static int64_t year_of(int64_t t)
 {
     int64_t y;
@@ -565,6 +563,15 @@ static cm_status load_into(cm_tz *tz, const char *name, cm_error *err)
     return st;
 }
 
+void cm_tz_free(cm_tz *tz)
+{
+    if (!tz)
+        return;
+    free(tz->trans);
+    free(tz->type_of);
+    free(tz);
+}
+
 cm_tz *cm_tz_load(const char *name, cm_error *err)
 {
     if (check_name(name, err))
@@ -580,15 +587,6 @@ cm_tz *cm_tz_load(const char *name, cm_error *err)
         return NULL;
     }
     return tz;
-}
-
-void cm_tz_free(cm_tz *tz)
-{
-    if (!tz)
-        return;
-    free(tz->trans);
-    free(tz->type_of);
-    free(tz);
 }
 
 const char *cm_tz_name(const cm_tz *tz)

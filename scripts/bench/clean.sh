@@ -4,21 +4,11 @@
 # dteday + hr, encode categories, write zlib-compressed binary.  The input
 # is the bundled-with-shared bike data repeated to SIZE_MB (default 1000).
 # Peak memory of cm-clean at a tenth of the size shows it does not grow.
-set -eu
-B=${B:-build}
-BIN=${BIN:-bin}
+. "$(dirname "$0")/common.sh"
 SIZE_MB=${SIZE_MB:-1000}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-peer="$here/../../../shared/bench/peer-clean-pandas.py"
-src="$here/../../../shared/data/bike_sharing_hour.csv"
-if [ ! -f "$peer" ] || [ ! -f "$src" ]; then
-    echo "clean.sh: ../shared/bench or ../shared/data missing; skipped"
-    exit 0
-fi
-tmp=${TMPDIR:-/tmp}/cm-bench-clean.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+peer="$shared/bench/peer-clean-pandas.py"
+src="$shared/data/bike_sharing_hour.csv"
+need "$peer" "$src"
 
 make_csv() { # make_csv FILE MB
     reps=$(( $2 * 1000000 / $(wc -c < "$src") + 1 ))

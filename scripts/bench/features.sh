@@ -5,21 +5,11 @@
 # of the rows shows it does not grow.  The pandas reference feature builder
 # (../shared/bench/make-features.py, lags only) runs on the plain bike data
 # as a side-by-side ratio.
-set -eu
-B=${B:-build}
-BIN=${BIN:-bin}
+. "$(dirname "$0")/common.sh"
 SIZE_MB=${SIZE_MB:-1000}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-src="$here/../../../shared/data/bike_sharing_hour.csv"
-ref="$here/../../../shared/bench/make-features.py"
-if [ ! -f "$src" ]; then
-    echo "features.sh: ../shared/data missing; skipped"
-    exit 0
-fi
-tmp=${TMPDIR:-/tmp}/cm-bench-features.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+src="$shared/data/bike_sharing_hour.csv"
+ref="$shared/bench/make-features.py"
+need "$src"
 
 make_csv() { # make_csv FILE MB: copies of the data, each 731 days later,
     # with the time as epoch seconds (column t) so that it keeps increasing

@@ -5,22 +5,13 @@
 # reference bike features; then batch throughput on those features
 # repeated to SIZE_MB of CSV (raw CSV in, the recipe replayed, CSV out),
 # with peak memory at a tenth of the size to show it does not grow.
-set -eu
-BIN=${BIN:-bin}
+. "$(dirname "$0")/common.sh"
 SIZE_MB=${SIZE_MB:-1000}
 RUNS=${RUNS:-50}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-peer="$here/../../../shared/bench/peer-predict.py"
-train="$here/../../../shared/bench/peer-train.py"
-csv="$here/../../../shared/data/features/bike.csv"
-if [ ! -f "$peer" ] || [ ! -f "$csv" ]; then
-    echo "predict.sh: ../shared missing; skipped"
-    exit 0
-fi
-tmp=${TMPDIR:-/tmp}/cm-bench-predict.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+peer="$shared/bench/peer-predict.py"
+train="$shared/bench/peer-train.py"
+csv="$shared/data/features/bike.csv"
+need "$peer" "$csv"
 
 "$BIN/cm-clean" -q "$csv" | "$BIN/cm-train" -q -y cnt -o "$tmp/m.cmm"
 # One row of the features as NAME=VALUE, the target left out.

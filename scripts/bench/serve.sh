@@ -6,22 +6,13 @@
 # reference bike features.  Then cm-serve's memory over a 60 s run.
 # Needs wrk, python3-flask and python3-gunicorn (not in install-deps:
 # only this benchmark uses them).
-set -eu
-BIN=${BIN:-bin}
+. "$(dirname "$0")/common.sh"
 DUR=${DUR:-10s}
 LONG=${LONG:-60s}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-shared="$here/../../../shared/bench"
-csv="$here/../../../shared/data/features/bike.csv"
-if [ ! -f "$shared/bench-serve.sh" ] || [ ! -f "$csv" ]; then
-    echo "serve.sh: ../shared missing; skipped"
-    exit 0
-fi
+peers="$shared/bench"
+csv="$shared/data/features/bike.csv"
 command -v wrk >/dev/null || { echo "serve.sh: wrk missing; skipped"; exit 0; }
-tmp=${TMPDIR:-/tmp}/cm-bench-serve.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+need "$peers/bench-serve.sh" "$csv"
 
 "$BIN/cm-clean" -q "$csv" | "$BIN/cm-train" -q -y cnt -o "$tmp/m.cmm"
 # One row of the features as a JSON object, the target left out.
@@ -31,18 +22,18 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }
 run() { # run LABEL PORT PATH CMD...
     label=$1 port=$2 path=$3
     shift 3
-    out=$(bash "$shared/bench-serve.sh" --port "$port" --path "$path" --body "$tmp/body.json" \
+    out=$(bash "$peers/bench-serve.sh" --port "$port" --path "$path" --body "$tmp/body.json" \
         -d "$DUR" -- "$@" 2>"$tmp/err") || { echo "$label failed:"; cat "$tmp/err"; return; }
     echo "$label $out"
 }
 {
     run cm-serve 8091 /v1/models/m/predict "$BIN/cm-serve" -q -p 8091 -t 2 -m "$tmp/m.cmm"
     if $PY -c 'import flask, gunicorn, torch' 2>/dev/null; then
-        $PY "$shared/../bench/peer-train.py" "$csv" --target cnt --model torch-mlp \
+        $PY "$peers/peer-train.py" "$csv" --target cnt --model torch-mlp \
             --save "$tmp/m.pt" >/dev/null 2>&1
-        run flask-dev 8092 /predict $PY "$shared/peer-serve-flask.py" -m "$tmp/m.pt" \
+        run flask-dev 8092 /predict $PY "$peers/peer-serve-flask.py" -m "$tmp/m.pt" \
             --port 8092 --server dev
-        run gunicorn-2 8093 /predict $PY "$shared/peer-serve-flask.py" -m "$tmp/m.pt" \
+        run gunicorn-2 8093 /predict $PY "$peers/peer-serve-flask.py" -m "$tmp/m.pt" \
             --port 8093 --server gunicorn --workers 2
     else
         echo "serve.sh: flask, gunicorn or torch missing; the peers skipped"

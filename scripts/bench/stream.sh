@@ -4,14 +4,9 @@
 # and zlib, in the default column layout and in byte-shuffled layout; then
 # cm-cat's peak memory on 1M and 10M rows (must not grow with rows).
 # MB/s are of raw column data (rows x cols x 4 bytes).
-set -eu
-B=${B:-build}
-BIN=${BIN:-bin}
+. "$(dirname "$0")/common.sh"
 ROWS=${ROWS:-10000000}
 COLS=${COLS:-10}
-tmp=${TMPDIR:-/tmp}/cm-bench.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # A second build of the same bench against zlib, for comparison.
 make --no-print-directory -s B="$B/zlib" DEFLATE=zlib "$B/zlib/bench/cmt-bench" >/dev/null

@@ -4,20 +4,10 @@
 # (../shared/data/features/bike.csv), the last 20% held out, MLP 64,64 ReLU,
 # Adam lr 1e-3, MSE, batch 32, 10 epochs; then 512,512 at batch 256 for
 # GFLOP/s.  Samples/s count training rows x epochs over the fit alone.
-set -eu
-B=${B:-build}
-BIN=${BIN:-bin}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-peer="$here/../../../shared/bench/peer-train.py"
-csv="$here/../../../shared/data/features/bike.csv"
-if [ ! -f "$peer" ] || [ ! -f "$csv" ]; then
-    echo "train.sh: ../shared missing; skipped"
-    exit 0
-fi
-tmp=${TMPDIR:-/tmp}/cm-bench-train.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/common.sh"
+peer="$shared/bench/peer-train.py"
+csv="$shared/data/features/bike.csv"
+need "$peer" "$csv"
 
 "$BIN/cm-clean" -q "$csv" -o "$tmp/bike.cmt"
 cm() { # cm LABEL ARGS...: one line like the peer's

@@ -5,19 +5,10 @@
 # blocks as TimeSeriesSplit) over the first 80% of the rows, 2 jobs, the
 # best refitted on them; wall time includes the refit.  Then the refit
 # models' RMSE on the last 20%, and cm-tune -j 2 against -j 1.
-set -eu
-BIN=${BIN:-bin}
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-peer="$here/../../../shared/bench/peer-tune.py"
-csv="$here/../../../shared/data/features/bike.csv"
-if [ ! -f "$peer" ] || [ ! -f "$csv" ]; then
-    echo "tune.sh: ../shared missing; skipped"
-    exit 0
-fi
-tmp=${TMPDIR:-/tmp}/cm-bench-tune.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/common.sh"
+peer="$shared/bench/peer-tune.py"
+csv="$shared/data/features/bike.csv"
+need "$peer" "$csv"
 
 n=$(($(wc -l < "$csv") - 1))
 ntest=$(awk -v n="$n" 'BEGIN { printf "%.0f", n * 0.2 }')
