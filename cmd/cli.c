@@ -119,6 +119,16 @@ typedef struct optmap {
     const cm_setting *s;
 } optmap;
 
+/* A table's own default for s, or the declaration's. */
+static const char *default_of(const cli_table *t, const cm_setting *s)
+{
+    size_t n = strlen(s->name);
+    for (const char *const *d = t->defaults; d && *d; d++)
+        if (!strncmp(*d, s->name, n) && (*d)[n] == '=')
+            return *d + n + 1;
+    return s->dflt;
+}
+
 static int is_option(const cli_table *t, const cm_setting *s)
 {
     return !(s->flags & (CM_SET_HIDDEN | t->skip));
@@ -175,10 +185,11 @@ static void help(FILE *out, const cli_spec *spec)
                 }
             }
             /* the default on the line if it fits in 80 columns, else below */
-            if (s->dflt && s->type != CM_SET_FLAG && col + 11 + (int)strlen(s->dflt) > 79)
-                fprintf(out, "\n%*s(default %s)", width, "", s->dflt);
-            else if (s->dflt && s->type != CM_SET_FLAG)
-                fprintf(out, " (default %s)", s->dflt);
+            const char *dflt = default_of(&spec->tables[k], s);
+            if (dflt && s->type != CM_SET_FLAG && col + 11 + (int)strlen(dflt) > 79)
+                fprintf(out, "\n%*s(default %s)", width, "", dflt);
+            else if (dflt && s->type != CM_SET_FLAG)
+                fprintf(out, " (default %s)", dflt);
             fputc('\n', out);
         }
     fprintf(out, "  -h, --help%*sshow this help and exit\n", width - 12, "");
@@ -271,16 +282,23 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
             cli_usage_error("%s", err.msg);
         cli_set(map[i].t->kv, key, norm);
     }
+    for (size_t k = 0; k < spec->ntables; k++)
+        for (const char *const *d = spec->tables[k].defaults; d && *d; d++) {
+            char key[CM_MAX_NAME + 1];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(*d, "="), *d);
+            if (!cm_kv_get(spec->tables[k].kv, key))
+                cli_set(spec->tables[k].kv, key, *d + strlen(key) + 1);
+        }
     return optind;
 }
 
 void cli_args_parse(cli_args *a, int argc, char **argv, const char *usage,
                     const char *tail, const cm_settings *stage, unsigned skip,
-                    const cm_settings *own, void *out)
+                    const char *const *defaults, const cm_settings *own, void *out)
 {
     if (!(a->stage = cm_kv_new()) || !(a->own = cm_kv_new()))
         cli_die("out of memory");
-    const cli_table tables[] = {{stage, a->stage, skip}, {own, a->own, 0}};
+    const cli_table tables[] = {{stage, a->stage, skip, defaults}, {own, a->own, 0, NULL}};
     const cli_spec spec = {usage, tail, stage ? tables : tables + 1, stage ? 2 : 1};
     a->first = cli_parse(argc, argv, &spec);
     cli_read(own, a->own, out);

@@ -44,6 +44,9 @@ typedef struct cli_table {
     const cm_settings *set;
     cm_kv *kv;
     unsigned skip; /* declarations with any of these flags are not options here */
+    /* the program's own defaults for some, "NAME=VALUE", NULL-terminated:
+     * --help shows them, and cli_parse sets them when not given */
+    const char *const *defaults;
 } cli_table;
 
 typedef struct cli_spec {
@@ -69,7 +72,7 @@ typedef struct cli_args {
  * cli_table) and the program's own, whose settings go into out. */
 void cli_args_parse(cli_args *a, int argc, char **argv, const char *usage,
                     const char *tail, const cm_settings *stage, unsigned skip,
-                    const cm_settings *own, void *out);
+                    const char *const *defaults, const cm_settings *own, void *out);
 void cli_args_free(cli_args *a);
 
 /* Sets a setting, or exits with a usage error. */

@@ -33,7 +33,7 @@ static const cm_setting own[] = {
      .help = "stop after N rows", .offset = AT(head, int64_t)},
     {.name = "info", .short_opt = 'i', .type = CM_SET_FLAG,
      .help = "describe the stream: schema, recipe, dictionaries,\nrows, batches and "
-     "compression ratio; or a model file\n(a file, not standard input): all but its weights",
+     "compression ratio; or a model file\n(a file, not a pipe): all but its weights",
      .offset = AT(info, int)},
     {.name = "header", .option = "no-header", .flag = "no", .type = CM_SET_FLAG,
      .dflt = "yes", .help = "omit the CSV/TSV header line", .offset = AT(header, int)},
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     opts o = {.level = -1, .head = -1};
     cli_init(argv, "cm-cat");
     cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, NULL, 0, &own_settings, &o);
+    cli_args_parse(&a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
     const char *input = cli_one_input(argc, argv, a.first);
     int cmt = o.format == FORMAT_CMT;
     cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     opts o = {.level = -1};
     cli_init(argv, "cm-clean");
     cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, &cm_clean_settings, 0, &own_settings, &o);
+    cli_args_parse(&a, argc, argv, usage, tail, &cm_clean_settings, 0, NULL, &own_settings, &o);
     const char *input = cli_one_input(argc, argv, a.first);
 
     cm_error err;

@@ -51,7 +51,7 @@ static const cm_settings own_settings = CLI_TABLE(own);
 
 static void parse(int argc, char **argv, opts *o, cli_args *a)
 {
-    cli_args_parse(a, argc, argv, usage, tail, NULL, 0, &own_settings, o);
+    cli_args_parse(a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, o);
     int first = a->first;
     if (!o->model)
         cli_usage_error("no model: give one with -m MODEL.cmm");

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     cli_init(argv, "cm-serve");
     opts a = {.threads = (int64_t)cli_cpus()};
     cli_args args;
-    cli_args_parse(&args, argc, argv, usage, tail, NULL, 0, &own_settings, &a);
+    cli_args_parse(&args, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
     const cm_kv *mine = args.own;
     int first = args.first;
     cm_registry *reg = cm_registry_new();

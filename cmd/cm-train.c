@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     opts o = {0};
     cli_init(argv, "cm-train");
     cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, &cm_train_settings, 0, &own_settings, &o);
+    cli_args_parse(&a, argc, argv, usage, tail, &cm_train_settings, 0, NULL, &own_settings, &o);
     cm_kv *settings = a.stage;
     const char *input = cli_one_input(argc, argv, a.first);
     if (!o.co.output)

@@ -14,9 +14,9 @@ static const char usage[] =
     "Usage: cm-tune [OPTION]... --grid SPEC [FILE]\n"
     "  or:  cm-tune --merge [OPTION]... RESULTS.tsv...\n"
     "Search cm-train's settings by cross-validation on the cm stream FILE\n"
-    "(or standard input) and print the best, one NAME=VALUE a line.  Every\n"
-    "cm-train option (Model, Training, Data) is a fixed setting of every trial;\n"
-    "--valid defaults to 0 here, as the folds validate.\n"
+    "(or standard input) and print the best, one NAME=VALUE a line.  The\n"
+    "cm-train options under Model, Training and Data are fixed settings of\n"
+    "every trial, those not searched.\n"
     "\n";
 static const char tail[] =
     "\n"
@@ -101,7 +101,9 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
 {
     o->cv = -1;
     o->jobs = (int64_t)cli_cpus();
-    cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings, CM_SET_MACHINE,
+    /* the folds validate: no rows held out of a fold's fit */
+    static const char *const defaults[] = {"valid=0", NULL};
+    cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings, CM_SET_MACHINE, defaults,
                    &own_settings, o);
     int first = a->first;
     if (o->shard_text)
@@ -429,8 +431,6 @@ int main(int argc, char **argv)
         cli_args_free(&a);
         return rc;
     }
-    if (!cm_kv_get(fixed, "valid"))
-        cli_set(fixed, "valid", "0");
     const char *seedtxt = cm_kv_get(fixed, "seed");
     uint64_t seed = seedtxt ? strtoull(seedtxt, NULL, 10) : 1;
 

@@ -225,9 +225,11 @@ Try 'cm-train --help' for more information." \
     assert_fails 2 "cm-train: --epochs: '1.5' is not a whole number from 1 to 1000000
 Try 'cm-train --help' for more information." \
         -y y --epochs 1.5 sq.cmt -o m.cmm
-    assert_fails 2 "cm-train: --seed: '-1' is not a whole number
+    assert_fails 2 "cm-train: --seed: '-1' is not a whole number below 2^64
 Try 'cm-train --help' for more information." \
         -y y --seed -1 sq.cmt -o m.cmm
+    assert_fails 2 "cm-train: --seed: '18446744073709551616' is not a whole number below 2^64
+Try 'cm-train --help' for more information." -y y --seed 18446744073709551616 sq.cmt -o m.cmm
     assert_fails 2 "cm-train: --layers: '8,,8' is not a list of widths such as 64,64
 Try 'cm-train --help' for more information." \
         -y y --layers 8,,8 sq.cmt -o m.cmm

@@ -86,7 +86,7 @@ static const cm_setting decls[] = {
      .help = "memory for sorting before spilling to disk", .offset = AT(buffer, uint64_t)},
     {.name = "tmpdir", .type = CM_SET_TEXT, .arg = "DIR",
      .help = "where sorting spills (default $TMPDIR or /tmp)", .offset = AT(tmpdir, const char *)},
-    {.name = "dedupe", .type = CM_SET_CHOICE, .flags = REC, .arg = "first|last",
+    {.name = "dedupe", .type = CM_SET_CHOICE, .flags = REC, .arg = "first|last|no",
      .choices = "first|last|no", .dflt = "no", .help = "one row per time (and key)",
      .offset = AT(dedupe, int)},
     {.name = "key", .short_opt = 'k', .type = CM_SET_TEXT, .flags = REC, .arg = "COL",

@@ -1,6 +1,7 @@
 /* trainset.c - cm-train's settings, declared once: every knob with its
  * default, range and help, checked before any row is read.  The order of
  * the recorded ones is the order of the model's metadata. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,11 +31,13 @@ static int layers_bad(const char *v)
     }
 }
 
+/* A whole number that fits in 64 bits. */
 static int seed_bad(const char *v)
 {
     char *end;
+    errno = 0;
     strtoull(v, &end, 10);
-    return !*v || *end || v[0] < '0' || v[0] > '9' || strlen(v) > 20;
+    return !*v || *end || v[0] < '0' || v[0] > '9' || errno == ERANGE;
 }
 
 #define AT(f, U) CM_SET_AT(train_raw, f, U)
@@ -96,7 +99,7 @@ static const cm_setting decls[] = {
      .dflt = "10", .help = "passes over the data", .offset = AT(epochs, int64_t)},
     {.name = "seed", .type = CM_SET_TEXT, .flags = REC, .arg = "N", .dflt = "1",
      .help = "random seed: same seed, same model", .check = seed_bad,
-     .want = "a whole number", .offset = AT(seed, const char *)},
+     .want = "a whole number below 2^64", .offset = AT(seed, const char *)},
     {.name = "valid", .type = CM_SET_NUM, .flags = REC, .arg = "FRAC", .lo = 0, .hi = 0.9,
      .dflt = "0.2", .help = "hold out the last FRAC of the rows, in time\norder (0 for none)",
      .offset = AT(valid, double)},
