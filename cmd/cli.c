@@ -19,8 +19,18 @@ static char prog[64] = "cm";
 #define MAX_PENDING 8
 static struct cli_output *pending[MAX_PENDING];
 
+/* What the program asked to have freed at exit. */
+static void (*exit_fn)(void *);
+static void *exit_ctx;
+
 static void drop_pending(void);
 static void on_signal(int sig);
+
+void cli_on_exit(void (*fn)(void *ctx), void *ctx)
+{
+    exit_fn = fn;
+    exit_ctx = ctx;
+}
 
 void cli_init(char **argv, const char *name)
 {
@@ -405,6 +415,11 @@ static void track(cli_output *o, int on)
 
 static void drop_pending(void)
 {
+    if (exit_fn) {
+        void (*fn)(void *) = exit_fn;
+        exit_fn = NULL; /* once, even if it exits itself */
+        fn(exit_ctx);
+    }
     for (int i = 0; i < MAX_PENDING; i++)
         if (pending[i]) {
             cm_atomic_abort(pending[i]->atomic);

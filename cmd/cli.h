@@ -25,6 +25,12 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 void cli_init(char **argv, const char *name);
 const char *cli_name(void);
 
+/* Calls fn(ctx) at exit, whatever the way out (cli_die and its kin
+ * included), before anything else cli does then: what a program holds
+ * is freed on every path, so the leak checker sees no leak on an error
+ * path either.  One at a time; NULL unsets it. */
+void cli_on_exit(void (*fn)(void *ctx), void *ctx);
+
 /* "prog: msg" on stderr; returns nothing. */
 void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "prog: msg", exit 1. */

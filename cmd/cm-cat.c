@@ -97,46 +97,61 @@ static int model_info(FILE *in, const char *name, const char *output)
         cli_die_error(name, &err);
     cli_output *out = cli_output_open(output, 0, 0);
     cm_model_describe(m, cli_output_file(out));
-    cli_output_close(out);
     cm_model_free(m);
-    if (in != stdin)
-        fclose(in);
+    cli_output_close(out);
     return CLI_OK;
+}
+
+/* What a run holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args a;
+    cm_reader *r;
+    cm_writer *w;
+    FILE *in;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    cm_writer_free(h->w);
+    cm_reader_free(h->r);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {.level = -1, .head = -1};
     cli_init(argv, "cm-cat");
-    cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
-    const char *input = cli_one_input(argc, argv, a.first);
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    cli_args_parse(&h->a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, h->a.first);
     int cmt = o.format == FORMAT_CMT;
     cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
     if (o.info && (cmt || o.head >= 0))
         cli_usage_error("--info does not combine with --format=cmt or --head");
 
     const char *name = cli_in_name(input);
-    FILE *in = cli_open_in(input);
+    FILE *in = h->in = cli_open_in(input);
     cm_error err;
     cm_error_clear(&err);
-    cm_reader *r = cm_reader_new(in, &err);
+    cm_reader *r = h->r = cm_reader_new(in, &err);
     if (!r && o.info && err.detail == CM_DETAIL_MODEL && fseek(in, 0, SEEK_SET) == 0)
-    {
-        int rc = model_info(in, name, o.co.output);
-        cli_args_free(&a);
-        return rc;
-    }
+        return model_info(in, name, o.co.output);
     if (!r)
         cli_die_error(name, &err);
     const cm_schema *s = cm_reader_schema(r);
 
     cli_output *out = cli_output_open(o.co.output, cmt, o.co.force);
     FILE *f = cli_output_file(out);
-    cm_writer *w = NULL;
     if (cmt) {
         cm_writer_opts wo = {(int)o.level, CM_LAYOUT_AUTO, 1};
-        if (!(w = cm_writer_new(f, s, &wo, &err)))
+        if (!(h->w = cm_writer_new(f, s, &wo, &err)))
             cli_output_fail(out, &err);
     } else if (!o.info && o.header) {
         cm_text_header(f, s, fmt);
@@ -145,32 +160,34 @@ int main(int argc, char **argv)
     unsigned long long left = o.head >= 0 ? (unsigned long long)o.head : ~0ULL;
     cm_batch *b;
     int got = 0;
+    /* a writer's thread is done with the file once it is freed */
     while (left > 0 && (got = cm_reader_next(r, &b, &err)) == 1) {
         size_t n = cm_batch_nrows(b);
         if (n > left)
             n = (size_t)left;
         left -= n;
-        if (w) {
+        if (h->w) {
             /* --head on a stream: copy whole batches, cut the last one. */
             if (n < cm_batch_nrows(b))
                 cm_batch_set_nrows(b, n);
-            if (cm_writer_write(w, b, &err)) {
-                cm_writer_free(w); /* its thread is done with the file */
+            if (cm_writer_write(h->w, b, &err)) {
+                cm_writer_free(h->w);
+                h->w = NULL;
                 cli_output_fail(out, &err);
             }
         } else if (!o.info) {
             cm_text_rows(f, s, b, 0, n, fmt);
         }
-        if (!w) /* a writer reports its own errors, errno and all */
+        if (!h->w) /* a writer reports its own errors, errno and all */
             cli_output_check(out);
     }
-    if (got < 0) {
-        cm_writer_free(w);
-        cli_output_abort(out);
-        cli_die_error(name, &err);
-    }
-    if (w && cm_writer_finish(w, &err)) {
-        cm_writer_free(w);
+    if (got < 0 || (h->w && cm_writer_finish(h->w, &err))) {
+        cm_writer_free(h->w);
+        h->w = NULL;
+        if (got < 0) {
+            cli_output_abort(out);
+            cli_die_error(name, &err);
+        }
         cli_output_fail(out, &err);
     }
     if (o.info) {
@@ -178,11 +195,8 @@ int main(int argc, char **argv)
         cm_reader_stats(r, &st);
         info(f, s, &st);
     }
-    cm_writer_free(w);
-    cm_reader_free(r);
-    if (in != stdin)
-        fclose(in);
+    cm_writer_free(h->w);
+    h->w = NULL;
     cli_output_close(out);
-    cli_args_free(&a);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }

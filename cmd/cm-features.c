@@ -69,37 +69,63 @@ static cm_status write_batch(void *ctx, cm_batch *b, cm_error *err)
     return cm_writer_write(ctx, b, err);
 }
 
+/* What a run holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args a;
+    cm_features_plan *plan;
+    cm_features *f;
+    cm_reader *r;
+    FILE *in;
+    cm_writer *w;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    cm_writer_free(h->w);
+    cm_features_free(h->f);
+    cm_features_plan_free(h->plan);
+    cm_reader_free(h->r);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
+}
+
 int main(int argc, char **argv)
 {
     opts o = {.level = -1};
     cli_init(argv, "cm-features");
-    cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, &cm_features_settings, 0, NULL, &own_settings, &o);
-    const char *input = cli_one_input(argc, argv, a.first);
-    const char *holidays = cm_kv_get(a.stage, "holidays");
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    cli_args_parse(&h->a, argc, argv, usage, tail, &cm_features_settings, 0, NULL,
+                   &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, h->a.first);
+    const char *holidays = cm_kv_get(h->a.stage, "holidays");
     if (holidays) {
         char *path = strdup(holidays); /* setting it frees the old value */
         if (!path)
             cli_die("out of memory");
-        read_holidays(a.stage, path);
+        read_holidays(h->a.stage, path);
         free(path);
     }
 
     cm_error err;
     cm_error_clear(&err);
     /* Settings are checked before the input is opened. */
-    cm_features_plan *plan = cm_features_plan_new(a.stage, &err);
+    cm_features_plan *plan = h->plan = cm_features_plan_new(h->a.stage, &err);
     if (!plan)
         cli_die_error(NULL, &err);
     const char *name = cli_in_name(input);
-    FILE *in;
-    cm_reader *r = cli_open_stream(input, &in);
-    cm_features *f = cm_features_start(cm_reader_schema(r), plan, NULL, &err);
+    cm_reader *r = h->r = cli_open_stream(input, &h->in);
+    cm_features *f = h->f = cm_features_start(cm_reader_schema(r), plan, NULL, &err);
     if (!f)
         cli_die_error(name, &err);
     cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cm_writer_opts wo = {(int)o.level, CM_LAYOUT_AUTO, 1};
-    cm_writer *w = cm_writer_new(cli_output_file(out), cm_features_schema(f), &wo, &err);
+    cm_writer *w = h->w = cm_writer_new(cli_output_file(out), cm_features_schema(f), &wo, &err);
     if (!w)
         cli_output_fail(out, &err);
     int progress = cli_progress_wanted(o.co.quiet), got;
@@ -120,6 +146,7 @@ int main(int argc, char **argv)
         st = err.status;
     if (st) {
         cm_writer_free(w); /* its thread is done with the file */
+        h->w = NULL;
         if (st == CM_ERR_IO && err.sys == EPIPE)
             cli_output_fail(out, &err);
         cli_output_abort(out);
@@ -128,12 +155,5 @@ int main(int argc, char **argv)
     cli_output_close(out);
     if (o.co.verbose)
         cm_features_report(f, stderr);
-    cm_writer_free(w);
-    cm_features_free(f);
-    cm_features_plan_free(plan);
-    cm_reader_free(r);
-    if (in != stdin)
-        fclose(in);
-    cli_args_free(&a);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }

@@ -102,7 +102,10 @@ static void adhoc(const opts *o, cm_predictor *p)
     cm_error err;
     cm_error_clear(&err);
     cm_pred_one r;
-    if (cm_predict_row(p, names, values, (size_t)o->nfields, &r, &err)) {
+    cm_status st = cm_predict_row(p, names, values, (size_t)o->nfields, &r, &err);
+    free(names);
+    free(values);
+    if (st) {
         if (err.status == CM_ERR_ARG && err.column[0])
             cli_usage_error("%s: %s (see --info)", err.column, err.msg);
         if (err.status == CM_ERR_ARG)
@@ -112,8 +115,6 @@ static void adhoc(const opts *o, cm_predictor *p)
             cli_die("%s: %s", err.column, err.msg);
         cli_die_error(NULL, &err);
     }
-    free(names);
-    free(values);
     if (r.why == CM_PRED_NOT_FINITE)
         cli_die("the forecast is not a finite number: inputs far beyond the training data?");
     if (r.why == CM_PRED_NO_TIME)
@@ -159,52 +160,69 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
                 s->unseen == 1 ? "category" : "categories");
 }
 
+/* What a run holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args a;
+    cm_model *m;
+    cm_predictor *p;
+    cm_pred_writer *w;
+    cm_reader *r;
+    FILE *in;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    cm_pred_writer_free(h->w);
+    cm_reader_free(h->r);
+    cm_predictor_free(h->p);
+    cm_model_free(h->m);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
+}
+
 int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-predict");
-    cli_args a;
-    parse(argc, argv, &o, &a);
-    cm_model *m = load_model(o.model);
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    parse(argc, argv, &o, &h->a);
+    cm_model *m = h->m = load_model(o.model);
     cm_error err;
     cm_error_clear(&err);
-    cm_predictor *p = cm_predictor_new(m, &err);
+    cm_predictor *p = h->p = cm_predictor_new(m, &err);
     if (!p)
         cli_die_error(o.model, &err);
     if (o.info) {
         cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
         cm_predictor_describe(p, cli_output_file(out));
         cli_output_close(out);
-        cm_predictor_free(p);
-        cm_model_free(m);
-        cli_args_free(&a);
         return CLI_OK;
     }
     if (o.nfields) {
         adhoc(&o, p);
-        cm_predictor_free(p);
-        cm_model_free(m);
-        cli_args_free(&a);
         return CLI_OK;
     }
     const char *name = cli_in_name(o.input);
-    FILE *in = cli_open_in(o.input);
+    FILE *in = h->in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
-    cm_pred_writer *w = NULL;
     cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
-    if (!o.eval && !(w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
-                                            (cm_text_format)o.format, o.ids, &err)))
+    if (!o.eval && !(h->w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
+                                               (cm_text_format)o.format, o.ids, &err)))
         cli_die_error(NULL, &err);
     cm_pred_fn fn = o.eval ? cm_eval_add : cm_pred_write;
-    void *ctx = o.eval ? (void *)&ev : (void *)w;
+    void *ctx = o.eval ? (void *)&ev : (void *)h->w;
     cm_status st;
-    if (cm_input_peek(in) == CM_INPUT_CM) {
-        cm_reader *r = cm_reader_new(in, &err);
-        st = r ? cm_predict_stream(p, r, fn, ctx, &err) : err.status;
-        cm_reader_free(r);
-    } else {
+    if (cm_input_peek(in) == CM_INPUT_CM)
+        st = (h->r = cm_reader_new(in, &err)) ? cm_predict_stream(p, h->r, fn, ctx, &err)
+                                              : err.status;
+    else
         st = cm_predict_csv(p, in, name, 0, fn, ctx, &err);
-    }
     if (st) {
         cli_output_abort(out);
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
@@ -212,15 +230,9 @@ int main(int argc, char **argv)
     if (o.eval)
         cm_eval_write(cli_output_file(out), &ev, (cm_text_format)o.format);
     else
-        cm_pred_writer_finish(w);
+        cm_pred_writer_finish(h->w);
     cli_output_close(out);
     if (!o.co.quiet)
         print_counts(m, p, o.co.verbose);
-    cm_pred_writer_free(w);
-    cm_predictor_free(p);
-    cm_model_free(m);
-    if (in != stdin)
-        fclose(in);
-    cli_args_free(&a);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }

@@ -109,8 +109,10 @@ static char *read_token(const char *path)
     fclose(f);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    if (n <= 0)
+    if (n <= 0) {
+        free(line);
         cli_die("%s: no token on its first line", path);
+    }
     return line;
 }
 
@@ -134,15 +136,34 @@ static void on_reload(void *ctx, const char *name, const cm_error *err)
     cm_served_release(s);
 }
 
+/* What the server holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args args;
+    cm_registry *reg;
+    char *token;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    cm_registry_free(h->reg);
+    free(h->token);
+    cli_args_free(&h->args);
+    free(h);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv, "cm-serve");
     opts a = {.threads = (int64_t)cli_cpus()};
-    cli_args args;
-    cli_args_parse(&args, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
-    const cm_kv *mine = args.own;
-    int first = args.first;
-    cm_registry *reg = cm_registry_new();
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    cli_args_parse(&h->args, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
+    const cm_kv *mine = h->args.own;
+    int first = h->args.first;
+    cm_registry *reg = h->reg = cm_registry_new();
     if (!reg)
         cli_die("out of memory");
     if (first < argc)
@@ -158,8 +179,7 @@ int main(int argc, char **argv)
     unsigned port = (unsigned)a.port, watch = (unsigned)a.watch;
     int quiet = a.quiet;
     const char *token_file = a.token_file;
-    char *token = token_file ? read_token(token_file) : NULL;
-    o.token = token;
+    o.token = h->token = token_file ? read_token(token_file) : NULL;
 
     /* The signals are taken by this thread alone, in the loop below: they
      * are blocked before the server's threads start, which inherit that. */
@@ -191,8 +211,5 @@ int main(int argc, char **argv)
             cm_registry_reload(reg, 1, on_reload, reg);
     }
     cm_server_stop(sv);
-    cm_registry_free(reg);
-    cli_args_free(&args);
-    free(token);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }

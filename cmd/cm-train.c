@@ -90,14 +90,39 @@ static void summary(const cm_model *m)
 #undef META
 }
 
+/* What a run holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args a;
+    cm_reader *r;
+    FILE *in;
+    cm_model *m;
+    run rs;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    free(h->rs.hist);
+    cm_model_free(h->m);
+    cm_reader_free(h->r);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
+}
+
 int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-train");
-    cli_args a;
-    cli_args_parse(&a, argc, argv, usage, tail, &cm_train_settings, 0, NULL, &own_settings, &o);
-    cm_kv *settings = a.stage;
-    const char *input = cli_one_input(argc, argv, a.first);
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    cli_args_parse(&h->a, argc, argv, usage, tail, &cm_train_settings, 0, NULL, &own_settings,
+                   &o);
+    cm_kv *settings = h->a.stage;
+    const char *input = cli_one_input(argc, argv, h->a.first);
     if (!o.co.output)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
     if (!cm_kv_get(settings, "threads")) {
@@ -108,15 +133,15 @@ int main(int argc, char **argv)
     cli_provenance(settings, argc, argv);
 
     const char *name = cli_in_name(input);
-    FILE *in;
-    cm_reader *r = cli_open_stream(input, &in);
+    cm_reader *r = h->r = cli_open_stream(input, &h->in);
     cm_error err;
     cm_error_clear(&err);
     /* Opened first, so a bad path fails before the training, not after. */
     cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
-    run rs = {cli_progress_wanted(o.co.quiet), NULL, 0};
-    cm_model *m = cm_train(r, settings, on_epoch, &rs, &err);
+    run *rs = &h->rs;
+    rs->progress = cli_progress_wanted(o.co.quiet);
+    cm_model *m = h->m = cm_train(r, settings, on_epoch, rs, &err);
     if (!m) {
         cli_output_abort(hist);
         cli_output_abort(out);
@@ -126,11 +151,11 @@ int main(int argc, char **argv)
         cli_output_fail(out, &err);
     /* The history first: a failure there must not follow a new model. */
     if (hist)
-        write_history(hist, &rs);
+        write_history(hist, rs);
     cli_output_close(out);
-    if (!o.co.quiet && (o.co.verbose || rs.progress)) {
-        if (rs.nhist) {
-            const cm_epoch *e = &rs.hist[rs.nhist - 1];
+    if (!o.co.quiet && (o.co.verbose || rs->progress)) {
+        if (rs->nhist) {
+            const cm_epoch *e = &rs->hist[rs->nhist - 1];
             double rows = e->samples_per_s > 0 ? e->samples_per_s : 1;
             const char *tr = cm_kv_get(cm_model_meta(m), "train_rows");
             double secs = tr ? strtod(tr, NULL) * e->epoch / rows : 0;
@@ -139,11 +164,5 @@ int main(int argc, char **argv)
         }
         summary(m);
     }
-    free(rs.hist);
-    cm_model_free(m);
-    cm_reader_free(r);
-    if (in != stdin)
-        fclose(in);
-    cli_args_free(&a);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }

@@ -255,10 +255,11 @@ static void retrain(cli_output *out, const cm_dataset *ds, cm_kv *settings, int 
         cli_output_abort(out);
         cli_die_error(NULL, &err);
     }
-    if (cm_model_save(m, cli_output_file(out), &err))
+    cm_status st = cm_model_save(m, cli_output_file(out), &err);
+    cm_model_free(m);
+    if (st)
         cli_output_fail(out, &err);
     cli_output_close(out);
-    cm_model_free(m);
 }
 
 static void print_best(const opts *o, const char *const *keys, const char *const *values,
@@ -275,8 +276,43 @@ static void print_best(const opts *o, const char *const *keys, const char *const
         fprintf(stderr, "%s: best trial %zu: %s %.6g\n", cli_name(), trial, metric, mean);
 }
 
+/* What a run holds, freed at exit on every path (cli_on_exit). */
+typedef struct held {
+    cli_args a;
+    cm_space *sp;
+    cm_reader *r;
+    FILE *in;
+    cm_dataset *ds;
+    cm_folds *folds;
+    cm_results *results, *old;
+    char *fixtext;
+    size_t *todo;
+    const char **keys, **vals;
+    cm_kv *set;
+} held;
+
+static void release(void *ctx)
+{
+    held *h = ctx;
+    free(h->keys);
+    free(h->vals);
+    free(h->todo);
+    free(h->fixtext);
+    cm_kv_free(h->set);
+    cm_results_free(h->results);
+    cm_results_free(h->old);
+    cm_folds_free(h->folds);
+    cm_dataset_free(h->ds);
+    cm_space_free(h->sp);
+    cm_reader_free(h->r);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
+}
+
 /* --merge: shard files into one ranking. */
-static int merge(const opts *o, int argc, char **argv)
+static int merge(const opts *o, held *h, int argc, char **argv)
 {
     FILE **f = calloc((size_t)o->ninputs, sizeof *f);
     if (!f)
@@ -286,7 +322,8 @@ static int merge(const opts *o, int argc, char **argv)
             cli_die("%s: %s", o->inputs[i], strerror(errno));
     cm_error err;
     cm_error_clear(&err);
-    cm_results *r = cm_results_read(f, (const char *const *)o->inputs, (size_t)o->ninputs, &err);
+    cm_results *r = h->results =
+        cm_results_read(f, (const char *const *)o->inputs, (size_t)o->ninputs, &err);
     for (int i = 0; i < o->ninputs; i++)
         fclose(f[i]);
     free(f);
@@ -297,7 +334,8 @@ static int merge(const opts *o, int argc, char **argv)
     if (best < 0)
         cli_die("no trial with a score in the results");
     size_t np = cm_results_params(r);
-    const char **keys = calloc(np + 1, sizeof *keys), **vals = calloc(np + 1, sizeof *vals);
+    const char **keys = h->keys = calloc(np + 1, sizeof *keys);
+    const char **vals = h->vals = calloc(np + 1, sizeof *vals);
     if (!keys || !vals)
         cli_die("out of memory");
     for (size_t j = 0; j < np; j++) {
@@ -306,7 +344,7 @@ static int merge(const opts *o, int argc, char **argv)
     }
     if (o->co.output) {
         cli_output *out = open_model(o);
-        cm_kv *set = cm_kv_new();
+        cm_kv *set = h->set = cm_kv_new();
         if (!set)
             cli_die("out of memory");
         /* the fixed settings as the search recorded them */
@@ -331,9 +369,8 @@ static int merge(const opts *o, int argc, char **argv)
         free(fx);
         for (size_t j = 0; j < np; j++)
             cli_set(set, keys[j], vals[j]);
-        FILE *in;
-        cm_reader *rd = cli_open_stream(o->data, &in);
-        cm_dataset *ds = cm_dataset_load(rd, set, &err);
+        h->r = cli_open_stream(o->data, &h->in);
+        cm_dataset *ds = h->ds = cm_dataset_load(h->r, set, &err);
         if (!ds)
             cli_die_error(cli_in_name(o->data), &err);
         char data[24];
@@ -344,18 +381,10 @@ static int merge(const opts *o, int argc, char **argv)
         print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
                    cm_results_std(r, (size_t)best), cm_results_trial(r, (size_t)best));
         retrain(out, ds, set, argc, argv);
-        cm_dataset_free(ds);
-        cm_reader_free(rd);
-        if (in != stdin)
-            fclose(in);
-        cm_kv_free(set);
     } else {
         print_best(o, keys, vals, np, cm_results_metric(r), cm_results_mean(r, (size_t)best),
                    cm_results_std(r, (size_t)best), cm_results_trial(r, (size_t)best));
     }
-    free(keys);
-    free(vals);
-    cm_results_free(r);
     return CLI_OK;
 }
 
@@ -423,47 +452,46 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-tune");
-    cli_args a;
-    parse(argc, argv, &o, &a);
-    cm_kv *fixed = a.stage;
-    if (o.merge) {
-        int rc = merge(&o, argc, argv);
-        cli_args_free(&a);
-        return rc;
-    }
+    held *h = calloc(1, sizeof *h);
+    if (!h)
+        cli_die("out of memory");
+    cli_on_exit(release, h);
+    parse(argc, argv, &o, &h->a);
+    cm_kv *fixed = h->a.stage;
+    if (o.merge)
+        return merge(&o, h, argc, argv);
     const char *seedtxt = cm_kv_get(fixed, "seed");
     uint64_t seed = seedtxt ? strtoull(seedtxt, NULL, 10) : 1;
 
     /* The search is checked before a row is read. */
     cm_error err;
     cm_error_clear(&err);
-    cm_space *sp = cm_space_new(o.ndraws ? NULL : o.grid, o.ndraws ? o.grid : NULL,
-                                (size_t)o.ndraws, seed, &err);
+    cm_space *sp = h->sp = cm_space_new(o.ndraws ? NULL : o.grid, o.ndraws ? o.grid : NULL,
+                                        (size_t)o.ndraws, seed, &err);
     if (!sp || cm_space_check(sp, fixed, &err))
         cli_die_error(NULL, &err);
 
     cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
-    FILE *in;
-    cm_reader *r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &in);
-    cm_dataset *ds = cm_dataset_load(r, fixed, &err);
+    h->r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &h->in);
+    cm_dataset *ds = h->ds = cm_dataset_load(h->r, fixed, &err);
     if (!ds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
     const int64_t *times = cm_dataset_times(ds);
     int time = o.cv < 0 ? times != NULL : o.cv;
-    cm_folds *folds = cm_folds_new(cm_dataset_rows(ds), (size_t)o.folds, time, times, o.gap, seed,
+    cm_folds *folds = h->folds = cm_folds_new(cm_dataset_rows(ds), (size_t)o.folds, time, times, o.gap, seed,
                                    &err);
     if (!folds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
 
     char data[24], setup[24];
     snprintf(data, sizeof data, "%016llx", (unsigned long long)cm_dataset_fingerprint(ds));
-    char *fixtext = fixed_text(fixed);
+    char *fixtext = h->fixtext = fixed_text(fixed);
     setup_id(&o, sp, fixtext, time, setup, sizeof setup);
-    cm_results *old = o.resume ? resume(&o, sp, data, setup) : NULL;
+    cm_results *old = h->old = o.resume ? resume(&o, sp, data, setup) : NULL;
 
     /* This shard's trials, less those done. */
-    size_t n = cm_space_trials(sp), *todo = calloc(n + 1, sizeof *todo), ntodo = 0;
+    size_t n = cm_space_trials(sp), *todo = h->todo = calloc(n + 1, sizeof *todo), ntodo = 0;
     if (!todo)
         cli_die("out of memory");
     for (size_t i = 0; i < n; i++)
@@ -512,7 +540,8 @@ int main(int argc, char **argv)
     }
 
     size_t np = cm_space_params(sp);
-    const char **keys = calloc(np + 1, sizeof *keys), **vals = calloc(np + 1, sizeof *vals);
+    const char **keys = h->keys = calloc(np + 1, sizeof *keys);
+    const char **vals = h->vals = calloc(np + 1, sizeof *vals);
     if (!keys || !vals)
         cli_die("out of memory");
     for (size_t j = 0; j < np && !quiet_shard; j++) {
@@ -523,23 +552,10 @@ int main(int argc, char **argv)
         print_best(&o, keys, vals, np, metrics[o.metric], s.best_mean, s.best_std,
                    (size_t)s.best + 1);
     if (o.co.output) {
-        cm_kv *settings = cm_kv_new();
+        cm_kv *settings = h->set = cm_kv_new();
         if (!settings || cm_space_settings(sp, (size_t)s.best, fixed, settings, &err))
             cli_die("out of memory");
         retrain(out, ds, settings, argc, argv);
-        cm_kv_free(settings);
     }
-    free(keys);
-    free(vals);
-    free(todo);
-    free(fixtext);
-    cm_results_free(old);
-    cm_folds_free(folds);
-    cm_dataset_free(ds);
-    cm_space_free(sp);
-    cm_reader_free(r);
-    if (in != stdin)
-        fclose(in);
-    cli_args_free(&a);
-    return CLI_OK;
+    return CLI_OK; /* release frees the rest */
 }
