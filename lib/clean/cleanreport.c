@@ -4,56 +4,51 @@
 
 #include "clean/clean.h"
 
-/* ---- the report ----------------------------------------------------------------- */
-
-void cm_clean_report(const cm_clean *c, FILE *out, int json)
+static void text(const cm_clean *c, FILE *out, const char *t0, const char *t1)
 {
     const cm_clean_stats *st = &c->st;
-    char t0[40] = "", t1[40] = "";
-    if (st->have_time) {
-        cm_fmt_time(t0, sizeof t0, st->tmin);
-        cm_fmt_time(t1, sizeof t1, st->tmax);
-    }
-    if (!json) {
-        fprintf(out, "rows read: %llu\nrows written: %llu\n",
-                (unsigned long long)st->rows_read, (unsigned long long)st->rows_written);
-        fprintf(out, "rows dropped: %llu bad, %llu missing time, %llu duplicate, "
-                "%llu missing values\n", (unsigned long long)st->bad_rows,
-                (unsigned long long)st->missing_time, (unsigned long long)st->duplicates,
-                (unsigned long long)st->rows_dropped_missing);
-        for (size_t i = 0; i < c->nnotes; i++)
-            fprintf(out, "  bad row: %s\n", c->notes[i]);
-        if (st->have_time)
-            fprintf(out, "time range: %s to %s\n", t0, t1);
-        if (st->tz_ambiguous || st->tz_gap)
-            fprintf(out, "local times: %llu ambiguous (earlier taken), %llu in a "
-                    "gap (moved forward)\n", (unsigned long long)st->tz_ambiguous,
-                    (unsigned long long)st->tz_gap);
-        if (st->sort_runs)
-            fprintf(out, "sort: %llu runs spilled to disk\n",
-                    (unsigned long long)st->sort_runs);
-        fputs("columns:\n", out);
-        for (size_t i = 0; i < c->ncols; i++) {
-            const incol *col = &c->cols[i];
-            fprintf(out, "  %s: %s", col->name,
-                    cm_clean_kinds[col->time_part >= 0 ? K_TIME : col->kind]);
-            if (col->out >= 0) {
-                size_t o = (size_t)col->out;
-                if (st->dropped_missing[o])
-                    fprintf(out, ", missing in %llu dropped rows",
-                            (unsigned long long)st->dropped_missing[o]);
-                if (st->out_of_range[o])
-                    fprintf(out, ", %llu out of range", (unsigned long long)st->out_of_range[o]);
-                if (st->filled[o])
-                    fprintf(out, ", %llu filled", (unsigned long long)st->filled[o]);
-                if (cm_schema_dtype(c->schema, o) == CM_CAT)
-                    fprintf(out, ", %u categories",
-                            cm_dict_size(cm_schema_dict_c(c->schema, o)));
-            }
-            fputc('\n', out);
+    fprintf(out, "rows read: %llu\nrows written: %llu\n",
+            (unsigned long long)st->rows_read, (unsigned long long)st->rows_written);
+    fprintf(out, "rows dropped: %llu bad, %llu missing time, %llu duplicate, "
+            "%llu missing values\n", (unsigned long long)st->bad_rows,
+            (unsigned long long)st->missing_time, (unsigned long long)st->duplicates,
+            (unsigned long long)st->rows_dropped_missing);
+    for (size_t i = 0; i < c->nnotes; i++)
+        fprintf(out, "  bad row: %s\n", c->notes[i]);
+    if (st->have_time)
+        fprintf(out, "time range: %s to %s\n", t0, t1);
+    if (st->tz_ambiguous || st->tz_gap)
+        fprintf(out, "local times: %llu ambiguous (earlier taken), %llu in a "
+                "gap (moved forward)\n", (unsigned long long)st->tz_ambiguous,
+                (unsigned long long)st->tz_gap);
+    if (st->sort_runs)
+        fprintf(out, "sort: %llu runs spilled to disk\n",
+                (unsigned long long)st->sort_runs);
+    fputs("columns:\n", out);
+    for (size_t i = 0; i < c->ncols; i++) {
+        const incol *col = &c->cols[i];
+        fprintf(out, "  %s: %s", col->name,
+                cm_clean_kinds[col->time_part >= 0 ? K_TIME : col->kind]);
+        if (col->out >= 0) {
+            size_t o = (size_t)col->out;
+            if (st->dropped_missing[o])
+                fprintf(out, ", missing in %llu dropped rows",
+                        (unsigned long long)st->dropped_missing[o]);
+            if (st->out_of_range[o])
+                fprintf(out, ", %llu out of range", (unsigned long long)st->out_of_range[o]);
+            if (st->filled[o])
+                fprintf(out, ", %llu filled", (unsigned long long)st->filled[o]);
+            if (cm_schema_dtype(c->schema, o) == CM_CAT)
+                fprintf(out, ", %u categories",
+                        cm_dict_size(cm_schema_dict_c(c->schema, o)));
         }
-        return;
+        fputc('\n', out);
     }
+}
+
+static void json(const cm_clean *c, FILE *out, const char *t0, const char *t1)
+{
+    const cm_clean_stats *st = &c->st;
     cm_json j = {.out = out};
     cm_json_begin(&j, '{');
     const struct { const char *key; uint64_t v; } counts[] = {
@@ -106,4 +101,14 @@ void cm_clean_report(const cm_clean *c, FILE *out, int json)
     cm_json_end(&j, ']');
     cm_json_end(&j, '}');
     fputc('\n', out);
+}
+
+void cm_clean_report(const cm_clean *c, FILE *out, int as_json)
+{
+    char t0[40] = "", t1[40] = "";
+    if (c->st.have_time) {
+        cm_fmt_time(t0, sizeof t0, c->st.tmin);
+        cm_fmt_time(t1, sizeof t1, c->st.tmax);
+    }
+    (as_json ? json : text)(c, out, t0, t1);
 }

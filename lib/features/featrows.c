@@ -234,6 +234,81 @@ static cm_status order_error(const cm_features *f, const series *s, int64_t t,
                    name ? name : "", name ? "'" : "");
 }
 
+/* The holiday of a local day, from a name seen on any of its rows. */
+static void holiday_day(cm_features *f, const cm_ccols *b, size_t i, const cm_timeparts *tp,
+                        size_t o)
+{
+    if (!f->have_day || tp->day != f->cur_day) {
+        f->cur_day = tp->day;
+        f->day_holiday = 0;
+        f->day_start = o;
+        f->have_day = 1;
+    }
+    if (b->valid[f->holiday_col][i]) {
+        const char *name = cm_dict_string(cm_schema_dict_c(f->in, (size_t)f->holiday_col),
+                                          ((const uint32_t *)b->values[f->holiday_col])[i],
+                                          NULL);
+        f->day_holiday |= name && strcmp(name, f->p->r.holiday_none) != 0;
+    }
+}
+
+/* The values the row adds to its series' history. */
+static void history_values(cm_features *f, const cm_ccols *b, size_t i)
+{
+    for (size_t k = 0; k < f->nhist; k++) {
+        size_t c = f->hist_col[k];
+        f->oks[k] = b->valid[c][i];
+        f->vals[k] = 0;
+        if (f->oks[k]) {
+            switch (cm_schema_dtype(f->in, c)) {
+            case CM_F32: f->vals[k] = ((const float *)b->values[c])[i]; break;
+            case CM_F64: f->vals[k] = ((const double *)b->values[c])[i]; break;
+            default: f->vals[k] = (double)((const int64_t *)b->values[c])[i]; break;
+            }
+        }
+    }
+}
+
+/* Every derived value of the row at time t into row o of ob, from the
+ * series' past and the row's own values; 1 when none is missing. */
+static int derive(cm_features *f, const series *s, int64_t t, const cm_timeparts *tp,
+                  const cm_cols *ob, size_t o)
+{
+    int complete = 1;
+    for (size_t k = 0; k < f->nd; k++) {
+        const derived *d = &f->d[k];
+        double v = 0;
+        int ok = 1;
+        switch (d->kind) {
+        case D_PART: ok = part_value(d->part, tp, &v); break;
+        case D_SIN: v = sin(TWO_PI * phase(d->part, tp)); break;
+        case D_COS: v = cos(TWO_PI * phase(d->part, tp)); break;
+        case D_HOLIDAY:
+            v = (f->p->nholidays && holiday_date(f, tp->day)) || f->day_holiday;
+            if (f->day_holiday) /* the whole day, rows before this one too */
+                for (size_t r = f->day_start; r < o; r++)
+                    ((double *)ob->values[d->out])[r] = 1;
+            break;
+        case D_LAG: ok = hist_value(&s->h, back(&s->h, d, t), d->src, &v); break;
+        case D_DIFF: {
+            double then;
+            ok = f->oks[d->src] && hist_value(&s->h, back(&s->h, d, t), d->src, &then);
+            v = f->vals[d->src] - then;
+            break;
+        }
+        case D_ROLL: ok = window(f, &s->h, d, t, &v); break;
+        }
+        ((double *)ob->values[d->out])[o] = ok ? v : 0;
+        ob->valid[d->out][o] = (uint8_t)ok;
+        if (!ok) {
+            complete = 0;
+            if (!f->keep_incomplete)
+                f->dropped_by[d->out]++;
+        }
+    }
+    return complete;
+}
+
 static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn emit,
                      void *ctx, cm_error *err)
 {
@@ -267,65 +342,10 @@ static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn em
     cm_timeparts tp = {0};
     if (f->time_col >= 0)
         cm_time_parts(f->tz, t, &tp);
-    /* The holiday of a local day, from a name seen on any of its rows. */
-    if (f->holiday_col >= 0) {
-        if (!f->have_day || tp.day != f->cur_day) {
-            f->cur_day = tp.day;
-            f->day_holiday = 0;
-            f->day_start = o;
-            f->have_day = 1;
-        }
-        if (b->valid[f->holiday_col][i]) {
-            const char *name = cm_dict_string(cm_schema_dict_c(f->in, (size_t)f->holiday_col),
-                                              ((const uint32_t *)b->values[f->holiday_col])[i],
-                                              NULL);
-            f->day_holiday |= name && strcmp(name, f->p->r.holiday_none) != 0;
-        }
-    }
-    for (size_t k = 0; k < f->nhist; k++) {
-        size_t c = f->hist_col[k];
-        f->oks[k] = b->valid[c][i];
-        f->vals[k] = 0;
-        if (f->oks[k]) {
-            switch (cm_schema_dtype(f->in, c)) {
-            case CM_F32: f->vals[k] = ((const float *)b->values[c])[i]; break;
-            case CM_F64: f->vals[k] = ((const double *)b->values[c])[i]; break;
-            default: f->vals[k] = (double)((const int64_t *)b->values[c])[i]; break;
-            }
-        }
-    }
-    int complete = 1;
-    for (size_t k = 0; k < f->nd; k++) {
-        const derived *d = &f->d[k];
-        double v = 0;
-        int ok = 1;
-        switch (d->kind) {
-        case D_PART: ok = part_value(d->part, &tp, &v); break;
-        case D_SIN: v = sin(TWO_PI * phase(d->part, &tp)); break;
-        case D_COS: v = cos(TWO_PI * phase(d->part, &tp)); break;
-        case D_HOLIDAY:
-            v = (f->p->nholidays && holiday_date(f, tp.day)) || f->day_holiday;
-            if (f->day_holiday) /* the whole day, rows before this one too */
-                for (size_t r = f->day_start; r < o; r++)
-                    ((double *)ob.values[d->out])[r] = 1;
-            break;
-        case D_LAG: ok = hist_value(&s->h, back(&s->h, d, t), d->src, &v); break;
-        case D_DIFF: {
-            double then;
-            ok = f->oks[d->src] && hist_value(&s->h, back(&s->h, d, t), d->src, &then);
-            v = f->vals[d->src] - then;
-            break;
-        }
-        case D_ROLL: ok = window(f, &s->h, d, t, &v); break;
-        }
-        ((double *)ob.values[d->out])[o] = ok ? v : 0;
-        ob.valid[d->out][o] = (uint8_t)ok;
-        if (!ok) {
-            complete = 0;
-            if (!f->keep_incomplete)
-                f->dropped_by[d->out]++;
-        }
-    }
+    if (f->holiday_col >= 0)
+        holiday_day(f, b, i, &tp, o);
+    history_values(f, b, i);
+    int complete = derive(f, s, t, &tp, &ob, o);
     /* The row joins its series' past whether or not it is written. */
     if (f->nhist) {
         cm_history_trim(&s->h, t, f->max_span, f->max_rows);

@@ -179,72 +179,96 @@ static size_t *shuffle(size_t *perm, size_t *cap, size_t n, int whole, cm_rng *r
     return perm;
 }
 
+/* One pass over the training rows: a fresh order, then a step per
+ * mini-batch; the summed loss into *sum. */
+typedef struct epoch_state {
+    size_t *perm, cap;
+    uint64_t step;
+    cm_rng rng;
+} epoch_state;
+
+static cm_status train_epoch(net *t, const cm_train_cfg *c, const cm_source *src, float lr,
+                             epoch_state *es, double *sum, cm_error *err)
+{
+    size_t w = t->size[0], batch = (size_t)c->batch;
+    cm_chunk ch;
+    cm_status st;
+    *sum = 0;
+    while (!(st = src->next(src->ctx, 0, &ch, err)) && ch.n) {
+        if (!(es->perm = shuffle(es->perm, &es->cap, ch.n, ch.whole, &es->rng)))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < ch.n; i += batch) {
+            size_t n = ch.n - i < batch ? ch.n - i : batch;
+            for (size_t r = 0; r < n; r++) {
+                memcpy(t->xb + r * w, ch.x + es->perm[i + r] * w, w * sizeof(float));
+                t->yb[r] = ch.y[es->perm[i + r]];
+            }
+            const float *p = forward(t, c->act, n, t->xb, c->dropout, &es->rng);
+            *sum += cm_loss(c->loss, n, p, t->yb, c->huber, t->grad) * (double)n;
+            backward(t, c->act, n, t->xb, t->grad, c->dropout > 0);
+            es->step++;
+            for (size_t l = 0; l < t->nl; l++) {
+                cm_optim_step(&c->opt, lr, es->step, t->size[l] * t->size[l + 1], t->W[l],
+                              t->gW[l], t->mW[l], t->vW[l]);
+                cm_optim_step(&c->opt, lr, es->step, t->size[l + 1], t->b[l], t->gb[l],
+                              t->mb[l], t->vb[l]);
+            }
+        }
+    }
+    return st;
+}
+
+/* What the caller hears after epoch e (from 0), losses in the target's
+ * units: MSE scales with sd squared, MAE with sd; Huber has no such unit
+ * and stays standardized. */
+static void report(const cm_train_cfg *c, const cm_encoder *enc, int e, size_t ntrain,
+                   const struct timespec *t0, double train, double valid, int improved,
+                   void (*on_epoch)(void *, const cm_epoch *), void *ctx)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+    double unit = c->loss == CM_LOSS_MSE ? enc->tsd * enc->tsd
+                : c->loss == CM_LOSS_MAE ? enc->tsd : 1;
+    cm_epoch ep = {e + 1, c->epochs, train * unit, isnan(valid) ? NAN : valid * unit,
+                   (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
+                   secs / (e + 1) * (c->epochs - e - 1), improved};
+    on_epoch(ctx, &ep);
+}
+
 static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_source *src,
                          size_t ntrain, size_t nvalid,
                          void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
                          cm_error *err)
 {
-    size_t w = enc->width, cap = 0, size[66];
-    size[0] = w;
+    size_t size[66];
+    size[0] = enc->width;
     for (size_t l = 0; l < c->nlayers; l++)
         size[l + 1] = c->layers[l];
     size[c->nlayers + 1] = 1;
-    /* the model's network: the best epoch's weights go into it */
+    /* the model's network: the best epoch's weights are copied into it */
     cm_mlp *m = cm_mlp_new(size, c->nlayers + 1, c->act);
     if (!m)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    int *epochs_run = &out->epochs_run, *best_epoch = &out->best_epoch;
     *out = (cm_fit){0};
-    cm_rng rng;
-    cm_rng_seed(&rng, c->seed);
+    epoch_state es = {0};
+    cm_rng_seed(&es.rng, c->seed);
     net t = {0};
-    size_t *perm = NULL;
-    cm_status st = net_new(&t, m, (size_t)c->batch, c->dropout, &rng, err);
+    cm_status st = net_new(&t, m, (size_t)c->batch, c->dropout, &es.rng, err);
     t.threads = c->threads;
-    float **bestW = arrays(t.nl), **bestb = arrays(t.nl);
-    for (size_t l = 0; !st && l < t.nl; l++)
-        if (!bestW || !bestb ||
-            !(bestW[l] = malloc(t.size[l] * t.size[l + 1] * sizeof(float))) ||
-            !(bestb[l] = malloc(t.size[l + 1] * sizeof(float))))
-            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     double best = INFINITY, first_loss = NAN;
     int since_best = 0;
-    uint64_t step = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int e = 0; !st && e < c->epochs; e++) {
         float lr = cm_schedule(c->sched, c->lr, e, c->epochs, c->step_size, c->gamma);
-        double sum = 0;
-        cm_chunk ch;
-        while (!(st = src->next(src->ctx, 0, &ch, err)) && ch.n) {
-            if (!(perm = shuffle(perm, &cap, ch.n, ch.whole, &rng))) {
-                st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-                break;
-            }
-            for (size_t i = 0; i < ch.n; i += (size_t)c->batch) {
-                size_t n = ch.n - i < (size_t)c->batch ? ch.n - i : (size_t)c->batch;
-                for (size_t r = 0; r < n; r++) {
-                    memcpy(t.xb + r * w, ch.x + perm[i + r] * w, w * sizeof(float));
-                    t.yb[r] = ch.y[perm[i + r]];
-                }
-                const float *p = forward(&t, m->act, n, t.xb, c->dropout, &rng);
-                sum += cm_loss(c->loss, n, p, t.yb, c->huber, t.grad) * (double)n;
-                backward(&t, m->act, n, t.xb, t.grad, c->dropout > 0);
-                step++;
-                for (size_t l = 0; l < t.nl; l++) {
-                    cm_optim_step(&c->opt, lr, step, t.size[l] * t.size[l + 1], t.W[l],
-                                  t.gW[l], t.mW[l], t.vW[l]);
-                    cm_optim_step(&c->opt, lr, step, t.size[l + 1], t.b[l], t.gb[l],
-                                  t.mb[l], t.vb[l]);
-                }
-            }
-        }
-        double valid = NAN;
+        double train, valid = NAN;
+        st = train_epoch(&t, c, src, lr, &es, &train, err);
         if (!st && nvalid)
-            st = eval_loss(&t, m->act, c->loss, c->huber, src, nvalid, &valid, err);
+            st = eval_loss(&t, c->act, c->loss, c->huber, src, nvalid, &valid, err);
         if (st)
             break;
-        double train = sum / (double)(ntrain ? ntrain : 1);
+        train /= (double)(ntrain ? ntrain : 1);
         if (e == 0)
             first_loss = train;
         if (!isfinite(train) || train > 1e6 * (first_loss + 1)) {
@@ -258,56 +282,30 @@ static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_
         int improved = score < best;
         if (improved) {
             best = score;
-            *best_epoch = e + 1;
+            out->best_epoch = e + 1;
             since_best = 0;
-            copy_weights(&t, bestW, bestb);
+            copy_weights(&t, m->W, m->b);
         } else {
             since_best++;
         }
-        *epochs_run = e + 1;
-        if (on_epoch) {
-            struct timespec t1;
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-            cm_epoch ep = {e + 1, c->epochs, NAN, NAN, (double)ntrain * (e + 1) / (secs > 0 ? secs : 1e-9),
-                           secs / (e + 1) * (c->epochs - e - 1), improved};
-            /* In the target's units: MSE scales with sd squared, MAE with
-             * sd; Huber has no such unit and stays standardized. */
-            double unit = c->loss == CM_LOSS_MSE ? enc->tsd * enc->tsd
-                        : c->loss == CM_LOSS_MAE ? enc->tsd : 1;
-            ep.train_loss = train * unit;
-            ep.valid_loss = nvalid ? valid * unit : NAN;
-            on_epoch(ctx, &ep);
-        }
+        out->epochs_run = e + 1;
+        if (on_epoch)
+            report(c, enc, e, ntrain, &t0, train, valid, improved, on_epoch, ctx);
         if (c->patience && since_best >= c->patience)
             break;
     }
     /* The model keeps the best epoch's weights (the last ones if no epoch
      * gave a comparable score). */
-    if (!st && *best_epoch == 0) {
-        copy_weights(&t, bestW, bestb);
-        *best_epoch = *epochs_run;
+    if (!st && out->best_epoch == 0) {
+        copy_weights(&t, m->W, m->b);
+        out->best_epoch = out->epochs_run;
     }
-    if (!st) {
-        for (size_t l = 0; l < t.nl; l++) {
-            free(m->W[l]);
-            free(m->b[l]);
-            m->W[l] = bestW[l];
-            m->b[l] = bestb[l];
-            bestW[l] = bestb[l] = NULL;
-        }
+    if (!st)
         out->net = m;
-    } else {
+    else
         cm_mlp_free(m);
-    }
-    for (size_t l = 0; l < t.nl; l++) {
-        if (bestW) free(bestW[l]);
-        if (bestb) free(bestb[l]);
-    }
-    free(bestW);
-    free(bestb);
     net_free(&t);
-    free(perm);
+    free(es.perm);
     return st;
 }
 
