@@ -49,9 +49,14 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
         st = cm_trainer_of(c->kind)->fit(c, &e, &from, src->ntrain, src->nvalid, on_epoch,
                                          ctx, &f, err);
     cm_model *m = NULL;
-    if (!st && !(m = cm_model_new(schema, &e, c->kind, f.net, err)))
-        st = err->status;
-    schema = NULL; /* the model's, or freed */
+    void *loose = f.net; /* the network, until the model has it */
+    if (!st) {
+        /* the parts are the model's now, or freed */
+        if (!(m = cm_model_new(schema, &e, c->kind, f.net, err)))
+            st = err->status;
+        schema = NULL;
+        loose = NULL;
+    }
     src->e = m ? cm_model_encoder(m) : NULL;
     /* A fit on picked rows (a fold) is scored by its caller; the stream's
      * time range and counts would not describe it. */
@@ -64,8 +69,8 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
     src->yr = NULL;
     src->e = NULL;
     if (st) {
-        if (!m && f.net)
-            c->kind->free(f.net);
+        if (loose)
+            c->kind->free(loose);
         cm_encoder_release(&e);
         cm_schema_free(schema);
         cm_model_free(m);
