@@ -10,12 +10,8 @@ peer="$shared/bench/peer-clean-pandas.py"
 src="$shared/data/bike_sharing_hour.csv"
 need "$peer" "$src"
 
-make_csv() { # make_csv FILE MB
-    reps=$(( $2 * 1000000 / $(wc -c < "$src") + 1 ))
-    { head -1 "$src"; i=0; while [ $i -lt $reps ]; do tail -n +2 "$src"; i=$((i + 1)); done; } > "$1"
-}
-make_csv "$tmp/big.csv" "$SIZE_MB"
-make_csv "$tmp/small.csv" $((SIZE_MB / 10))
+repeat "$src" "$tmp/big.csv" "$SIZE_MB"
+repeat "$src" "$tmp/small.csv" $((SIZE_MB / 10))
 bytes=$(wc -c < "$tmp/big.csv")
 
 measure() { # measure NAME CMD... -> "NAME seconds maxrss_kb"

@@ -19,3 +19,23 @@ need() {
 tmp=${TMPDIR:-/tmp}/cm-bench-$bench.$$
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# repeat SRC FILE MB: the rows of the CSV SRC again and again, to MB of CSV
+repeat() {
+    reps=$(( $3 * 1000000 / $(wc -c < "$1") + 1 ))
+    { head -1 "$1"; i=0; while [ $i -lt $reps ]; do tail -n +2 "$1"; i=$((i + 1)); done; } > "$2"
+}
+
+# series SRC FILE MB: the bike CSV SRC repeated to MB, each copy 731 days
+# later, with the time as epoch seconds (column t) so it keeps increasing
+series() {
+    reps=$(( $3 * 1000000 / $(wc -c < "$1") + 1 ))
+    awk -F, -v OFS=, -v reps="$reps" '
+        function days(y, m, d) { y -= m <= 2; era = int((y >= 0 ? y : y - 399) / 400)
+            yoe = y - era * 400; doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+            return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468 }
+        NR == 1 { print "t," $0; next }
+        { split($2, p, "-"); e[++n] = (days(p[1] + 0, p[2] + 0, p[3] + 0) * 24 + $6) * 3600; row[n] = $0 }
+        END { for (k = 0; k < reps; k++) for (i = 1; i <= n; i++)
+                  printf "%.0f,%s\n", e[i] + k * 731 * 86400, row[i] }' "$1" > "$2"
+}

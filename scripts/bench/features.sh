@@ -11,18 +11,6 @@ src="$shared/data/bike_sharing_hour.csv"
 ref="$shared/bench/make-features.py"
 need "$src"
 
-make_csv() { # make_csv FILE MB: copies of the data, each 731 days later,
-    # with the time as epoch seconds (column t) so that it keeps increasing
-    reps=$(( $2 * 1000000 / $(wc -c < "$src") + 1 ))
-    awk -F, -v OFS=, -v reps="$reps" '
-        function days(y, m, d) { y -= m <= 2; era = int((y >= 0 ? y : y - 399) / 400)
-            yoe = y - era * 400; doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
-            return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468 }
-        NR == 1 { print "t," $0; next }
-        { split($2, p, "-"); e[++n] = (days(p[1] + 0, p[2] + 0, p[3] + 0) * 24 + $6) * 3600; row[n] = $0 }
-        END { for (k = 0; k < reps; k++) for (i = 1; i <= n; i++)
-                  printf "%.0f,%s\n", e[i] + k * 731 * 86400, row[i] }' "$src" > "$1"
-}
 FEAT="-y cnt -L cnt:1h,2h,24h,168h -R cnt:mean,std:24h -R temp:mean,max:168h"
 run() { # run NAME CSV -> "NAME seconds maxrss_kb rows"
     "$BIN/cm-clean" -q --time t --drop instant,dteday,hr,casual,registered "$2" -o "$tmp/in.cmt"
@@ -31,9 +19,9 @@ run() { # run NAME CSV -> "NAME seconds maxrss_kb rows"
     /usr/bin/time -o "$tmp/t" -f "%e %M" "$BIN/cm-features" -q $FEAT "$tmp/in.cmt" -o "$tmp/out.cmt"
     echo "$1 $(cat "$tmp/t") $rows"
 }
-make_csv "$tmp/big.csv" "$SIZE_MB"
+series "$src" "$tmp/big.csv" "$SIZE_MB"
 big=$(run big "$tmp/big.csv")
-make_csv "$tmp/small.csv" $((SIZE_MB / 10))
+series "$src" "$tmp/small.csv" $((SIZE_MB / 10))
 small=$(run small "$tmp/small.csv")
 echo "$big" | awk '{ printf "cm-features on %d rows: %.2f s, %.2f million rows/s, peak %.1f MiB\n", $4, $2, $4 / $2 / 1e6, $3 / 1024 }'
 echo "$small" | awk '{ printf "cm-features on %d rows: %.2f s, peak %.1f MiB\n", $4, $2, $3 / 1024 }'

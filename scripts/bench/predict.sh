@@ -47,12 +47,8 @@ if [ $have_torch = 1 ]; then
 fi
 
 # Batch: the features repeated to SIZE_MB, and a tenth of it.
-make_csv() { # make_csv FILE MB
-    reps=$(( $2 * 1000000 / $(wc -c < "$csv") + 1 ))
-    { head -1 "$csv"; i=0; while [ $i -lt $reps ]; do tail -n +2 "$csv"; i=$((i + 1)); done; } > "$1"
-}
-make_csv "$tmp/big.csv" "$SIZE_MB"
-make_csv "$tmp/small.csv" $((SIZE_MB / 10))
+repeat "$csv" "$tmp/big.csv" "$SIZE_MB"
+repeat "$csv" "$tmp/small.csv" $((SIZE_MB / 10))
 for f in big small; do
     rows=$(($(wc -l < "$tmp/$f.csv") - 1))
     /usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN/cm-predict" -q -m "$tmp/m.cmm" \
