@@ -186,7 +186,7 @@ cm_clean_plan *cm_clean_plan_new(const cm_kv *settings, cm_error *err)
     if (!st)
         st = cm_kv_copy(p->settings, settings, err);
     if (!st)
-        st = cm_settings_read(&cm_clean_settings, settings, &p->r, err);
+        st = cm_settings_read(&cm_clean_settings, p->settings, &p->r, err);
     const clean_raw *r = &p->r;
     if (!st) {
         const char *d = r->delimiter ? r->delimiter : "auto";

@@ -208,7 +208,7 @@ cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err)
     if (!st)
         st = cm_kv_copy(p->settings, settings, err);
     if (!st)
-        st = cm_settings_read(&cm_features_settings, settings, &p->r, err);
+        st = cm_settings_read(&cm_features_settings, p->settings, &p->r, err);
     if (!st) {
         p->parts_given = cm_kv_get(settings, "time-features") != NULL;
         st = parts(p, err);

@@ -8,6 +8,7 @@
 #include "train/trainer.h"
 
 struct cm_dataset {
+    cm_kv *settings;    /* a copy: c borrows its text */
     cm_train_cfg c;     /* as read: the target, the inputs, skip-missing */
     cm_train_rows src;  /* src.d holds every row */
     cm_encoder names;   /* names and kinds of the inputs, nothing fitted */
@@ -24,6 +25,7 @@ void cm_dataset_free(cm_dataset *ds)
     cm_encoder_release(&ds->names);
     free(ds->cols);
     cm_train_cfg_free(&ds->c);
+    cm_kv_free(ds->settings);
     cm_schema_free(ds->schema);
     free(ds);
 }
@@ -31,8 +33,10 @@ void cm_dataset_free(cm_dataset *ds)
 cm_dataset *cm_dataset_load(cm_reader *r, const cm_kv *settings, cm_error *err)
 {
     cm_dataset *ds = calloc(1, sizeof *ds);
-    cm_status st = ds ? cm_train_cfg_read(settings, &ds->c, err)
-                      : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = ds && (ds->settings = cm_kv_new()) ? cm_kv_copy(ds->settings, settings, err)
+                 : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = cm_train_cfg_read(ds->settings, &ds->c, err);
     if (!st && ds->c.stream)
         st = cm_fail(err, CM_ERR_ARG, "stream: a dataset is held in memory");
     if (!st)
