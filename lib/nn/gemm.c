@@ -247,34 +247,61 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t 
 }
 
 /* c[i] = or += the dot product of row i of A (m x k) with b: nt with a
- * single column, where a tile would waste all but one of its columns. */
-#define DOT(name, target, vec, uvec)                                           \
+ * single column, where a tile would waste all but one of its columns.
+ * The sum is split the same way whatever the vector width: 32 partial
+ * sums (two rows of 16 lanes, as one AVX-512 register each), folded in a
+ * fixed tree, so that a model trained on an AVX2 machine has the bits of
+ * one trained with AVX-512 (the products of the tiles already do: each
+ * lane of C sums over k in order).  The scalar tail is fused by name:
+ * left to contraction, GCC fused some of its unrolled steps and not
+ * others. */
+#define DOT(name, target, vec, uvec, fma)                                      \
     target static void name(size_t m, size_t k, const float *restrict A,       \
                             const float *restrict b, float *restrict c, int acc) \
     {                                                                          \
-        enum { L = sizeof(vec) / sizeof(float) };                              \
-        size_t kl = k - k % L;                                                 \
+        enum { L = sizeof(vec) / sizeof(float), W = 16, N = W / L };           \
+        size_t kl = k - k % W;                                                 \
         for (size_t i = 0; i < m; i++) {                                       \
             const float *a = A + i * k;                                        \
-            vec s0 = {0}, s1 = {0};                                            \
+            vec s0[N], s1[N];                                                  \
+            UNROLL                                                             \
+            for (size_t v = 0; v < N; v++)                                     \
+                s0[v] = s1[v] = (vec){0};                                      \
             size_t p = 0;                                                      \
-            for (; p + 2 * L <= kl; p += 2 * L) {                              \
-                s0 += *(const uvec *)(a + p) * *(const uvec *)(b + p);         \
-                s1 += *(const uvec *)(a + p + L) * *(const uvec *)(b + p + L); \
+            for (; p + 2 * W <= kl; p += 2 * W) {                              \
+                UNROLL                                                         \
+                for (size_t v = 0; v < N; v++) {                               \
+                    s0[v] += *(const uvec *)(a + p + v * L) *                  \
+                             *(const uvec *)(b + p + v * L);                   \
+                    s1[v] += *(const uvec *)(a + p + W + v * L) *              \
+                             *(const uvec *)(b + p + W + v * L);               \
+                }                                                              \
             }                                                                  \
-            if (p < kl)                                                        \
-                s0 += *(const uvec *)(a + p) * *(const uvec *)(b + p);         \
-            float lane[L];                                                     \
-            *(uvec *)lane = s0 + s1;                                           \
-            for (size_t w = L / 2; w > 0; w /= 2)                              \
+            if (p < kl) {                                                      \
+                UNROLL                                                         \
+                for (size_t v = 0; v < N; v++)                                 \
+                    s0[v] += *(const uvec *)(a + p + v * L) *                  \
+                             *(const uvec *)(b + p + v * L);                   \
+            }                                                                  \
+            float lane[W];                                                     \
+            UNROLL                                                             \
+            for (size_t v = 0; v < N; v++)                                     \
+                *(uvec *)(lane + v * L) = s0[v] + s1[v];                       \
+            for (size_t w = W / 2; w > 0; w /= 2)                              \
                 for (size_t l = 0; l < w; l++)                                 \
                     lane[l] += lane[l + w];                                    \
             float x = lane[0];                                                 \
             for (p = kl; p < k; p++)                                           \
-                x += a[p] * b[p];                                              \
+                x = fma(a[p], b[p], x);                                        \
             c[i] = acc ? c[i] + x : x;                                         \
         }                                                                      \
     }
+
+/* Without FMA in the instruction set, a product rounded, then the sum. */
+static inline float unfused(float a, float b, float c)
+{
+    return c + a * b;
+}
 
 /* The variants, as views of A and B. */
 enum { NT, TN, NN };
@@ -296,11 +323,11 @@ typedef struct {
     size_t MR, NR;
 } instance;
 
-#define INSTANCE(name, target, vec, uvec, MR, NV, fast_transpose)              \
+#define INSTANCE(name, target, vec, uvec, MR, NV, fast_transpose, fma)         \
     KERNEL(name##_full, target, vec, uvec, MR, NV)                             \
     KERNEL(name##_half, target, vec, uvec, MR, NV / 2)                         \
     KERNEL(name##_row, target, vec, uvec, 1, NV)                               \
-    DOT(name##_dot, target, vec, uvec)                                         \
+    DOT(name##_dot, target, vec, uvec, fma)                                    \
     target static void name(const part *t)                                     \
     {                                                                          \
         enum { NR = NV * sizeof(vec) / sizeof(float) };                        \
@@ -320,10 +347,10 @@ typedef struct {
     static const instance name##_instance = {name, MR, NV * sizeof(vec) / sizeof(float)};
 
 #ifdef CM_X86
-INSTANCE(gemm_avx512, __attribute__((target("avx512f"))), v16, v16u, 8, 2, 1)
-INSTANCE(gemm_avx2, __attribute__((target("avx2,fma"))), v8, v8u, 6, 2, 1)
+INSTANCE(gemm_avx512, __attribute__((target("avx512f"))), v16, v16u, 8, 2, 1, __builtin_fmaf)
+INSTANCE(gemm_avx2, __attribute__((target("avx2,fma"))), v8, v8u, 6, 2, 1, __builtin_fmaf)
 #endif
-INSTANCE(gemm_base, , v4, v4u, 4, 2, 0)
+INSTANCE(gemm_base, , v4, v4u, 4, 2, 0, unfused)
 
 static instance pick(void)
 {

@@ -190,6 +190,91 @@ static void test_gemm_threads(void)
     }
 }
 
+/* The order of every sum is the one the blocking fixes, not the vector
+ * width: each element of a tile adds a[p] * b[p] in order, fused, within
+ * each slice of 256 and then slice after slice; a one-column nt product
+ * (a network's last layer) keeps 32 partial sums folded in a fixed tree.
+ * Written out here with fmaf, it must match to the bit, so that a model
+ * trained with AVX2 is the one trained with AVX-512.  Without FMA the
+ * portable kernel rounds each product, and this does not apply. */
+static float ordered_dot(size_t k, const float *a, size_t as, const float *b, size_t bs)
+{
+    float t = 0, x = 0;
+    for (size_t p = 0; p < k; p++) {
+        t = fmaf(a[p * as], b[p * bs], t);
+        if ((p + 1) % 256 == 0 || p + 1 == k) {
+            x = p < 256 ? t : x + t;
+            t = 0;
+        }
+    }
+    return x;
+}
+
+static float ordered_dot32(size_t k, const float *a, const float *b)
+{
+    float s[32] = {0}, lane[16];
+    size_t kl = k - k % 16, p = 0;
+    for (; p + 32 <= kl; p += 32)
+        for (int l = 0; l < 32; l++)
+            s[l] = fmaf(a[p + l], b[p + l], s[l]);
+    if (p < kl)
+        for (int l = 0; l < 16; l++)
+            s[l] = fmaf(a[p + l], b[p + l], s[l]);
+    for (int l = 0; l < 16; l++)
+        lane[l] = s[l] + s[l + 16];
+    for (int w = 8; w > 0; w /= 2)
+        for (int l = 0; l < w; l++)
+            lane[l] += lane[l + w];
+    float x = lane[0];
+    for (p = kl; p < k; p++)
+        x = fmaf(a[p], b[p], x);
+    return x;
+}
+
+static void test_gemm_order(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("fma")) {
+        tap_skip("gemm order: no FMA on this CPU");
+        return;
+    }
+#else
+    tap_skip("gemm order: checked on x86-64 only");
+    return;
+#endif
+    static const size_t shapes[][3] = {
+        {7, 1, 5}, {9, 1, 64}, {3, 1, 100}, {20, 1, 600}, {13, 40, 1},
+        {6, 7, 8}, {65, 100, 513}, {17, 48, 300}, {1, 70, 300},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *A = random_floats(m * k, 1), *B = random_floats(k * n, 1);
+        float *C = malloc(m * n * sizeof *C);
+        for (int v = 0; v < 3; v++) {
+            gemm(v, m, n, k, A, B, C, 0);
+            size_t bad = 0;
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++) {
+                    float want;
+                    if (v == NT && n == 1)
+                        want = ordered_dot32(k, A + i * k, B);
+                    else if (v == NT)
+                        want = ordered_dot(k, A + i * k, 1, B + j * k, 1);
+                    else if (v == TN)
+                        want = ordered_dot(k, A + i, m, B + j, n);
+                    else
+                        want = ordered_dot(k, A + i * k, 1, B + j, n);
+                    bad += memcmp(&want, &C[i * n + j], sizeof want) != 0;
+                }
+            CHECK(bad == 0, "gemm_%s %zux%zux%zu: every element in the fixed order (%zu differ)",
+                  variant_name[v], m, n, k, bad);
+        }
+        free(A);
+        free(B);
+        free(C);
+    }
+}
+
 /* ---- finite differences ----------------------------------------------------- */
 
 /* The nudge: 1e-3 where the function bends; the dense layer is linear in
@@ -566,6 +651,7 @@ int main(void)
     test_gemm();
     test_gemm_determinism();
     test_gemm_threads();
+    test_gemm_order();
     test_dense(5, 7, 3);
     test_dense(37, 19, 33);
     test_dense(9, 12, 1);
