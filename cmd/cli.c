@@ -21,15 +21,33 @@ static struct cli_output *pending[MAX_PENDING];
 
 /* What the program asked to have freed at exit. */
 static void (*exit_fn)(void *);
-static void *exit_ctx;
+static cli_held *exit_held;
 
 static void drop_pending(void);
 static void on_signal(int sig);
 
-void cli_on_exit(void (*fn)(void *ctx), void *ctx)
+void *cli_hold(size_t size, void (*release)(void *held))
 {
-    exit_fn = fn;
-    exit_ctx = ctx;
+    cli_held *h = calloc(1, size);
+    if (!h)
+        cli_die("out of memory");
+    exit_fn = release;
+    exit_held = h;
+    return h;
+}
+
+static void release_held(void)
+{
+    cli_held *h = exit_held;
+    exit_held = NULL; /* once, even if release exits itself */
+    if (!h)
+        return;
+    if (exit_fn)
+        exit_fn(h);
+    if (h->in && h->in != stdin)
+        fclose(h->in);
+    cli_args_free(&h->a);
+    free(h);
 }
 
 void cli_init(char **argv, const char *name)
@@ -415,11 +433,7 @@ static void track(cli_output *o, int on)
 
 static void drop_pending(void)
 {
-    if (exit_fn) {
-        void (*fn)(void *) = exit_fn;
-        exit_fn = NULL; /* once, even if it exits itself */
-        fn(exit_ctx);
-    }
+    release_held();
     for (int i = 0; i < MAX_PENDING; i++)
         if (pending[i]) {
             cm_atomic_abort(pending[i]->atomic);

@@ -25,11 +25,23 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 void cli_init(char **argv, const char *name);
 const char *cli_name(void);
 
-/* Calls fn(ctx) at exit, whatever the way out (cli_die and its kin
- * included), before anything else cli does then: what a program holds
- * is freed on every path, so the leak checker sees no leak on an error
- * path either.  One at a time; NULL unsets it. */
-void cli_on_exit(void (*fn)(void *ctx), void *ctx);
+/* What every program holds: its command line and its input.  A
+ * program's own `held` struct begins with one. */
+typedef struct cli_args {
+    cm_kv *stage, *own;
+    int first;
+} cli_args;
+typedef struct cli_held {
+    cli_args a;
+    FILE *in; /* closed unless stdin */
+} cli_held;
+/* Allocates a program's held struct of size bytes (zeroed, starting with
+ * a cli_held) and frees it at exit, whatever the way out (cli_die and its
+ * kin included), before anything else cli does then: release (may be
+ * NULL) frees the program's own part, then cli the common part.  So what
+ * a program holds is freed on every path, and the leak checker sees no
+ * leak on an error path either.  Once per run. */
+void *cli_hold(size_t size, void (*release)(void *held));
 
 /* "prog: msg" on stderr; returns nothing. */
 void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -67,14 +79,10 @@ typedef struct cli_spec {
  * --help prints the help made from the tables, --version the version.
  * Returns the index of the first operand. */
 int cli_parse(int argc, char **argv, const cli_spec *spec);
-/* What a program's command line gave: the options of its stage as the
- * stage's settings, and its own (read into its struct too); the
- * operands from argv[first] on. */
-typedef struct cli_args {
-    cm_kv *stage, *own;
-    int first;
-} cli_args;
-/* cli_parse over the stage's table (NULL for none; skip as in
+/* What a program's command line gave (cli_args): the options of its
+ * stage as the stage's settings, and its own (read into its struct too);
+ * the operands from argv[first] on.
+ * cli_parse over the stage's table (NULL for none; skip as in
  * cli_table) and the program's own, whose settings go into out. */
 void cli_args_parse(cli_args *a, int argc, char **argv, const char *usage,
                     const char *tail, const cm_settings *stage, unsigned skip,

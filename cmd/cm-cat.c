@@ -102,12 +102,11 @@ static int model_info(FILE *in, const char *name, const char *output)
     return CLI_OK;
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_reader *r;
     cm_writer *w;
-    FILE *in;
 } held;
 
 static void release(void *ctx)
@@ -115,29 +114,22 @@ static void release(void *ctx)
     held *h = ctx;
     cm_writer_free(h->w);
     cm_reader_free(h->r);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {.level = -1, .head = -1};
     cli_init(argv, "cm-cat");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    cli_args_parse(&h->a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
-    const char *input = cli_one_input(argc, argv, h->a.first);
+    held *h = cli_hold(sizeof *h, release);
+    cli_args_parse(&h->cli.a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
+    const char *input = cli_one_input(argc, argv, h->cli.a.first);
     int cmt = o.format == FORMAT_CMT;
     cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
     if (o.info && (cmt || o.head >= 0))
         cli_usage_error("--info does not combine with --format=cmt or --head");
 
     const char *name = cli_in_name(input);
-    FILE *in = h->in = cli_open_in(input);
+    FILE *in = h->cli.in = cli_open_in(input);
     cm_error err;
     cm_error_clear(&err);
     cm_reader *r = h->r = cm_reader_new(in, &err);

@@ -40,39 +40,31 @@ static void progress(void *ctx, uint64_t rows)
     cli_progress("%llu rows", (unsigned long long)rows);
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_clean *c;
-    FILE *in;
 } held;
 
 static void release(void *ctx)
 {
     held *h = ctx;
     cm_clean_free(h->c);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {.level = -1};
     cli_init(argv, "cm-clean");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    cli_args_parse(&h->a, argc, argv, usage, tail, &cm_clean_settings, 0, NULL, &own_settings,
+    held *h = cli_hold(sizeof *h, release);
+    cli_args_parse(&h->cli.a, argc, argv, usage, tail, &cm_clean_settings, 0, NULL, &own_settings,
                    &o);
-    const char *input = cli_one_input(argc, argv, h->a.first);
+    const char *input = cli_one_input(argc, argv, h->cli.a.first);
 
     cm_error err;
     cm_error_clear(&err);
     /* Settings are checked before the input is opened. */
-    cm_clean *c = h->c = cm_clean_new(h->a.stage, &err);
+    cm_clean *c = h->c = cm_clean_new(h->cli.a.stage, &err);
     if (!c)
         cli_die_error(NULL, &err);
     int level = (int)o.level;
@@ -81,7 +73,7 @@ int main(int argc, char **argv)
     if (cli_progress_wanted(o.co.quiet))
         cm_clean_on_progress(c, progress, NULL);
     const char *name = cli_in_name(input);
-    FILE *in = h->in = cli_open_in(input);
+    FILE *in = h->cli.in = cli_open_in(input);
     cli_output *out = cli_output_open(o.co.output, 1, o.co.force);
     cm_writer_opts wo = {level, CM_LAYOUT_AUTO, 1};
     cm_status st = cm_clean_run(c, in, input ? input : "-", cli_output_file(out), &wo, &err);

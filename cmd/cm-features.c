@@ -69,13 +69,12 @@ static cm_status write_batch(void *ctx, cm_batch *b, cm_error *err)
     return cm_writer_write(ctx, b, err);
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_features_plan *plan;
     cm_features *f;
     cm_reader *r;
-    FILE *in;
     cm_writer *w;
 } held;
 
@@ -86,40 +85,33 @@ static void release(void *ctx)
     cm_features_free(h->f);
     cm_features_plan_free(h->plan);
     cm_reader_free(h->r);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {.level = -1};
     cli_init(argv, "cm-features");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    cli_args_parse(&h->a, argc, argv, usage, tail, &cm_features_settings, 0, NULL,
+    held *h = cli_hold(sizeof *h, release);
+    cli_args_parse(&h->cli.a, argc, argv, usage, tail, &cm_features_settings, 0, NULL,
                    &own_settings, &o);
-    const char *input = cli_one_input(argc, argv, h->a.first);
-    const char *holidays = cm_kv_get(h->a.stage, "holidays");
+    const char *input = cli_one_input(argc, argv, h->cli.a.first);
+    const char *holidays = cm_kv_get(h->cli.a.stage, "holidays");
     if (holidays) {
         char *path = strdup(holidays); /* setting it frees the old value */
         if (!path)
             cli_die("out of memory");
-        read_holidays(h->a.stage, path);
+        read_holidays(h->cli.a.stage, path);
         free(path);
     }
 
     cm_error err;
     cm_error_clear(&err);
     /* Settings are checked before the input is opened. */
-    cm_features_plan *plan = h->plan = cm_features_plan_new(h->a.stage, &err);
+    cm_features_plan *plan = h->plan = cm_features_plan_new(h->cli.a.stage, &err);
     if (!plan)
         cli_die_error(NULL, &err);
     const char *name = cli_in_name(input);
-    cm_reader *r = h->r = cli_open_stream(input, &h->in);
+    cm_reader *r = h->r = cli_open_stream(input, &h->cli.in);
     cm_features *f = h->f = cm_features_start(cm_reader_schema(r), plan, NULL, &err);
     if (!f)
         cli_die_error(name, &err);

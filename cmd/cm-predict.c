@@ -160,14 +160,13 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
                 s->unseen == 1 ? "category" : "categories");
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_model *m;
     cm_predictor *p;
     cm_pred_writer *w;
     cm_reader *r;
-    FILE *in;
 } held;
 
 static void release(void *ctx)
@@ -177,21 +176,14 @@ static void release(void *ctx)
     cm_reader_free(h->r);
     cm_predictor_free(h->p);
     cm_model_free(h->m);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-predict");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    parse(argc, argv, &o, &h->a);
+    held *h = cli_hold(sizeof *h, release);
+    parse(argc, argv, &o, &h->cli.a);
     cm_model *m = h->m = load_model(o.model);
     cm_error err;
     cm_error_clear(&err);
@@ -209,7 +201,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     const char *name = cli_in_name(o.input);
-    FILE *in = h->in = cli_open_in(o.input);
+    FILE *in = h->cli.in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
     cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
     if (!o.eval && !(h->w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),

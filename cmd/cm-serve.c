@@ -136,9 +136,9 @@ static void on_reload(void *ctx, const char *name, const cm_error *err)
     cm_served_release(s);
 }
 
-/* What the server holds, freed at exit on every path (cli_on_exit). */
+/* What the server holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args args;
+    cli_held cli; /* first: see cli_hold */
     cm_registry *reg;
     char *token;
 } held;
@@ -148,21 +148,16 @@ static void release(void *ctx)
     held *h = ctx;
     cm_registry_free(h->reg);
     free(h->token);
-    cli_args_free(&h->args);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     cli_init(argv, "cm-serve");
     opts a = {.threads = (int64_t)cli_cpus()};
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    cli_args_parse(&h->args, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
-    const cm_kv *mine = h->args.own;
-    int first = h->args.first;
+    held *h = cli_hold(sizeof *h, release);
+    cli_args_parse(&h->cli.a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
+    const cm_kv *mine = h->cli.a.own;
+    int first = h->cli.a.first;
     cm_registry *reg = h->reg = cm_registry_new();
     if (!reg)
         cli_die("out of memory");

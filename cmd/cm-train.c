@@ -90,11 +90,10 @@ static void summary(const cm_model *m)
 #undef META
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_reader *r;
-    FILE *in;
     cm_model *m;
     run rs;
 } held;
@@ -105,24 +104,17 @@ static void release(void *ctx)
     free(h->rs.hist);
     cm_model_free(h->m);
     cm_reader_free(h->r);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-train");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    cli_args_parse(&h->a, argc, argv, usage, tail, &cm_train_settings, 0, NULL, &own_settings,
+    held *h = cli_hold(sizeof *h, release);
+    cli_args_parse(&h->cli.a, argc, argv, usage, tail, &cm_train_settings, 0, NULL, &own_settings,
                    &o);
-    cm_kv *settings = h->a.stage;
-    const char *input = cli_one_input(argc, argv, h->a.first);
+    cm_kv *settings = h->cli.a.stage;
+    const char *input = cli_one_input(argc, argv, h->cli.a.first);
     if (!o.co.output)
         cli_usage_error("no model file: give one with -o MODEL.cmm");
     if (!cm_kv_get(settings, "threads")) {
@@ -133,7 +125,7 @@ int main(int argc, char **argv)
     cli_provenance(settings, argc, argv);
 
     const char *name = cli_in_name(input);
-    cm_reader *r = h->r = cli_open_stream(input, &h->in);
+    cm_reader *r = h->r = cli_open_stream(input, &h->cli.in);
     cm_error err;
     cm_error_clear(&err);
     /* Opened first, so a bad path fails before the training, not after. */

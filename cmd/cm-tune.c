@@ -276,12 +276,11 @@ static void print_best(const opts *o, const char *const *keys, const char *const
         fprintf(stderr, "%s: best trial %zu: %s %.6g\n", cli_name(), trial, metric, mean);
 }
 
-/* What a run holds, freed at exit on every path (cli_on_exit). */
+/* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
-    cli_args a;
+    cli_held cli; /* first: see cli_hold */
     cm_space *sp;
     cm_reader *r;
-    FILE *in;
     cm_dataset *ds;
     cm_folds *folds;
     cm_results *results, *old;
@@ -305,10 +304,6 @@ static void release(void *ctx)
     cm_dataset_free(h->ds);
     cm_space_free(h->sp);
     cm_reader_free(h->r);
-    if (h->in && h->in != stdin)
-        fclose(h->in);
-    cli_args_free(&h->a);
-    free(h);
 }
 
 /* --merge: shard files into one ranking. */
@@ -369,7 +364,7 @@ static int merge(const opts *o, held *h, int argc, char **argv)
         free(fx);
         for (size_t j = 0; j < np; j++)
             cli_set(set, keys[j], vals[j]);
-        h->r = cli_open_stream(o->data, &h->in);
+        h->r = cli_open_stream(o->data, &h->cli.in);
         cm_dataset *ds = h->ds = cm_dataset_load(h->r, set, &err);
         if (!ds)
             cli_die_error(cli_in_name(o->data), &err);
@@ -452,12 +447,9 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     cli_init(argv, "cm-tune");
-    held *h = calloc(1, sizeof *h);
-    if (!h)
-        cli_die("out of memory");
-    cli_on_exit(release, h);
-    parse(argc, argv, &o, &h->a);
-    cm_kv *fixed = h->a.stage;
+    held *h = cli_hold(sizeof *h, release);
+    parse(argc, argv, &o, &h->cli.a);
+    cm_kv *fixed = h->cli.a.stage;
     if (o.merge)
         return merge(&o, h, argc, argv);
     const char *seedtxt = cm_kv_get(fixed, "seed");
@@ -473,7 +465,7 @@ int main(int argc, char **argv)
 
     cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
-    h->r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &h->in);
+    h->r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &h->cli.in);
     cm_dataset *ds = h->ds = cm_dataset_load(h->r, fixed, &err);
     if (!ds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);

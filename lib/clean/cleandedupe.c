@@ -9,17 +9,10 @@ static cm_status mark(cm_cleanrows *r, size_t key, cm_error *err)
 {
     if (key < r->nstamp)
         return CM_OK;
-    size_t n = r->nstamp ? r->nstamp : 64;
-    while (n <= key)
-        n *= 2;
-    uint64_t *s = realloc(r->stamp, n * sizeof *s);
-    if (s)
-        r->stamp = s;
-    size_t *l = s ? realloc(r->last_in_group, n * sizeof *l) : NULL;
-    if (!l)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    r->last_in_group = l;
-    memset(s + r->nstamp, 0, (n - r->nstamp) * sizeof *s);
+    size_t n = cm_cap_for(r->nstamp, key, 64);
+    if (cm_resize(&r->stamp, r->nstamp, n, sizeof *r->stamp, err) ||
+        cm_resize(&r->last_in_group, r->nstamp, n, sizeof *r->last_in_group, err))
+        return CM_ERR_NOMEM;
     r->nstamp = n;
     return CM_OK;
 }
@@ -33,7 +26,7 @@ cm_status cm_cleanrows_flush_group(cm_cleanrows *r, cm_error *err)
     for (size_t i = 0; i < g->n; i++) {
         size_t k = cm_cleanrows_series(r, g->b, i);
         if (mark(r, k, err))
-            return err->status;
+            return CM_ERR_NOMEM;
         r->stamp[k] = r->group_id;
         r->last_in_group[k] = i;
     }
@@ -41,7 +34,7 @@ cm_status cm_cleanrows_flush_group(cm_cleanrows *r, cm_error *err)
         if (r->last_in_group[cm_cleanrows_series(r, g->b, i)] != i)
             r->cfg.stats->duplicates++;
         else if (cm_cleanrows_fill(r, g->b, i, err))
-            return err->status;
+            return CM_ERR_NOMEM;
     }
     g->n = 0;
     r->group_id++;
@@ -63,7 +56,7 @@ cm_status cm_cleanrows_dedupe(cm_cleanrows *r, const cm_batch *b, size_t i,
     }
     if (!r->have_group || t != r->group_t) {
         if (r->cfg.dedupe == DEDUPE_LAST && cm_cleanrows_flush_group(r, err))
-            return err->status;
+            return CM_ERR_NOMEM;
         r->group_id++;
         r->group_t = t;
         r->have_group = 1;
@@ -72,7 +65,7 @@ cm_status cm_cleanrows_dedupe(cm_cleanrows *r, const cm_batch *b, size_t i,
         return cm_rowbuf_add(r->cfg.schema, &r->group, b, i, err);
     size_t k = cm_cleanrows_series(r, b, i);
     if (mark(r, k, err))
-        return err->status;
+        return CM_ERR_NOMEM;
     if (r->stamp[k] == r->group_id) {
         r->cfg.stats->duplicates++;
         return CM_OK;

@@ -23,18 +23,10 @@ static cm_status grow_series(cm_cleanrows *r, size_t series, cm_error *err)
 {
     if (series < r->nseries)
         return CM_OK;
-    size_t n = r->nseries ? r->nseries : 4;
-    while (n <= series)
-        n *= 2;
-    fillstate *fs = realloc(r->fs, n * r->ncols * sizeof *fs);
-    if (fs)
-        r->fs = fs;
-    int64_t *rows = fs ? realloc(r->series_rows, n * sizeof *rows) : NULL;
-    if (!rows)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    r->series_rows = rows;
-    memset(fs + r->nseries * r->ncols, 0, (n - r->nseries) * r->ncols * sizeof *fs);
-    memset(rows + r->nseries, 0, (n - r->nseries) * sizeof *rows);
+    size_t n = cm_cap_for(r->nseries, series, 4);
+    if (cm_resize(&r->fs, r->nseries * r->ncols, n * r->ncols, sizeof *r->fs, err) ||
+        cm_resize(&r->series_rows, r->nseries, n, sizeof *r->series_rows, err))
+        return CM_ERR_NOMEM;
     r->nseries = n;
     return CM_OK;
 }
@@ -88,7 +80,7 @@ cm_status cm_cleanrows_drain(cm_cleanrows *r, cm_error *err)
     while (r->head < r->tail && r->unresolved[r->head & cm_cleanrows_mask(r)] == 0) {
         size_t i = r->head++ & cm_cleanrows_mask(r);
         if (!cm_cleanrows_must_drop(r, r->ring, i) && cm_cleanrows_emit(r, r->ring, i, err))
-            return err->status;
+            return CM_ERR_NOMEM;
     }
     return CM_OK;
 }
@@ -165,11 +157,9 @@ cm_status cm_cleanrows_fill(cm_cleanrows *r, const cm_batch *b, size_t si, cm_er
                 f->npending = kept;
             }
             if (f->npending == f->cap) {
-                size_t cap = f->cap ? f->cap * 2 : 16;
-                uint64_t *p = realloc(f->pending, cap * sizeof *p);
-                if (!p)
-                    return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-                f->pending = p;
+                size_t cap = cm_cap_for(f->cap, f->npending, 16);
+                if (cm_resize(&f->pending, f->npending, cap, sizeof *f->pending, err))
+                    return CM_ERR_NOMEM;
                 f->cap = cap;
             }
             f->pending[f->npending++] = seq;

@@ -12,6 +12,27 @@ void cm_buf_free(cm_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+size_t cm_cap_for(size_t cap, size_t i, size_t first)
+{
+    size_t n = cap ? cap : first;
+    while (n <= i && n <= SIZE_MAX / 2)
+        n *= 2;
+    return n;
+}
+
+cm_status cm_resize(void *pp, size_t n, size_t cap, size_t size, cm_error *err)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p); /* pp is a T **, not a void ** */
+    void *q = size && cap > SIZE_MAX / size ? NULL : realloc(p, cap * size);
+    if (!q)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (cap > n)
+        memset((char *)q + n * size, 0, (cap - n) * size);
+    memcpy(pp, &q, sizeof q);
+    return CM_OK;
+}
+
 uint8_t *cm_buf_grow(cm_buf *b, size_t n)
 {
     if (b->oom)

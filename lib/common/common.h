@@ -43,6 +43,12 @@ void cm_buf_free(cm_buf *b);
 char *cm_strndup(const char *s, size_t n);
 /* All of s, the same way. */
 char *cm_strdup(const char *s);
+/* Arrays that grow by doubling.  cm_cap_for: cap doubled (from first,
+ * when 0) until index i fits.  cm_resize: the array *pp (a T **) of size-
+ * byte elements from n to cap elements, the new ones zeroed; out of
+ * memory, *pp is kept as it was and CM_ERR_NOMEM returned. */
+size_t cm_cap_for(size_t cap, size_t i, size_t first);
+cm_status cm_resize(void *pp, size_t n, size_t cap, size_t size, cm_error *err);
 /* Makes room for n more bytes; returns a pointer to them or NULL (oom set). */
 uint8_t *cm_buf_grow(cm_buf *b, size_t n);
 /* The same, with the common case (room enough) inlined for hot loops. */

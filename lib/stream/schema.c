@@ -114,11 +114,9 @@ cm_status cm_schema_add(cm_schema *s, const char *name, cm_dtype type,
         return cm_fail(err, CM_ERR_LIMIT, "more than %u columns",
                        (unsigned)CM_MAX_COLUMNS);
     if (s->ncols == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        column *c = realloc(s->cols, cap * sizeof *c);
-        if (!c)
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        s->cols = c;
+        size_t cap = cm_cap_for(s->cap, s->ncols, 8);
+        if (cm_resize(&s->cols, s->ncols, cap, sizeof *s->cols, err))
+            return CM_ERR_NOMEM;
         s->cap = cap;
     }
     column *c = &s->cols[s->ncols];
@@ -173,11 +171,9 @@ cm_status cm_recipe_add(cm_schema *s, const char *op, size_t *index,
     if (len == 0 || len > CM_MAX_NAME || !cm_utf8_valid(op, len))
         return cm_fail(err, CM_ERR_ARG, "recipe step name is empty or invalid");
     if (s->nsteps == s->steps_cap) {
-        size_t cap = s->steps_cap ? s->steps_cap * 2 : 8;
-        step *st = realloc(s->steps, cap * sizeof *st);
-        if (!st)
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        s->steps = st;
+        size_t cap = cm_cap_for(s->steps_cap, s->nsteps, 8);
+        if (cm_resize(&s->steps, s->nsteps, cap, sizeof *s->steps, err))
+            return CM_ERR_NOMEM;
         s->steps_cap = cap;
     }
     step *st = &s->steps[s->nsteps];
