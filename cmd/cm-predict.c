@@ -130,6 +130,17 @@ static void adhoc(const opts *o, cm_predictor *p)
 
 /* ---- files ------------------------------------------------------------------ */
 
+/* ", N what" for a count that is not zero. */
+static void count(const char **comma, uint64_t n, const char *what, const char *col)
+{
+    if (!n)
+        return;
+    fprintf(stderr, "%s %llu %s", *comma, (unsigned long long)n, what);
+    if (col)
+        fprintf(stderr, " %s", col);
+    *comma = ",";
+}
+
 static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
 {
     const cm_pred_stats *s = cm_predictor_stats(p);
@@ -142,16 +153,14 @@ static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
                 (unsigned long long)none, (unsigned long long)s->rows);
         const char *comma = "";
         for (size_t i = 0; i < cm_model_ninputs(m); i++)
-            if (s->missing[i]) {
-                fprintf(stderr, "%s %llu missing %s", comma,
-                        (unsigned long long)s->missing[i], cm_model_input(m, i));
-                comma = ",";
-            }
-        if (s->no_time)
-            fprintf(stderr, "%s %llu without a time", comma, (unsigned long long)s->no_time),
-            comma = ",";
-        if (s->not_finite)
-            fprintf(stderr, "%s %llu not finite", comma, (unsigned long long)s->not_finite);
+            count(&comma, s->missing[i], "missing", cm_model_input(m, i));
+        count(&comma, s->left[CM_CLEAN_NO_TIME], "without a time", NULL);
+        count(&comma, s->left[CM_CLEAN_DUPLICATE], "repeating a time the recipe's dedupe "
+              "keeps once", NULL);
+        count(&comma, s->left[CM_CLEAN_MISSING], "left out by cleaning for a missing",
+              s->left_col[CM_CLEAN_MISSING]);
+        count(&comma, s->left[CM_CLEAN_BAD], "unreadable (bad-rows skip)", NULL);
+        count(&comma, s->not_finite, "not finite", NULL);
         fputc('\n', stderr);
     }
     if (s->unseen)

@@ -224,8 +224,8 @@ flip() {
     [ "$(wc -l <pred.out)" -eq 101 ]
     [ "$(head -1 pred.out)" = time,cnt_pred,cnt ]
     bike_times in.csv | diff -u - <(col time <pred.out)
-    # The actual values are the input's (none for the row without a time).
-    awk -F, 'NR > 1 { print ($2 == "" ? "" : $17) }' in.csv | diff -u - <(col cnt <pred.out)
+    # The actual values are the input's, the row without a time's too.
+    awk -F, 'NR > 1 { print $17 }' in.csv | diff -u - <(col cnt <pred.out)
     # No forecast where temp is missing, nor without a time.
     paste -d, <(awk -F, 'NR > 1 { print ($11 == "" || $2 == "") }' in.csv) <(col cnt_pred <pred.out) |
         awk -F, '$1 == 1 && $2 != "" { bad++ } END { exit bad > 0 }'
@@ -241,10 +241,12 @@ flip() {
     [ "$n" -eq "$empty" ]
     sum=$(echo "$parts" | tr , '\n' | awk '{ s += $1 } END { print s }')
     [ "$sum" -eq "$n" ]
-    # Each reason: temp on the three rows with history that lack it (row 3
-    # lacks temp first of all), the time on one.
+    # Each reason: temp on the four rows that lack it (cleaning leaves them
+    # out, as cm-clean does), the time on one.
     [[ ", $parts" == *", 4 missing temp, "* ]]
     [[ ", $parts" == *", 1 without a time" ]]
+    # The hour after a row left out has no lag of an hour, as in the pipe.
+    [ -z "$(col cnt_pred <pred.out | sed -n 71p)" ]
     # -v adds the totals; -q says nothing.
     predict -v -m m.cmm in.csv
     grep -qx "cm-predict: 100 rows, $((100 - n)) forecast" pred.err
@@ -274,7 +276,7 @@ flip() {
     cm-cat clean.cmt | col time | diff -u - <(col time <pred.out)
 }
 
-@test "a model without lags: rows in any order and of the same time each forecast, in input order (a recipe with --sort --dedupe)" {
+@test "a model without lags: rows in any order in input order, each repeated time forecast once (a recipe with --sort --dedupe)" {
     # Days in a random order, some twice; y = 2x + 1.
     awk 'BEGIN { print "t,x,y"; s = 3
         for (i = 0; i < 40; i++) { s = (s * 16807) % 2147483647
@@ -284,11 +286,14 @@ flip() {
     [ "$(cm-cat un.cmt | wc -l)" -lt 40 ]
     SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -y y --valid 0 -o un.cmm un.cmt
     predict -m un.cmm --id x un.csv
-    [ ! -s pred.err ]
+    dups=$(( 40 - $(cm-cat un.cmt | sed 1d | wc -l) ))
+    [ "$(cat pred.err)" = "cm-predict: $dups of 40 rows without a forecast: $dups repeating a time the recipe's dedupe keeps once" ]
     [ "$(head -1 pred.out)" = t,x,y_pred,y ]
     [ "$(wc -l <pred.out)" -eq 41 ]
     awk -F, 'NR > 1 { sub(/ /, "T", $1); print $1 ":00Z," $2 }' un.csv | diff -u - <(sed 1d pred.out | cut -d, -f1,2)
-    ! col y_pred <pred.out | grep -qx '' || false
+    # dedupe last: the last row of each time is forecast, the others not
+    awk -F, 'NR > 1 { last[$1] = NR } END { for (t in last) print last[t] }' un.csv | sort -n >kept
+    awk -F, 'NR > 1 && $3 != "" { print NR }' pred.out | diff -u kept -
     # The sorted, deduplicated stream: the same forecast for each x it kept.
     cm-predict -m un.cmm --id x un.cmt >sorted.out
     [ "$(wc -l <sorted.out)" -eq "$(cm-cat un.cmt | wc -l)" ]
@@ -405,7 +410,7 @@ flip() {
     predict -m m.cmm --id season,weathersit in.csv && mv pred.out out.csv
     [ "$(head -1 out.csv)" = time,season,weathersit,cnt_pred,cnt ]
     [ "$(wc -l <out.csv)" -eq 61 ]
-    awk -F, 'NR > 1 { print ($2 == "" ? "," : $3 "," $10) }' in.csv | diff -u - <(cut -d, -f2,3 out.csv | sed 1d)
+    awk -F, 'NR > 1 { print $3 "," $10 }' in.csv | diff -u - <(cut -d, -f2,3 out.csv | sed 1d)
     # Without --id: the same forecasts.
     predict -m m.cmm in.csv
     cut -d, -f1,4,5 out.csv | cmp - pred.out
@@ -421,7 +426,8 @@ flip() {
     ! grep -vE "^\{\"time\":(\"[-0-9T:Z]+\"|null),\"season\":($num|null),\"weathersit\":(\"[0-9]\"|null),\"cnt_pred\":($num|null),\"cnt\":($num|null)\}$" pred.out || false
     sed -E 's/"[a-z_]+"://g; s/^\{//; s/\}$//; s/null//g; s/"//g' pred.out | cmp - <(sed 1d out.csv)
     grep -q '"cnt_pred":null' pred.out
-    grep -q '"time":null,"season":null,"weathersit":null,"cnt_pred":null,"cnt":null' pred.out
+    # the row without a time keeps the fields it had
+    grep -qE '"time":null,"season":1,"weathersit":"?[0-9]"?,"cnt_pred":null,"cnt":[0-9]+}' pred.out
     # An input without the target: no actual column.
     cut -d, -f1-16 in.csv >nocnt.csv
     predict -q -m m.cmm nocnt.csv
@@ -734,4 +740,78 @@ Try 'cm-predict --help' for more information." --bogus
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     [ "$output" = "$(awk -F, -v t="$t" '$1 == t { print $2 }' pred.out)" ]
+}
+
+# ---- the replay sees the series training saw ------------------------------------
+
+# An hourly count exported once per weather condition: 1 to 3 rows an hour,
+# the same count and temperature on each, over 8 days: hours.csv.
+repeated_hours() {
+    awk 'BEGIN { print "time,cond,temp,count"; s = 11; split("clear,rain,fog", C, ",")
+        for (d = 1; d <= 8; d++) for (h = 0; h < 24; h++) {
+            s = (s * 16807) % 2147483647; k = 1 + s % 3
+            s = (s * 16807) % 2147483647; c = 50 + 40 * (h >= 7 && h <= 19) + s % 30
+            for (i = 1; i <= k; i++)
+                printf "2026-05-%02d %02d:00,%s,%d,%d\n", d, h, C[1 + (s + i) % 3], 10 + h % 7, c } }' >hours.csv
+}
+
+@test "repeated hours (dedupe first): raw CSV, the pipeline and NAME=VALUE give the same forecasts; --eval scores each hour once" {
+    repeated_hours
+    [ "$(cut -d, -f1 hours.csv | uniq -d | wc -l)" -gt 50 ]
+    quiet cm-clean --dedupe first -o h.cmt hours.csv
+    quiet cm-features -y count -L count:1h,24h -R count:mean:24h -o hf.cmt h.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear --valid 0 -o h.cmm hf.cmt
+    # Raw CSV: a row for every input row, in input order.
+    predict -m h.cmm hours.csv && mv pred.out raw.out && mv pred.err raw.err
+    [ "$(wc -l <raw.out)" -eq "$(wc -l <hours.csv)" ]
+    awk -F, 'NR > 1 { sub(/ /, "T", $1); print $1 ":00Z" }' hours.csv | diff -u - <(col time <raw.out)
+    # The pipeline: a row for every hour kept.
+    cm-clean --dedupe first hours.csv | cm-predict -m h.cmm 2>pipe.err >pipe.out
+    [ "$(wc -l <pipe.out)" -eq $((8 * 24 + 1)) ]
+    # The first row of each hour is the pipeline's row, to the last digit;
+    # the repeats have no forecast.
+    awk -F, 'NR > 1 && $1 != prev { print } { prev = $1 }' raw.out | diff -u <(sed 1d pipe.out) -
+    awk -F, 'NR > 1 && $1 == prev && $2 != "" { bad++ } { prev = $1 } END { exit bad > 0 }' raw.out
+    repeats=$(( $(wc -l <hours.csv) - 1 - 8 * 24 ))
+    grep -q " $repeats repeating a time the recipe's dedupe keeps once" raw.err
+    # The day's mean is over 24 hours, not 24 rows: the features' value.
+    cm-cat hf.cmt >hf.csv
+    t=$(sed -n 100p hf.csv | cut -d, -f1)
+    awk -F, -v t="$t" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "count") c = i; next }
+        { v[NR] = $c; if ($1 == t) at = NR }
+        END { for (i = at - 24; i < at; i++) s += v[i]; print s / 24 }' hf.csv >want
+    col count_mean24h <hf.csv | sed -n 99p | awk '{ print $1 + 0 }' | diff -u want -
+    # NAME=VALUE for three of the hours: the same number.
+    for n in 30 90 160; do
+        IFS=, read -r t cond temp < <(sed -n "${n}p" hf.csv | cut -d, -f1-3)
+        local args=() c
+        for c in count_lag1h count_lag24h count_mean24h; do
+            args+=("$c=$(col "$c" <hf.csv | sed -n "$((n - 1))p")")
+        done
+        naive=${t%:00Z}
+        got=$(cm-predict -m h.cmm time="${naive/T/ }" cond="$cond" temp="$temp" "${args[@]}")
+        want=$(awk -F, -v t="$t" '$1 == t { print $2 }' pipe.out)
+        [ -n "$want" ] && [ "$got" = "$want" ] || { echo "at $t: $got, pipeline $want" >&2; return 1; }
+    done
+    # --eval: each kept hour once, as from the pipeline.
+    cm-predict -q -m h.cmm --eval hours.csv >raw.eval
+    cm-clean --dedupe first hours.csv | cm-predict -q -m h.cmm --eval >pipe.eval
+    cmp raw.eval pipe.eval
+    grep -qx "rows=$(awk -F, 'NR > 1 && $2 != ""' pipe.out | wc -l)" raw.eval
+}
+
+@test "a recipe that sorts: shuffled raw rows come back in input order, each with the sorted pipeline's forecast" {
+    repeated_hours
+    { head -1 hours.csv; sed 1d hours.csv | awk 'BEGIN { s = 7 } { s = (s * 16807) % 2147483647; print s "\t" $0 }' |
+        sort -n | cut -f2-; } >shuf.csv
+    quiet cm-clean --sort --dedupe first -o s.cmt shuf.csv
+    quiet cm-features -y count -L count:1h,24h -o sf.cmt s.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear --valid 0 -o s.cmm sf.cmt
+    predict -m s.cmm --id cond shuf.csv
+    [ "$(wc -l <pred.out)" -eq "$(wc -l <shuf.csv)" ]
+    awk -F, 'NR > 1 { sub(/ /, "T", $1); print $1 ":00Z," $2 }' shuf.csv | diff -u - <(sed 1d pred.out | cut -d, -f1,2)
+    cm-clean --sort --dedupe first shuf.csv | cm-predict -m s.cmm --id cond 2>/dev/null >pipe.out
+    # Every forecast of the shuffled rows is the pipeline's for that hour,
+    # and every hour the pipeline forecast has one.
+    awk -F, 'NR > 1 && $3 != ""' pred.out | sort | diff -u <(awk -F, 'NR > 1 && $3 != ""' pipe.out | sort) -
 }

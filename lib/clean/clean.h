@@ -42,7 +42,10 @@ typedef struct cm_cleanrows_cfg {
     FILE *out;               /* the stream written, or NULL: */
     cm_batch_fn emit;        /* the rows go to emit(ctx, ...) */
     void *ctx;
-    int keep_all;            /* no row dropped for a missing value */
+    const uint8_t *nodrop;   /* per output column: missing drops no row */
+    /* told of each row the stages leave out (NULL: nobody asks) */
+    void (*drop)(void *ctx, const cm_batch *b, size_t i, cm_clean_drop why, size_t col);
+    void *drop_ctx;
     size_t batch_rows;       /* rows per batch handed on */
     const cm_writer_opts *wo;
     cm_clean_stats *stats;
@@ -117,14 +120,15 @@ struct cm_clean {
     size_t nread;      /* columns in the input; the absent ones follow */
     const char **pad_f; /* a record with empty fields for the absent */
     size_t *pad_len;
-    void (*on_drop)(void *, uint64_t);
+    cm_clean_drop_fn on_drop;
     void *drop_ctx;
     size_t *time_idx; /* input column of each time part */
     incol *cols;
     size_t ncols;
     cm_schema *schema;
     int *out_policy;
-    long time_out, key_out;
+    uint8_t *nodrop;       /* per output column: replaying, missing drops no row */
+    long time_out, key_out, record_out;
     cm_clean_stats st;
     char notes[MAX_NOTES][200];
     size_t nnotes;

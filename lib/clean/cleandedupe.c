@@ -17,6 +17,13 @@ static cm_status mark(cm_cleanrows *r, size_t key, cm_error *err)
     return CM_OK;
 }
 
+void cm_cleanrows_duplicate(cm_cleanrows *r, const cm_batch *b, size_t i)
+{
+    r->cfg.stats->duplicates++;
+    if (r->cfg.drop)
+        r->cfg.drop(r->cfg.drop_ctx, b, i, CM_CLEAN_DUPLICATE, 0);
+}
+
 /* With dedupe=last the rows of one time wait here; the last of each key
  * goes on, in the order the kept rows came. */
 cm_status cm_cleanrows_flush_group(cm_cleanrows *r, cm_error *err)
@@ -32,7 +39,7 @@ cm_status cm_cleanrows_flush_group(cm_cleanrows *r, cm_error *err)
     }
     for (size_t i = 0; i < g->n; i++) {
         if (r->last_in_group[cm_cleanrows_series(r, g->b, i)] != i)
-            r->cfg.stats->duplicates++;
+            cm_cleanrows_duplicate(r, g->b, i);
         else if (cm_cleanrows_fill(r, g->b, i, err))
             return CM_ERR_NOMEM;
     }
@@ -67,7 +74,7 @@ cm_status cm_cleanrows_dedupe(cm_cleanrows *r, const cm_batch *b, size_t i,
     if (mark(r, k, err))
         return CM_ERR_NOMEM;
     if (r->stamp[k] == r->group_id) {
-        r->cfg.stats->duplicates++;
+        cm_cleanrows_duplicate(r, b, i);
         return CM_OK;
     }
     r->stamp[k] = r->group_id;

@@ -59,18 +59,24 @@ static cm_status grow_ring(cm_cleanrows *r, cm_error *err)
     return CM_OK;
 }
 
-/* Whether row i of b misses a value its column may not miss (counted);
- * never when every row must come out, as when a model replays cleaning. */
+/* Whether row i of b misses a value its column may not miss (counted,
+ * and told by the first such column). */
 int cm_cleanrows_must_drop(cm_cleanrows *r, const cm_batch *b, size_t i)
 {
-    int drop = 0;
-    for (size_t c = 0; c < r->ncols && !r->cfg.keep_all; c++)
-        if (!cm_batch_valid_c(b, c)[i] && r->cfg.policy[c] != POLICY_KEEP) {
+    size_t first = r->ncols;
+    for (size_t c = 0; c < r->ncols; c++)
+        if (!cm_batch_valid_c(b, c)[i] && r->cfg.policy[c] != POLICY_KEEP &&
+            !r->cfg.nodrop[c]) {
             r->cfg.stats->dropped_missing[c]++;
-            drop = 1;
+            if (first == r->ncols)
+                first = c;
         }
-    r->cfg.stats->rows_dropped_missing += (uint64_t)drop;
-    return drop;
+    if (first == r->ncols)
+        return 0;
+    r->cfg.stats->rows_dropped_missing++;
+    if (r->cfg.drop)
+        r->cfg.drop(r->cfg.drop_ctx, b, i, CM_CLEAN_MISSING, first);
+    return 1;
 }
 
 /* Rows leave the ring in order once nothing in them waits any more; a row

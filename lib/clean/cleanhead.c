@@ -254,8 +254,13 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
     if (!st && c->p->r.key && c->key_out < 0)
         st = cm_fail(err, CM_ERR_ARG, "key: column '%s' is not written as a category "
                      "(dropped, or --type other than cat)", c->p->r.key);
+    size_t rec;
+    if (!st && c->o.replay && c->o.number &&
+        !(st = cm_schema_add(c->schema, CM_CLEAN_RECORD, CM_I64, CM_ROLE_FEATURE, &rec, err)))
+        c->record_out = (long)rec;
     size_t nout = st ? 0 : cm_schema_ncols(c->schema);
-    if (!st && !(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)))
+    if (!st && (!(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)) ||
+                !(c->nodrop = calloc(nout + 1, 1))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st && (!(c->st.dropped_missing = calloc(nout + 1, sizeof(uint64_t))) ||
                 !(c->st.out_of_range = calloc(nout + 1, sizeof(uint64_t))) ||
@@ -278,7 +283,14 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
             p = POLICY_FFILL; /* the global choice, where it can apply */
         }
         c->out_policy[col->out] = (int)col->out == c->time_out ? POLICY_DROP : p;
+        /* What a replay does not have or is to forecast leaves rows in. */
+        c->nodrop[col->out] = c->o.replay && (col->absent || (c->o.keep_missing &&
+                                              !strcmp(col->name, c->o.keep_missing)));
+        if (col->absent)
+            c->out_policy[col->out] = POLICY_KEEP;
     }
+    if (!st && c->record_out >= 0)
+        c->out_policy[c->record_out] = POLICY_KEEP;
     return st;
 }
 

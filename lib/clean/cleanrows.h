@@ -87,6 +87,8 @@ size_t cm_cleanrows_mask(const cm_cleanrows *r);
 cm_status cm_cleanrows_dedupe(cm_cleanrows *r, const cm_batch *b, size_t i, uint64_t line,
                               cm_error *err);
 cm_status cm_cleanrows_flush_group(cm_cleanrows *r, cm_error *err);
+/* Row i of b loses to another of its time (and key): counted and told. */
+void cm_cleanrows_duplicate(cm_cleanrows *r, const cm_batch *b, size_t i);
 /* cleansort.c: a row into the sort; everything sorted, on to the next stage */
 cm_status cm_cleanrows_sort(cm_cleanrows *r, const cm_batch *b, size_t i, cm_error *err);
 cm_status cm_cleanrows_finish_sort(cm_cleanrows *r, cm_error *err);

@@ -66,6 +66,9 @@ static cm_status bad_row(cm_clean *c, cm_error *err, uint64_t line)
     if (!c->bad_skip || err->status != CM_ERR_DATA)
         return err->status;
     c->st.bad_rows++;
+    if (c->on_drop)
+        c->on_drop(c->drop_ctx, &(cm_clean_left){c->st.rows_read, CM_CLEAN_BAD, err->column,
+                                                 NULL, 0});
     if (c->nnotes < MAX_NOTES) {
         if (err->column[0])
             snprintf(c->notes[c->nnotes++], sizeof c->notes[0],
@@ -120,9 +123,15 @@ static cm_status one_row(cm_clean *c, cm_cleanrows *rows, pending *p, size_t nf,
     if (st)
         return bad_row(c, err, line);
     if (drop && c->on_drop)
-        c->on_drop(c->drop_ctx, c->st.rows_read);
+        c->on_drop(c->drop_ctx, &(cm_clean_left){c->st.rows_read, CM_CLEAN_NO_TIME,
+                                                 c->time.item[0], p->b, p->n});
     if (drop)
         return CM_OK;
+    if (c->record_out >= 0) {
+        ((int64_t *)cm_batch_values(p->b, (size_t)c->record_out))[p->n] =
+            (int64_t)c->st.rows_read;
+        cm_batch_valid(p->b, (size_t)c->record_out)[p->n] = 1;
+    }
     if (c->time_out >= 0) {
         int64_t t = ((const int64_t *)cm_batch_values(p->b, (size_t)c->time_out))[p->n];
         if (!c->st.have_time || t < c->st.tmin)
@@ -172,6 +181,20 @@ cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
     return st ? st : settle(c, NULL, NULL, 0, name, err);
 }
 
+/* A row the stages leave out, to the caller by its record number. */
+static void stage_drop(void *ctx, const cm_batch *b, size_t i, cm_clean_drop why,
+                       size_t col)
+{
+    cm_clean *c = ctx;
+    if (!c->on_drop || c->record_out < 0)
+        return;
+    uint64_t rec = (uint64_t)((const int64_t *)cm_batch_values_c(b, (size_t)c->record_out))[i];
+    c->on_drop(c->drop_ctx, &(cm_clean_left){rec, why,
+                                             why == CM_CLEAN_MISSING
+                                                 ? cm_schema_name(c->schema, col) : "",
+                                             b, i});
+}
+
 /* Below a megabyte each sorted run would be a handful of rows, and every
  * run an open file until the merge. */
 static size_t sort_memory(const cm_clean_plan *p)
@@ -216,7 +239,8 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
     if (!st) {
         cm_cleanrows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
                            c->p->r.max_gap, c->sort, c->dedupe, sort_memory(c->p),
-                           c->p->r.tmpdir, out, emit, ctx, c->o.replay, pd.cap, wo, &c->st};
+                           c->p->r.tmpdir, out, emit, ctx, c->nodrop, stage_drop, c,
+                           pd.cap, wo, &c->st};
         if (!(rows = cm_cleanrows_new(&cfg, err)))
             st = err->status;
     }
@@ -256,7 +280,7 @@ const cm_schema *cm_clean_out_schema(const cm_clean *c)
     return c->schema;
 }
 
-void cm_clean_on_drop(cm_clean *c, void (*fn)(void *ctx, uint64_t row), void *ctx)
+void cm_clean_on_drop(cm_clean *c, cm_clean_drop_fn fn, void *ctx)
 {
     c->on_drop = fn;
     c->drop_ctx = ctx;

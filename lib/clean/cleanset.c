@@ -274,6 +274,7 @@ void cm_clean_free(cm_clean *c)
     free(c->cols);
     cm_schema_free(c->schema);
     free(c->out_policy);
+    free(c->nodrop);
     free(c->st.dropped_missing);
     free(c->st.out_of_range);
     free(c->st.filled);
@@ -302,13 +303,12 @@ cm_clean *cm_clean_start(const cm_clean_plan *p, const cm_clean_opts *o, cm_erro
     c->p = p;
     if (o)
         c->o = *o;
-    /* A model's replay keeps every row, in input order, and fails on a
-     * bad one rather than lose it. */
-    c->sort = !c->o.replay && p->r.sort;
-    c->dedupe = c->o.replay ? DEDUPE_NONE
-              : (int[]){DEDUPE_FIRST, DEDUPE_LAST, DEDUPE_NONE}[p->r.dedupe];
-    c->bad_skip = !c->o.replay && p->r.bad_rows == 1;
-    c->time_out = c->key_out = -1;
+    /* A model's replay runs the row stages too: its lags and windows must
+     * look back over the series training saw. */
+    c->sort = p->r.sort;
+    c->dedupe = (int[]){DEDUPE_FIRST, DEDUPE_LAST, DEDUPE_NONE}[p->r.dedupe];
+    c->bad_skip = p->r.bad_rows == 1;
+    c->time_out = c->key_out = c->record_out = -1;
     /* the run's own copy: without one it may find the time column itself */
     if (p->r.time && cm_list_split(&c->time, p->r.time, err)) {
         cm_clean_free(c);

@@ -32,16 +32,35 @@ int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
 
 /* How a cleaner runs its plan. */
 typedef struct cm_clean_opts {
-    /* A model's replay: every record comes out, in input order (none is
-     * sorted, merged as a duplicate or dropped for a missing value, a bad
-     * one fails), and no recipe step is added.  A column the plan types
-     * but the input lacks is then empty if may_lack says the model can do
-     * without it, an error otherwise. */
+    /* A model's replay: the rows are sorted, merged and dropped as the
+     * plan says, so that a model sees the series its training saw, but
+     * every record left out is told to on_drop, and no recipe step is
+     * added.  A column the plan types but the input lacks is then empty
+     * (dropping no row) if may_lack says the model can do without it, an
+     * error otherwise. */
     int replay;
     int (*may_lack)(void *ctx, const char *column, int is_time);
     void *ctx;
     size_t batch_rows; /* rows handed on together; 0: 16384 (1024 replaying) */
+    /* Replaying: a column whose missing values drop no row, the target a
+     * model forecasts (NULL: none). */
+    const char *keep_missing;
+    /* Replaying: every row carries the number of its record (from 1) in
+     * an extra I64 column named CM_CLEAN_RECORD, so that results can be
+     * put back in input order after a sort. */
+    int number;
 } cm_clean_opts;
+
+/* A name no CSV header gives (it starts with ASCII's record separator). */
+#define CM_CLEAN_RECORD "\x1erecord"
+
+/* Why a replay leaves a record out. */
+typedef enum cm_clean_drop {
+    CM_CLEAN_NO_TIME = 1,   /* its time is missing */
+    CM_CLEAN_DUPLICATE = 2, /* dedupe keeps another row of its time (and key) */
+    CM_CLEAN_MISSING = 3,   /* a value its column may not miss */
+    CM_CLEAN_BAD = 4        /* unreadable, and the plan skips bad rows */
+} cm_clean_drop;
 
 typedef struct cm_clean cm_clean;
 
@@ -73,9 +92,20 @@ cm_status cm_clean_prepare(cm_clean *c, size_t nf, const char *const *names,
                            const char *name, cm_error *err);
 cm_status cm_clean_record(cm_clean *c, size_t nf, const char *const *f, const size_t *len,
                           uint64_t line, cm_batch *b, size_t row, int *drop, cm_error *err);
-/* Calls fn(ctx, row) for each record (counted from 1) left out for lack of
- * a time; replaying it is the only one left out. */
-void cm_clean_on_drop(cm_clean *c, void (*fn)(void *ctx, uint64_t row), void *ctx);
+/* A record the plan leaves out: its number (from 1), why, the column to
+ * blame ("" for a duplicate), and the row as far as it was cleaned (row
+ * i of b, a batch of cm_clean_out_schema; b NULL for an unreadable one). */
+typedef struct cm_clean_left {
+    uint64_t record;
+    cm_clean_drop why;
+    const char *column;
+    const cm_batch *b;
+    size_t i;
+} cm_clean_left;
+/* Calls fn(ctx, left) for each record left out, in the order the stages
+ * decide. */
+typedef void (*cm_clean_drop_fn)(void *ctx, const cm_clean_left *left);
+void cm_clean_on_drop(cm_clean *c, cm_clean_drop_fn fn, void *ctx);
 /* What the run did, as indented text lines or as one JSON object. */
 void cm_clean_report(const cm_clean *c, FILE *out, int json);
 /* Calls fn(ctx, rows read so far) every 65536 rows, for progress display. */

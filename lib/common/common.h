@@ -22,7 +22,8 @@ cm_status cm_fail(cm_error *err, cm_status status, const char *fmt, ...)
 cm_status cm_fail_as(cm_error *err, cm_status status, cm_detail detail, const char *fmt,
                      ...) CM_PRINTF(4, 5);
 /* CM_ERR_ARG: "WHAT: no column 'NAME' (the columns are 'a', 'b', ...)",
- * the n columns named by name_at(ctx, i). */
+ * the n columns named by name_at(ctx, i), but for a stage's own (a name
+ * starting with a control character, as CM_CLEAN_RECORD does). */
 cm_status cm_fail_no_column(cm_error *err, const char *what, const char *name,
                             const char *(*name_at)(const void *ctx, size_t i),
                             const void *ctx, size_t n);

@@ -86,9 +86,12 @@ cm_status cm_fail_no_column(cm_error *err, const char *what, const char *name,
 {
     char have[200] = "";
     size_t len = 0, i = 0;
-    for (; i < n && len < sizeof have - 40; i++)
-        len += (size_t)snprintf(have + len, sizeof have - len, "%s'%s'", i ? ", " : "",
-                                name_at(ctx, i));
+    for (; i < n && len < sizeof have - 40; i++) {
+        const char *s = name_at(ctx, i);
+        if ((unsigned char)s[0] < 0x20) /* a stage's own column, not the user's */
+            continue;
+        len += (size_t)snprintf(have + len, sizeof have - len, "%s'%s'", len ? ", " : "", s);
+    }
     if (i < n)
         snprintf(have + len, sizeof have - len, ", ...");
     return cm_fail(err, CM_ERR_ARG, "%s: no column '%.64s' (the columns are %s)", what,

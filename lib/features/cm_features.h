@@ -31,6 +31,8 @@ typedef struct cm_features_opts {
     size_t batch_rows;    /* rows handed on together; 0: 4096 */
     const cm_tz *tz;      /* the time column's zone when the caller has it
                              loaded already (lent); NULL: loaded here */
+    const char *carry;    /* a column passed through whatever the plan keeps
+                             (a replay's record numbers); NULL: none */
 } cm_features_opts;
 
 typedef struct cm_features cm_features;

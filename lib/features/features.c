@@ -201,7 +201,8 @@ static cm_status build(cm_features *f, cm_error *err)
             int is_target = (long)c == tcol;
             if (is_target != round)
                 continue;
-            if ((long)c != f->time_col && !is_target &&
+            int carried = f->o.carry && !strcmp(name, f->o.carry);
+            if ((long)c != f->time_col && !is_target && !carried &&
                 ((p->r.keep && cm_list_find(&p->keep, name) < 0) ||
                  cm_list_find(&p->drop, name) >= 0))
                 continue;

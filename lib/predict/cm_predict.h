@@ -6,6 +6,7 @@
 #ifndef CM_PREDICT_H
 #define CM_PREDICT_H
 
+#include "clean/cm_clean.h"
 #include "model/cm_model.h"
 
 /*
@@ -23,17 +24,22 @@ typedef struct cm_pred_batch {
     const cm_schema *schema; /* of b: the rows as the model read them */
     const cm_batch *b;
     const size_t *at;        /* result i is row at[i] of b; SIZE_MAX for a
-                                row cleaning left out (no time) */
+                                record cleaning left out */
     const double *pred;
     const uint8_t *ok;       /* 0: no forecast */
     const size_t *why;       /* without one: the missing input, or SIZE_MAX */
     int has_actual;          /* b has the target, as the input gave it */
+    const uint8_t *left;     /* at SIZE_MAX: why cleaning left it out, a
+                                cm_clean_drop */
 } cm_pred_batch;
 typedef cm_status (*cm_pred_fn)(void *ctx, const cm_pred_batch *p, cm_error *err);
 
 typedef struct cm_pred_stats {
     uint64_t rows, predicted;
-    uint64_t no_time;   /* rows left out by cleaning */
+    /* records cleaning left out, by cm_clean_drop (those missing a model
+     * input count as missing it, below), and the first column blamed */
+    uint64_t left[CM_CLEAN_BAD + 1];
+    char left_col[CM_CLEAN_BAD + 1][64];
     uint64_t unseen;    /* categories the model never saw (unseen slot) */
     uint64_t not_finite; /* forecasts that overflowed: none given */
     uint64_t *missing;  /* per input: rows without a forecast for lack of it */

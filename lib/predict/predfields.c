@@ -38,7 +38,7 @@ static cm_status prepare(cm_predictor *p, cm_error *err)
     p->nfields = n;
     /* any field may be missing: a row is a forecast or says what it lacks */
     p->lenient = 1;
-    cm_clean_opts o = cm_predictor_clean_opts(p, 16);
+    cm_clean_opts o = cm_predictor_clean_opts(p, 16, 0);
     cm_status st = (p->prep = cm_clean_start(p->clean, &o, err)) ? CM_OK : err->status;
     if (!st)
         st = cm_clean_prepare(p->prep, n, p->fnames, "(fields)", err);
@@ -126,7 +126,7 @@ cm_status cm_predict_fields(cm_predictor *p, const char *const *names,
                                            : cm_clean_out_schema(p->prep),
                                cm_clean_lacks(p->prep, cm_model_target(p->m)));
         if (drop) { /* no time: the row is left out, as in a replay */
-            cm_predictor_on_drop(p, 1);
+            cm_predictor_on_drop(p, &(cm_clean_left){1, CM_CLEAN_NO_TIME, "", NULL, 0});
         } else {
             cm_batch_set_nrows(p->row, 1);
             st = p->builder ? cm_features_push(p->builder, p->row, cm_predictor_on_rows, p, err)
@@ -169,7 +169,7 @@ static cm_status take_one(void *ctx, const cm_pred_batch *b, cm_error *err)
     r->pred = b->pred[0];
     if (b->ok[0]) {
         r->why = CM_PRED_OK;
-    } else if (b->at[0] == SIZE_MAX) {
+    } else if (b->at[0] == SIZE_MAX) { /* one record alone: only its time can lack */
         r->why = CM_PRED_NO_TIME;
         r->field = time_field(o->p);
     } else if (b->why[0] == SIZE_MAX) {

@@ -26,6 +26,7 @@ void cm_predictor_free(cm_predictor *p)
     cm_features_plan_free(p->feat);
     cm_kv_free(p->fixed);
     free(p->st.missing);
+    free(p->tpred), free(p->tok), free(p->twhy);
     free(p);
 }
 
@@ -75,54 +76,7 @@ cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
     return cm_kv_set(p->fixed, name, value, err);
 }
 
-/* ---- results, in input order ------------------------------------------------ */
-
-static cm_status reserve(cm_predictor *p, size_t n, cm_error *err)
-{
-    if (n <= p->cap)
-        return CM_OK;
-    double *pred = realloc(p->pred, n * sizeof *pred);
-    if (pred) p->pred = pred;
-    uint8_t *ok = pred ? realloc(p->ok, n) : NULL;
-    if (ok) p->ok = ok;
-    size_t *why = ok ? realloc(p->why, n * sizeof *why) : NULL;
-    if (why) p->why = why;
-    size_t *at = why ? realloc(p->at, n * sizeof *at) : NULL;
-    if (!at)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    p->at = at;
-    p->cap = n;
-    return CM_OK;
-}
-
-/* Rows left out by cleaning (no time) that come next (all: every one
- * still held), as results without a prediction; SIZE_MAX in at marks
- * them. */
-static size_t add_drops(cm_predictor *p, size_t k, int all)
-{
-    while (p->dhead < p->ndrops && (all || p->drops[p->dhead] == p->handed + 1)) {
-        p->at[k] = SIZE_MAX;
-        p->ok[k] = 0;
-        p->pred[k] = 0;
-        p->why[k++] = SIZE_MAX;
-        p->dhead++;
-        p->handed++;
-        p->st.no_time++;
-    }
-    return k;
-}
-
-/* Results to the caller; at the end, an empty batch when there were no
- * rows, so that it still learns the columns. */
-static cm_status hand_over(cm_predictor *p, const cm_batch *b, size_t k, int end,
-                           cm_error *err)
-{
-    cm_pred_batch out = {k, p->rows_schema, b, p->at, p->pred, p->ok, p->why,
-                         p->has_actual};
-    int call = k || (end && p->st.rows == 0);
-    p->st.rows += k;
-    return call ? p->fn(p->ctx, &out, err) : CM_OK;
-}
+/* ---- results ------------------------------------------------------------------ */
 
 /* Inputs given by name replace what the rows derived. */
 static cm_status put_fixed(cm_predictor *p, cm_batch *b, cm_error *err)
@@ -146,80 +100,74 @@ static cm_status put_fixed(cm_predictor *p, cm_batch *b, cm_error *err)
     return CM_OK;
 }
 
-/* The rows the model reads: given inputs set, forecasts made, rows left
- * out before them put back in their places. */
+/* The rows the model reads: given inputs set, forecasts made, and on to
+ * be put in input order. */
 cm_status cm_predictor_on_rows(void *ctx, cm_batch *b, cm_error *err)
 {
     cm_predictor *p = ctx;
     size_t n = cm_batch_nrows(b);
-    if (put_fixed(p, b, err) || reserve(p, n + (p->ndrops - p->dhead), err))
+    if (p->late.status) {
+        *err = p->late;
         return err->status;
-    double *pred = p->pred + (p->ndrops - p->dhead);
-    uint8_t *ok = p->ok + (p->ndrops - p->dhead);
-    size_t *why = p->why + (p->ndrops - p->dhead);
-    /* forecasts first into the tail, then moved down between the drops */
-    if (cm_model_predict(p->m, p->rows_schema, b, pred, ok, why, &p->st.unseen, err))
-        return err->status;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        k = add_drops(p, k, 0);
-        p->pred[k] = pred[i];
-        p->ok[k] = ok[i];
-        p->why[k] = why[i];
-        p->at[k++] = i;
-        p->handed++;
-        if (ok[i] && !isfinite(pred[i])) { /* inputs far beyond the training range */
-            p->ok[k - 1] = 0;
-            p->st.not_finite++;
-        } else if (ok[i])
-            p->st.predicted++;
-        else if (why[i] != SIZE_MAX)
-            p->st.missing[why[i]]++;
     }
-    return hand_over(p, b, k, 0, err);
+    if (n > p->tcap) {
+        size_t cap = cm_cap_for(p->tcap, n, 1024);
+        if (cm_resize(&p->tpred, p->tcap, cap, sizeof *p->tpred, err) ||
+            cm_resize(&p->tok, p->tcap, cap, 1, err) ||
+            cm_resize(&p->twhy, p->tcap, cap, sizeof *p->twhy, err))
+            return CM_ERR_NOMEM;
+        p->tcap = cap;
+    }
+    if (put_fixed(p, b, err) ||
+        cm_model_predict(p->m, p->rows_schema, b, p->tpred, p->tok, p->twhy, &p->st.unseen,
+                         err))
+        return err->status;
+    for (size_t i = 0; i < n; i++)
+        if (p->tok[i] && !isfinite(p->tpred[i])) { /* inputs far beyond the training range */
+            p->tok[i] = 0;
+            p->twhy[i] = SIZE_MAX;
+            p->st.not_finite++;
+        }
+    return cm_order_rows(p, b, p->tpred, p->tok, p->twhy, err);
 }
 
-void cm_predictor_on_drop(void *ctx, uint64_t row)
+static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *err);
+
+/* A record cleaning left out may come before any row: the rows the
+ * model reads are known by then, as the cleaned rows are. */
+void cm_predictor_on_drop(void *ctx, const cm_clean_left *l)
 {
     cm_predictor *p = ctx;
-    if (p->ndrops == p->dcap) {
-        if (p->dhead > 0) { /* handed ones make room */
-            memmove(p->drops, p->drops + p->dhead, (p->ndrops - p->dhead) * sizeof *p->drops);
-            p->ndrops -= p->dhead;
-            p->dhead = 0;
-        }
-        if (p->ndrops == p->dcap) {
-            size_t cap = p->dcap ? 2 * p->dcap : 64;
-            uint64_t *d = realloc(p->drops, cap * sizeof *d);
-            if (!d) {
-                p->oom = 1;
-                return;
-            }
-            p->drops = d;
-            p->dcap = cap;
-        }
-    }
-    p->drops[p->ndrops++] = row;
+    if (!p->rows_schema && p->cleaner && !p->late.status)
+        start_features(p, cm_clean_out_schema(p->cleaner), &p->late);
+    cm_order_left(p, l);
 }
 
-/* Hands on what the features step still holds, then the rows left out
- * after the last one that came through. */
+/* Hands on what the features step still holds, then the results still
+ * waiting for their turn. */
 cm_status cm_predictor_finish(cm_predictor *p, cm_error *err)
 {
     if (p->builder && cm_features_finish(p->builder, cm_predictor_on_rows, p, err))
         return err->status;
-    if (reserve(p, p->ndrops - p->dhead + 1, err))
-        return err->status;
-    return hand_over(p, NULL, add_drops(p, 0, 1), 1, err);
+    return cm_order_finish(p, err);
 }
 
 /* ---- the steps -------------------------------------------------------------- */
 
-/* The rows carry the actual target when the input had it. */
+/* The rows carry the actual target when the input had it, and their
+ * record numbers when cleaning may have reordered them. */
 void cm_predictor_rows_from(cm_predictor *p, const cm_schema *rows, int lacks_target)
 {
     p->rows_schema = rows;
     p->has_actual = cm_schema_find(rows, cm_model_target(p->m)) >= 0 && !lacks_target;
+    cm_order_start(p, cm_schema_find(rows, CM_CLEAN_RECORD));
+    /* rows cleaning leaves out keep their time, ids and actual value */
+    const cm_schema *clean = p->cleaner ? cm_clean_out_schema(p->cleaner) : NULL;
+    size_t n = cm_schema_ncols(rows);
+    free(p->from_clean);
+    p->from_clean = clean ? malloc((n + 1) * sizeof *p->from_clean) : NULL;
+    for (size_t c = 0; p->from_clean && c < n; c++)
+        p->from_clean[c] = cm_schema_find(clean, cm_schema_name(rows, c));
 }
 
 static int lacks_target(const cm_predictor *p)
@@ -231,7 +179,7 @@ static int lacks_target(const cm_predictor *p)
 cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t batch_rows,
                                 cm_features **out, cm_error *err)
 {
-    cm_features_opts o = {1, batch_rows, cm_predictor_tz(p)};
+    cm_features_opts o = {1, batch_rows, cm_predictor_tz(p), CM_CLEAN_RECORD};
     return (*out = cm_features_start(in, p->feat, &o, err)) ? CM_OK : err->status;
 }
 
@@ -247,8 +195,10 @@ static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *
 static cm_status on_clean(void *ctx, cm_batch *b, cm_error *err)
 {
     cm_predictor *p = ctx;
-    if (p->oom)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (p->late.status) {
+        *err = p->late;
+        return err->status;
+    }
     if (!p->rows_schema && start_features(p, cm_clean_out_schema(p->cleaner), err))
         return err->status;
     return p->builder ? cm_features_push(p->builder, b, cm_predictor_on_rows, p, err)
@@ -259,13 +209,11 @@ void cm_predictor_end_run(cm_predictor *p)
 {
     cm_features_free(p->builder);
     cm_clean_free(p->cleaner);
-    free(p->drops), free(p->pred), free(p->ok), free(p->why), free(p->at);
+    cm_order_free(p);
     p->builder = NULL;
     p->cleaner = NULL;
-    p->drops = NULL;
-    p->pred = NULL, p->ok = NULL, p->why = NULL, p->at = NULL;
-    p->ndrops = p->dhead = p->dcap = p->cap = 0;
     p->rows_schema = NULL;
+    cm_error_clear(&p->late);
 }
 
 void cm_predictor_start_run(cm_predictor *p, cm_pred_fn fn, void *ctx)
@@ -276,7 +224,7 @@ void cm_predictor_start_run(cm_predictor *p, cm_pred_fn fn, void *ctx)
     p->st = (cm_pred_stats){.missing = missing};
     p->fn = fn;
     p->ctx = ctx;
-    p->handed = 0;
+    cm_order_start(p, -1);
 }
 
 /* A raw column the input lacks is allowed when the model can do without
@@ -288,9 +236,11 @@ static int may_lack(void *ctx, const char *column, int is_time)
     return p->lenient || (!is_time && !cm_model_needs(p->m, column));
 }
 
-cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows)
+/* A replay of the clean step: the target, which the rows come to have
+ * forecast, may be missing without leaving a row out. */
+cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int number)
 {
-    return (cm_clean_opts){1, may_lack, p, batch_rows};
+    return (cm_clean_opts){1, may_lack, p, batch_rows, cm_model_target(p->m), number};
 }
 
 cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenient,
@@ -301,7 +251,7 @@ cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenien
                        "give it a cm stream, not CSV");
     cm_predictor_start_run(p, fn, ctx);
     p->lenient = lenient;
-    cm_clean_opts o = cm_predictor_clean_opts(p, 0);
+    cm_clean_opts o = cm_predictor_clean_opts(p, 0, 1);
     cm_status st = (p->cleaner = cm_clean_start(p->clean, &o, err)) ? CM_OK : err->status;
     if (!st) {
         cm_clean_on_drop(p->cleaner, cm_predictor_on_drop, p);

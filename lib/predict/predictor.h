@@ -24,14 +24,26 @@ struct cm_predictor {
     const cm_schema *rows_schema; /* of the rows the model sees */
     cm_pred_fn fn;
     void *ctx;
-    int has_actual, oom;
-    uint64_t handed;            /* input rows handed out */
-    uint64_t *drops;            /* rows cleaning left out, not yet handed */
-    size_t ndrops, dhead, dcap;
-    double *pred;
-    uint8_t *ok;
-    size_t *why, *at, cap;
+    int has_actual;
+    cm_error late;              /* a failure where none could be returned, told
+                                   by the next call that can (status 0: none) */
     cm_pred_stats st;
+    /* the model's results for one batch of rows */
+    double *tpred;
+    uint8_t *tok;
+    size_t *twhy, tcap;
+    /* results in input order (predorder.c) */
+    long rec_col;               /* the rows' record numbers, or -1: rows in turn */
+    uint64_t next, seq;         /* the record due out next; the next in turn */
+    struct cm_pslot *win;       /* records that came early, at rec & (wcap - 1) */
+    size_t wcap, nwait;
+    cm_batch *hold;             /* their rows */
+    size_t nhold;
+    long *from_clean;           /* per row column: the cleaned one of its name */
+    const cm_batch *src;        /* the results of one hand-over, rows of src */
+    double *pred;
+    uint8_t *ok, *left;
+    size_t *why, *at, n, cap;
     /* cm_predict_fields: a cleaner prepared once, and its one-row batch */
     cm_clean *prep;
     cm_features *pfeat;         /* reset for each row; NULL without the step */
@@ -49,9 +61,19 @@ cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t bat
                                 cm_features **out, cm_error *err);
 void cm_predictor_rows_from(cm_predictor *p, const cm_schema *rows, int lacks_target);
 cm_status cm_predictor_on_rows(void *ctx, cm_batch *b, cm_error *err);
-void cm_predictor_on_drop(void *ctx, uint64_t row);
+void cm_predictor_on_drop(void *ctx, const cm_clean_left *l);
 cm_status cm_predictor_finish(cm_predictor *p, cm_error *err);
-/* The clean step's options for a replay. */
-cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows);
+
+/* predorder.c: results by record number (the rec_col of the rows, or
+ * their turn when -1) back in input order, to p->fn. */
+void cm_order_start(cm_predictor *p, long rec_col);
+cm_status cm_order_rows(cm_predictor *p, const cm_batch *b, const double *pred,
+                        const uint8_t *ok, const size_t *why, cm_error *err);
+void cm_order_left(cm_predictor *p, const cm_clean_left *l);
+cm_status cm_order_finish(cm_predictor *p, cm_error *err);
+void cm_order_free(cm_predictor *p);
+/* The clean step's options for a replay; number: rows carry their
+ * record numbers. */
+cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int number);
 
 #endif

@@ -13,8 +13,9 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
     size_t len = 0, r = p->at[i];
     if (n)
         buf[0] = '\0';
-    if (r == SIZE_MAX) /* cleaning left the row out: it had no time */
-        return (size_t)snprintf(buf, n, "the time");
+    if (r == SIZE_MAX) /* cleaning left the row out */
+        return (size_t)snprintf(buf, n, "%s", p->left[i] == CM_CLEAN_NO_TIME ? "the time"
+                                              : "the row, which cleaning left out");
     for (size_t k = 0; k < cm_model_ninputs(m); k++) {
         const char *name = cm_model_input(m, k);
         long c = cm_schema_find(p->schema, name);
