@@ -91,6 +91,9 @@ int main(int argc, char **argv)
         cli_output_close(r);
     }
     cli_output_close(out);
+    char why[400];
+    if (!o.co.quiet && cm_clean_warning(c, why, sizeof why))
+        cli_warn("%s: %s", name, why);
     if (o.co.verbose)
         cm_clean_report(c, stderr, 0);
     return CLI_OK; /* release frees the rest */

@@ -134,6 +134,15 @@ int main(int argc, char **argv)
     cm_status st = got < 0 ? err.status : err.status ? err.status : CM_OK;
     if (!st && cm_features_finish(f, write_batch, w, &err))
         st = err.status;
+    /* nothing out is no answer: no stream, not even an empty one */
+    char why[400];
+    int verdict = st ? 0 : cm_features_verdict(f, why, sizeof why);
+    if (!st && (verdict < 0 || !rows)) {
+        cm_writer_free(w);
+        h->w = NULL;
+        cli_output_abort(out);
+        cli_die("%s: %s", name, verdict < 0 ? why : "no rows in the input");
+    }
     if (!st && cm_writer_finish(w, &err))
         st = err.status;
     if (st) {
@@ -145,6 +154,8 @@ int main(int argc, char **argv)
         cli_die_error(name, &err);
     }
     cli_output_close(out);
+    if (verdict > 0 && !o.co.quiet)
+        cli_warn("%s: %s", name, why);
     if (o.co.verbose)
         cm_features_report(f, stderr);
     return CLI_OK; /* release frees the rest */

@@ -141,10 +141,13 @@ static void count(const char **comma, uint64_t n, const char *what, const char *
     *comma = ",";
 }
 
-static void print_counts(const cm_model *m, const cm_predictor *p, int verbose)
+static void print_counts(const cm_model *m, const cm_predictor *p, const char *name,
+                         int verbose)
 {
     const cm_pred_stats *s = cm_predictor_stats(p);
     uint64_t none = s->rows - s->predicted;
+    if (!s->rows) /* an empty answer says so */
+        cli_warn("%s: no rows to forecast", name);
     if (verbose)
         fprintf(stderr, "%s: %llu rows, %llu forecast\n", cli_name(),
                 (unsigned long long)s->rows, (unsigned long long)s->predicted);
@@ -234,6 +237,8 @@ int main(int argc, char **argv)
         cm_pred_writer_finish(h->w);
     cli_output_close(out);
     if (!o.co.quiet)
-        print_counts(m, p, o.co.verbose);
+        print_counts(m, p, name, o.co.verbose);
+    if (!o.co.quiet && o.eval && !ev.rows && cm_predictor_stats(p)->rows)
+        cli_warn("%s: no row to score: none has both a forecast and an actual value", name);
     return CLI_OK; /* release frees the rest */
 }

@@ -145,6 +145,13 @@ int main(int argc, char **argv)
     if (hist)
         write_history(hist, rs);
     cli_output_close(out);
+    /* a model of a minority of the rows is a doubtful one */
+    const char *kept = cm_kv_get(cm_model_meta(m), "rows"),
+               *skipped = cm_kv_get(cm_model_meta(m), "skipped_rows");
+    double nk = kept ? strtod(kept, NULL) : 0, ns = skipped ? strtod(skipped, NULL) : 0;
+    if (!o.co.quiet && ns > nk)
+        cli_warn("%s: %.0f of %.0f rows skipped for a missing value (--skip-missing): the "
+                 "model learned from %.0f", name, ns, ns + nk, nk);
     if (!o.co.quiet && (o.co.verbose || rs->progress)) {
         if (rs->nhist) {
             const cm_epoch *e = &rs->hist[rs->nhist - 1];

@@ -324,7 +324,7 @@ EOF
 @test "default missing markers: empty NA N/A NaN nan null NULL - (trimmed); -5 is a number" {
     printf '%s\n' 'id,a' '1,' '2,NA' '3,N/A' '4,NaN' '5,nan' '6,null' '7,NULL' '8,-' \
         '9,5' '10, NA ' '11,-5' >m.csv
-    assert_clean m.csv <<'EOF'
+    assert_clean -q m.csv <<'EOF'
 id,a
 9,5
 11,-5
@@ -386,8 +386,8 @@ EOF
 @test "--missing drop (default) and keep" {
     want_drop='t,a,b,w
 2026-01-01T00:00:00Z,10,1,x'
-    assert_clean "$M/gaps.csv" <<<"$want_drop"
-    assert_clean -m drop "$M/gaps.csv" <<<"$want_drop"
+    assert_clean -q "$M/gaps.csv" <<<"$want_drop"
+    assert_clean -q -m drop "$M/gaps.csv" <<<"$want_drop"
     assert_clean --missing=keep "$M/gaps.csv" <<'EOF'
 t,a,b,w
 2026-01-01T00:00:00Z,10,1,x
@@ -398,7 +398,7 @@ t,a,b,w
 2026-01-01T06:00:00Z,40,,
 2026-01-01T07:00:00Z,,,
 EOF
-    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill or interpolate
+    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill, interpolate, zero or value:X
 Try 'cm-clean --help' for more information." \
         -m bogus "$M/gaps.csv"
 }
@@ -456,7 +456,7 @@ EOF
 }
 
 @test "--missing COL=POLICY per column, the rest by the default" {
-    assert_clean -m a=interpolate -m b=ffill "$M/gaps.csv" <<'EOF'
+    assert_clean -q -m a=interpolate -m b=ffill "$M/gaps.csv" <<'EOF'
 t,a,b,w
 2026-01-01T00:00:00Z,10,1,x
 2026-01-01T02:00:00Z,20,2,y
@@ -473,7 +473,7 @@ t,a,b,w
 EOF
     assert_fails 2 "cm-clean: $M/gaps.csv: column 'w': only numbers can be interpolated" \
         -m w=interpolate "$M/gaps.csv"
-    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill or interpolate
+    assert_fails 2 "cm-clean: --missing: 'bogus' is not drop, keep, ffill, interpolate, zero or value:X
 Try 'cm-clean --help' for more information." \
         -m a=bogus "$M/gaps.csv"
 }
@@ -737,6 +737,7 @@ EOF
     run --separate-stderr cm-clean --sample 1 --bad-rows skip -v -o out.cmt bad.csv
     assert_success
     cat >want <<'EOF'
+cm-clean: bad.csv: 4 of 7 rows dropped: 4 unreadable (bad-rows skip), the first at line 3: expected 3 fields, found 2
 rows read: 7
 rows written: 3
 rows dropped: 4 bad, 0 missing time, 0 duplicate, 0 missing values
@@ -746,7 +747,7 @@ rows dropped: 4 bad, 0 missing time, 0 duplicate, 0 missing values
   bad row: line 7: column 't': 'not a time' is not a time
 time range: 2026-01-01T00:00:00Z to 2026-01-01T06:00:00Z
 EOF
-    diff -u want <(printf '%s\n' "$stderr" | sed -n 1,8p)
+    diff -u want <(printf '%s\n' "$stderr" | sed -n 1,9p)
     cm-cat out.cmt >got.csv
     printf '%s\n' 't,v,w' '2026-01-01T00:00:00Z,1,a' '2026-01-01T03:00:00Z,4,c' \
         '2026-01-01T06:00:00Z,7,g' | diff -u - got.csv
@@ -825,14 +826,15 @@ Try 'cm-clean --help' for more information." -S lots big.csv
 # ---- report and recipe -------------------------------------------------------------
 
 @test "-v prints the summary on stderr; without -v cm-clean is silent" {
-    run --separate-stderr cm-clean -o out.cmt "$M/gaps.csv"
+    run --separate-stderr cm-clean -m keep -o out.cmt "$M/gaps.csv"
     assert_success
     [ -z "$output" ]
     [ -z "$stderr" ]
     run --separate-stderr cm-clean -v -o out.cmt --range a=0:15 "$M/gaps.csv"
     assert_success
     [ -z "$output" ]
-    cat >want <<'EOF'
+    cat >want <<EOF
+cm-clean: $M/gaps.csv: 6 of 7 rows dropped: 6 missing a value, most often 'a' (6 rows; -v says more)
 rows read: 7
 rows written: 1
 rows dropped: 0 bad, 0 missing time, 0 duplicate, 6 missing values
@@ -1055,18 +1057,15 @@ Try 'cm-clean --help' for more information." a.csv b.csv
     [ "$stderr" = "cm-clean: open.csv:2: a field longer than 1048576 bytes" ]
 }
 
-@test "empty input is an error; a header alone is valid: zero rows, exit 0" {
+@test "empty input is an error; so is a header alone: no rows is no answer" {
     : >empty.csv
     assert_fails 1 "cm-clean: empty.csv: empty input: no header line" empty.csv
     run --separate-stderr bash -c 'cm-clean </dev/null'
     [ "$status" -eq 1 ]
     [ "$stderr" = "cm-clean: (stdin): empty input: no header line" ]
     printf 'a,b\n' >ho.csv
-    run --separate-stderr cm-clean -v -o ho.cmt ho.csv
-    assert_success
-    [ "${stderr%%$'\n'*}" = 'rows read: 0' ]
-    [ "$(cm-cat ho.cmt)" = 'a,b' ]
-    cm-cat --info ho.cmt | grep -qx 'rows: 0'
+    assert_fails 1 "cm-clean: ho.csv: no data rows after the header" -o ho.cmt ho.csv
+    [ ! -e ho.cmt ]
 }
 
 @test "duplicate column names" {
@@ -1180,4 +1179,77 @@ OUT
     assert_success
     [ "$output" = "2023-11-21T20:52:20Z,9999,y19998" ]
     [ "$(cm-clean -T t cr.csv | cm-cat | wc -l)" -eq 10001 ]
+}
+
+# ---- empty answers --------------------------------------------------------------
+
+@test "every row dropped: exit 1 naming the columns empty in all rows, no stream; most dropped: a warning (not with -q)" {
+    # A weather export whose flag columns are empty where nothing was seen.
+    awk 'BEGIN { print "DATE,TMAX,WT01,WT03"; for (d = 1; d <= 9; d++) printf "2026-01-%02d,%d,,\n", d, d }' >w.csv
+    assert_fails 1 "cm-clean: w.csv: every row was dropped: columns 'WT01', 'WT03' are empty in all 9 rows (use --drop WT01,WT03, or --missing COL=zero for each)" -o w.cmt w.csv
+    [ ! -e w.cmt ]
+    awk 'BEGIN { print "DATE,TMAX,WT01"; for (d = 1; d <= 9; d++) printf "2026-01-%02d,%d,\n", d, d }' >w1.csv
+    assert_fails 1 "cm-clean: w1.csv: every row was dropped: column 'WT01' is empty in all 9 rows (use --drop WT01 or --missing WT01=zero)" w1.csv
+    # The fix the message offers works.
+    assert_clean --missing WT01=zero w1.csv < <(awk 'BEGIN { print "DATE,TMAX,WT01"; for (d = 1; d <= 9; d++) printf "2026-01-%02dT00:00:00Z,%d,0\n", d, d }')
+    assert_clean --drop WT01 w1.csv < <(awk 'BEGIN { print "DATE,TMAX"; for (d = 1; d <= 9; d++) printf "2026-01-%02dT00:00:00Z,%d\n", d, d }')
+    # Most rows (not all): the output and one line on stderr; -q none.
+    awk 'BEGIN { print "DATE,TMAX,WT01"; for (d = 1; d <= 9; d++) printf "2026-01-%02d,%d,%s\n", d, d, (d > 6 ? 1 : "") }' >w3.csv
+    run --separate-stderr cm-clean -o w3.cmt w3.csv
+    assert_success
+    [ "$stderr" = "cm-clean: w3.csv: 6 of 9 rows dropped: 6 missing a value, most often 'WT01' (6 rows; -v says more)" ]
+    [ "$(cm-cat w3.cmt | wc -l)" -eq 4 ]
+    run --separate-stderr cm-clean -q -o w3.cmt w3.csv
+    [ -z "$stderr" ]
+    # Rows without a time, and unreadable rows skipped, are reasons too.
+    printf '%s\n' t,v ,1 ,2 2026-01-01,3 >nt.csv
+    run --separate-stderr cm-clean -o nt.cmt -T t nt.csv
+    [ "$stderr" = "cm-clean: nt.csv: 2 of 3 rows dropped: 2 without a time (column 't' empty)" ]
+    printf '%s\n' t,v 2026-01-01,x 2026-01-02,y >bad.csv
+    assert_fails 1 "cm-clean: bad.csv: every row was dropped: 2 unreadable (bad-rows skip), the first at line 2: column 'v': 'x' is not a number" --type v=num --bad-rows skip bad.csv
+    # Repeated times merged by --dedupe are asked for: no warning.
+    printf '%s\n' t,v 2026-01-01,1 2026-01-01,2 2026-01-01,3 >dup.csv
+    run --separate-stderr cm-clean --dedupe first -o dup.cmt dup.csv
+    assert_success
+    [ -z "$stderr" ]
+}
+
+@test "unnamed columns empty in the sample (trailing separators) are left out, with a -v note; named ones stay" {
+    printf '%s\n' 'Date;Time;CO;T;;' '10/03/2004;18.00.00;2,6;13,6;;' '10/03/2004;19.00.00;2;13,3;;' >semi.csv
+    assert_clean --decimal , --time Date,Time --time-format '%d/%m/%Y %H.%M.%S' semi.csv <<'EOF2'
+time,CO,T
+2004-03-10T18:00:00Z,2.6,13.6
+2004-03-10T19:00:00Z,2,13.3
+EOF2
+    run --separate-stderr cm-clean -v --decimal , --time Date,Time --time-format '%d/%m/%Y %H.%M.%S' -o s.cmt semi.csv
+    printf '%s\n' "$stderr" | grep -qx '  col5: skip (no name, empty in the sample)'
+    printf '%s\n' "$stderr" | grep -qx '  col6: skip (no name, empty in the sample)'
+    cm-cat --info s.cmt | grep -q 'type.col5=skip'
+    # A named empty column is the user's: it stays, and empties the output.
+    printf '%s\n' 'Date;Time;CO;X' '10/03/2004;18.00.00;2,6;' >named.csv
+    assert_fails 1 "cm-clean: named.csv: every row was dropped: column 'X' is empty in all 1 rows (use --drop X or --missing X=zero)" --decimal , --time Date,Time --time-format '%d/%m/%Y %H.%M.%S' named.csv
+}
+
+@test "--missing zero and value:X fill a constant, numbers and categories, after markers and ranges" {
+    printf '%s\n' t,a,flag,c 2026-01-01,1,,x 2026-01-02,500,,NA 2026-01-03,,1,y >k.csv
+    assert_clean --range a=0:100 -m flag=zero -m c=value:none -m a=value:-1 k.csv <<'EOF2'
+t,a,flag,c
+2026-01-01T00:00:00Z,1,0,x
+2026-01-02T00:00:00Z,-1,0,none
+2026-01-03T00:00:00Z,-1,1,y
+EOF2
+    # zero for everything: numbers get 0; a category cannot (its rows drop)
+    assert_clean -q --missing zero k.csv <<'EOF2'
+t,a,flag,c
+2026-01-01T00:00:00Z,1,0,x
+2026-01-03T00:00:00Z,0,1,y
+EOF2
+    # recorded in the recipe, as every policy
+    cm-clean -m flag=zero -m c=value:none -o k.cmt k.csv
+    cm-cat --info k.cmt | grep -qx '    missing.flag=zero'
+    cm-cat --info k.cmt | grep -qx '    missing.c=value:none'
+    assert_fails 2 "cm-clean: k.csv: missing: column 'c': a category: fill it with value:X, not zero" -m c=zero k.csv
+    assert_fails 2 "cm-clean: k.csv: missing: column 'a': 'abc' is not a number" -m a=value:abc k.csv
+    assert_fails 2 "cm-clean: --missing: 'value:' is not drop, keep, ffill, interpolate, zero or value:X
+Try 'cm-clean --help' for more information." -m value: k.csv
 }

@@ -396,7 +396,7 @@ t,x,x_lag1h
 2026-01-01T02:00:00Z,4,2
 2026-01-01T05:00:00Z,,8
 EOF
-    assert_feat --time-features none -L x:1h,2h <<'EOF'
+    assert_feat -q --time-features none -L x:1h,2h <<'EOF'
 t,x,x_lag1h,x_lag2h
 2026-01-01T02:00:00Z,4,2,1
 EOF
@@ -538,7 +538,7 @@ t,x,x_mean3h,x_count3h
 2026-01-01T05:00:00Z,12,8,2
 2026-01-01T08:00:00Z,1,,1
 EOF
-    assert_feat --time-features none -R x:sum:3h --min-count 3 <<'EOF'
+    assert_feat -q --time-features none -R x:sum:3h --min-count 3 <<'EOF'
 t,x,x_sum3h
 2026-01-01T03:00:00Z,,12
 EOF
@@ -563,7 +563,7 @@ t,x,x_sum2,x_count2,x_max2
 2026-01-01T05:00:00Z,12,10,1,10
 2026-01-01T08:00:00Z,1,22,2,12
 EOF
-    assert_feat --time-features none -R x:mean,std:3 --min-count 3 <<'EOF'
+    assert_feat -q --time-features none -R x:mean,std:3 --min-count 3 <<'EOF'
 t,x,x_mean3,x_std3
 2026-01-01T03:00:00Z,,4,2
 EOF
@@ -584,7 +584,7 @@ t,x,x_diff1h,x_diff2h,x_diff1
 2026-01-01T05:00:00Z,,,,
 2026-01-01T06:00:00Z,63,,48,
 EOF
-    assert_feat --time-features none --diff x:1h <<'EOF'
+    assert_feat -q --time-features none --diff x:1h <<'EOF'
 t,x,x_diff1h
 2026-01-01T01:00:00Z,3,2
 2026-01-01T02:00:00Z,7,4
@@ -742,7 +742,7 @@ Try 'cm-features --help' for more information." --bogus in.cmt
     # Raised, the same work is done.
     feat --time-features none -R x:sum:2h --max-history 200 >got.csv
     [ "$(sed -n '$p' got.csv)" = '2026-01-01T03:19:00Z,199,16620' ]   # 79 + ... + 198
-    feat --time-features none -L x:150 --max-history 1000 >got.csv
+    feat -q --time-features none -L x:150 --max-history 1000 >got.csv
     [ "$(sed -n '$p' got.csv)" = '2026-01-01T03:19:00Z,199,49' ]
     [ "$(wc -l <got.csv)" -eq 51 ]
     assert_fails 2 "cm-features: --max-history: '0' is not a positive whole number
@@ -898,4 +898,23 @@ Try 'cm-features --help' for more information." a.cmt b.cmt
     run --separate-stderr bash -c 'cm-features -L x:1 --max-history 5 nt.cmt | cm-cat | tail -n 2'
     assert_success
     [ "$output" = $'49,490,480\n50,500,490' ]
+}
+
+@test "most rows dropped: one warning line with the main reason (not with -q); every row dropped: exit 1 and no stream" {
+    awk 'BEGIN { print "t,x"; for (i = 0; i < 10; i++) printf "2026-01-01 %02d:00,%d\n", i, i }' >ten.csv
+    cmt ten.csv in.cmt
+    run --separate-stderr cm-features --time-features none -L x:6h -o six.cmt in.cmt
+    assert_success
+    [ "$stderr" = "cm-features: in.cmt: 6 of 10 rows dropped: a derived value missing, most often 'x_lag6h' (6 rows; a lag or window without history: --keep-incomplete keeps such rows)" ]
+    [ "$(cm-cat six.cmt | wc -l)" -eq 5 ]
+    run --separate-stderr cm-features -q --time-features none -L x:6h -o six.cmt in.cmt
+    assert_success
+    [ -z "$stderr" ]
+    # half is not most: no word
+    run --separate-stderr cm-features --time-features none -L x:5h -o five.cmt in.cmt
+    [ -z "$stderr" ]
+    assert_fails 1 "cm-features: in.cmt: every row was dropped: a derived value missing, most often 'x_lag10h' (10 rows; a lag or window without history: --keep-incomplete keeps such rows)" --time-features none -L x:10h -o none.cmt in.cmt
+    [ ! -e none.cmt ]
+    cm-cat -f cmt --head 0 -o zero.cmt in.cmt
+    assert_fails 1 "cm-features: zero.cmt: no rows in the input" --time-features none zero.cmt
 }

@@ -623,7 +623,7 @@ Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
     [ "$(head -1 pred.out)" = time,season,cnt_pred,cnt ]
     [ "$(wc -l <pred.out)" -eq 2 ]
     predict -m m.cmm --id season hdr.csv
-    [ ! -s pred.err ]
+    [ "$(cat pred.err)" = "cm-predict: hdr.csv: no rows to forecast" ]
     [ "$(cat pred.out)" = time,season,cnt_pred,cnt ] || {
         echo "header alone: $(cat pred.out); with a row: time,season,cnt_pred,cnt" >&2
         return 1

@@ -502,6 +502,14 @@ Try 'cm-train --help' for more information." ]
     # Without skipped rows there is no skipped_rows.
     train -m linear -y y sq.cmt -o s.cmm
     [ -z "$(meta s.cmm skipped_rows)" ]
+    # More skipped than kept: the model stands, and a line says so.
+    awk 'BEGIN { print "a,y"; for (i = 1; i <= 9; i++) printf "%d,%s\n", i, (i > 3 ? "" : 2 * i) }' >most.csv
+    cmt most.csv most.cmt -m keep
+    run --separate-stderr cm-train -m linear -y y --skip-missing -o most.cmm most.cmt
+    assert_success
+    [ "$stderr" = "cm-train: most.cmt: 6 of 9 rows skipped for a missing value (--skip-missing): the model learned from 3" ]
+    run --separate-stderr cm-train -q -m linear -y y --skip-missing -o most.cmm most.cmt
+    [ -z "$stderr" ]
     # All rows skipped.
     printf '%s\n' a,y 1, 2, >allmiss.csv
     cmt allmiss.csv allmiss.cmt -m keep
@@ -510,11 +518,10 @@ Try 'cm-train --help' for more information." ]
 }
 
 @test "zero rows: exit 1; one row: fine (nothing to hold out); constant columns: sd 1" {
-    printf 'a,y\n' >zero.csv
-    cmt zero.csv zero.cmt
-    assert_fails 1 "cm-train: zero.cmt: no rows to learn from" -y y zero.cmt -o m.cmm
     printf '%s\n' a,y 1,2 >one.csv
     cmt one.csv one.cmt
+    cm-cat -f cmt --head 0 -o zero.cmt one.cmt
+    assert_fails 1 "cm-train: zero.cmt: no rows to learn from" -y y zero.cmt -o m.cmm
     train -y y --valid 0 --layers 2 --epochs 2 one.cmt -o one.cmm
     [ "$(meta one.cmm rows)" = 1 ]
     [ "$(meta one.cmm train_rows)" = 1 ]

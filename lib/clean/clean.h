@@ -11,8 +11,8 @@
 #include "common/common.h"
 #include "clean/cm_clean.h"
 
-/* POLICY_ in the order of the declaration's choices */
-enum { POLICY_DROP, POLICY_KEEP, POLICY_FFILL, POLICY_INTERP };
+/* The missing-value policies; zero and value:X fill a constant. */
+enum { POLICY_DROP, POLICY_KEEP, POLICY_FFILL, POLICY_INTERP, POLICY_ZERO, POLICY_VALUE };
 enum { DEDUPE_NONE, DEDUPE_FIRST, DEDUPE_LAST };
 
 /* Counters for the report, by output column where it says so. */
@@ -56,8 +56,9 @@ cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err);
  * is row i's input line, for messages. */
 cm_status cm_cleanrows_push(cm_cleanrows *r, cm_batch *b, const uint64_t *line,
                              cm_error *err);
-/* Flushes everything through the stages and ends the stream. */
+/* Flushes everything through the stages; then ends the stream. */
 cm_status cm_cleanrows_finish(cm_cleanrows *r, cm_error *err);
+cm_status cm_cleanrows_end(cm_cleanrows *r, cm_error *err);
 void cm_cleanrows_free(cm_cleanrows *r);
 
 /* ---- the cleaner's own state -------------------------------------------- */
@@ -77,6 +78,7 @@ typedef struct incol {
     int lower;
     int has_range;
     double lo, hi;
+    int unnamed;   /* an empty name in the header (colN given) */
 } incol;
 
 /* A setting of one column: a type, a missing-value policy, a range. */
@@ -84,13 +86,15 @@ typedef struct colset {
     char *col;
     int v;
     double lo, hi;
+    char *text; /* the X of a value:X policy */
 } colset;
 
 /* The settings as declared (cm_settings_read fills these). */
 typedef struct clean_raw {
     const char *delimiter, *decimal, *time, *time_format, *tz, *na, *lower, *columns,
         *drop, *key, *tmpdir;
-    int header, sort, dedupe, bad_rows, missing;
+    const char *missing;
+    int header, sort, dedupe, bad_rows;
     int64_t sample, max_gap;
     uint64_t buffer;
 } clean_raw;
@@ -108,6 +112,8 @@ struct cm_clean_plan {
     cm_tz *tz;         /* of naive times */
     colset *types, *policies, *ranges;
     size_t ntypes, npolicies, nranges;
+    int missing;               /* the policy of every other column */
+    const char *missing_value; /* its X, for value:X */
 };
 
 struct cm_clean {
@@ -128,6 +134,7 @@ struct cm_clean {
     cm_schema *schema;
     int *out_policy;
     uint8_t *nodrop;       /* per output column: replaying, missing drops no row */
+    uint8_t (*out_const)[8]; /* per output column: the constant of zero, value:X */
     long time_out, key_out, record_out;
     cm_clean_stats st;
     char notes[MAX_NOTES][200];
@@ -154,6 +161,8 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
 void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows);
 cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err);
 cm_status cm_clean_recipe(cm_clean *c, cm_error *err);
+/* cleanreport.c: the main reason rows were left out, into buf */
+void cm_clean_reason(const cm_clean *c, char *buf, size_t n);
 /* cleanrow.c: one record to one typed row */
 cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *b,
                            size_t row, int *drop, cm_error *err);

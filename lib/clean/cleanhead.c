@@ -84,6 +84,7 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         const char *name = f[i];
         while (c->p->r.header && *name == ' ')
             name++;
+        int unnamed = c->p->r.header && !*name;
         if (!c->p->r.header || !*name) {
             snprintf(gen, sizeof gen, "col%zu", i + 1);
             name = gen;
@@ -98,6 +99,7 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
             return cm_fail(err, CM_ERR_NOMEM, "out of memory");
         c->cols[i].time_part = -1;
         c->cols[i].out = -1;
+        c->cols[i].unnamed = unnamed;
     }
     c->ncols = c->nread = n;
     const cm_clean_plan *p = c->p;
@@ -183,8 +185,8 @@ void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
             col->kind = K_CAT; /* a key names a series, whatever it looks like */
             continue;
         }
-        int num = 1, time = 1;
-        for (size_t i = 0; i < nrows && (num || time); i++) {
+        int num = 1, time = 1, any = 0;
+        for (size_t i = 0; i < nrows && (num || time || !any); i++) {
             if (nf[i] != c->nread)
                 continue; /* a ragged row: reported when its turn comes */
             const char *v = rows[i][j];
@@ -192,12 +194,17 @@ void cm_clean_infer(cm_clean *c, char ***rows, const size_t *nf, size_t nrows)
             cm_walltime w;
             if (cm_clean_is_na(c, v, n))
                 continue;
+            any = 1;
             num &= cm_num_plain(v, n, c->p->decimal);
             cm_time_kind k = cm_parse_time(v, n, &w);
             time &= k == CM_TIME_ISO || k == CM_TIME_US;
         }
-        /* An all-missing sample says nothing: numbers are the likelier. */
+        /* An all-missing sample says nothing: numbers are the likelier.
+         * Without a name either, it is what a trailing separator leaves,
+         * and it would only drop every row. */
         col->kind = num ? K_NUM : time ? K_TIME : K_CAT;
+        if (col->unnamed && !any && nrows && col->time_part < 0)
+            col->kind = K_SKIP;
         if (col->time_part >= 0 && col->kind == K_CAT)
             col->kind = K_TIME;
     }
@@ -214,6 +221,38 @@ static cm_status add_out(cm_clean *c, incol *col, const char *name,
     if (t == CM_TIME)
         st = cm_kv_set(cm_schema_col_meta(c->schema, idx), "tz", cm_tz_name(c->p->tz), err);
     return st;
+}
+
+/* The constant of a zero or value:X policy for col, into out_const; a
+ * global choice that cannot apply to the column drops its rows instead,
+ * its own is an error. */
+static cm_status constant(cm_clean *c, const incol *col, int policy, const char *x, int own,
+                          int *p, cm_error *err)
+{
+    uint8_t *to = c->out_const[col->out];
+    double v = 0;
+    char why[160] = "";
+    if (col->kind == K_NUM) {
+        if (policy == POLICY_VALUE && cm_parse_num(x, strlen(x), '.', &v) &&
+            cm_parse_num(x, strlen(x), c->p->decimal, &v))
+            snprintf(why, sizeof why, "'%.64s' is not a number", x);
+        memcpy(to, &v, sizeof v);
+    } else if (col->kind == K_CAT && policy == POLICY_VALUE) {
+        uint32_t code;
+        cm_status st = cm_dict_intern(cm_schema_dict(c->schema, (size_t)col->out), x,
+                                      strlen(x), &code, err);
+        if (st)
+            return st;
+        memcpy(to, &code, sizeof code);
+    } else {
+        snprintf(why, sizeof why, "%s", col->kind == K_CAT
+                                            ? "a category: fill it with value:X, not zero"
+                                            : "a time: no constant fills it");
+    }
+    if (*why && own)
+        return cm_fail(err, CM_ERR_ARG, "missing: column '%s': %s", col->name, why);
+    *p = *why ? POLICY_DROP : policy;
+    return CM_OK;
 }
 
 cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
@@ -260,7 +299,8 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         c->record_out = (long)rec;
     size_t nout = st ? 0 : cm_schema_ncols(c->schema);
     if (!st && (!(c->out_policy = calloc(nout + 1, sizeof *c->out_policy)) ||
-                !(c->nodrop = calloc(nout + 1, 1))))
+                !(c->nodrop = calloc(nout + 1, 1)) ||
+                !(c->out_const = calloc(nout + 1, sizeof *c->out_const))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st && (!(c->st.dropped_missing = calloc(nout + 1, sizeof(uint64_t))) ||
                 !(c->st.out_of_range = calloc(nout + 1, sizeof(uint64_t))) ||
@@ -274,7 +314,7 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         for (size_t k = 0; k < c->p->npolicies; k++)
             if (!strcmp(c->p->policies[k].col, col->name))
                 own = &c->p->policies[k]; /* the last one given */
-        int p = own ? own->v : c->p->r.missing;
+        int p = own ? own->v : c->p->missing;
         if (p == POLICY_INTERP && col->kind != K_NUM) {
             if (own)
                 return cm_fail(err, CM_ERR_ARG,
@@ -282,6 +322,10 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
                                col->name);
             p = POLICY_FFILL; /* the global choice, where it can apply */
         }
+        if ((p == POLICY_ZERO || p == POLICY_VALUE) && (int)col->out != c->time_out &&
+            (st = constant(c, col, p, own ? own->text : c->p->missing_value, own != NULL,
+                           &p, err)))
+            return st;
         c->out_policy[col->out] = (int)col->out == c->time_out ? POLICY_DROP : p;
         /* What a replay does not have or is to forecast leaves rows in. */
         c->nodrop[col->out] = c->o.replay && (col->absent || (c->o.keep_missing &&

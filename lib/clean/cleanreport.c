@@ -29,6 +29,8 @@ static void text(const cm_clean *c, FILE *out, const char *t0, const char *t1)
         const incol *col = &c->cols[i];
         fprintf(out, "  %s: %s", col->name,
                 cm_clean_kinds[col->time_part >= 0 ? K_TIME : col->kind]);
+        if (col->unnamed && col->kind == K_SKIP && !col->explicit_kind)
+            fputs(" (no name, empty in the sample)", out);
         if (col->out >= 0) {
             size_t o = (size_t)col->out;
             if (st->dropped_missing[o])
@@ -44,6 +46,77 @@ static void text(const cm_clean *c, FILE *out, const char *t0, const char *t1)
         }
         fputc('\n', out);
     }
+}
+
+/* What left the most rows out. */
+void cm_clean_reason(const cm_clean *c, char *buf, size_t n)
+{
+    const cm_clean_stats *st = &c->st;
+    uint64_t dropped = st->rows_read - st->rows_written;
+    int all = st->rows_read && !st->rows_written;
+    size_t len = (size_t)snprintf(buf, n, all ? "every row was dropped: "
+                                              : "%llu of %llu rows dropped: ",
+                                  (unsigned long long)dropped,
+                                  (unsigned long long)st->rows_read);
+    if (!st->rows_read) {
+        snprintf(buf, n, "no data rows%s", c->p->r.header ? " after the header" : "");
+        return;
+    }
+    buf += len < n ? len : n, n -= len < n ? len : n;
+    uint64_t most = st->rows_dropped_missing;
+    if (st->bad_rows >= most && st->bad_rows >= st->missing_time &&
+        st->bad_rows >= st->duplicates) {
+        snprintf(buf, n, "%llu unreadable (bad-rows skip)%s%s", (unsigned long long)st->bad_rows,
+                 c->nnotes ? ", the first at " : "", c->nnotes ? c->notes[0] : "");
+        return;
+    }
+    if (st->missing_time >= most && st->missing_time >= st->duplicates) {
+        snprintf(buf, n, "%llu without a time (column '%s' empty)",
+                 (unsigned long long)st->missing_time, c->time.n ? c->time.item[0] : "?");
+        return;
+    }
+    if (all && st->duplicates >= most) {
+        snprintf(buf, n, "%llu repeating a time (dedupe)", (unsigned long long)st->duplicates);
+        return;
+    }
+    /* missing values: the columns empty in every row that reached the
+     * policies, or the one most often missing */
+    uint64_t reached = st->rows_read - st->bad_rows - st->missing_time - st->duplicates;
+    size_t nout = cm_schema_ncols(c->schema), nempty = 0, top = 0;
+    char names[200] = "", list[200] = "";
+    for (size_t o = 0; o < nout; o++) {
+        if (st->dropped_missing[o] > st->dropped_missing[top])
+            top = o;
+        if (st->dropped_missing[o] != reached)
+            continue;
+        size_t a = strlen(names), l = strlen(list);
+        if (a + strlen(cm_schema_name(c->schema, o)) + 8 < sizeof names)
+            snprintf(names + a, sizeof names - a, "%s'%s'", nempty ? ", " : "",
+                     cm_schema_name(c->schema, o));
+        if (l + strlen(cm_schema_name(c->schema, o)) + 2 < sizeof list)
+            snprintf(list + l, sizeof list - l, "%s%s", nempty ? "," : "",
+                     cm_schema_name(c->schema, o));
+        nempty++;
+    }
+    if (nempty == 1)
+        snprintf(buf, n, "column %s is empty in all %llu rows (use --drop %s or "
+                 "--missing %s=zero)", names, (unsigned long long)most, list, list);
+    else if (nempty)
+        snprintf(buf, n, "columns %s are empty in all %llu rows (use --drop %s, or "
+                 "--missing COL=zero for each)", names, (unsigned long long)most, list);
+    else
+        snprintf(buf, n, "%llu missing a value, most often '%s' (%llu rows; -v says more)",
+                 (unsigned long long)most, nout ? cm_schema_name(c->schema, top) : "?",
+                 (unsigned long long)(nout ? st->dropped_missing[top] : 0));
+}
+
+int cm_clean_warning(const cm_clean *c, char *buf, size_t n)
+{
+    /* repeated times merged are what --dedupe is for, not a loss */
+    if (c->st.rows_written * 2 >= c->st.rows_read - c->st.duplicates)
+        return 0;
+    cm_clean_reason(c, buf, n);
+    return 1;
 }
 
 static void json(const cm_clean *c, FILE *out, const char *t0, const char *t1)

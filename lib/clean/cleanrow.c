@@ -197,6 +197,17 @@ cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *ba
         if (st)
             return st;
     }
+    /* a constant for what is missing, whether empty, a marker or out of range */
+    for (size_t j = 0; j < c->ncols; j++) {
+        long o = c->cols[j].out;
+        int p = o >= 0 ? c->out_policy[o] : POLICY_DROP;
+        if ((p == POLICY_ZERO || p == POLICY_VALUE) && !b->valid[o][row]) {
+            size_t w = cm_dtype_width(cm_schema_dtype(c->schema, (size_t)o));
+            memcpy((uint8_t *)b->values[o] + row * w, c->out_const[o], w);
+            b->valid[o][row] = 1;
+            c->st.filled[o]++;
+        }
+    }
     if (c->time_out >= 0) {
         int64_t t = 0;
         int missing;

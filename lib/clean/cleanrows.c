@@ -164,8 +164,11 @@ cm_status cm_cleanrows_finish(cm_cleanrows *r, cm_error *err)
         r->nout = 0;
         st = sink(r, r->out, err);
     }
-    if (!st && r->w)
-        st = cm_writer_finish(r->w, err);
     return st;
+}
+
+cm_status cm_cleanrows_end(cm_cleanrows *r, cm_error *err)
+{
+    return r->w ? cm_writer_finish(r->w, err) : CM_OK;
 }
 

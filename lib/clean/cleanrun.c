@@ -256,6 +256,15 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
         st = hand_on(rows, &pd, err);
     if (!st)
         st = cm_cleanrows_finish(rows, err);
+    /* No stream without rows (it would not even end, for a reader to
+     * take as whole), unless a model replays: it answers every row. */
+    if (!st && !c->o.replay && !c->st.rows_written) {
+        char why[400];
+        cm_clean_reason(c, why, sizeof why);
+        st = cm_fail(err, CM_ERR_DATA, "%s", why);
+    }
+    if (!st)
+        st = cm_cleanrows_end(rows, err);
     cm_cleanrows_free(rows);
     cm_batch_free(pd.b);
     free(pd.line);

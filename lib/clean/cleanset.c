@@ -19,16 +19,34 @@ static int decimal_ok(const char *v)
     return strcmp(v, ".") && strcmp(v, ",");
 }
 
-/* MIN:MAX, MIN <= MAX */
+/* MIN:MAX, MIN <= MAX, read the same under every locale */
 static int range_parse(const char *v, double *lo, double *hi)
 {
-    char *end;
-    *lo = strtod(v, &end);
-    if (*end != ':' || end == v)
-        return -1;
-    const char *h = end + 1;
-    *hi = strtod(h, &end);
-    return *end || end == h || !(*lo <= *hi) ? -1 : 0;
+    const char *colon = strchr(v, ':');
+    return !colon || cm_parse_num(v, (size_t)(colon - v), '.', lo) ||
+                   cm_parse_num(colon + 1, strlen(colon + 1), '.', hi) || !(*lo <= *hi)
+               ? -1 : 0;
+}
+
+/* A missing-value policy: its POLICY_ number, and for value:X the X. */
+static int policy_parse(const char *v, const char **value)
+{
+    static const char *const names[] = {"drop", "keep", "ffill", "interpolate", "zero"};
+    *value = NULL;
+    for (int k = 0; k < (int)(sizeof names / sizeof *names); k++)
+        if (!strcmp(v, names[k]))
+            return k;
+    if (!strncmp(v, "value:", 6) && v[6]) {
+        *value = v + 6;
+        return POLICY_VALUE;
+    }
+    return -1;
+}
+
+static int policy_ok(const char *v)
+{
+    const char *value;
+    return policy_parse(v, &value) < 0 ? -1 : 0;
 }
 
 static int range_ok(const char *v)
@@ -64,10 +82,12 @@ static const cm_setting decls[] = {
     {.name = "na", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
      .help = "more missing-value markers, e.g. -200,-999", .section = "Values",
      .offset = AT(na, const char *)},
-    {.name = "missing", .short_opt = 'm', .type = CM_SET_CHOICE, .flags = REC | CM_SET_OR_COLUMN,
-     .arg = "POLICY", .choices = "drop|keep|ffill|interpolate", .dflt = "drop",
-     .help = "drop, keep, ffill or interpolate;\nCOL=POLICY for one column (repeatable)",
-     .offset = AT(missing, int)},
+    {.name = "missing", .short_opt = 'm', .type = CM_SET_TEXT, .flags = REC | CM_SET_OR_COLUMN,
+     .arg = "POLICY", .dflt = "drop", .check = policy_ok,
+     .want = "drop, keep, ffill, interpolate, zero or value:X",
+     .help = "drop, keep, ffill, interpolate, zero or value:X\n(a constant); COL=POLICY for "
+             "one column (repeatable)",
+     .offset = AT(missing, const char *)},
     {.name = "max-gap", .type = CM_SET_DURATION, .flags = REC, .arg = "DUR", .lo = 1,
      .help = "longest gap a fill may bridge: 90s 15m 2h 1d 1w",
      .offset = AT(max_gap, int64_t)},
@@ -105,7 +125,7 @@ const cm_settings cm_clean_settings = {decls, sizeof decls / sizeof *decls};
 static void colsets_free(colset *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(c[i].col);
+        free(c[i].col), free(c[i].text);
     free(c);
 }
 
@@ -130,16 +150,16 @@ void cm_clean_plan_free(cm_clean_plan *p)
 }
 
 static cm_status add_colset(colset **c, size_t *n, const char *col, int v, double lo,
-                            double hi, cm_error *err)
+                            double hi, const char *text, cm_error *err)
 {
     colset *g = realloc(*c, (*n + 1) * sizeof *g);
     if (!g)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     *c = g;
-    if (!(g[*n].col = cm_strndup(col, strlen(col))))
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    g[*n] = (colset){g[*n].col, v, lo, hi};
+    g[*n] = (colset){cm_strdup(col), v, lo, hi, text ? cm_strdup(text) : NULL};
     (*n)++;
+    if (!g[*n - 1].col || (text && !g[*n - 1].text))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     return CM_OK;
 }
 
@@ -164,16 +184,18 @@ static cm_status per_column(cm_clean_plan *p, cm_error *err)
         const char *key = cm_kv_key(p->settings, i), *v = cm_kv_value(p->settings, i), *col;
         const cm_setting *s = cm_settings_find(&cm_clean_settings, key, &col);
         double lo, hi;
+        const char *value = NULL;
         if (!col)
             continue;
         if (s->name[0] == 't')
             st = add_colset(&p->types, &p->ntypes, col, K_NUM + choice_index(s->choices, v),
-                            0, 0, err);
-        else if (s->name[0] == 'm')
-            st = add_colset(&p->policies, &p->npolicies, col, choice_index(s->choices, v), 0,
-                            0, err);
+                            0, 0, NULL, err);
+        else if (s->name[0] == 'm') {
+            int policy = policy_parse(v, &value);
+            st = add_colset(&p->policies, &p->npolicies, col, policy, 0, 0, value, err);
+        }
         else if (!range_parse(v, &lo, &hi))
-            st = add_colset(&p->ranges, &p->nranges, col, 0, lo, hi, err);
+            st = add_colset(&p->ranges, &p->nranges, col, 0, lo, hi, NULL, err);
     }
     return st;
 }
@@ -209,6 +231,8 @@ cm_clean_plan *cm_clean_plan_new(const cm_kv *settings, cm_error *err)
         st = err->status;
     if (!st && !(p->tz = cm_tz_load(r->tz, err)))
         st = err->status;
+    if (!st)
+        p->missing = policy_parse(r->missing, &p->missing_value);
     if (!st)
         st = per_column(p, err);
     if (!st && !(p->na_len = calloc(p->na.n + 1, sizeof *p->na_len)))
@@ -275,6 +299,7 @@ void cm_clean_free(cm_clean *c)
     cm_schema_free(c->schema);
     free(c->out_policy);
     free(c->nodrop);
+    free(c->out_const);
     free(c->st.dropped_missing);
     free(c->st.out_of_range);
     free(c->st.filled);

@@ -59,5 +59,9 @@ cm_status cm_features_finish(cm_features *f, cm_batch_fn emit, void *ctx,
 void cm_features_reset(cm_features *f);
 /* Rows in, rows out, rows dropped for a missing derived value (by column). */
 void cm_features_report(const cm_features *f, FILE *out);
+/* After the rows: 1 and the main reason into buf when more than half the
+ * rows in were dropped ("N of M rows dropped: ..."), 0 otherwise; -1
+ * when rows came in and none went out ("every row was dropped: ..."). */
+int cm_features_verdict(const cm_features *f, char *buf, size_t n);
 
 #endif

@@ -340,6 +340,31 @@ const cm_schema *cm_features_schema(const cm_features *f)
     return f->out;
 }
 
+int cm_features_verdict(const cm_features *f, char *buf, size_t n)
+{
+    uint64_t lost = f->rows_in - f->rows_out;
+    if (!f->rows_in || lost * 2 <= f->rows_in)
+        return 0;
+    int all = f->rows_out == 0;
+    size_t len = (size_t)snprintf(buf, n, all ? "every row was dropped: " : "%llu of %llu rows "
+                                  "dropped: ", (unsigned long long)lost,
+                                  (unsigned long long)f->rows_in);
+    buf += len < n ? len : n, n -= len < n ? len : n;
+    if (f->no_time > f->dropped) {
+        snprintf(buf, n, "%llu without a time", (unsigned long long)f->no_time);
+    } else {
+        size_t top = 0, nout = cm_schema_ncols(f->out);
+        for (size_t c = 1; c < nout; c++)
+            if (f->dropped_by[c] > f->dropped_by[top])
+                top = c;
+        snprintf(buf, n, "a derived value missing, most often '%s' (%llu rows; a lag or "
+                 "window without history: --keep-incomplete keeps such rows)",
+                 nout ? cm_schema_name(f->out, top) : "?",
+                 (unsigned long long)(nout ? f->dropped_by[top] : 0));
+    }
+    return all ? -1 : 1;
+}
+
 void cm_features_report(const cm_features *f, FILE *out)
 {
     fprintf(out, "rows read: %llu\nrows written: %llu\nrows dropped: %llu "
