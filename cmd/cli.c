@@ -127,7 +127,8 @@ void cli_die_error(const char *file, const cm_error *err)
 void cli_version(void)
 {
     printf("%s (cm) %s\n", prog, cm_version_string());
-    exit(fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_FAIL);
+    cli_stdout_flush();
+    exit(CLI_OK);
 }
 
 void cli_set(cm_kv *settings, const char *key, const char *value)
@@ -278,7 +279,8 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
     while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
         if (c == 'h') {
             help(stdout, spec);
-            exit(fflush(stdout) || ferror(stdout) ? CLI_FAIL : CLI_OK);
+            cli_stdout_flush();
+            exit(CLI_OK);
         }
         if (c == 'V')
             cli_version();
@@ -395,6 +397,11 @@ const char *cli_in_name(const char *path)
     return is_std(path) ? "(stdin)" : path;
 }
 
+const char *cli_out_name(const char *path)
+{
+    return is_std(path) ? "(stdout)" : path;
+}
+
 FILE *cli_open_in(const char *path)
 {
     if (is_std(path))
@@ -418,8 +425,10 @@ cm_reader *cli_open_stream(const char *path, FILE **in)
 
 struct cli_output {
     FILE *f;
-    cm_atomic *atomic; /* NULL for stdout */
+    int std;           /* stdout, where a closed pipe is no error */
+    cm_atomic *atomic; /* NULL for stdout, and once committed */
     char *tmp;         /* its temporary file, for a signal to remove */
+    char *name;        /* for messages: the path, or "(stdout)" */
 };
 
 static void track(cli_output *o, int on)
@@ -455,18 +464,25 @@ static void on_signal(int sig)
 cli_output *cli_output_open(const char *path, int binary, int force)
 {
     cli_output *o = calloc(1, sizeof *o);
-    if (!o)
+    if (!o || !(o->name = strdup(cli_out_name(path)))) {
+        free(o);
         cli_die("out of memory");
+    }
     if (is_std(path)) {
-        if (binary && !force && isatty(STDOUT_FILENO))
+        if (binary && !force && isatty(STDOUT_FILENO)) {
+            free(o->name);
+            free(o);
             cli_usage_error("refusing to write binary data to a terminal "
                             "(redirect it, use -o FILE, or force with -F)");
+        }
         o->f = stdout;
+        o->std = 1;
         return o;
     }
     cm_error err;
     cm_error_clear(&err);
     if (!(o->atomic = cm_atomic_open(path, &err))) {
+        free(o->name);
         free(o);
         cli_die_error(NULL, &err);
     }
@@ -483,12 +499,17 @@ FILE *cli_output_file(cli_output *o)
     return o->f;
 }
 
+/* Writing o failed with errno e: "prog: OUTPUT: write failed: REASON". */
 CLI_NORETURN static void write_failed(cli_output *o, int e)
 {
-    if (!o->atomic && e == EPIPE)
+    if (o->std && e == EPIPE)
         exit(CLI_OK); /* the reader has all it wanted: not an error */
+    char *name = o->name;
+    o->name = NULL;
     cli_output_abort(o);
-    cli_die("write error: %s", strerror(e ? e : EIO));
+    cli_warn("%s: write failed: %s", name, strerror(e ? e : EIO));
+    free(name);
+    exit(CLI_FAIL);
 }
 
 void cli_output_check(cli_output *o)
@@ -507,7 +528,11 @@ void cli_output_close(cli_output *o)
         track(o, 0);
         cm_status st = cm_atomic_commit(o->atomic, &err);
         o->atomic = NULL;
+        /* flushing, syncing, closing or renaming: the writing failed */
+        if (st == CM_ERR_IO)
+            write_failed(o, err.sys);
         free(o->tmp);
+        free(o->name);
         free(o);
         if (st)
             cli_die_error(NULL, &err);
@@ -518,6 +543,7 @@ void cli_output_close(cli_output *o)
     /* Closing stdout is where a full disk or an NFS error finally shows. */
     if (fclose(o->f) != 0)
         write_failed(o, errno);
+    free(o->name);
     free(o);
 }
 
@@ -528,6 +554,7 @@ void cli_output_abort(cli_output *o)
     track(o, 0);
     cm_atomic_abort(o->atomic);
     free(o->tmp);
+    free(o->name);
     free(o);
 }
 
@@ -537,6 +564,25 @@ void cli_output_fail(cli_output *o, const cm_error *err)
         write_failed(o, err->sys);
     cli_output_abort(o);
     cli_die_error(NULL, err);
+}
+
+void cli_run_fail(cli_output *o, const char *name, const cm_error *err)
+{
+    /* the stream's error flag, not the message, says it was the writing */
+    if (err->status == CM_ERR_IO && ferror(o->f))
+        write_failed(o, err->sys);
+    cli_output_abort(o);
+    cli_die_error(name, err);
+}
+
+void cli_stdout_flush(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return;
+    int e = errno; /* of the write that failed, as for cli_output_check */
+    if (e == EPIPE)
+        exit(CLI_OK);
+    cli_die("%s: write failed: %s", cli_out_name(NULL), strerror(e ? e : EIO));
 }
 
 int cli_progress_wanted(int quiet)

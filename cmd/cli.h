@@ -136,11 +136,15 @@ FILE *cli_open_in(const char *path);
 cm_reader *cli_open_stream(const char *path, FILE **in);
 /* Display name of an input path ("-" and NULL are "(stdin)"). */
 const char *cli_in_name(const char *path);
+/* Display name of an output path ("-" and NULL are "(stdout)"). */
+const char *cli_out_name(const char *path);
 
 /*
  * Output: "-" or NULL is stdout, anything else an atomic file that appears
  * only when cli_output_close succeeds.  binary output is refused on a
- * terminal unless force is set.
+ * terminal unless force is set.  A write error exits 1 naming the output,
+ * "prog: OUTPUT: write failed: REASON" (OUTPUT as cli_out_name gives it);
+ * a closed pipe on stdout exits 0 quietly.
  */
 typedef struct cli_output cli_output;
 cli_output *cli_output_open(const char *path, int binary, int force);
@@ -154,6 +158,15 @@ void cli_output_abort(cli_output *o);
 /* A library error while writing o: drops the file and exits 1, or exits 0
  * quietly when the error is a closed pipe on stdout. */
 CLI_NORETURN void cli_output_fail(cli_output *o, const cm_error *err);
+/* A library error in a run that reads the input name (cli_in_name) and
+ * writes o: when writing o failed (an I/O error, and o's stream in error)
+ * as cli_output_fail, naming o; any other names the input.  Drops the
+ * file; exits. */
+CLI_NORETURN void cli_run_fail(cli_output *o, const char *name, const cm_error *err);
+/* Flushes what printf and the like wrote on stdout, outside a cli_output
+ * (help, the version, a line of results): a write error exits 1 naming
+ * (stdout), a closed pipe exits 0 quietly. */
+void cli_stdout_flush(void);
 
 /* Progress on stderr is for people: only when it is a terminal. */
 int cli_progress_wanted(int quiet);

@@ -1,7 +1,6 @@
 /* cm-clean - a raw city CSV in, a typed and cleaned cm stream out.  The
  * options become the settings of the library's cleaner (and so the recipe
  * of the stream); all the work is in lib/clean.c. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,12 +77,8 @@ int main(int argc, char **argv)
     cm_writer_opts wo = {level, CM_LAYOUT_AUTO, 1};
     cm_status st = cm_clean_run(c, in, input ? input : "-", cli_output_file(out), &wo, &err);
     cli_progress_done();
-    if (st) {
-        if (err.status == CM_ERR_IO && err.sys == EPIPE)
-            cli_output_fail(out, &err);
-        cli_output_abort(out);
-        cli_die_error(name, &err);
-    }
+    if (st)
+        cli_run_fail(out, name, &err);
     /* The report first: a failure there must not follow a new stream. */
     if (o.report) {
         cli_output *r = cli_output_open(o.report, 0, 0);

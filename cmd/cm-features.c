@@ -148,10 +148,7 @@ int main(int argc, char **argv)
     if (st) {
         cm_writer_free(w); /* its thread is done with the file */
         h->w = NULL;
-        if (st == CM_ERR_IO && err.sys == EPIPE)
-            cli_output_fail(out, &err);
-        cli_output_abort(out);
-        cli_die_error(name, &err);
+        cli_run_fail(out, name, &err);
     }
     cli_output_close(out);
     if (verdict > 0 && !o.co.quiet)

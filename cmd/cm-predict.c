@@ -124,8 +124,7 @@ static void adhoc(const opts *o, cm_predictor *p)
     char buf[40];
     cm_fmt_f64(buf, sizeof buf, r.pred);
     printf("%s\n", buf);
-    if (fflush(stdout) || ferror(stdout))
-        cli_die("write error");
+    cli_stdout_flush();
 }
 
 /* ---- files ------------------------------------------------------------------ */

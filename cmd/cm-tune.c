@@ -215,7 +215,7 @@ static cm_status on_trial(void *ctx, const cm_trial_result *r, cm_error *err)
         cm_results_line(s->out, s->space, r, s->data, s->setup, s->fixed);
         /* a line at a time: tail -f follows, a crash loses only what runs */
         if (fflush(s->out) || ferror(s->out))
-            cli_die("%s: write error: %s", s->o->results, strerror(errno));
+            cli_die("%s: write failed: %s", s->o->results, strerror(errno));
     }
     if (r->error)
         cli_warn("trial %zu: %s", r->trial + 1, r->error);
@@ -267,8 +267,7 @@ static void print_best(const opts *o, const char *const *keys, const char *const
 {
     for (size_t j = 0; j < n; j++)
         printf("%s=%s\n", keys[j], values[j]);
-    if (fflush(stdout) || ferror(stdout))
-        cli_die("write error");
+    cli_stdout_flush();
     if (o->co.verbose && !isnan(std))
         fprintf(stderr, "%s: best trial %zu: %s %.6g (sd %.3g over folds)\n", cli_name(),
                 trial, metric, mean, std);
@@ -520,7 +519,7 @@ int main(int argc, char **argv)
     }
     cli_progress_done();
     if (s.out && fclose(s.out))
-        cli_die("%s: write error: %s", o.results, strerror(errno));
+        cli_die("%s: write failed: %s", o.results, strerror(errno));
     /* a shard may have nothing (more shards than trials), or only failed
      * trials: its file is still good for --merge */
     int quiet_shard = s.best < 0 && o.nshards && !o.co.output;
