@@ -942,3 +942,58 @@ healthz 405'
     [ ! -s q.err ]
     [ ! -s q.out ]
 }
+
+# ---- the two 401s ----------------------------------------------------------------
+
+@test "--token-file: 401 'a bearer token is needed' without one, 'the bearer token is wrong' with another, telling nothing of the right one" {
+    rows a
+    printf 's3cret-token\n' >tok
+    serve -m a.cmm --token-file tok
+    local needed='{"error":"a bearer token is needed"}' wrong='{"error":"the bearer token is wrong"}'
+    local p bad
+    for p in /v1/models /v1/models/a /metrics; do
+        # no token: no header, another scheme, no scheme, an empty one
+        http GET "$p"
+        status_is 401
+        [ "$(cat resp.body)" = "$needed" ]
+        [ "$(header WWW-Authenticate)" = Bearer ]
+        for bad in 'Basic s3cret-token' 's3cret-token' 'bearer s3cret-token' 'Bearer' \
+            'Bearers3cret-token'; do
+            http GET "$p" -H "Authorization: $bad"
+            status_is 401
+            [ "$(cat resp.body)" = "$needed" ] || {
+                echo "Authorization: $bad: $(cat resp.body)" >&2
+                return 1
+            }
+            [ "$(header WWW-Authenticate)" = Bearer ]
+        done
+        # another token, near the right one or far from it: the same answer
+        for bad in 'Bearer wrong' 'Bearer s3cret-toke' 'Bearer s3cret-token2' \
+            'Bearer S3CRET-TOKEN' 'Bearer s3cret-tokeN' 'Bearer  s3cret-token' \
+            "Bearer $(printf 'x%.0s' {1..300})"; do
+            http GET "$p" -H "Authorization: $bad"
+            status_is 401
+            [ "$(cat resp.body)" = "$wrong" ] || {
+                echo "Authorization: $bad: $(cat resp.body)" >&2
+                return 1
+            }
+            [ "$(header WWW-Authenticate)" = 'Bearer error="invalid_token"' ]
+            [ "$(header Content-Type)" = application/json ]
+        done
+        http GET "$p" -H 'Authorization: Bearer s3cret-token'
+        status_is 200
+        [ -z "$(header WWW-Authenticate)" ]
+    done
+    post /v1/models/a/predict row1.json
+    status_is 401
+    [ "$(cat resp.body)" = "$needed" ]
+    post /v1/models/a/predict row1.json -H 'Authorization: Bearer nope'
+    status_is 401
+    [ "$(cat resp.body)" = "$wrong" ]
+    post /v1/models/a/predict row1.json -H 'Authorization: Bearer s3cret-token'
+    status_is 200
+    same "$(js resp.body 'd["prediction"]')" "$(cat pred1_a)"
+    # both count as 401s
+    http GET /metrics -H 'Authorization: Bearer s3cret-token'
+    grep -qx 'cm_requests_total{endpoint="predict",code="401"} 2' resp.body
+}

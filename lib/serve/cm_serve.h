@@ -41,7 +41,9 @@ typedef struct cm_serve_opts {
     unsigned threads;        /* worker threads */
     size_t max_body, max_batch, max_header;
     unsigned max_connections, timeout; /* timeout in seconds, per connection */
-    const char *token;       /* required as "Authorization: Bearer" (NULL: none) */
+    /* required as "Authorization: Bearer TOKEN" (NULL: none); 401 "a bearer
+     * token is needed" without one, "the bearer token is wrong" with another */
+    const char *token;
     /* an access log line per request, when not NULL */
     void (*log)(void *ctx, const char *endpoint, int code, double seconds);
     void *log_ctx;

@@ -42,6 +42,7 @@ typedef struct req {
     int too_big;
     struct timespec t0;
     int ep, code;
+    int bad_token; /* a bearer token, not the server's */
 } req;
 
 /* ---- responses ---------------------------------------------------------------- */
@@ -59,8 +60,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, req *q, int code,
     MHD_add_response_header(r, "Content-Type", type);
     if (code == 405)
         MHD_add_response_header(r, "Allow", q->ep == EP_PREDICT ? "POST" : "GET");
+    /* RFC 6750: no error code for a request without a token */
     if (code == 401)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+        MHD_add_response_header(r, "WWW-Authenticate",
+                                q->bad_token ? "Bearer error=\"invalid_token\"" : "Bearer");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, r);
     MHD_destroy_response(r);
     return ok;
@@ -340,13 +343,17 @@ static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
 
 /* ---- routing ---------------------------------------------------------------------- */
 
-/* Equal lengths and bytes, in a time that does not tell where they differ. */
-static int same_secret(const char *a, const char *b)
+/* Whether the token a request gives is the secret: equal lengths and
+ * bytes, in a time that depends on the length of the token given alone,
+ * neither on where the two differ nor on the secret's length (every byte
+ * given is compared, with the secret's bytes over again, no branch taken
+ * by a byte or by the secret's end). */
+static int same_secret(const char *given, const char *secret)
 {
-    size_t na = strlen(a), nb = strlen(b), n = na > nb ? na : nb;
-    unsigned char d = na != nb;
-    for (size_t i = 0; i < n; i++)
-        d |= (unsigned char)((i < na ? a[i] : 0) ^ (i < nb ? b[i] : 0));
+    size_t ng = strlen(given), ns = strlen(secret);
+    volatile unsigned char d = (unsigned char)(ng != ns);
+    for (size_t i = 0; i < ng; i++)
+        d |= (unsigned char)(given[i] ^ secret[ns ? i % ns : 0]);
     return d == 0;
 }
 
@@ -379,8 +386,14 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
     if (sv->o.token && q->ep != EP_HEALTH) {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                     MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!h || strncmp(h, "Bearer ", 7) || !same_secret(h + 7, sv->o.token))
+        /* none, or not "Bearer TOKEN": one is needed; another token is
+         * wrong, and nothing is said of the right one */
+        if (!h || strncmp(h, "Bearer ", 7) || !h[7])
             return send_error(c, q, 401, "a bearer token is needed", NULL);
+        if (!same_secret(h + 7, sv->o.token)) {
+            q->bad_token = 1;
+            return send_error(c, q, 401, "the bearer token is wrong", NULL);
+        }
     }
     if (q->ep == EP_PREDICT ? !post : !get)
         return send_error(c, q, 405, "method not allowed", NULL);
