@@ -776,3 +776,30 @@ $try" "${g[@]}" -k 2 -o - few.cmt
         "${g[@]}" few.csv
     [ ! -e m.cmm ]
 }
+
+@test "--help: --valid once, with cm-tune's default 0 (never cm-train's 0.2), the one a search and its model use" {
+    run --separate-stderr cm-tune --help
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    printf '%s\n' "$output" >help.txt
+    [ "$(grep -c -e '--valid' help.txt)" = 1 ]
+    # the entry: its line and the lines that go on under it
+    awk '/^  (-., |    )--/ { on = /--valid=/ } on' help.txt >entry.txt
+    [ "$(wc -l <entry.txt)" -ge 1 ]
+    grep -q '(default 0)$' entry.txt
+    ! grep -q '0\.2' entry.txt || false
+    ! grep -i 'valid' help.txt | grep -q '0\.2' || false
+    local dflt
+    dflt=$(tr '\n' ' ' <entry.txt | sed -n 's/.*(default \([^)]*\)) *$/\1/p')
+    [ "$dflt" = 0 ]
+    # what the search uses: its fixed settings, and the model of -o
+    noisy_csv 62 >n.csv
+    cmt n.csv n.cmt -T t
+    tune -j 1 -m linear -y y -k 2 --grid 'l2=0.5,5' --results r.tsv -o best.cmm n.cmt
+    [[ " $(field r.tsv fixed 1) " == *" valid=$dflt "* ]]
+    [[ " $(field r.tsv fixed 2) " == *" valid=$dflt "* ]]
+    [ "$(meta best.cmm valid)" = "$dflt" ]
+    [ "$(meta best.cmm valid_rows)" = 0 ]
+    # and cm-train's own help keeps its own
+    cm-train --help | grep -A1 -e '--valid=' | grep -q '(default 0.2)$'
+}
