@@ -23,7 +23,7 @@ static const char tail[] =
 typedef struct opts {
     const char *model, *input, *ids;
     char **fields;
-    int nfields, eval, info, format;
+    int nfields, eval, info, format, strict;
     cli_common co;
 } opts;
 
@@ -41,6 +41,10 @@ static const cm_setting own[] = {
      "input's target", .offset = AT(eval, int)},
     {.name = "info", .type = CM_SET_FLAG, .help = "print what the model needs and what it knows",
      .offset = AT(info, int)},
+    {.name = "strict", .type = CM_SET_FLAG,
+     .help = "exit 1 on a doubtful forecast: a category the\nmodel never saw, an input far "
+             "outside training",
+     .offset = AT(strict, int)},
     CLI_OPT_OUTPUT(opts, "write to FILE, replaced only when complete"),
     CLI_OPT_FORCE(opts, "accepted for symmetry; output is text"),
     CLI_OPT_VERBOSE(opts, "print the counts of the run on standard error"),
@@ -121,6 +125,12 @@ static void adhoc(const opts *o, cm_predictor *p)
         cli_die("missing inputs: the time (give them as NAME=VALUE)");
     if (r.why == CM_PRED_MISSING)
         cli_die("missing inputs: %s (give them as NAME=VALUE)", r.missing);
+    for (size_t i = 0; i < r.ndoubt && i < CM_PRED_DOUBTS; i++)
+        cli_warn("%s", r.doubt[i]);
+    if (r.ndoubt > CM_PRED_DOUBTS)
+        cli_warn("and %zu more doubts", r.ndoubt - CM_PRED_DOUBTS);
+    if (r.ndoubt && o->strict)
+        cli_die("no forecast under --strict");
     char buf[40];
     cm_fmt_f64(buf, sizeof buf, r.pred);
     printf("%s\n", buf);
@@ -169,6 +179,16 @@ static void print_counts(const cm_model *m, const cm_predictor *p, const char *n
         fprintf(stderr, "%s: %llu %s the model never saw (its unseen slot)\n",
                 cli_name(), (unsigned long long)s->unseen,
                 s->unseen == 1 ? "category" : "categories");
+    double lo, hi;
+    if (s->far && cm_model_seen(m, s->far_input - 1, &lo, &hi)) {
+        char a[32], z[32];
+        cm_fmt_f64(a, sizeof a, lo);
+        cm_fmt_f64(z, sizeof z, hi);
+        fprintf(stderr, "%s: %llu %s an input far outside what training saw (the first: "
+                "%s, seen %s to %s)\n", cli_name(), (unsigned long long)s->far,
+                s->far == 1 ? "row has" : "rows have", cm_model_input(m, s->far_input - 1),
+                a, z);
+    }
 }
 
 /* What a run holds, freed at exit on every path (cli_hold). */
@@ -229,6 +249,12 @@ int main(int argc, char **argv)
     if (st) {
         cli_output_abort(out);
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
+    }
+    const cm_pred_stats *s = cm_predictor_stats(p);
+    if (o.strict && (s->far || s->unseen)) {
+        cli_output_abort(out);
+        print_counts(m, p, name, 0);
+        cli_die("%s: doubtful forecasts under --strict: nothing written", name);
     }
     if (o.eval)
         cm_eval_write(cli_output_file(out), &ev, (cm_text_format)o.format);

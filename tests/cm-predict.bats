@@ -736,9 +736,9 @@ Try 'cm-predict --help' for more information." --bogus
     mapfile -t args < <(adhoc_args seven.csv feat.csv "$t")
     printf '%s\n' "${args[@]}" | grep -qx weathersit=7
     run --separate-stderr cm-predict -m m.cmm "${args[@]}"
-    # One row: the forecast alone, nothing on stderr (cm-predict(1)).
+    # One row: the forecast alone, the doubt on stderr (cm-predict(1)).
     [ "$status" -eq 0 ]
-    [ -z "$stderr" ]
+    [ "$stderr" = "cm-predict: weathersit: '7' was not seen in training (known: 1, 2, 3, 4)" ]
     [ "$output" = "$(awk -F, -v t="$t" '$1 == t { print $2 }' pred.out)" ]
 }
 
@@ -814,4 +814,68 @@ repeated_hours() {
     # Every forecast of the shuffled rows is the pipeline's for that hour,
     # and every hour the pipeline forecast has one.
     awk -F, 'NR > 1 && $3 != ""' pred.out | sort | diff -u <(awk -F, 'NR > 1 && $3 != ""' pipe.out | sort) -
+}
+
+# ---- answers at the terminal say what is wrong ------------------------------------
+
+# Wind direction and temperature to a load: wind.csv, wind.cmm (ridge).
+wind_model() {
+    awk 'BEGIN { print "t,cbwd,temp,load"; split("NE,NW,SE,cv", W, ","); s = 5
+        for (i = 0; i < 200; i++) { s = (s * 16807) % 2147483647
+            w = W[1 + s % 4]; tp = (s % 1001) / 100
+            printf "2026-02-%02d %02d:00,%s,%s,%s\n", 1 + int(i / 24), i % 24, w, tp, 2 * tp + (w == "NW" ? 5 : 0) } }' >wind.csv
+    quiet cm-clean --range temp=-5:40 -o wind.cmt wind.csv
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -y load --valid 0 -o wind.cmm wind.cmt
+}
+
+@test "NAME=VALUE: a value outside the training --range, inf or 1e400 is named as such, not as a missing input" {
+    wind_model
+    assert_fails 1 "cm-predict: temp: 50 is outside the range -5:40 that training used" \
+        -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp=50
+    assert_fails 1 "cm-predict: temp: 'inf' is not a finite number" -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp=inf
+    assert_fails 1 "cm-predict: temp: '1e400' is not a finite number" -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp=1e400
+    # an empty value, or a marker, is still a missing input
+    assert_fails 1 "cm-predict: missing inputs: temp (give them as NAME=VALUE)" -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp=NA
+}
+
+@test "an unseen category is forecast from the unseen slot and said on stderr, naming a known one that differs in case; --strict: exit 1" {
+    wind_model
+    run --separate-stderr cm-predict -m wind.cmm t='2026-03-01 10:00' cbwd=nw temp=4
+    assert_success
+    [ "$stderr" = "cm-predict: cbwd: 'nw' was not seen in training (known: NE, NW, SE, cv; 'NW' differs only in case)" ]
+    check 'x == x + 0' x="$output"
+    run --separate-stderr cm-predict -m wind.cmm t='2026-03-01 10:00' cbwd=SW temp=4
+    [ "$stderr" = "cm-predict: cbwd: 'SW' was not seen in training (known: NE, NW, SE, cv)" ]
+    run --separate-stderr cm-predict --strict -m wind.cmm t='2026-03-01 10:00' cbwd=SW temp=4
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "${stderr##*$'\n'}" = "cm-predict: no forecast under --strict" ]
+    # a known one: nothing on stderr
+    run --separate-stderr cm-predict --strict -m wind.cmm t='2026-03-01 10:00' cbwd=NW temp=4
+    assert_success
+    [ -z "$stderr" ]
+}
+
+@test "an input far outside what training saw (beyond min/max by more than their span): a warning with the range; --strict exit 1, in a batch too" {
+    wind_model
+    cm-cat --info wind.cmm | grep -qx '  temp: number, mean [0-9.]*, sd [0-9.]*, seen 0[.0-9]* to [0-9.]*'
+    read -r lo hi < <(awk -F, 'NR > 1 { if (!n++ || $3 < lo) lo = $3; if ($3 > hi) hi = $3 } END { print lo + 0, hi + 0 }' wind.csv)
+    far=$(awk -v l="$lo" -v h="$hi" 'BEGIN { print h + (h - l) + 1 }')
+    run --separate-stderr cm-predict -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp="$far"
+    assert_success
+    [ "$stderr" = "cm-predict: temp: $far is far outside the $lo to $hi that training saw" ]
+    # just inside: no word
+    near=$(awk -v l="$lo" -v h="$hi" 'BEGIN { print h + (h - l) - 1 }')
+    run --separate-stderr cm-predict -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp="$near"
+    [ -z "$stderr" ]
+    assert_fails 1 "cm-predict: temp: $far is far outside the $lo to $hi that training saw
+cm-predict: no forecast under --strict" --strict -m wind.cmm t='2026-03-01 10:00' cbwd=NE temp="$far"
+    # A batch counts them; --strict writes nothing and exits 1.
+    { cat wind.csv; echo "2026-03-01 10:00,NE,$far,"; echo "2026-03-01 11:00,NE,1,"; } >new.csv
+    predict -m wind.cmm new.csv
+    grep -qx "cm-predict: 1 row has an input far outside what training saw (the first: temp, seen $lo to $hi)" pred.err
+    run --separate-stderr cm-predict --strict -m wind.cmm -o strict.csv new.csv
+    [ "$status" -eq 1 ]
+    [ "${stderr##*$'\n'}" = "cm-predict: new.csv: doubtful forecasts under --strict: nothing written" ]
+    [ ! -e strict.csv ]
 }

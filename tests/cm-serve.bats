@@ -271,6 +271,10 @@ served() {
     js resp.body '"\n".join(f["name"] + " " + f["type"] for f in d["fields"])' | sort >got.fields
     diff want.fields got.fields
     [ "$(js resp.body '[f for f in d["fields"] if "categories" in f]')" = "[]" ]
+    # a number input's range in training, as cm-cat --info says it
+    seen=$(cm-cat --info a.cmm | sed -n 's/^  temp: number, .*, seen \(.*\) to \(.*\)$/[\1, \2]/p')
+    [ -n "$seen" ]
+    [ "$(js resp.body '[f["seen"] for f in d["fields"] if f["name"] == "temp"][0]')" = "$seen" ]
     cm-cat --info a.cmm | sed -n '/^inputs:/,/^metadata:/s/^  \([^:]*\): .*/\1/p' |
         grep -vxFf <(cut -d' ' -f1 want.fields) >want.derived
     js resp.body '"\n".join(d["derived_inputs"])' >got.derived

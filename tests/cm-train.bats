@@ -108,7 +108,7 @@ bike() {
     train -m linear -y y --l2 1 cat.cmt -o cat.cmm
     cm-cat --info cat.cmm | sed -n '1,6p' >got
     {
-        echo 'format: cmm 1.0'
+        echo 'format: cmm 1.1'
         echo 'kind: linear'
         cm-cat --info cat.cmm | grep '^target: y (mean '
         echo 'inputs: 2 columns, 5 values'
@@ -307,7 +307,7 @@ Try 'cm-train --help' for more information." ]
     [ "$(meta m.cmm valid_rows)" = 20 ]
     check 'm > 99.999 && m < 100.001' m="$(meta m.cmm valid_mae)"
     # The mean and population sd of 1..80, and of 3, 5, ... 161.
-    cm-cat --info m.cmm | grep -x '  x: number, mean 40.5, sd 23.092206477510977'
+    cm-cat --info m.cmm | grep -x '  x: number, mean 40.5, sd 23.092206477510977, seen 1 to 80'
     cm-cat --info m.cmm | grep -x 'target: y (mean 82, sd 46.184412955021955)'
     local v n want
     for v in 0.25:100:25 0.3:100:30 0.5:7:3 0.9:10:9 0.1:9:0 0.333:100:33; do
@@ -381,30 +381,40 @@ Try 'cm-train --help' for more information." ]
     SOURCE_DATE_EPOCH=1796000000 train --layers 8,4 --epochs 2 --seed 7 feat.cmt -o m.cmm
     cm-cat --info m.cmm >info
     sed -n '1,3p' info >got
-    printf '%s\n' 'format: cmm 1.0' 'kind: mlp' 'layers: 18 8 4 1' >want
+    printf '%s\n' 'format: cmm 1.1' 'kind: mlp' 'layers: 18 8 4 1' >want
     diff -u want got
     # The target of cm-features -y, without -y; its scaling and that of
     # every input from the training rows (the first 482 of 602) alone.
     grep -x 'inputs: 18 columns, 18 values' info
     cm-cat feat.cmt | awk -F, -v n=482 '
         NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i; next }
-        NR - 1 <= n { for (i = 2; i <= NF; i++) { s[i] += $i; q[i] += $i * $i } }
+        NR - 1 <= n { for (i = 2; i <= NF; i++) { s[i] += $i; q[i] += $i * $i
+                                                  if (NR == 2 || $i < lo[i]) lo[i] = $i
+                                                  if (NR == 2 || $i > hi[i]) hi[i] = $i } }
         END { for (i = 2; i <= NF; i++) {
                   m = s[i] / n; sd = sqrt(q[i] / n - m * m); if (sd < 1e-9) sd = 1
-                  printf "%s %.17g %.17g\n", name[i], m, sd } }' >want.scale
-    sed -n -e 's/^target: \([a-z_0-9]*\) (mean \(.*\), sd \(.*\))$/\1 \2 \3/p' \
-        -e 's/^  \([a-z_0-9]*\): number, mean \(.*\), sd \(.*\)$/\1 \2 \3/p' info >got.scale
-    [ "$(wc -l <got.scale)" -eq 19 ]
-    awk 'NR == FNR { m[$1] = $2; s[$1] = $3; next }
+                  printf "%s %.17g %.17g %.17g %.17g\n", name[i], m, sd, lo[i], hi[i] } }' >want.scale
+    # the inputs' scaling and the range training saw; the target's scaling
+    sed -n -e 's/^  \([a-z_0-9]*\): number, mean \(.*\), sd \(.*\), seen \(.*\) to \(.*\)$/\1 \2 \3 \4 \5/p' \
+        info >got.scale
+    sed -n -e 's/^target: \([a-z_0-9]*\) (mean \(.*\), sd \(.*\))$/\1 \2 \3/p' info >got.target
+    [ "$(wc -l <got.scale)" -eq 18 ]
+    awk 'NR == FNR { m[$1] = $2; s[$1] = $3; lo[$1] = $4; hi[$1] = $5; next }
          !($1 in m) { print "missing", $1; bad = 1; next }
          { d = $2 - m[$1]; e = $3 - s[$1]; if (d < 0) d = -d; if (e < 0) e = -e
            a = $2 < 0 ? -$2 : $2
-           if (d > 1e-9 * (1 + a) || e > 1e-9 * $3) { print $1, $2, $3, m[$1], s[$1]; bad = 1 } }
-         END { exit bad }' got.scale want.scale
+           if (d > 1e-9 * (1 + a) || e > 1e-9 * $3) { print $1, $2, $3, m[$1], s[$1]; bad = 1 }
+           if (NF == 5 && ($4 != lo[$1] || $5 != hi[$1])) { print $1, "seen", $4, $5, "not", lo[$1], hi[$1]; bad = 1 } }
+         END { exit bad }' want.scale got.scale
+    awk 'NR == FNR { m[$1] = $2; s[$1] = $3; next }
+         { d = $2 - m[$1]; e = $3 - s[$1]; if (d < 0) d = -d; if (e < 0) e = -e
+           if (d > 1e-9 * (1 + $2) || e > 1e-9 * $3) { print $0, m[$1], s[$1]; bad = 1 } }
+         END { exit bad }' want.scale got.target
+    [ "$(wc -l <got.target)" -eq 1 ]
     grep -x 'target: cnt (mean 58.08091286307054, sd 48.46254155981081)' info
     # Constant over January: mean as it is, sd 1.
-    grep -x '  season: number, mean 1, sd 1' info
-    grep -x '  yr: number, mean 0, sd 1' info
+    grep -x '  season: number, mean 1, sd 1, seen 1 to 1' info
+    grep -x '  yr: number, mean 0, sd 1, seen 0 to 0' info
     # The metadata, in the documented order.
     sed -n '/^metadata:/,/^recipe:/p' info | sed 's/=.*//' >got
     printf '%s\n' metadata: '  kind' '  cm_version' '  target' '  epochs' '  seed' '  argv' \
@@ -526,7 +536,7 @@ Try 'cm-train --help' for more information." ]
     [ "$(meta one.cmm rows)" = 1 ]
     [ "$(meta one.cmm train_rows)" = 1 ]
     cm-cat --info one.cmm | grep -x 'target: y (mean 2, sd 1)'
-    cm-cat --info one.cmm | grep -x '  a: number, mean 1, sd 1'
+    cm-cat --info one.cmm | grep -x '  a: number, mean 1, sd 1, seen 1 to 1'
     is_number "$(meta one.cmm train_mae)"
     train -m linear -y y one.cmt -o one-l.cmm
     [ "$(meta one-l.cmm valid_rows)" = 0 ]
@@ -536,7 +546,7 @@ Try 'cm-train --help' for more information." ]
     cmt const.csv const.cmt
     train -y y --layers 4 --epochs 2 const.cmt -o k.cmm
     cm-cat --info k.cmm | grep -x 'target: y (mean 7, sd 1)'
-    cm-cat --info k.cmm | grep -x '  c: number, mean 5, sd 1'
+    cm-cat --info k.cmm | grep -x '  c: number, mean 5, sd 1, seen 5 to 5'
     is_number "$(meta k.cmm valid_mae)"
     # R2 is undefined for a constant target: absent.
     [ -z "$(meta k.cmm valid_r2)" ]

@@ -17,6 +17,17 @@ static cm_status bad_value(cm_error *err, const incol *col, const char *v,
     return cm_fail(err, CM_ERR_DATA, "'%s' %s", q, why);
 }
 
+static cm_status out_of_range(cm_error *err, const incol *col, double x)
+{
+    char v[32], lo[32], hi[32];
+    cm_fmt_f64(v, sizeof v, x);
+    cm_fmt_f64(lo, sizeof lo, col->lo);
+    cm_fmt_f64(hi, sizeof hi, col->hi);
+    snprintf(err->column, sizeof err->column, "%s", col->name);
+    return cm_fail(err, CM_ERR_DATA, "%s is outside the range %s:%s that training used", v, lo,
+                   hi);
+}
+
 static void trim(const char **s, size_t *n)
 {
     while (*n && **s == ' ')
@@ -39,11 +50,13 @@ static cm_status put_num(cm_clean *c, const incol *col, const cm_cols *b, size_t
     for (size_t i = 0; i < c->p->nna_num; i++)
         if (x == c->p->na_num[i])
             return CM_OK;
-    if (isnan(x)) /* "nan" with the default markers never gets here */
+    if (isnan(x)) /* "nan", a default marker, parses as one */
         return CM_OK;
+    if (c->o.strict && !isfinite(x))
+        return bad_value(err, col, v, n, "is not a finite number");
     if (col->has_range && !(x >= col->lo && x <= col->hi)) {
         c->st.out_of_range[col->out]++;
-        return CM_OK;
+        return c->o.strict ? out_of_range(err, col, x) : CM_OK;
     }
     ((double *)b->values[col->out])[row] = x;
     *ok = 1;

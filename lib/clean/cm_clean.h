@@ -49,6 +49,9 @@ typedef struct cm_clean_opts {
      * an extra I64 column named CM_CLEAN_RECORD, so that results can be
      * put back in input order after a sort. */
     int number;
+    /* A row given by hand: a number outside its column's --range, or not
+     * finite, is an error naming the column, not a missing value. */
+    int strict;
 } cm_clean_opts;
 
 /* A name no CSV header gives (it starts with ASCII's record separator). */

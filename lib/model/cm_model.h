@@ -23,8 +23,15 @@ const cm_kv *cm_model_meta(const cm_model *m);
 /* The schema of the training stream, recipe and dictionaries included. */
 const cm_schema *cm_model_schema(const cm_model *m);
 const char *cm_model_target(const cm_model *m);
-/* Everything but the weights, as text. */
+/* Everything but the weights, as text; its "metadata:" part alone (the
+ * training ranges left to the inputs they belong to). */
 void cm_model_describe(const cm_model *m, FILE *out);
+void cm_model_describe_meta(const cm_model *m, FILE *out);
+/* Whether a metadata key is listed as such (the training ranges are
+ * shown with their inputs instead). */
+int cm_model_meta_listed(const char *key);
+/* The index of input name, or -1. */
+long cm_model_input_index(const cm_model *m, const char *name);
 /* Forecasts for the rows of b, read under schema s (columns matched by
  * name, categories by their strings): pred[i] and ok[i] (0 when an input
  * is missing or not finite; why[i], when why is not NULL, is then the
@@ -41,6 +48,13 @@ int cm_model_needs(const cm_model *m, const char *name);
 /* The categories the model learned for input name (0: none, or not a
  * category input); codes from 0 in the model schema's dictionary. */
 size_t cm_model_categories(const cm_model *m, const char *name);
+/* Numeric inputs far outside what training saw: beyond its least or
+ * greatest value by more than the span between them.  For each row of b
+ * (read under s), far[i] is 0, or 1 + the first such input's index. */
+cm_status cm_model_far(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                       size_t *far, cm_error *err);
+/* Input k's least and greatest training value; 0 when not known. */
+int cm_model_seen(const cm_model *m, size_t k, double *lo, double *hi);
 
 /* ---- for trainers ------------------------------------------------------------ */
 
@@ -50,6 +64,8 @@ typedef struct cm_feature {
     char *name;
     int cat;
     double mean, sd;   /* numeric: x' = (x - mean) / sd */
+    double lo, hi;     /* numeric: the least and greatest value training saw
+                          (NAN in a model of cm 0.1 that did not record them) */
     uint32_t ncats;    /* cat: slots 0..ncats-1, then ncats for unseen */
     size_t offset;     /* first element in the input vector */
     size_t col;        /* its column in the model's (training) schema */

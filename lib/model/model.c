@@ -28,6 +28,7 @@ cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, voi
         m->schema = schema;
         m->kind = k;
         m->net = net;
+        m->minor = MODEL_MINOR;
     }
     if (!m || !(m->meta = cm_kv_new())) {
         if (!m) {
@@ -67,6 +68,54 @@ size_t cm_model_categories(const cm_model *m, const char *name)
         if (m->enc.f[i].cat && !strcmp(m->enc.f[i].name, name))
             return m->enc.f[i].ncats;
     return 0;
+}
+
+long cm_model_input_index(const cm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->enc.nf; i++)
+        if (!strcmp(m->enc.f[i].name, name))
+            return (long)i;
+    return -1;
+}
+
+int cm_model_seen(const cm_model *m, size_t k, double *lo, double *hi)
+{
+    const cm_feature *f = &m->enc.f[k];
+    *lo = f->lo;
+    *hi = f->hi;
+    return !f->cat && f->lo <= f->hi;
+}
+
+cm_status cm_model_far(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                       size_t *far, cm_error *err)
+{
+    size_t n = cm_batch_nrows(b);
+    long *cols = malloc((m->enc.nf + 1) * sizeof *cols);
+    if (!cols)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = cm_encoder_bind(&m->enc, s, cols, err);
+    for (size_t i = 0; i < n; i++)
+        far[i] = 0;
+    for (size_t k = 0; !st && k < m->enc.nf; k++) {
+        const cm_feature *f = &m->enc.f[k];
+        if (f->cat || !(f->lo <= f->hi))
+            continue;
+        double span = f->hi - f->lo, lo = f->lo - span, hi = f->hi + span;
+        size_t c = (size_t)cols[k];
+        const uint8_t *ok = cm_batch_valid_c(b, c);
+        const void *v = cm_batch_values_c(b, c);
+        cm_dtype t = cm_schema_dtype(s, c);
+        for (size_t i = 0; i < n; i++) {
+            if (far[i] || !ok[i])
+                continue;
+            double x = t == CM_F32 ? ((const float *)v)[i] : t == CM_F64 ? ((const double *)v)[i]
+                                                                       : (double)((const int64_t *)v)[i];
+            if (x < lo || x > hi)
+                far[i] = k + 1;
+        }
+    }
+    free(cols);
+    return st;
 }
 
 /* ---- forecasts ------------------------------------------------------------- */
@@ -120,9 +169,22 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
 
 /* ---- describing ---------------------------------------------------------------- */
 
+int cm_model_meta_listed(const char *key)
+{
+    return strncmp(key, "seen.", 5) != 0; /* shown with each input */
+}
+
+void cm_model_describe_meta(const cm_model *m, FILE *out)
+{
+    fputs("metadata:\n", out);
+    for (size_t i = 0; i < cm_kv_count(m->meta); i++)
+        if (cm_model_meta_listed(cm_kv_key(m->meta, i)))
+            fprintf(out, "  %s=%s\n", cm_kv_key(m->meta, i), cm_kv_value(m->meta, i));
+}
+
 void cm_model_describe(const cm_model *m, FILE *out)
 {
-    fprintf(out, "format: cmm 1.0\nkind: %s\n", m->kind->name);
+    fprintf(out, "format: cmm 1.%u\nkind: %s\n", (unsigned)m->minor, m->kind->name);
     m->kind->describe(m->net, out);
     char a[32], b[32];
     cm_fmt_f64(a, sizeof a, m->enc.tmean);
@@ -136,12 +198,16 @@ void cm_model_describe(const cm_model *m, FILE *out)
         } else {
             cm_fmt_f64(a, sizeof a, f->mean);
             cm_fmt_f64(b, sizeof b, f->sd);
-            fprintf(out, "  %s: number, mean %s, sd %s\n", f->name, a, b);
+            fprintf(out, "  %s: number, mean %s, sd %s", f->name, a, b);
+            if (f->lo <= f->hi) {
+                cm_fmt_f64(a, sizeof a, f->lo);
+                cm_fmt_f64(b, sizeof b, f->hi);
+                fprintf(out, ", seen %s to %s", a, b);
+            }
+            fputc('\n', out);
         }
     }
-    fputs("metadata:\n", out);
-    for (size_t i = 0; i < cm_kv_count(m->meta); i++)
-        fprintf(out, "  %s=%s\n", cm_kv_key(m->meta, i), cm_kv_value(m->meta, i));
+    cm_model_describe_meta(m, out);
     const cm_schema *s = m->schema;
     fprintf(out, "recipe: %zu steps\n", cm_recipe_nsteps(s));
     for (size_t i = 0; i < cm_recipe_nsteps(s); i++) {

@@ -10,12 +10,18 @@
 #include "model/cm_model.h"
 #include "nn/cm_nn.h"
 
+/* The version of the model files written: 1.1 added the metadata keys
+ * seen.NAME, a numeric input's training range (1.0 files still read). */
+#define MODEL_MAJOR 1
+#define MODEL_MINOR 1
+
 struct cm_model {
     const cm_kind *kind;
     void *net;
     cm_encoder enc;
     cm_schema *schema; /* of the training stream: recipe and dictionaries */
     cm_kv *meta;       /* hyperparameters, metrics, provenance */
+    uint8_t minor;     /* of the file it was read from (or will be written as) */
 };
 
 /* Column of each feature in schema s (by name), kinds checked; the

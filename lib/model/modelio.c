@@ -11,7 +11,7 @@
 #include "model/model.h"
 
 #define MODEL_MAJOR 1
-#define MODEL_MINOR 0
+
 
 enum { MSG_MODEL = 16, MSG_ENCODER = 17, MSG_TENSOR = 18 };
 
@@ -69,13 +69,14 @@ static void put_encoder(cm_buf *b, const cm_encoder *e)
 {
     cm_buf_u32(b, (uint32_t)e->nf);
     for (size_t i = 0; i < e->nf; i++) {
-        cm_buf_str(b, e->f[i].name, strlen(e->f[i].name));
-        cm_buf_u8(b, (uint8_t)e->f[i].cat);
+        const cm_feature *f = &e->f[i];
+        cm_buf_str(b, f->name, strlen(f->name));
+        cm_buf_u8(b, (uint8_t)f->cat);
         cm_buf_u8(b, 0);
         cm_buf_u16(b, 0);
-        cm_buf_u32(b, e->f[i].ncats);
-        put_f64(b, e->f[i].mean);
-        put_f64(b, e->f[i].sd);
+        cm_buf_u32(b, f->ncats);
+        put_f64(b, f->mean);
+        put_f64(b, f->sd);
     }
     cm_buf_str(b, e->target, strlen(e->target));
     put_f64(b, e->tmean);
@@ -167,6 +168,7 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
         f->ncats = cm_cur_u32(&c);
         f->mean = get_f64(&c);
         f->sd = get_f64(&c);
+        f->lo = f->hi = NAN;
         long col = cm_schema_find(m->schema, f->name);
         cm_dtype t = col >= 0 ? cm_schema_dtype(m->schema, (size_t)col) : CM_F64;
         int twice = 0;
@@ -189,6 +191,25 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
         !(e->tsd > 0) || !isfinite(e->tsd) || cm_schema_find(m->schema, e->target) < 0 ||
         !mt || strcmp(mt, e->target))
         return bad(err, "encoder");
+    return CM_OK;
+}
+
+/* The range of each numeric input training saw, from its seen.NAME
+ * metadata key (model files from 1.1), into the encoder. */
+static cm_status read_seen(cm_model *m, cm_error *err)
+{
+    for (size_t i = 0; i < m->enc.nf; i++) {
+        cm_feature *f = &m->enc.f[i];
+        char key[CM_MAX_NAME + 8];
+        snprintf(key, sizeof key, "seen.%s", f->name);
+        const char *v = cm_kv_get(m->meta, key), *sp = v ? strchr(v, ' ') : NULL;
+        if (!v)
+            continue;
+        if (f->cat || !sp || cm_parse_num(v, (size_t)(sp - v), '.', &f->lo) ||
+            cm_parse_num(sp + 1, strlen(sp + 1), '.', &f->hi) || !isfinite(f->lo) ||
+            !isfinite(f->hi) || !(f->lo <= f->hi))
+            return bad(err, "metadata: bad seen range");
+    }
     return CM_OK;
 }
 
@@ -256,7 +277,7 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
     cm_status st = m && fr && (m->schema = cm_schema_new()) && (m->meta = cm_kv_new())
                        ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, NULL, err);
+        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, &m->minor, err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
         st = cm_decode_schema(p, n, m->schema, "model file", err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_RECIPE, &p, &n, err)))
@@ -269,6 +290,8 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
         st = read_meta(m, p, n, err);
     if (!st && !(st = cm_frame_expect(fr, f, MSG_ENCODER, &p, &n, err)))
         st = read_encoder(m, p, n, err);
+    if (!st)
+        st = read_seen(m, err);
     if (!st && !(m->kind = cm_kind_find(cm_kv_get(m->meta, "kind"))))
         st = bad(err, "unknown model kind");
     if (!st && !(m->net = m->kind->load(&in, m->meta, m->enc.width, err)))

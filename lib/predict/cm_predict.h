@@ -31,6 +31,8 @@ typedef struct cm_pred_batch {
     int has_actual;          /* b has the target, as the input gave it */
     const uint8_t *left;     /* at SIZE_MAX: why cleaning left it out, a
                                 cm_clean_drop */
+    const size_t *far;       /* 0, or 1 + the first input far outside what
+                                training saw (cm_model_far) */
 } cm_pred_batch;
 typedef cm_status (*cm_pred_fn)(void *ctx, const cm_pred_batch *p, cm_error *err);
 
@@ -41,6 +43,8 @@ typedef struct cm_pred_stats {
     uint64_t left[CM_CLEAN_BAD + 1];
     char left_col[CM_CLEAN_BAD + 1][64];
     uint64_t unseen;    /* categories the model never saw (unseen slot) */
+    uint64_t far;       /* rows with an input far outside what training saw */
+    size_t far_input;   /* the first such row's: 1 + its index */
     uint64_t not_finite; /* forecasts that overflowed: none given */
     uint64_t *missing;  /* per input: rows without a forecast for lack of it */
 } cm_pred_stats;
@@ -74,7 +78,13 @@ typedef struct cm_pred_one {
     char missing[256];     /* CM_PRED_MISSING: the inputs, comma-separated */
     const char *field;     /* the field to blame: the first missing input,
                               or the first field of the time */
+    /* A forecast made all the same but doubtful: a category training never
+     * saw (its unseen slot), an input far outside what it saw.  ndoubt
+     * counts them, the first CM_PRED_DOUBTS are told, each "FIELD: why". */
+    size_t ndoubt;
+    char doubt[3][320];
 } cm_pred_one;
+#define CM_PRED_DOUBTS 3
 /* cm_predict_fields for one forecast. */
 cm_status cm_predict_row(cm_predictor *p, const char *const *names,
                          const char *const *values, size_t n, cm_pred_one *out,

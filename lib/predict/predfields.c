@@ -38,7 +38,7 @@ static cm_status prepare(cm_predictor *p, cm_error *err)
     p->nfields = n;
     /* any field may be missing: a row is a forecast or says what it lacks */
     p->lenient = 1;
-    cm_clean_opts o = cm_predictor_clean_opts(p, 16, 0);
+    cm_clean_opts o = cm_predictor_clean_opts(p, 16, 1);
     cm_status st = (p->prep = cm_clean_start(p->clean, &o, err)) ? CM_OK : err->status;
     if (!st)
         st = cm_clean_prepare(p->prep, n, p->fnames, "(fields)", err);
@@ -158,6 +158,105 @@ static const char *time_field(const cm_predictor *p)
     return NULL;
 }
 
+/* A doubt about the forecast, told if there is room. */
+static char *doubt(cm_pred_one *r)
+{
+    return r->ndoubt++ < CM_PRED_DOUBTS ? r->doubt[r->ndoubt - 1] : NULL;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int same_but_case(const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return 0;
+    return 1;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Category k of the row not among those the model learned: in its
+ * unseen slot, which is a guess; the known ones are named. */
+static void unseen(const cm_model *m, const char *name, const char *s, size_t len,
+                   cm_pred_one *r)
+{
+    const cm_schema *ms = cm_model_schema(m);
+    long col = cm_schema_find(ms, name);
+    const cm_dict *d = col >= 0 ? cm_schema_dict_c(ms, (size_t)col) : NULL;
+    size_t ncats = cm_model_categories(m, name);
+    uint32_t code;
+    if (!d || (cm_dict_find(d, s, len, &code) && code < ncats))
+        return;
+    char *t = doubt(r);
+    const char **known = t ? malloc((ncats + 1) * sizeof *known) : NULL;
+    if (!known)
+        return;
+    size_t n = sizeof r->doubt[0], k = (size_t)snprintf(t, n, "%s: '%.*s' was not seen in "
+                                                         "training (known:", name,
+                                                         (int)(len > 40 ? 40 : len), s);
+    const char *like = NULL;
+    for (uint32_t c = 0; c < ncats; c++) {
+        size_t cl;
+        known[c] = cm_dict_string(d, c, &cl);
+        if (same_but_case(known[c], cl, s, len))
+            like = known[c];
+    }
+    qsort(known, ncats, sizeof *known, by_text); /* as a person looks them up */
+    for (size_t c = 0; c < ncats && c <= 12 && k < n; c++)
+        k += (size_t)snprintf(t + k, n - k, c < 12 ? "%s %s" : ", ...", c ? "," : "",
+                              known[c]);
+    if (k < n && like)
+        k += (size_t)snprintf(t + k, n - k, "; '%s' differs only in case", like);
+    if (k < n)
+        snprintf(t + k, n - k, ")");
+    free(known);
+}
+
+/* What makes the forecast of row i of b doubtful. */
+static void doubts(const cm_predictor *p, const cm_pred_batch *b, size_t i, cm_pred_one *r)
+{
+    const cm_model *m = p->m;
+    size_t row = b->at[i];
+    for (size_t k = 0; row != SIZE_MAX && k < cm_model_ninputs(m); k++) {
+        const char *name = cm_model_input(m, k);
+        long c = cm_schema_find(b->schema, name);
+        if (c < 0 || cm_schema_dtype(b->schema, (size_t)c) != CM_CAT ||
+            !cm_batch_valid_c(b->b, (size_t)c)[row])
+            continue;
+        size_t len;
+        uint32_t code = ((const uint32_t *)cm_batch_values_c(b->b, (size_t)c))[row];
+        const char *s = cm_dict_string(cm_schema_dict_c(b->schema, (size_t)c), code, &len);
+        unseen(m, name, s, len, r);
+    }
+    double lo, hi;
+    if (b->far[i] && cm_model_seen(m, b->far[i] - 1, &lo, &hi)) {
+        const char *name = cm_model_input(m, b->far[i] - 1);
+        long c = cm_schema_find(b->schema, name);
+        char *t = doubt(r);
+        if (t && c >= 0) {
+            char v[32], a[32], z[32];
+            const void *vals = cm_batch_values_c(b->b, (size_t)c);
+            cm_dtype dt = cm_schema_dtype(b->schema, (size_t)c);
+            cm_fmt_f64(v, sizeof v, dt == CM_F32 ? ((const float *)vals)[row]
+                                    : dt == CM_F64 ? ((const double *)vals)[row]
+                                                   : (double)((const int64_t *)vals)[row]);
+            cm_fmt_f64(a, sizeof a, lo);
+            cm_fmt_f64(z, sizeof z, hi);
+            snprintf(t, sizeof r->doubt[0], "%s: %s is far outside the %s to %s that "
+                     "training saw", name, v, a, z);
+        }
+    }
+}
+
 static cm_status take_one(void *ctx, const cm_pred_batch *b, cm_error *err)
 {
     one *o = ctx;
@@ -169,6 +268,7 @@ static cm_status take_one(void *ctx, const cm_pred_batch *b, cm_error *err)
     r->pred = b->pred[0];
     if (b->ok[0]) {
         r->why = CM_PRED_OK;
+        doubts(o->p, b, 0, r);
     } else if (b->at[0] == SIZE_MAX) { /* one record alone: only its time can lack */
         r->why = CM_PRED_NO_TIME;
         r->field = time_field(o->p);

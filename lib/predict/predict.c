@@ -26,7 +26,7 @@ void cm_predictor_free(cm_predictor *p)
     cm_features_plan_free(p->feat);
     cm_kv_free(p->fixed);
     free(p->st.missing);
-    free(p->tpred), free(p->tok), free(p->twhy);
+    free(p->tpred), free(p->tok), free(p->twhy), free(p->tfar);
     free(p);
 }
 
@@ -114,13 +114,15 @@ cm_status cm_predictor_on_rows(void *ctx, cm_batch *b, cm_error *err)
         size_t cap = cm_cap_for(p->tcap, n, 1024);
         if (cm_resize(&p->tpred, p->tcap, cap, sizeof *p->tpred, err) ||
             cm_resize(&p->tok, p->tcap, cap, 1, err) ||
-            cm_resize(&p->twhy, p->tcap, cap, sizeof *p->twhy, err))
+            cm_resize(&p->twhy, p->tcap, cap, sizeof *p->twhy, err) ||
+            cm_resize(&p->tfar, p->tcap, cap, sizeof *p->tfar, err))
             return CM_ERR_NOMEM;
         p->tcap = cap;
     }
     if (put_fixed(p, b, err) ||
         cm_model_predict(p->m, p->rows_schema, b, p->tpred, p->tok, p->twhy, &p->st.unseen,
-                         err))
+                         err) ||
+        cm_model_far(p->m, p->rows_schema, b, p->tfar, err))
         return err->status;
     for (size_t i = 0; i < n; i++)
         if (p->tok[i] && !isfinite(p->tpred[i])) { /* inputs far beyond the training range */
@@ -128,7 +130,10 @@ cm_status cm_predictor_on_rows(void *ctx, cm_batch *b, cm_error *err)
             p->twhy[i] = SIZE_MAX;
             p->st.not_finite++;
         }
-    return cm_order_rows(p, b, p->tpred, p->tok, p->twhy, err);
+    for (size_t i = 0; i < n; i++)
+        if (p->tfar[i] && p->tok[i] && !p->st.far++)
+            p->st.far_input = p->tfar[i];
+    return cm_order_rows(p, b, p->tpred, p->tok, p->twhy, p->tfar, err);
 }
 
 static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *err);
@@ -238,9 +243,10 @@ static int may_lack(void *ctx, const char *column, int is_time)
 
 /* A replay of the clean step: the target, which the rows come to have
  * forecast, may be missing without leaving a row out. */
-cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int number)
+cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int by_hand)
 {
-    return (cm_clean_opts){1, may_lack, p, batch_rows, cm_model_target(p->m), number};
+    return (cm_clean_opts){1, may_lack, p, batch_rows, cm_model_target(p->m), !by_hand,
+                           by_hand};
 }
 
 cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenient,
@@ -251,7 +257,7 @@ cm_status cm_predict_csv(cm_predictor *p, FILE *in, const char *name, int lenien
                        "give it a cm stream, not CSV");
     cm_predictor_start_run(p, fn, ctx);
     p->lenient = lenient;
-    cm_clean_opts o = cm_predictor_clean_opts(p, 0, 1);
+    cm_clean_opts o = cm_predictor_clean_opts(p, 0, 0);
     cm_status st = (p->cleaner = cm_clean_start(p->clean, &o, err)) ? CM_OK : err->status;
     if (!st) {
         cm_clean_on_drop(p->cleaner, cm_predictor_on_drop, p);

@@ -31,7 +31,7 @@ struct cm_predictor {
     /* the model's results for one batch of rows */
     double *tpred;
     uint8_t *tok;
-    size_t *twhy, tcap;
+    size_t *twhy, *tfar, tcap;
     /* results in input order (predorder.c) */
     long rec_col;               /* the rows' record numbers, or -1: rows in turn */
     uint64_t next, seq;         /* the record due out next; the next in turn */
@@ -43,7 +43,7 @@ struct cm_predictor {
     const cm_batch *src;        /* the results of one hand-over, rows of src */
     double *pred;
     uint8_t *ok, *left;
-    size_t *why, *at, n, cap;
+    size_t *why, *at, *far, n, cap;
     /* cm_predict_fields: a cleaner prepared once, and its one-row batch */
     cm_clean *prep;
     cm_features *pfeat;         /* reset for each row; NULL without the step */
@@ -68,12 +68,14 @@ cm_status cm_predictor_finish(cm_predictor *p, cm_error *err);
  * their turn when -1) back in input order, to p->fn. */
 void cm_order_start(cm_predictor *p, long rec_col);
 cm_status cm_order_rows(cm_predictor *p, const cm_batch *b, const double *pred,
-                        const uint8_t *ok, const size_t *why, cm_error *err);
+                        const uint8_t *ok, const size_t *why, const size_t *far,
+                        cm_error *err);
 void cm_order_left(cm_predictor *p, const cm_clean_left *l);
 cm_status cm_order_finish(cm_predictor *p, cm_error *err);
 void cm_order_free(cm_predictor *p);
-/* The clean step's options for a replay; number: rows carry their
- * record numbers. */
-cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int number);
+/* The clean step's options for a replay of a file (rows numbered, to be
+ * put back in input order) or, by_hand, of a row of fields (its values
+ * held to the training ranges). */
+cm_clean_opts cm_predictor_clean_opts(cm_predictor *p, size_t batch_rows, int by_hand);
 
 #endif

@@ -56,10 +56,8 @@ void cm_predictor_describe(const cm_predictor *p, FILE *out)
         if (!cm_predictor_is_field(p, name))
             fprintf(out, "%s%s", n++ ? ", " : " ", name);
     }
-    fputs("\nmetadata:\n", out);
-    const cm_kv *meta = cm_model_meta(m);
-    for (size_t i = 0; i < cm_kv_count(meta); i++)
-        fprintf(out, "  %s=%s\n", cm_kv_key(meta, i), cm_kv_value(meta, i));
+    fputc('\n', out);
+    cm_model_describe_meta(m, out);
 }
 
 int cm_predictor_field(const cm_predictor *p, size_t i, cm_model_field *out)

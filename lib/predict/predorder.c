@@ -13,7 +13,7 @@ struct cm_pslot {
     uint8_t state; /* 0 empty, S_ROW, S_LEFT */
     uint8_t ok, left;
     double pred;
-    size_t why, row; /* row: in hold, or SIZE_MAX */
+    size_t why, far, row; /* row: in hold, or SIZE_MAX */
 };
 enum { S_ROW = 1, S_LEFT = 2 };
 
@@ -23,10 +23,10 @@ void cm_order_free(cm_predictor *p)
     free(p->from_clean);
     p->from_clean = NULL;
     cm_batch_free(p->hold);
-    free(p->pred), free(p->ok), free(p->left), free(p->why), free(p->at);
+    free(p->pred), free(p->ok), free(p->left), free(p->why), free(p->at), free(p->far);
     p->win = NULL;
     p->hold = NULL;
-    p->pred = NULL, p->ok = p->left = NULL, p->why = p->at = NULL;
+    p->pred = NULL, p->ok = p->left = NULL, p->why = p->at = p->far = NULL;
     p->wcap = p->nwait = p->nhold = p->n = p->cap = 0;
     p->src = NULL;
 }
@@ -46,7 +46,8 @@ static cm_status out_room(cm_predictor *p, cm_error *err)
     if (cm_resize(&p->pred, p->cap, cap, sizeof *p->pred, err) ||
         cm_resize(&p->ok, p->cap, cap, 1, err) || cm_resize(&p->left, p->cap, cap, 1, err) ||
         cm_resize(&p->why, p->cap, cap, sizeof *p->why, err) ||
-        cm_resize(&p->at, p->cap, cap, sizeof *p->at, err))
+        cm_resize(&p->at, p->cap, cap, sizeof *p->at, err) ||
+        cm_resize(&p->far, p->cap, cap, sizeof *p->far, err))
         return CM_ERR_NOMEM;
     p->cap = cap;
     return CM_OK;
@@ -56,7 +57,7 @@ static cm_status out_room(cm_predictor *p, cm_error *err)
 static cm_status hand_over(cm_predictor *p, int end, cm_error *err)
 {
     cm_pred_batch out = {p->n, p->rows_schema, p->src, p->at, p->pred, p->ok, p->why,
-                         p->has_actual, p->left};
+                         p->has_actual, p->left, p->far};
     /* at the end of a run without rows, an empty batch still tells the
      * caller the columns */
     int call = p->n || (end && p->st.rows == 0);
@@ -71,12 +72,11 @@ static cm_status hand_over(cm_predictor *p, int end, cm_error *err)
 static void count_left(cm_predictor *p, int left, const char *col)
 {
     cm_pred_stats *s = &p->st;
-    if (left == CM_CLEAN_MISSING && col)
-        for (size_t k = 0; k < cm_model_ninputs(p->m); k++)
-            if (!strcmp(cm_model_input(p->m, k), col)) {
-                s->missing[k]++;
-                return;
-            }
+    long k = left == CM_CLEAN_MISSING && col ? cm_model_input_index(p->m, col) : -1;
+    if (k >= 0) {
+        s->missing[k]++;
+        return;
+    }
     s->left[left]++;
     if (!s->left_col[left][0] && col)
         snprintf(s->left_col[left], sizeof s->left_col[left], "%s", col);
@@ -84,7 +84,7 @@ static void count_left(cm_predictor *p, int left, const char *col)
 
 /* One result out: row of src (NULL for a record left out without one). */
 static cm_status put(cm_predictor *p, const cm_batch *src, size_t row, double pred, int ok,
-                     size_t why, int left, cm_error *err)
+                     size_t why, size_t far, int left, cm_error *err)
 {
     /* one hand-over reads one batch */
     if (src && p->src && src != p->src && hand_over(p, 0, err))
@@ -99,6 +99,7 @@ static cm_status put(cm_predictor *p, const cm_batch *src, size_t row, double pr
     p->why[k] = why;
     p->at[k] = src ? row : SIZE_MAX;
     p->left[k] = (uint8_t)left;
+    p->far[k] = far;
     p->next++;
     if (left)
         return CM_OK; /* counted when it was left out */
@@ -121,7 +122,7 @@ static cm_status drain(cm_predictor *p, cm_error *err)
         struct cm_pslot s = *slot(p, p->next);
         slot(p, p->next)->state = 0;
         p->nwait--;
-        if (put(p, s.row != SIZE_MAX ? p->hold : NULL, s.row, s.pred, s.ok, s.why,
+        if (put(p, s.row != SIZE_MAX ? p->hold : NULL, s.row, s.pred, s.ok, s.why, s.far,
                 s.state == S_LEFT ? s.left : 0, err))
             return err->status;
     }
@@ -214,7 +215,8 @@ static cm_status keep_clean_row(cm_predictor *p, const cm_batch *b, size_t i, si
 }
 
 cm_status cm_order_rows(cm_predictor *p, const cm_batch *b, const double *pred,
-                        const uint8_t *ok, const size_t *why, cm_error *err)
+                        const uint8_t *ok, const size_t *why, const size_t *far,
+                        cm_error *err)
 {
     size_t n = cm_batch_nrows(b);
     const int64_t *rec = p->rec_col >= 0 ? cm_batch_values_c(b, (size_t)p->rec_col) : NULL;
@@ -222,7 +224,7 @@ cm_status cm_order_rows(cm_predictor *p, const cm_batch *b, const double *pred,
     for (size_t i = 0; !st && i < n; i++) {
         uint64_t r = rec ? (uint64_t)rec[i] : p->seq++;
         if (r == p->next) {
-            st = put(p, b, i, pred[i], ok[i], why[i], 0, err);
+            st = put(p, b, i, pred[i], ok[i], why[i], far[i], 0, err);
             if (!st)
                 st = drain(p, err);
             continue;
@@ -231,7 +233,7 @@ cm_status cm_order_rows(cm_predictor *p, const cm_batch *b, const double *pred,
         size_t row = 0;
         if (!s || keep_row(p, b, i, &row, err))
             return err->status;
-        *s = (struct cm_pslot){S_ROW, ok[i], 0, pred[i], why[i], row};
+        *s = (struct cm_pslot){S_ROW, ok[i], 0, pred[i], why[i], far[i], row};
     }
     /* b is the caller's only until it returns */
     if (!st && p->src == b)
@@ -247,7 +249,7 @@ void cm_order_left(cm_predictor *p, const cm_clean_left *l)
     struct cm_pslot *s = p->late.status ? NULL : wait_slot(p, l->record, &p->late);
     if (!s || (l->b && p->rows_schema && keep_clean_row(p, l->b, l->i, &row, &p->late)))
         return;
-    *s = (struct cm_pslot){S_LEFT, 0, (uint8_t)l->why, 0, SIZE_MAX, row};
+    *s = (struct cm_pslot){S_LEFT, 0, (uint8_t)l->why, 0, SIZE_MAX, 0, row};
     count_left(p, l->why, l->column);
 }
 

@@ -265,6 +265,10 @@ static json_t *detail(const cm_served *s)
             }
             json_object_set_new(x, "categories", cats);
         }
+        long k = cm_model_input_index(m, f.name);
+        double lo, hi;
+        if (k >= 0 && cm_model_seen(m, (size_t)k, &lo, &hi))
+            json_object_set_new(x, "seen", json_pack("[f, f]", lo, hi));
         json_array_append_new(fields, x);
     }
     for (size_t i = 0; i < cm_model_ninputs(m); i++)
@@ -272,7 +276,8 @@ static json_t *detail(const cm_served *s)
             json_array_append_new(derived, json_string(cm_model_input(m, i)));
     const cm_kv *k = cm_model_meta(m);
     for (size_t i = 0; i < cm_kv_count(k); i++)
-        json_object_set_new(meta, cm_kv_key(k, i), json_string(cm_kv_value(k, i)));
+        if (cm_model_meta_listed(cm_kv_key(k, i)))
+            json_object_set_new(meta, cm_kv_key(k, i), json_string(cm_kv_value(k, i)));
     json_object_set_new(j, "fields", fields);
     json_object_set_new(j, "derived_inputs", derived);
     json_object_set_new(j, "metadata", meta);

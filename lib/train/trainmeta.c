@@ -97,5 +97,18 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
     if (!st)
         st = src->nvalid ? metrics(m, &from, 1, src->nvalid, "valid", err)
                          : metrics(m, &from, 0, src->ntrain, "train", err);
+    /* what training saw of each number, for doubtful inputs later */
+    const cm_encoder *e = cm_model_encoder(m);
+    for (size_t k = 0; !st && k < e->nf; k++) {
+        const cm_feature *in = &e->f[k];
+        char key[CM_MAX_NAME + 8], lo[32], hi[32], v[80];
+        if (in->cat || !(in->lo <= in->hi))
+            continue;
+        cm_fmt_f64(lo, sizeof lo, in->lo);
+        cm_fmt_f64(hi, sizeof hi, in->hi);
+        snprintf(key, sizeof key, "seen.%s", in->name);
+        snprintf(v, sizeof v, "%s %s", lo, hi);
+        st = cm_kv_set(meta, key, v, err);
+    }
     return st;
 }

@@ -93,6 +93,7 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
         }
         f->cat = t == CM_CAT;
         f->sd = 1;
+        f->lo = f->hi = NAN; /* until the scaling is fitted */
         f->col = i;
         (*cols)[e->nf++] = (long)i;
     }

@@ -88,12 +88,14 @@ static void add_sums(cm_encoder *e, const cm_rowset *d, const size_t *idx, size_
 }
 
 static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size_t n,
-                        const double *mean, double *acc)
+                        const double *mean, double *acc, double *lo, double *hi)
 {
     for (size_t j = 0; j < d->nnum; j++)
         for (size_t i = from; i < from + n; i++) {
-            double z = d->num[ROW(idx, i) * d->nnum + j] - mean[j];
+            double x = d->num[ROW(idx, i) * d->nnum + j], z = x - mean[j];
             acc[j] += z * z;
+            lo[j] = x < lo[j] ? x : lo[j];
+            hi[j] = x > hi[j] ? x : hi[j];
         }
     for (size_t i = from; i < from + n; i++) {
         double z = d->y[ROW(idx, i)] - mean[d->nnum];
@@ -105,7 +107,10 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
 {
     size_t nn = src->d.nnum, from, n;
     double *mean = calloc(nn + 1, sizeof *mean), *q = calloc(nn + 1, sizeof *q);
-    cm_status st = mean && q ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    double *lo = malloc((nn + 1) * sizeof *lo), *hi = malloc((nn + 1) * sizeof *hi);
+    cm_status st = mean && q && lo && hi ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t j = 0; !st && j <= nn; j++)
+        lo[j] = INFINITY, hi[j] = -INFINITY;
     for (size_t k = 0; k < e->nf; k++)
         e->f[k].ncats = 0;
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
@@ -114,7 +119,7 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
     for (size_t j = 0; j <= nn; j++)
         mean[j] /= count;
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
-        add_squares(&src->d, src->idx, from, n, mean, q);
+        add_squares(&src->d, src->idx, from, n, mean, q, lo, hi);
     if (!st) {
         size_t jn = 0, off = 0;
         for (size_t k = 0; k < e->nf; k++) {
@@ -126,6 +131,8 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
             double sd = sqrt(q[jn] / count);
             f->mean = mean[jn];
             f->sd = sd > 0 && isfinite(sd) ? sd : 1;
+            f->lo = lo[jn] <= hi[jn] ? lo[jn] : NAN; /* no rows: nothing seen */
+            f->hi = lo[jn] <= hi[jn] ? hi[jn] : NAN;
             jn++;
         }
         e->width = off;
@@ -135,6 +142,8 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
     }
     free(mean);
     free(q);
+    free(lo);
+    free(hi);
     return st;
 }
 
