@@ -1,18 +1,33 @@
 /* atomic.c - output files that are either the old version or the whole
- * new one: a cron job killed mid-write must not leave half a model. */
+ * new one: a cron job killed mid-write must not leave half a model.
+ *
+ * The data go to an unnamed file (O_TMPFILE) in the target's directory,
+ * named only once complete, so that even SIGKILL leaves nothing behind.
+ * Where the file system cannot make one, or /proc is not there to name
+ * it by, they go to a named temporary file .NAME.XXXXXX instead. */
+#define _GNU_SOURCE /* O_TMPFILE */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/common.h"
 
+/* A named temporary file this old is no live writer's: a killed run's. */
+#define STALE_SECONDS (24 * 60 * 60)
+
 struct cm_atomic {
     FILE *f;
-    char *path, *tmp; /* tmp NULL: written in place (not a regular file) */
+    char *path;
+    char *tmp;  /* .NAME.XXXXXX beside path; NULL: written in place */
+    int named;  /* a file exists under tmp, for abort to remove */
+    int anon;   /* f is an O_TMPFILE file, named at commit */
 };
 
 /* A device, a FIFO or /dev/stdout cannot be replaced by rename(2) (that
@@ -34,6 +49,161 @@ static cm_atomic *open_special(const char *path, cm_error *err)
     return a;
 }
 
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* mkstemp's six characters: what a temporary name of ours ends in. */
+static int temp_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9');
+}
+
+static int is_temp_of(const char *name, const char *base, size_t blen)
+{
+    if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 || name[blen + 1] != '.')
+        return 0;
+    const char *x = name + blen + 2;
+    for (int i = 0; i < 6; i++)
+        if (!temp_char(x[i]))
+            return 0;
+    return x[6] == '\0';
+}
+
+/* A run killed where there is no O_TMPFILE, or between naming its file and
+ * the rename, leaves .NAME.XXXXXX: the next run for the same target takes
+ * away those a day old.  Only regular files of ours by that exact pattern;
+ * best effort, since failing to tidy up is no reason to fail the output. */
+static void remove_stale(const char *dir, const char *base)
+{
+    size_t blen = strlen(base);
+    DIR *d = blen ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    uid_t me = geteuid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (is_temp_of(e->d_name, base, blen) &&
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_uid == me && st.st_mtime < now - STALE_SECONDS)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* An unnamed file in dir, or -1 (errno set).  It is of use only if it can
+ * be named later through /proc/self/fd (linkat with AT_EMPTY_PATH needs a
+ * privilege), so a /proc that does not show it counts as EOPNOTSUPP. */
+static int open_anon(const char *dir)
+{
+#ifdef O_TMPFILE
+    /* 0666 and the umask (and a default ACL): what a plain open gives. */
+    int fd = open(dir, O_TMPFILE | O_WRONLY, 0666);
+    if (fd < 0)
+        return -1;
+    char proc[32];
+    struct stat ps, fs;
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (stat(proc, &ps) == 0 && fstat(fd, &fs) == 0 && ps.st_dev == fs.st_dev &&
+        ps.st_ino == fs.st_ino)
+        return fd;
+    close(fd);
+#else
+    (void)dir;
+#endif
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+/* How open(2) says O_TMPFILE is not to be had here. */
+static int no_anon(int e)
+{
+    return e == EOPNOTSUPP || e == EISDIR || e == EINVAL;
+}
+
+/* Replacing a file keeps its mode; a new one gets what a plain open would
+ * give, as the O_TMPFILE file already has (mkstemp makes 0600).  0 or -1
+ * with errno set and fd closed. */
+static int set_mode(int fd, const char *path, int anon)
+{
+    struct stat st;
+    mode_t mode;
+    if (stat(path, &st) == 0) {
+        mode = st.st_mode & 07777;
+    } else if (anon) {
+        return 0;
+    } else {
+        mode_t mask = umask(022);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (fchmod(fd, mode) == 0)
+        return 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+static cm_atomic *new_atomic(const char *path)
+{
+    size_t n = strlen(path);
+    cm_atomic *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->path = cm_strdup(path);
+    a->tmp = malloc(n + 16);
+    if (!a->path || !a->tmp) {
+        cm_atomic_abort(a);
+        return NULL;
+    }
+    /* Same directory, so the final rename never crosses file systems. */
+    size_t dl = dir_len(path);
+    snprintf(a->tmp, n + 16, "%.*s.%s.XXXXXX", (int)dl, path, path + dl);
+    return a;
+}
+
+/* Opens a regular file's output; anon 0 goes straight to the fallback
+ * (for the unit test of it). */
+static cm_atomic *open_regular(const char *path, int anon, cm_error *err)
+{
+    cm_atomic *a = new_atomic(path);
+    size_t dl = dir_len(path);
+    char *dir = a ? malloc(dl + 2) : NULL;
+    if (!dir) {
+        cm_atomic_abort(a);
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(dir, dl ? path : ".", dl ? dl : 1);
+    dir[dl ? dl : 1] = '\0';
+    int fd = -1;
+    if (anon) {
+        fd = open_anon(dir);
+        a->anon = fd >= 0;
+    }
+    if (fd < 0 && (!anon || no_anon(errno)) && (fd = mkstemp(a->tmp)) >= 0)
+        a->named = 1;
+    if (fd >= 0 && set_mode(fd, path, a->anon) != 0)
+        fd = -1;
+    if (fd < 0 || !(a->f = fdopen(fd, "wb"))) {
+        cm_fail_sys(err, errno, "%s", path);
+        if (fd >= 0)
+            close(fd);
+        cm_atomic_abort(a);
+        free(dir);
+        return NULL;
+    }
+    remove_stale(dir, path + dl);
+    free(dir);
+    return a;
+}
+
 cm_atomic *cm_atomic_open(const char *path, cm_error *err)
 {
     struct stat ls;
@@ -50,54 +220,12 @@ cm_atomic *cm_atomic_open(const char *path, cm_error *err)
         free(real);
         return a;
     }
-    size_t n = strlen(path);
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    cm_atomic *a = calloc(1, sizeof *a);
-    if (a) {
-        a->path = malloc(n + 1);
-        a->tmp = malloc(n + 16);
-    }
-    if (!a || !a->path || !a->tmp) {
-        cm_atomic_abort(a);
-        cm_fail(err, CM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    memcpy(a->path, path, n + 1);
-    /* Same directory, so the final rename never crosses file systems. */
-    snprintf(a->tmp, n + 16, "%.*s.%s.XXXXXX", (int)dirlen, path,
-             path + dirlen);
-    int fd = mkstemp(a->tmp);
-    if (fd < 0) {
-        cm_fail_sys(err, errno, "%s", path);
-        free(a->tmp);
-        a->tmp = NULL;
-        cm_atomic_abort(a);
-        return NULL;
-    }
-    /* mkstemp makes 0600; give the file the mode a plain open would. */
-    struct stat st;
-    mode_t mode;
-    if (stat(path, &st) == 0) {
-        mode = st.st_mode & 07777;
-    } else {
-        mode_t mask = umask(022);
-        umask(mask);
-        mode = 0666 & ~mask;
-    }
-    if (fchmod(fd, mode) != 0 || !(a->f = fdopen(fd, "wb"))) {
-        cm_fail_sys(err, errno, "%s", path);
-        if (!a->f)
-            close(fd);
-        cm_atomic_abort(a);
-        return NULL;
-    }
-    return a;
+    return open_regular(path, 1, err);
 }
 
 const char *cm_atomic_temp_path(const cm_atomic *a)
 {
-    return a->tmp;
+    return a->named ? a->tmp : NULL;
 }
 
 FILE *cm_atomic_file(cm_atomic *a)
@@ -111,53 +239,87 @@ void cm_atomic_abort(cm_atomic *a)
         return;
     if (a->f)
         fclose(a->f);
-    if (a->tmp)
+    if (a->named)
         unlink(a->tmp);
     free(a->tmp);
     free(a->path);
     free(a);
 }
 
-cm_status cm_atomic_commit(cm_atomic *a, cm_error *err)
+/* Gives the finished unnamed file a fresh name beside the target, from
+ * which rename(2) replaces the target in one step (linkat never
+ * replaces).  -1 with errno set. */
+static int name_anon(cm_atomic *a, int fd)
 {
-    FILE *f = a->f;
-    a->f = NULL;
-    if (!a->tmp) { /* written in place: all there is to do is close */
-        int bad = fflush(f) != 0 || ferror(f);
-        int e = errno;
-        if (fclose(f) != 0 && !bad)
-            bad = 1, e = errno;
-        if (bad)
-            cm_fail_sys(err, e, "%s", a->path);
-        cm_atomic_abort(a);
-        return bad ? CM_ERR_IO : CM_OK;
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    char *x = a->tmp + strlen(a->tmp) - 6;
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+        for (int i = 0; i < 6; i++)
+            x[i] = chars[r[i] % (sizeof chars - 1)];
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            a->named = 1;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
     }
-    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (!bad && rename(a->tmp, a->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        cm_fail_sys(err, e, "%s", a->path);
-        cm_atomic_abort(a);
-        return CM_ERR_IO;
-    }
-    /* The rename itself is durable only once the directory is synced. */
-    char *slash = strrchr(a->path, '/');
+    return -1;
+}
+
+/* The rename itself is durable only once the directory is synced. */
+static void sync_dir(char *path)
+{
+    char *slash = strrchr(path, '/');
     if (slash)
-        *(slash == a->path ? slash + 1 : slash) = '\0';
-    int dfd = open(slash ? a->path : ".", O_RDONLY);
+        *(slash == path ? slash + 1 : slash) = '\0';
+    int dfd = open(slash ? path : ".", O_RDONLY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
-    free(a->tmp);
-    a->tmp = NULL;
+}
+
+static cm_status close_in_place(cm_atomic *a, FILE *f, cm_error *err)
+{
+    int bad = fflush(f) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad)
+        bad = 1, e = errno;
+    if (bad)
+        cm_fail_sys(err, e, "%s", a->path);
+    cm_atomic_abort(a);
+    return bad ? CM_ERR_IO : CM_OK;
+}
+
+cm_status cm_atomic_commit(cm_atomic *a, cm_error *err)
+{
+    FILE *f = a->f;
+    a->f = NULL;
+    if (!a->tmp)
+        return close_in_place(a, f, err);
+    /* The data reach the disk before any name points at them. */
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+        e = errno ? errno : EIO;
+    if (!e && a->anon && name_anon(a, fileno(f)) != 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (!e && rename(a->tmp, a->path) != 0)
+        e = errno;
+    if (e) {
+        cm_fail_sys(err, e, "%s", a->path);
+        cm_atomic_abort(a);
+        return CM_ERR_IO;
+    }
+    a->named = 0;
+    sync_dir(a->path);
     cm_atomic_abort(a);
     return CM_OK;
 }

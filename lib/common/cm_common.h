@@ -205,14 +205,17 @@ int cm_parse_size(const char *s, uint64_t *bytes);
 /*
  * Output that appears under its final name only when complete: data go to a
  * temporary file beside path, commit fsyncs and renames it over path, abort
- * removes it.  Whatever was at path before is untouched until commit.
+ * removes it.  Whatever was at path before is untouched until commit.  The
+ * temporary file has no name until commit where the system allows
+ * (O_TMPFILE), so a SIGKILL leaves nothing; a named one (.NAME.XXXXXX) a
+ * day old is a killed run's, and the next open for path removes it.
  */
 typedef struct cm_atomic cm_atomic;
 
 cm_atomic *cm_atomic_open(const char *path, cm_error *err);
 FILE *cm_atomic_file(cm_atomic *a);
-/* The temporary file's path (NULL when written in place), for a signal
- * handler to unlink. */
+/* The temporary file's path, for a signal handler to unlink: NULL when
+ * written in place or when the file has no name to remove. */
 const char *cm_atomic_temp_path(const cm_atomic *a);
 cm_status cm_atomic_commit(cm_atomic *a, cm_error *err); /* frees a */
 void cm_atomic_abort(cm_atomic *a);                       /* frees a; NULL ok */
