@@ -1,18 +1,31 @@
 /* csvin.c - CSV records pulled one at a time from a FILE, parsed by libcsv
  * in strict mode.  libcsv knows nothing of lines, so input is fed to it one
  * physical line at a time: every record then carries the line it began on,
- * and every message can point at it. */
+ * and every message can point at it.  Input that starts with gzip's magic
+ * is inflated on the way, a buffer at a time. */
 #include <csv.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "clean/csvin.h"
 
 #define CHUNK (64u << 10)
 
-struct cm_csv {
+/* Where the bytes come from: the file as it is, or inflated from gzip
+ * members one after another (as `cat a.gz b.gz` makes them). */
+typedef struct source {
     FILE *in;
+    int gz;
+    z_stream z;
+    unsigned char *zbuf; /* compressed bytes read, CHUNK of them */
+    int zeof;            /* the file has no more */
+    int member_end;      /* the last member read ended, trailer checked */
+} source;
+
+struct cm_csv {
+    source src;
     struct csv_parser p;
     char delim;
     /* input not yet fed to libcsv */
@@ -134,20 +147,90 @@ static char sniff(const char *s, size_t n, char decimal)
     return best;
 }
 
-static int fill(cm_csv *c, cm_error *err)
+static cm_status gz_start(source *s, const char *head, size_t n, cm_error *err)
+{
+    if (!(s->zbuf = malloc(CHUNK)) || inflateInit2(&s->z, 15 + 16) != Z_OK)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    s->gz = 1;
+    memcpy(s->zbuf, head, n);
+    s->z.next_in = s->zbuf;
+    s->z.avail_in = (uInt)n;
+    return CM_OK;
+}
+
+/* Inflates until some bytes come out, or the input ends after a whole
+ * member: a gzip input cut short or damaged is an error, never an end. */
+static cm_status gz_read(source *s, char *dst, size_t cap, size_t *got, cm_error *err)
+{
+    z_stream *z = &s->z;
+    z->next_out = (unsigned char *)dst;
+    z->avail_out = (uInt)cap;
+    while (z->avail_out == cap) {
+        if (z->avail_in == 0 && !s->zeof) {
+            size_t n = fread(s->zbuf, 1, CHUNK, s->in);
+            if (n == 0 && ferror(s->in))
+                return cm_fail_sys(err, errno, "read failed");
+            s->zeof = n == 0;
+            z->next_in = s->zbuf;
+            z->avail_in = (uInt)n;
+        }
+        if (z->avail_in == 0) {
+            if (s->member_end)
+                break;
+            return cm_fail(err, CM_ERR_TRUNCATED, "truncated gzip input");
+        }
+        if (s->member_end) { /* bytes after a member: the next member */
+            if (z->next_in[0] != 0x1f)
+                return cm_fail(err, CM_ERR_CORRUPT, "corrupt gzip input: "
+                               "bytes after the end that are not gzip data");
+            inflateReset(z);
+            s->member_end = 0;
+        }
+        int r = inflate(z, Z_NO_FLUSH);
+        if (r == Z_STREAM_END)
+            s->member_end = 1;
+        else if (r == Z_MEM_ERROR)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        else if (r != Z_OK && r != Z_BUF_ERROR)
+            return cm_fail(err, CM_ERR_CORRUPT, "corrupt gzip input: %s",
+                           z->msg ? z->msg : "bad data");
+    }
+    *got = cap - z->avail_out;
+    return CM_OK;
+}
+
+/* Up to cap bytes of CSV; *got is 0 only at the end of the input. */
+static cm_status src_read(source *s, char *dst, size_t cap, size_t *got, cm_error *err)
+{
+    if (s->gz)
+        return gz_read(s, dst, cap, got, err);
+    *got = fread(dst, 1, cap, s->in);
+    if (*got == 0 && ferror(s->in))
+        return cm_fail_sys(err, errno, "read failed");
+    return CM_OK;
+}
+
+static cm_status fill(cm_csv *c, cm_error *err)
 {
     if (c->start > 0) {
         memmove(c->buf, c->buf + c->start, c->len);
         c->start = 0;
     }
-    size_t got = fread(c->buf + c->len, 1, CHUNK - c->len, c->in);
-    if (got == 0) {
-        if (ferror(c->in))
-            return cm_fail_sys(err, errno, "read failed");
-        c->eof = 1;
-    }
+    size_t got;
+    cm_status st = src_read(&c->src, c->buf + c->len, CHUNK - c->len, &got, err);
+    if (st)
+        return st;
+    c->eof = got == 0;
     c->len += got;
-    return 0;
+    return CM_OK;
+}
+
+/* A gzip input: what was read is its start, and the CSV is inside. */
+static cm_status gunzip(cm_csv *c, cm_error *err)
+{
+    cm_status st = gz_start(&c->src, c->buf, c->len, err);
+    c->len = 0;
+    return st ? st : fill(c, err);
 }
 
 void cm_csv_free(cm_csv *c)
@@ -155,6 +238,9 @@ void cm_csv_free(cm_csv *c)
     if (!c)
         return;
     csv_free(&c->p);
+    if (c->src.gz)
+        inflateEnd(&c->src.z);
+    free(c->src.zbuf);
     free(c->buf);
     cm_buf_free(&c->arena);
     free(c->off);
@@ -176,9 +262,9 @@ cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err)
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    c->in = in;
+    c->src.in = in;
     c->line = 1;
-    if (fill(c, err)) {
+    if (fill(c, err) || (c->len >= 2 && !memcmp(c->buf, "\x1f\x8b", 2) && gunzip(c, err))) {
         cm_csv_free(c);
         return NULL;
     }
@@ -187,7 +273,7 @@ cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err)
                        : c->len >= 4 && !memcmp(c->buf, "\x89" "CMM", 4)
                            ? "a cm model file, not CSV"
                        : c->len >= 2 && !memcmp(c->buf, "\x1f\x8b", 2)
-                           ? "gzip data, not CSV (decompress it with zcat first)"
+                           ? "gzip data compressed twice, not CSV"
                            : NULL;
     if (what) {
         cm_fail(err, CM_ERR_DATA, "input is %s", what);
@@ -230,7 +316,7 @@ static cm_status parse_error(cm_csv *c, cm_error *err)
 static cm_status feed(cm_csv *c, cm_error *err)
 {
     if (c->len == 0 && !c->eof && fill(c, err))
-        return CM_ERR_IO;
+        return err->status;
     if (c->len == 0) {
         c->finished = 1;
         if (csv_fini(&c->p, on_field, on_record, c)) {
@@ -244,9 +330,7 @@ static cm_status feed(cm_csv *c, cm_error *err)
     const char *nl = memchr(s, '\n', c->len);
     if (!nl && !c->eof && (c->start > 0 || c->len < CHUNK)) {
         /* Make room to find the end of this line before feeding it. */
-        if (fill(c, err))
-            return CM_ERR_IO;
-        return CM_OK;
+        return fill(c, err);
     }
     size_t n = nl ? (size_t)(nl - s) + 1 : c->len;
     if (!c->in_record)

@@ -14,7 +14,9 @@
 typedef struct cm_csv cm_csv;
 
 /* delim 0: guessed from the first lines among , ; tab |, never `decimal`
- * (a decimal comma makes commas common inside fields). */
+ * (a decimal comma makes commas common inside fields).  Input that begins
+ * with gzip's magic (1F 8B) is inflated as it is read, member after
+ * member; one cut short or damaged is CM_ERR_TRUNCATED or CM_ERR_CORRUPT. */
 cm_csv *cm_csv_new(FILE *in, char delim, char decimal, cm_error *err);
 void cm_csv_free(cm_csv *c);
 char cm_csv_delim(const cm_csv *c);
