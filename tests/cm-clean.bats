@@ -1090,8 +1090,8 @@ Try 'cm-clean --help' for more information." a.csv b.csv
     run --separate-stderr bash -c 'cm-clean <s.cmt'
     [ "$status" -eq 1 ]
     [ "$stderr" = "cm-clean: (stdin): input is a cm stream, not CSV (read it with cm-cat)" ]
-    gzip -c "$M/sensors.csv" >s.csv.gz
-    assert_fails 1 "cm-clean: s.csv.gz: input is gzip data, not CSV (decompress it with zcat first)" s.csv.gz
+    gzip -c s.cmt >s.cmt.gz
+    assert_fails 1 "cm-clean: s.cmt.gz: input is a cm stream, not CSV (read it with cm-cat)" s.cmt.gz
 }
 
 # ---- property ------------------------------------------------------------------
@@ -1252,4 +1252,77 @@ EOF2
     assert_fails 2 "cm-clean: k.csv: missing: column 'a': 'abc' is not a number" -m a=value:abc k.csv
     assert_fails 2 "cm-clean: --missing: 'value:' is not drop, keep, ffill, interpolate, zero or value:X
 Try 'cm-clean --help' for more information." -m value: k.csv
+
+# ---- gzip input ------------------------------------------------------------------
+
+@test "gzip input, known by its first bytes: the very same stream as the plain CSV, file or stdin" {
+    export SOURCE_DATE_EPOCH=0
+    local args=(-T dteday,hr --drop instant,casual,registered)
+    # The whole year: several 64 KiB reads, compressed and not.
+    cp "$DATA/bike-2011.csv" in.csv
+    cm-clean "${args[@]}" in.csv >plain.cmt
+    cm-clean "${args[@]}" <in.csv >plain-stdin.cmt
+    gzip -c in.csv >in.csv.gz
+    mv in.csv.gz in.csv # the name says CSV: the content decides
+    run --separate-stderr cm-clean "${args[@]}" -o gz.cmt in.csv
+    assert_success
+    [ -z "$stderr" ]
+    cmp plain.cmt gz.cmt
+    cm-clean "${args[@]}" <in.csv | cmp - plain-stdin.cmt
+    [ "$(cm-cat gz.cmt | wc -l)" -eq 8646 ]
+}
+
+@test "gzip members one after another (cat a.gz b.gz) read as one input" {
+    export SOURCE_DATE_EPOCH=0
+    local csv="$DATA/bike-2011.csv"
+    cm-clean -T dteday,hr <"$csv" >plain.cmt
+    head -n 4000 "$csv" | gzip >a.gz
+    : | gzip >empty.gz
+    tail -n +4001 "$csv" | gzip -1 >b.gz
+    cat a.gz empty.gz b.gz | cm-clean -T dteday,hr | cmp - plain.cmt
+}
+
+@test "a truncated or corrupt gzip input is an error that says so, and -o writes nothing" {
+    gzip -c "$DATA/bike-2011.csv" >b.csv.gz
+    local size
+    size=$(stat -c %s b.csv.gz)
+    for n in 2 20 $((size / 2)) $((size - 1)); do
+        head -c "$n" b.csv.gz >cut.csv.gz
+        assert_fails 1 "cm-clean: cut.csv.gz: truncated gzip input" -T dteday,hr -o out.cmt cut.csv.gz
+        [ ! -e out.cmt ]
+    done
+    run --separate-stderr bash -c 'head -c 5000 b.csv.gz | cm-clean -T dteday,hr >/dev/null'
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-clean: (stdin): truncated gzip input" ]
+    # The CRC-32 in the trailer, then bytes after the end that are no member.
+    cp b.csv.gz crc.csv.gz
+    printf '\0\0\0\0' | dd of=crc.csv.gz bs=1 seek=$((size - 8)) conv=notrunc 2>/dev/null
+    assert_fails 1 "cm-clean: crc.csv.gz: corrupt gzip input: incorrect data check" \
+        -T dteday,hr -o out.cmt crc.csv.gz
+    [ ! -e out.cmt ]
+    { cat b.csv.gz; echo junk; } >junk.csv.gz
+    assert_fails 1 "cm-clean: junk.csv.gz: corrupt gzip input: bytes after the end that are not gzip data" \
+        -T dteday,hr junk.csv.gz
+    # Compressed twice is not CSV.
+    gzip -c b.csv.gz >twice.gz
+    assert_fails 1 "cm-clean: twice.gz: input is gzip data compressed twice, not CSV" twice.gz
+}
+
+@test "cm-predict reads a .csv.gz through the cleaner: the same forecasts as from the CSV" {
+    export SOURCE_DATE_EPOCH=1
+    local csv="$DATA/bike-2011-01.csv"
+    cm-clean -T dteday,hr --drop instant,casual,registered "$csv" |
+        cm-features -y cnt -L cnt:1h,24h |
+        cm-train -q -m linear -o m.cmm
+    head -n 300 "$csv" >in.csv
+    gzip -c in.csv >in.csv.gz
+    cm-predict -q -m m.cmm in.csv >plain.out
+    [ "$(wc -l <plain.out)" -eq 300 ]
+    grep -q '[0-9]' plain.out
+    cm-predict -q -m m.cmm in.csv.gz | cmp - plain.out
+    cm-predict -q -m m.cmm <in.csv.gz | cmp - plain.out
+    head -c 2000 in.csv.gz >cut.csv.gz
+    run --separate-stderr cm-predict -q -m m.cmm cut.csv.gz
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cm-predict: cut.csv.gz: truncated gzip input" ]
 }
