@@ -158,14 +158,15 @@ static cm_status gz_start(source *s, const char *head, size_t n, cm_error *err)
     return CM_OK;
 }
 
-/* Inflates until some bytes come out, or the input ends after a whole
- * member: a gzip input cut short or damaged is an error, never an end. */
+/* Inflates until dst is full or the input ends after a whole member, as
+ * fread fills it from a plain file: the CSV is cut into the same pieces.
+ * A gzip input cut short or damaged is an error, never an end. */
 static cm_status gz_read(source *s, char *dst, size_t cap, size_t *got, cm_error *err)
 {
     z_stream *z = &s->z;
     z->next_out = (unsigned char *)dst;
     z->avail_out = (uInt)cap;
-    while (z->avail_out == cap) {
+    while (z->avail_out > 0) {
         if (z->avail_in == 0 && !s->zeof) {
             size_t n = fread(s->zbuf, 1, CHUNK, s->in);
             if (n == 0 && ferror(s->in))
@@ -199,7 +200,7 @@ static cm_status gz_read(source *s, char *dst, size_t cap, size_t *got, cm_error
     return CM_OK;
 }
 
-/* Up to cap bytes of CSV; *got is 0 only at the end of the input. */
+/* cap bytes of CSV, fewer only at the end of the input. */
 static cm_status src_read(source *s, char *dst, size_t cap, size_t *got, cm_error *err)
 {
     if (s->gz)
