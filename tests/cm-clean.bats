@@ -1252,6 +1252,7 @@ EOF2
     assert_fails 2 "cm-clean: k.csv: missing: column 'a': 'abc' is not a number" -m a=value:abc k.csv
     assert_fails 2 "cm-clean: --missing: 'value:' is not drop, keep, ffill, interpolate, zero or value:X
 Try 'cm-clean --help' for more information." -m value: k.csv
+}
 
 # ---- gzip input ------------------------------------------------------------------
 
