@@ -650,7 +650,10 @@ Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
     diff -u <(cm-cat --info m.cmm | sed -n 's/^    type\.\([^=]*\)=\(num\|cat\|time\)$/\1/p') \
         <(sed -n '/^fields:$/,/^[^ ]/s/^  \([^:]*\): .*/\1/p' info)
     grep -qx '  weathersit: category, 4 known + unseen' <(cm-cat --info m.cmm)
-    grep -qx '  weathersit: category (1, 2, 3, 4)' info
+    grep -qx '  weathersit: category (1, 2, 3, 4); needed: an input' info
+    # What each field is for: the target only for its lags and --eval.
+    grep -qx '  dteday: time; needed: the time' info
+    grep -qx '  cnt: number; the target: for its lags and windows, and --eval' info
     grep -qx 'time zone: UTC' info
     # The derived inputs: the model's inputs (cm-cat --info) that are not
     # raw fields, in the model's order.
@@ -674,7 +677,7 @@ Try 'cm-predict --help' for more information." -m m.cmm in.csv in.csv
     # cm-predict(1): "followed by the categories the model knows".
     bike_model m.cmm "$BIKE" --layers 8 --epochs 1
     known=$(cm-cat --info m.cmm | sed -n 's/^  weathersit: category, \([0-9]*\) known + unseen$/\1/p')
-    listed=$(cm-predict -m m.cmm --info | sed -n 's/^  weathersit: category (\(.*\))$/\1/p' | tr , '\n' | wc -l)
+    listed=$(cm-predict -m m.cmm --info | sed -n 's/^  weathersit: category (\(.*\));.*$/\1/p' | tr , '\n' | wc -l)
     predict -m m.cmm "$BIKE"
     grep -qx 'cm-predict: 1 category the model never saw (its unseen slot)' pred.err
     [ "$known" -eq "$listed" ] || {
@@ -877,4 +880,36 @@ cm-predict: no forecast under --strict" --strict -m wind.cmm t='2026-03-01 10:00
     [ "$status" -eq 1 ]
     [ "${stderr##*$'\n'}" = "cm-predict: new.csv: doubtful forecasts under --strict: nothing written" ]
     [ ! -e strict.csv ]
+}
+
+@test "any stage of the pipe: a cleaned stream or CSV without the target forecasts with a model that has no lags of it; with lags, says what is missing" {
+    quiet cm-clean "${CLEAN[@]}" -o clean.cmt "$BIKE"
+    quiet cm-features -y cnt -o nolag.cmt clean.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear --valid 0 -o nolag.cmm nolag.cmt
+    grep -qx '  cnt: number; the target: for --eval only' <(cm-predict -m nolag.cmm --info)
+    cut -d, -f1-16 "$BIKE" >nocnt.csv
+    quiet cm-clean "${CLEAN[@]}" --drop instant,casual,registered,cnt -o nocnt.cmt "$BIKE"
+    predict -m nolag.cmm nocnt.cmt && mv pred.out stream.out
+    [ ! -s pred.err ]
+    predict -m nolag.cmm nocnt.csv && mv pred.out csv.out
+    cmp stream.out csv.out
+    [ "$(head -1 csv.out)" = time,cnt_pred ]
+    # the forecasts of the rows with the target, to the last digit
+    predict -m nolag.cmm "$BIKE"
+    cut -d, -f1,2 pred.out | cmp - csv.out
+    # A model with a lag of the target: every row lacks it, and says so.
+    bike_model lag.cmm "$BIKE" -m linear
+    predict -m lag.cmm nocnt.cmt
+    grep -q "^cm-predict: 688 of 688 rows without a forecast: 688 missing cnt_lag1h" pred.err
+}
+
+@test "--info lists as derived a calendar part named as a raw part of the time (hour, month)" {
+    awk 'BEGIN { print "year,month,day,hour,x,y"
+        for (i = 0; i < 100; i++) printf "2026,1,%d,%d,%d,%d\n", 1 + int(i / 24), i % 24, i % 7, 2 * (i % 7) + i % 24 }' >parts.csv
+    quiet cm-clean --time year,month,day,hour -o parts.cmt parts.csv
+    quiet cm-features -y y --time-features hour,month -o pf.cmt parts.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -o parts.cmm pf.cmt
+    cm-predict -m parts.cmm --info >info
+    grep -qx 'derived inputs: hour, month' info
+    grep -qx '  hour: number; needed: the time' info || grep -qx '  hour: time; needed: the time' info
 }

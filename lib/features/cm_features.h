@@ -23,6 +23,9 @@ extern const cm_settings cm_features_settings;
 typedef struct cm_features_plan cm_features_plan;
 cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err);
 void cm_features_plan_free(cm_features_plan *p);
+/* Whether the plan looks back on column col (a lag, window or difference
+ * of it), or keeps series apart or finds holidays by it. */
+int cm_features_plan_reads(const cm_features_plan *p, const char *col);
 
 /* How a builder runs its plan. */
 typedef struct cm_features_opts {
@@ -33,6 +36,9 @@ typedef struct cm_features_opts {
                              loaded already (lent); NULL: loaded here */
     const char *carry;    /* a column passed through whatever the plan keeps
                              (a replay's record numbers); NULL: none */
+    int may_lack;         /* a replay: the target, or a column a lag, window
+                             or difference looks back on, may be absent;
+                             what it would give is then missing */
 } cm_features_opts;
 
 typedef struct cm_features cm_features;

@@ -15,6 +15,9 @@ enum { S_MEAN, S_STD, S_MIN, S_MAX, S_SUM, S_COUNT };
 
 extern const char *const cm_feature_parts[P_NPARTS];
 
+/* The history column of a source the rows lack (cm_features_opts.may_lack). */
+#define ABSENT ((size_t)-1)
+
 /* One derived column. */
 typedef struct derived {
     int kind;

@@ -257,7 +257,7 @@ static void history_values(cm_features *f, const cm_ccols *b, size_t i)
 {
     for (size_t k = 0; k < f->nhist; k++) {
         size_t c = f->hist_col[k];
-        f->oks[k] = b->valid[c][i];
+        f->oks[k] = c != ABSENT && b->valid[c][i];
         f->vals[k] = 0;
         if (f->oks[k]) {
             switch (cm_schema_dtype(f->in, c)) {

@@ -181,6 +181,15 @@ static cm_status holidays(cm_features_plan *p, cm_error *err)
 
 /* ---- the plan ------------------------------------------------------------------ */
 
+int cm_features_plan_reads(const cm_features_plan *p, const char *col)
+{
+    for (size_t i = 0; i < p->nspecs; i++)
+        if (!strcmp(p->specs[i].col, col))
+            return 1;
+    return (p->r.by && !strcmp(p->r.by, col)) ||
+           (p->r.holiday_col && !strcmp(p->r.holiday_col, col));
+}
+
 void cm_features_plan_free(cm_features_plan *p)
 {
     if (!p)

@@ -41,7 +41,8 @@ static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
     return CM_OK;
 }
 
-/* The history slot of input column col, added on first use. */
+/* The history slot of input column col (ABSENT: one the rows lack, all
+ * missing), added on first use. */
 static cm_status hist_slot(cm_features *f, size_t col, size_t *slot, cm_error *err)
 {
     for (size_t i = 0; i < f->nhist; i++)
@@ -61,6 +62,8 @@ static cm_status source(cm_features *f, const char *what, const char *name,
                         size_t *slot, cm_error *err)
 {
     long c = cm_schema_find(f->in, name);
+    if (c < 0 && f->o.may_lack)
+        return hist_slot(f, ABSENT, slot, err);
     if (c < 0)
         return no_column(f->in, what, name, err);
     cm_dtype t = cm_schema_dtype(f->in, (size_t)c);
@@ -147,7 +150,8 @@ static cm_status build(cm_features *f, cm_error *err)
     const cm_features_plan *p = f->p;
     const char *target = p->r.target, *hcol = p->r.holiday_col;
     long tcol = -1, unused;
-    cm_status st = named(f, "target", target, &tcol, err);
+    cm_status st = f->o.may_lack && target && cm_schema_find(in, target) < 0
+                       ? CM_OK : named(f, "target", target, &tcol, err);
     for (size_t c = 0; !target && c < cm_schema_ncols(in); c++)
         if (cm_schema_role(in, c) == CM_ROLE_TARGET)
             tcol = (long)c; /* an earlier stage's target stays the target */

@@ -144,6 +144,9 @@ typedef struct cm_model_field {
 int cm_predictor_field(const cm_predictor *p, size_t i, cm_model_field *out);
 const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len);
 int cm_predictor_is_field(const cm_predictor *p, const char *name);
+/* Whether input name of the model is derived by the recipe (a lag, a
+ * calendar part), not a raw field as it is. */
+int cm_predictor_derives(const cm_predictor *p, const char *name);
 /* The decimal mark of the training CSV's numbers, '.' or ','. */
 char cm_predictor_decimal(const cm_predictor *p);
 

@@ -184,7 +184,7 @@ static int lacks_target(const cm_predictor *p)
 cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t batch_rows,
                                 cm_features **out, cm_error *err)
 {
-    cm_features_opts o = {1, batch_rows, cm_predictor_tz(p), CM_CLEAN_RECORD};
+    cm_features_opts o = {1, batch_rows, cm_predictor_tz(p), CM_CLEAN_RECORD, 1};
     return (*out = cm_features_start(in, p->feat, &o, err)) ? CM_OK : err->status;
 }
 

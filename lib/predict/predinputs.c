@@ -30,8 +30,25 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
     return len < n ? len : n ? n - 1 : 0;
 }
 
-/* The fields of the training input, their types and categories, then
- * the inputs the recipe derives, then the model's metadata. */
+/* What a raw field of the input is for: any stage of the pipe accepts
+ * rows without the fields the model can do without. */
+static const char *purpose(const cm_predictor *p, const cm_model_field *f)
+{
+    int target = !strcmp(f->name, cm_model_target(p->m));
+    int looked_back = p->feat && cm_features_plan_reads(p->feat, f->name);
+    if (!strcmp(f->type, "time"))
+        return "needed: the time";
+    if (cm_model_needs(p->m, f->name))
+        return "needed: an input";
+    if (target)
+        return looked_back ? "the target: for its lags and windows, and --eval"
+                           : "the target: for --eval only";
+    return looked_back ? "for the lags and windows of it" : "not needed";
+}
+
+/* The fields of the training input, their types and categories and
+ * what they are for, then the inputs the recipe derives, then the
+ * model's metadata. */
 void cm_predictor_describe(const cm_predictor *p, FILE *out)
 {
     const cm_model *m = p->m;
@@ -46,14 +63,14 @@ void cm_predictor_describe(const cm_predictor *p, FILE *out)
                 const char *str = cm_model_field_category(&f, j, &len);
                 fprintf(out, "%s%.*s", j ? ", " : " (", (int)len, str);
             }
-            fputs(f.ncats ? ")\n" : "\n", out);
+            fprintf(out, "%s; %s\n", f.ncats ? ")" : "", purpose(p, &f));
         }
         fprintf(out, "time zone: %s\n", cm_tz_name(cm_clean_plan_tz(p->clean)));
     }
     fputs("derived inputs:", out);
     for (size_t i = 0, n = 0; i < cm_model_ninputs(m); i++) {
         const char *name = cm_model_input(m, i);
-        if (!cm_predictor_is_field(p, name))
+        if (cm_predictor_derives(p, name))
             fprintf(out, "%s%s", n++ ? ", " : " ", name);
     }
     fputc('\n', out);
@@ -76,6 +93,18 @@ int cm_predictor_field(const cm_predictor *p, size_t i, cm_model_field *out)
 const char *cm_model_field_category(const cm_model_field *f, size_t k, size_t *len)
 {
     return cm_dict_string(f->dict, (uint32_t)k, len);
+}
+
+int cm_predictor_derives(const cm_predictor *p, const char *name)
+{
+    cm_model_field f;
+    if (!cm_model_needs(p->m, name))
+        return 0;
+    /* a raw part of the time (an "hour" column) is not the input "hour" */
+    for (size_t i = 0; cm_predictor_field(p, i, &f); i++)
+        if (!strcmp(f.name, name) && strcmp(f.type, "time"))
+            return 0;
+    return 1;
 }
 
 int cm_predictor_is_field(const cm_predictor *p, const char *name)

@@ -272,7 +272,7 @@ static json_t *detail(const cm_served *s)
         json_array_append_new(fields, x);
     }
     for (size_t i = 0; i < cm_model_ninputs(m); i++)
-        if (!cm_predictor_is_field(p, cm_model_input(m, i)))
+        if (cm_predictor_derives(p, cm_model_input(m, i)))
             json_array_append_new(derived, json_string(cm_model_input(m, i)));
     const cm_kv *k = cm_model_meta(m);
     for (size_t i = 0; i < cm_kv_count(k); i++)
