@@ -1327,3 +1327,38 @@ Try 'cm-clean --help' for more information." -m value: k.csv
     [ "$status" -eq 1 ]
     [ "$stderr" = "cm-predict: cut.csv.gz: truncated gzip input" ]
 }
+
+# ---- derived columns ----------------------------------------------------------------
+
+@test "--derive NAME=EXPR: sums, Kelvin to Celsius, functions, derives of derives; missing in, missing out; errors name the position" {
+    printf '%s\n' 't,in,out,K' '2026-01-01 00:00,10,5,280' '2026-01-01 01:00,7,,290' '2026-01-01 02:00,3,4,0.5' >d.csv
+    assert_clean -m keep --derive 'total=in + out' --derive 'C=K - 273.15' --derive 'F=C * 1.8 + 32' \
+        --derive 'r=max(in, out, 6) / abs(-2)' --derive 'l=log(K)' d.csv <<'EOF2'
+t,in,out,K,total,C,F,r,l
+2026-01-01T00:00:00Z,10,5,280,15,6.850000000000023,44.33000000000004,5,5.634789603169249
+2026-01-01T01:00:00Z,7,,290,,16.850000000000023,62.33000000000004,,5.66988092298052
+2026-01-01T02:00:00Z,3,4,0.5,7,-272.65,-458.77,3,-0.6931471805599453
+EOF2
+    # a missing result drops the row under the default policy, like any value
+    assert_clean --derive 'total=in + out' -m out=keep d.csv <<'EOF2'
+t,in,out,K,total
+2026-01-01T00:00:00Z,10,5,280,15
+2026-01-01T02:00:00Z,3,4,0.5,7
+EOF2
+    # recorded in the recipe
+    cm-clean --derive 'total=in + out' -m keep -o d.cmt d.csv
+    cm-cat --info d.cmt | grep -qxF '    derive.1=total=in + out'
+    # quoted names: a header with spaces and parentheses
+    printf '%s\n' 't,CO(GT),Wind Speed' '2026-01-01 00:00,2,3' >q.csv
+    assert_clean --derive 'x="CO(GT)" * `Wind Speed`' q.csv <<'EOF2'
+t,CO(GT),Wind Speed,x
+2026-01-01T00:00:00Z,2,3,6
+EOF2
+    assert_fails 2 "cm-clean: derive 'x': at 9: expected a number, a column or '(' after 'max(in,'" --derive 'x=max(in, ' d.csv
+    assert_fails 2 "cm-clean: derive 'x': at 1: unknown function 'sqrt' (known: abs, min, max, log, exp)" --derive 'x=sqrt(in)' d.csv
+    assert_fails 2 "cm-clean: d.csv: derive 'x': no column 'nope' (the columns are 't', 'in', 'out', 'K')" --derive 'x=nope * 2' d.csv
+    assert_fails 2 "cm-clean: d.csv: derive 'in': the column exists already" --derive 'in=out' d.csv
+    assert_fails 2 "cm-clean: derive 'x': given twice" --derive 'x=in' --derive 'x=out' d.csv
+    assert_fails 2 "cm-clean: --derive: '=in' is not NAME=EXPR
+Try 'cm-clean --help' for more information." --derive '=in' d.csv
+}

@@ -913,3 +913,19 @@ cm-predict: no forecast under --strict" --strict -m wind.cmm t='2026-03-01 10:00
     grep -qx 'derived inputs: hour, month' info
     grep -qx '  hour: number; needed: the time' info || grep -qx '  hour: time; needed: the time' info
 }
+
+@test "a model with a --derive input: raw CSV, the pipeline and NAME=VALUE compute it the same way" {
+    awk 'BEGIN { print "t,north,south,K,load"; s = 3
+        for (i = 0; i < 120; i++) { s = (s * 16807) % 2147483647; n = s % 50; s = (s * 16807) % 2147483647; k = 270 + s % 20
+            printf "2026-03-%02d %02d:00,%d,%d,%d,%s\n", 1 + int(i / 24), i % 24, n, s % 40, k, 3 * (n + s % 40) + (k - 273.15) } }' >d.csv
+    quiet cm-clean --derive 'total=north + south' --derive 'C=K - 273.15' --drop north,south,K -o d.cmt d.csv
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -y load --valid 0 -o d.cmm d.cmt
+    cm-cat --info d.cmm | grep -q '^  total: number'
+    predict -m d.cmm d.csv && mv pred.out raw.out
+    predict -m d.cmm d.cmt
+    cmp raw.out pred.out
+    IFS=, read -r t n s k _ < <(sed -n 50p d.csv)
+    got=$(cm-predict -m d.cmm t="$t" north="$n" south="$s" K="$k")
+    want=$(sed -n 50p raw.out | cut -d, -f2)
+    [ "$got" = "$want" ]
+}

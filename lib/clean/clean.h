@@ -89,6 +89,12 @@ typedef struct colset {
     char *text; /* the X of a value:X policy */
 } colset;
 
+/* A --derive NAME=EXPR, compiled. */
+typedef struct derivespec {
+    char *name;
+    struct cm_expr *e;
+} derivespec;
+
 /* The settings as declared (cm_settings_read fills these). */
 typedef struct clean_raw {
     const char *delimiter, *decimal, *time, *time_format, *tz, *na, *lower, *columns,
@@ -114,6 +120,8 @@ struct cm_clean_plan {
     size_t ntypes, npolicies, nranges;
     int missing;               /* the policy of every other column */
     const char *missing_value; /* its X, for value:X */
+    derivespec *derives;       /* in the order given */
+    size_t nderives;
 };
 
 struct cm_clean {
@@ -135,6 +143,10 @@ struct cm_clean {
     int *out_policy;
     uint8_t *nodrop;       /* per output column: replaying, missing drops no row */
     uint8_t (*out_const)[8]; /* per output column: the constant of zero, value:X */
+    long *derive_out;      /* per derive: its output column */
+    long *derive_var;      /* per derive, its variables' output columns, flat */
+    double *dvals;         /* scratch: one derive's variables */
+    uint8_t *dok;
     long time_out, key_out, record_out;
     cm_clean_stats st;
     char notes[MAX_NOTES][200];

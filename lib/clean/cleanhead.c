@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clean/clean.h"
+#include "clean/expr.h"
 
 static const char *const default_na[] = {"", "NA", "N/A", "NaN", "nan",
                                          "null", "NULL", "-"};
@@ -27,6 +28,15 @@ static cm_status no_column(const cm_clean *c, const char *what, const char *name
                            cm_error *err)
 {
     return cm_fail_no_column(err, what, name, col_name, c, c->ncols);
+}
+
+/* The derive that makes column name, or -1. */
+static long derive_of(const cm_clean_plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->nderives; i++)
+        if (!strcmp(p->derives[i].name, name))
+            return (long)i;
+    return -1;
 }
 
 static cm_status check_list(const cm_clean *c, const cm_list *l, const char *what,
@@ -131,7 +141,7 @@ cm_status cm_clean_header(cm_clean *c, size_t n, const char *const *f,
         }
     }
     for (size_t i = 0; !st && i < p->npolicies; i++)
-        if (cm_clean_find(c, p->policies[i].col) < 0)
+        if (cm_clean_find(c, p->policies[i].col) < 0 && derive_of(p, p->policies[i].col) < 0)
             st = no_column(c, "missing", p->policies[i].col, err);
     for (size_t i = 0; i < c->time.n && !st; i++) {
         incol *t = &c->cols[cm_clean_find(c, c->time.item[i])];
@@ -226,32 +236,93 @@ static cm_status add_out(cm_clean *c, incol *col, const char *name,
 /* The constant of a zero or value:X policy for col, into out_const; a
  * global choice that cannot apply to the column drops its rows instead,
  * its own is an error. */
-static cm_status constant(cm_clean *c, const incol *col, int policy, const char *x, int own,
-                          int *p, cm_error *err)
+static cm_status constant(cm_clean *c, const char *name, int kind, long out, int policy,
+                          const char *x, int own, int *p, cm_error *err)
 {
-    uint8_t *to = c->out_const[col->out];
+    uint8_t *to = c->out_const[out];
     double v = 0;
     char why[160] = "";
-    if (col->kind == K_NUM) {
+    if (kind == K_NUM) {
         if (policy == POLICY_VALUE && cm_parse_num(x, strlen(x), '.', &v) &&
             cm_parse_num(x, strlen(x), c->p->decimal, &v))
             snprintf(why, sizeof why, "'%.64s' is not a number", x);
         memcpy(to, &v, sizeof v);
-    } else if (col->kind == K_CAT && policy == POLICY_VALUE) {
+    } else if (kind == K_CAT && policy == POLICY_VALUE) {
         uint32_t code;
-        cm_status st = cm_dict_intern(cm_schema_dict(c->schema, (size_t)col->out), x,
+        cm_status st = cm_dict_intern(cm_schema_dict(c->schema, (size_t)out), x,
                                       strlen(x), &code, err);
         if (st)
             return st;
         memcpy(to, &code, sizeof code);
     } else {
-        snprintf(why, sizeof why, "%s", col->kind == K_CAT
+        snprintf(why, sizeof why, "%s", kind == K_CAT
                                             ? "a category: fill it with value:X, not zero"
                                             : "a time: no constant fills it");
     }
     if (*why && own)
-        return cm_fail(err, CM_ERR_ARG, "missing: column '%s': %s", col->name, why);
+        return cm_fail(err, CM_ERR_ARG, "missing: column '%s': %s", name, why);
     *p = *why ? POLICY_DROP : policy;
+    return CM_OK;
+}
+
+/* The columns of --derive, after the input's: each a number column, its
+ * variables numbers before it (inputs, or earlier derives), or input
+ * columns left out (--drop), read as numbers for it alone: a derive may
+ * replace its parts.  derive_var holds an output column, or -1 - the
+ * input column. */
+static cm_status add_derived(cm_clean *c, cm_error *err)
+{
+    const cm_clean_plan *p = c->p;
+    size_t nvars = 0, maxv = 0;
+    for (size_t i = 0; i < p->nderives; i++) {
+        size_t n = cm_expr_nvars(p->derives[i].e);
+        nvars += n;
+        maxv = n > maxv ? n : maxv;
+    }
+    if (!(c->derive_out = calloc(p->nderives + 1, sizeof *c->derive_out)) ||
+        !(c->derive_var = calloc(nvars + 1, sizeof *c->derive_var)) ||
+        !(c->dvals = calloc(maxv + 1, sizeof *c->dvals)) || !(c->dok = calloc(maxv + 1, 1)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = CM_OK;
+    for (size_t i = 0, v = 0; !st && i < p->nderives; i++) {
+        const derivespec *d = &p->derives[i];
+        char what[CM_MAX_NAME + 16];
+        snprintf(what, sizeof what, "derive '%s'", d->name);
+        for (size_t k = 0; !st && k < cm_expr_nvars(d->e); k++, v++) {
+            const char *name = cm_expr_var(d->e, k);
+            long col = cm_schema_find(c->schema, name), in = cm_clean_find(c, name);
+            if (col < 0 && in >= 0 && c->cols[in].kind == K_SKIP && c->cols[in].time_part < 0)
+                col = -1 - in;
+            else if (col < 0)
+                st = cm_schema_no_column(c->schema, what, name, err);
+            else if (cm_schema_dtype(c->schema, (size_t)col) != CM_F64)
+                st = cm_fail(err, CM_ERR_ARG, "%s: column '%s' is not a number", what, name);
+            c->derive_var[v] = col;
+        }
+        size_t out;
+        if (!st && cm_schema_find(c->schema, d->name) >= 0)
+            st = cm_fail(err, CM_ERR_ARG, "%s: the column exists already", what);
+        if (!st && !(st = cm_schema_add(c->schema, d->name, CM_F64, CM_ROLE_FEATURE, &out, err)))
+            c->derive_out[i] = (long)out;
+    }
+    return st;
+}
+
+/* A derived column's policy: its own, or the one for all. */
+static cm_status derived_policy(cm_clean *c, size_t i, cm_error *err)
+{
+    const colset *own = NULL;
+    const char *name = c->p->derives[i].name;
+    for (size_t k = 0; k < c->p->npolicies; k++)
+        if (!strcmp(c->p->policies[k].col, name))
+            own = &c->p->policies[k];
+    int p = own ? own->v : c->p->missing;
+    long out = c->derive_out[i];
+    if ((p == POLICY_ZERO || p == POLICY_VALUE) &&
+        constant(c, name, K_NUM, out, p, own ? own->text : c->p->missing_value, own != NULL,
+                 &p, err))
+        return err->status;
+    c->out_policy[out] = p;
     return CM_OK;
 }
 
@@ -293,6 +364,8 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
     if (!st && c->p->r.key && c->key_out < 0)
         st = cm_fail(err, CM_ERR_ARG, "key: column '%s' is not written as a category "
                      "(dropped, or --type other than cat)", c->p->r.key);
+    if (!st)
+        st = add_derived(c, err);
     size_t rec;
     if (!st && c->o.replay && c->o.number &&
         !(st = cm_schema_add(c->schema, CM_CLEAN_RECORD, CM_I64, CM_ROLE_FEATURE, &rec, err)))
@@ -323,8 +396,8 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
             p = POLICY_FFILL; /* the global choice, where it can apply */
         }
         if ((p == POLICY_ZERO || p == POLICY_VALUE) && (int)col->out != c->time_out &&
-            (st = constant(c, col, p, own ? own->text : c->p->missing_value, own != NULL,
-                           &p, err)))
+            (st = constant(c, col->name, col->kind, col->out, p,
+                           own ? own->text : c->p->missing_value, own != NULL, &p, err)))
             return st;
         c->out_policy[col->out] = (int)col->out == c->time_out ? POLICY_DROP : p;
         /* What a replay does not have or is to forecast leaves rows in. */
@@ -333,6 +406,8 @@ cm_status cm_clean_schema(cm_clean *c, const char *source, cm_error *err)
         if (col->absent)
             c->out_policy[col->out] = POLICY_KEEP;
     }
+    for (size_t i = 0; !st && i < c->p->nderives; i++)
+        st = derived_policy(c, i, err);
     if (!st && c->record_out >= 0)
         c->out_policy[c->record_out] = POLICY_KEEP;
     return st;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clean/clean.h"
+#include "clean/expr.h"
 
 /* ---- one record to one typed row ------------------------------------------- */
 
@@ -177,6 +178,60 @@ static cm_status row_time(cm_clean *c, const rowctx *r, int64_t *t, int *missing
     return CM_OK;
 }
 
+static void fill_constant(cm_clean *c, const cm_cols *b, long o, size_t row)
+{
+    int p = o >= 0 ? c->out_policy[o] : POLICY_DROP;
+    if ((p == POLICY_ZERO || p == POLICY_VALUE) && !b->valid[o][row]) {
+        size_t w = cm_dtype_width(cm_schema_dtype(c->schema, (size_t)o));
+        memcpy((uint8_t *)b->values[o] + row * w, c->out_const[o], w);
+        b->valid[o][row] = 1;
+        c->st.filled[o]++;
+    }
+}
+
+/* A column left out, read as a number for a derive. */
+static cm_status dropped_num(cm_clean *c, const rowctx *r, size_t j, double *x, uint8_t *ok,
+                             cm_error *err)
+{
+    const char *v = r->f[j];
+    size_t n = r->len[j];
+    *ok = 0;
+    if (cm_clean_is_na(c, v, n))
+        return CM_OK;
+    if (cm_parse_num(v, n, c->p->decimal, x))
+        return bad_value(err, &c->cols[j], v, n, "is not a number");
+    for (size_t i = 0; i < c->p->nna_num; i++)
+        if (*x == c->p->na_num[i])
+            return CM_OK;
+    *ok = !isnan(*x);
+    return CM_OK;
+}
+
+/* The columns of --derive, in order: one may read those before it. */
+static cm_status derive(cm_clean *c, const rowctx *r, const cm_cols *b, size_t row,
+                        cm_error *err)
+{
+    for (size_t i = 0, v = 0; i < c->p->nderives; i++) {
+        const cm_expr *e = c->p->derives[i].e;
+        size_t n = cm_expr_nvars(e), o = (size_t)c->derive_out[i];
+        for (size_t k = 0; k < n; k++, v++) {
+            long col = c->derive_var[v];
+            if (col < 0 && dropped_num(c, r, (size_t)(-1 - col), &c->dvals[k], &c->dok[k], err))
+                return err->status;
+            if (col < 0)
+                continue;
+            c->dvals[k] = ((const double *)b->values[col])[row];
+            c->dok[k] = b->valid[col][row];
+        }
+        int ok;
+        double x = cm_expr_eval(e, c->dvals, c->dok, &ok);
+        ((double *)b->values[o])[row] = ok ? x : 0;
+        b->valid[o][row] = (uint8_t)ok;
+        fill_constant(c, b, (long)o, row);
+    }
+    return CM_OK;
+}
+
 /* Fills row `row` of b from a record; CM_OK, or CM_ERR_DATA for a bad row
  * (the row is then unusable), *drop set when its time is missing. */
 cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *batch,
@@ -210,17 +265,12 @@ cm_status cm_clean_convert(cm_clean *c, const rowctx *r, size_t nf, cm_batch *ba
         if (st)
             return st;
     }
-    /* a constant for what is missing, whether empty, a marker or out of range */
-    for (size_t j = 0; j < c->ncols; j++) {
-        long o = c->cols[j].out;
-        int p = o >= 0 ? c->out_policy[o] : POLICY_DROP;
-        if ((p == POLICY_ZERO || p == POLICY_VALUE) && !b->valid[o][row]) {
-            size_t w = cm_dtype_width(cm_schema_dtype(c->schema, (size_t)o));
-            memcpy((uint8_t *)b->values[o] + row * w, c->out_const[o], w);
-            b->valid[o][row] = 1;
-            c->st.filled[o]++;
-        }
-    }
+    /* a constant for what is missing, whether empty, a marker or out of
+     * range; then the derived columns, from the values as filled */
+    for (size_t j = 0; j < c->ncols; j++)
+        fill_constant(c, b, c->cols[j].out, row);
+    if (c->p->nderives && derive(c, r, b, row, err))
+        return err->status;
     if (c->time_out >= 0) {
         int64_t t = 0;
         int missing;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clean/clean.h"
+#include "clean/expr.h"
 
 const char *const cm_clean_kinds[] = {"auto", "num", "cat", "time", "skip"};
 
@@ -41,6 +42,13 @@ static int policy_parse(const char *v, const char **value)
         return POLICY_VALUE;
     }
     return -1;
+}
+
+/* NAME=EXPR, a name before the first '=' */
+static int derive_ok(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    return eq && eq > v && eq[1] ? 0 : -1;
 }
 
 static int policy_ok(const char *v)
@@ -91,6 +99,10 @@ static const cm_setting decls[] = {
     {.name = "max-gap", .type = CM_SET_DURATION, .flags = REC, .arg = "DUR", .lo = 1,
      .help = "longest gap a fill may bridge: 90s 15m 2h 1d 1w",
      .offset = AT(max_gap, int64_t)},
+    {.name = "derive", .type = CM_SET_TEXT, .flags = REC | CM_SET_REPEAT, .arg = "NAME=EXPR",
+     .help = "a new number column from the row's numbers:\n+ - * / ( ) abs min max log exp "
+             "(repeatable)",
+     .check = derive_ok, .want = "NAME=EXPR", .offset = CM_SET_NOWHERE},
     {.name = "range", .type = CM_SET_TEXT, .flags = REC | CM_SET_PER_COLUMN, .arg = "COL=MIN:MAX",
      .help = "readings outside become missing (repeatable)", .check = range_ok,
      .want = "MIN:MAX with MIN <= MAX", .offset = CM_SET_NOWHERE},
@@ -146,6 +158,11 @@ void cm_clean_plan_free(cm_clean_plan *p)
     colsets_free(p->types, p->ntypes);
     colsets_free(p->policies, p->npolicies);
     colsets_free(p->ranges, p->nranges);
+    for (size_t i = 0; i < p->nderives; i++) {
+        free(p->derives[i].name);
+        cm_expr_free(p->derives[i].e);
+    }
+    free(p->derives);
     free(p);
 }
 
@@ -176,7 +193,28 @@ static int choice_index(const char *choices, const char *v)
     }
 }
 
-/* type.COL, missing.COL and range.COL, in the order given. */
+/* derive.N: NAME=EXPR, compiled. */
+static cm_status add_derive(cm_clean_plan *p, const char *v, cm_error *err)
+{
+    const char *eq = strchr(v, '=');
+    derivespec *d = realloc(p->derives, (p->nderives + 1) * sizeof *d);
+    if (!d)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    p->derives = d;
+    d += p->nderives++;
+    *d = (derivespec){cm_strndup(v, (size_t)(eq - v)), NULL};
+    if (!d->name)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i + 1 < p->nderives; i++)
+        if (!strcmp(p->derives[i].name, d->name))
+            return cm_fail(err, CM_ERR_ARG, "derive '%s': given twice", d->name);
+    cm_error e;
+    if (!(d->e = cm_expr_parse(eq + 1, &e)))
+        return cm_fail(err, e.status, "derive '%s': %s", d->name, e.msg);
+    return CM_OK;
+}
+
+/* type.COL, missing.COL, range.COL and derive.N, in the order given. */
 static cm_status per_column(cm_clean_plan *p, cm_error *err)
 {
     cm_status st = CM_OK;
@@ -187,6 +225,10 @@ static cm_status per_column(cm_clean_plan *p, cm_error *err)
         const char *value = NULL;
         if (!col)
             continue;
+        if (!strcmp(s->name, "derive")) {
+            st = add_derive(p, v, err);
+            continue;
+        }
         if (s->name[0] == 't')
             st = add_colset(&p->types, &p->ntypes, col, K_NUM + choice_index(s->choices, v),
                             0, 0, NULL, err);
@@ -269,12 +311,23 @@ char cm_clean_plan_decimal(const cm_clean_plan *p)
     return p->decimal;
 }
 
+const char *cm_clean_plan_feeds(const cm_clean_plan *p, const char *col)
+{
+    for (size_t i = 0; i < p->nderives; i++)
+        for (size_t k = 0; k < cm_expr_nvars(p->derives[i].e); k++)
+            if (!strcmp(cm_expr_var(p->derives[i].e, k), col))
+                return p->derives[i].name;
+    return NULL;
+}
+
 int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
                         const char **kind)
 {
-    static const char *const kinds[] = {"", "number", "category", "time", ""};
+    static const char *const kinds[] = {"", "number", "category", "time", "number"};
     for (size_t k = 0, n = 0; k < p->ntypes; k++) {
-        if (p->types[k].v == K_SKIP || n++ < i)
+        /* a column left out is no field, unless a derive reads it */
+        int skip = p->types[k].v == K_SKIP && !cm_clean_plan_feeds(p, p->types[k].col);
+        if (skip || n++ < i)
             continue;
         *name = p->types[k].col;
         *kind = kinds[p->types[k].v];
@@ -300,6 +353,10 @@ void cm_clean_free(cm_clean *c)
     free(c->out_policy);
     free(c->nodrop);
     free(c->out_const);
+    free(c->derive_out);
+    free(c->derive_var);
+    free(c->dvals);
+    free(c->dok);
     free(c->st.dropped_missing);
     free(c->st.out_of_range);
     free(c->st.filled);

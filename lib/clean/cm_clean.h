@@ -10,7 +10,7 @@
 #include "stream/cm_stream.h"
 
 /* Every setting of a clean step: delimiter, decimal, header, sample,
- * type.COL, time, time-format, tz, na, missing[.COL], max-gap, range.COL,
+ * type.COL, time, time-format, tz, na, missing[.COL], max-gap, derive.N, range.COL,
  * lower, columns, drop, sort, buffer-size, tmpdir, dedupe, key, bad-rows
  * (see cm-clean(1) for what each does). */
 extern const cm_settings cm_clean_settings;
@@ -29,6 +29,8 @@ char cm_clean_plan_decimal(const cm_clean_plan *p);
  * 0 past the last. */
 int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
                         const char **kind);
+/* The first --derive column that reads column col, or NULL. */
+const char *cm_clean_plan_feeds(const cm_clean_plan *p, const char *col);
 
 /* How a cleaner runs its plan. */
 typedef struct cm_clean_opts {

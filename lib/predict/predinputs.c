@@ -40,6 +40,8 @@ static const char *purpose(const cm_predictor *p, const cm_model_field *f)
         return "needed: the time";
     if (cm_model_needs(p->m, f->name))
         return "needed: an input";
+    if (cm_clean_plan_feeds(p->clean, f->name))
+        return "for a column of --derive";
     if (target)
         return looked_back ? "the target: for its lags and windows, and --eval"
                            : "the target: for --eval only";
