@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     }
     cli_output_close(out);
     char why[400];
-    if (!o.co.quiet && cm_clean_warning(c, why, sizeof why))
+    for (size_t i = 0; !o.co.quiet && cm_clean_warning(c, i, why, sizeof why); i++)
         cli_warn("%s: %s", name, why);
     if (o.co.verbose)
         cm_clean_report(c, stderr, 0);

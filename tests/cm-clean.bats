@@ -206,9 +206,9 @@ Try 'cm-clean --help' for more information." --sample 0 t.csv
         printf '%s\n' '2026-03-01T00:00:00Z,7' '2026-03-01T10:00:00Z,8' \
             '2026-03-01T13:30:00Z,9' '2026-03-01T00:00:00Z,10' '2026-03-01T12:15:00Z,11'
     }
-    want | assert_clean --time t "$M/times.csv"
+    want | assert_clean -q --time t "$M/times.csv"
     # The same without --time: the column is found to be the time.
-    want | assert_clean "$M/times.csv"
+    want | assert_clean -q "$M/times.csv"
     cm-cat --info out.cmt | grep -qx '  1 t time time tz=UTC'
 }
 
@@ -585,7 +585,7 @@ EOF
 # ---- rows ----------------------------------------------------------------------
 
 @test "--sort orders by time, stable for equal times" {
-    assert_clean --sort "$M/sensors.csv" <<'EOF'
+    assert_clean -q --sort "$M/sensors.csv" <<'EOF'
 t,sensor,v
 2026-01-01T00:00:00Z,A,2
 2026-01-01T00:00:00Z,B,5
@@ -765,7 +765,7 @@ Try 'cm-clean --help' for more information." --bad-rows maybe bad.csv
             printf "2026-01-%02dT%02d:00:00Z,%d,%d\n", 1 + int(rand() * 20), int(rand() * 24), i, int(rand() * 1000) - 500
     }' >big.csv
     { head -n 1 big.csv; tail -n +2 big.csv | LC_ALL=C sort -s -t, -k1,1; } >want.csv
-    cleaned --sort big.csv >mem.csv
+    cleaned -q --sort big.csv >mem.csv
     diff -u want.csv mem.csv
     mkdir spill
     run --separate-stderr cm-clean --sort -S 1K --tmpdir spill -v -o out.cmt big.csv
@@ -1361,4 +1361,52 @@ EOF2
     assert_fails 2 "cm-clean: derive 'x': given twice" --derive 'x=in' --derive 'x=out' d.csv
     assert_fails 2 "cm-clean: --derive: '=in' is not NAME=EXPR
 Try 'cm-clean --help' for more information." --derive '=in' d.csv
+}
+
+# ---- windows of time, repeated times ---------------------------------------------------
+
+@test "--from and --until keep from <= time < until, in --tz for a naive time; not replayed by a model" {
+    awk 'BEGIN { print "t,v"; for (h = 0; h < 48; h++) printf "2026-03-%02d %02d:00,%d\n", 28 + int(h / 24), h % 24, h }' >w.csv
+    cleaned --from 2026-03-28T06:00 --until '2026-03-29 01:00' w.csv >got.csv
+    [ "$(sed 1d got.csv | wc -l)" -eq 19 ]
+    [ "$(sed -n 2p got.csv)" = 2026-03-28T06:00:00Z,6 ]
+    [ "$(tail -1 got.csv)" = 2026-03-29T00:00:00Z,24 ]
+    # an offset counts; a naive time is in --tz (Berlin is UTC+1 in March)
+    [ "$(cleaned --from 2026-03-29T00:00+01:00 w.csv | sed -n 2p)" = 2026-03-28T23:00:00Z,23 ]
+    sed 's/ \([0-9][0-9]:00\),/T\1:00Z,/' w.csv >wz.csv
+    [ "$(cleaned --tz Europe/Berlin --from 2026-03-29 wz.csv | sed -n 2p)" = 2026-03-28T23:00:00Z,23 ]
+    # -v counts them; the window is the user's choice: no warning
+    run --separate-stderr cm-clean -v --until 2026-03-28T03:00 -o x.cmt w.csv
+    assert_success
+    printf '%s\n' "$stderr" | grep -qx 'rows dropped: 0 bad, 0 missing time, 0 duplicate, 0 missing values, 45 outside --from/--until'
+    [ "$(printf '%s\n' "$stderr" | grep -c '^cm-clean:')" -eq 0 ]
+    assert_fails 1 "cm-clean: w.csv: every row was dropped: 48 outside --from/--until" --from 2027-01-01 w.csv
+    assert_fails 2 "cm-clean: from 2026-03-29 is not before until 2026-03-28" --from 2026-03-29 --until 2026-03-28 w.csv
+    assert_fails 2 "cm-clean: --from: 'soon' is not a time
+Try 'cm-clean --help' for more information." --from soon w.csv
+    # recorded, but a model forecasts rows outside its training window
+    cm-clean --until 2026-03-29 -o tr.cmt w.csv
+    cm-cat --info tr.cmt | grep -qx '    until=2026-03-29'
+    cm-features -y v -L v:1h -o trf.cmt tr.cmt
+    cm-train -q -m linear --valid 0 -o tr.cmm trf.cmt
+    [ "$(cm-predict -q -m tr.cmm w.csv | sed 1d | cut -d, -f2 | grep -c .)" -eq 47 ]
+}
+
+@test "times repeated row after row without --dedupe or --key: one warning with the count and the first; none with either" {
+    printf '%s\n' t,v '2026-01-01 00:00,1' '2026-01-01 01:00,2' '2026-01-01 01:00,3' '2026-01-01 01:00,4' \
+        '2026-01-01 02:00,5' '2026-01-01 02:00,6' >rep.csv
+    run --separate-stderr cm-clean -o rep.cmt rep.csv
+    assert_success
+    [ "$stderr" = "cm-clean: rep.csv: 3 rows repeat the time of the row before them (the first: 2026-01-01T01:00:00Z): lags and windows over them are rarely what is meant (--dedupe first|last, or --key COL for series)" ]
+    [ "$(cm-cat rep.cmt | wc -l)" -eq 7 ]
+    run --separate-stderr cm-clean --dedupe last -o rep.cmt rep.csv
+    [ -z "$stderr" ]
+    printf '%s\n' t,k,v '2026-01-01 00:00,a,1' '2026-01-01 00:00,b,2' >key.csv
+    run --separate-stderr cm-clean --key k -o key.cmt key.csv
+    [ -z "$stderr" ]
+    run --separate-stderr cm-clean -q -o rep.cmt rep.csv
+    [ -z "$stderr" ]
+    # in --report too
+    cm-clean -q --report rep.json -o rep.cmt rep.csv
+    grep -q '"repeated_times":3' rep.json
 }

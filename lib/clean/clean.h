@@ -19,6 +19,9 @@ enum { DEDUPE_NONE, DEDUPE_FIRST, DEDUPE_LAST };
 typedef struct cm_clean_stats {
     uint64_t rows_read, rows_written;
     uint64_t bad_rows, missing_time, duplicates, rows_dropped_missing;
+    uint64_t outside;          /* rows before --from or at or after --until */
+    uint64_t repeats;          /* rows with the time of the row before */
+    int64_t repeat_t;          /* the first such time */
     uint64_t *dropped_missing; /* per output column: missing in a dropped row */
     uint64_t *out_of_range;    /* per output column */
     uint64_t *filled;          /* per output column */
@@ -49,6 +52,7 @@ typedef struct cm_cleanrows_cfg {
     size_t batch_rows;       /* rows per batch handed on */
     const cm_writer_opts *wo;
     cm_clean_stats *stats;
+    int watch_repeats;       /* count rows that repeat the time before them */
 } cm_cleanrows_cfg;
 
 cm_cleanrows *cm_cleanrows_new(const cm_cleanrows_cfg *cfg, cm_error *err);
@@ -99,7 +103,7 @@ typedef struct derivespec {
 typedef struct clean_raw {
     const char *delimiter, *decimal, *time, *time_format, *tz, *na, *lower, *columns,
         *drop, *key, *tmpdir;
-    const char *missing;
+    const char *missing, *from, *until;
     int header, sort, dedupe, bad_rows;
     int64_t sample, max_gap;
     uint64_t buffer;
@@ -122,6 +126,8 @@ struct cm_clean_plan {
     const char *missing_value; /* its X, for value:X */
     derivespec *derives;       /* in the order given */
     size_t nderives;
+    int64_t from, until;       /* the rows kept: from <= time < until */
+    int have_from, have_until;
 };
 
 struct cm_clean {

@@ -10,9 +10,12 @@ static void text(const cm_clean *c, FILE *out, const char *t0, const char *t1)
     fprintf(out, "rows read: %llu\nrows written: %llu\n",
             (unsigned long long)st->rows_read, (unsigned long long)st->rows_written);
     fprintf(out, "rows dropped: %llu bad, %llu missing time, %llu duplicate, "
-            "%llu missing values\n", (unsigned long long)st->bad_rows,
+            "%llu missing values", (unsigned long long)st->bad_rows,
             (unsigned long long)st->missing_time, (unsigned long long)st->duplicates,
             (unsigned long long)st->rows_dropped_missing);
+    if (c->p->have_from || c->p->have_until)
+        fprintf(out, ", %llu outside --from/--until", (unsigned long long)st->outside);
+    fputc('\n', out);
     for (size_t i = 0; i < c->nnotes; i++)
         fprintf(out, "  bad row: %s\n", c->notes[i]);
     if (st->have_time)
@@ -63,6 +66,10 @@ void cm_clean_reason(const cm_clean *c, char *buf, size_t n)
         return;
     }
     buf += len < n ? len : n, n -= len < n ? len : n;
+    if (all && st->outside && st->outside >= st->rows_read - st->bad_rows - st->missing_time) {
+        snprintf(buf, n, "%llu outside --from/--until", (unsigned long long)st->outside);
+        return;
+    }
     uint64_t most = st->rows_dropped_missing;
     if (st->bad_rows >= most && st->bad_rows >= st->missing_time &&
         st->bad_rows >= st->duplicates) {
@@ -81,7 +88,8 @@ void cm_clean_reason(const cm_clean *c, char *buf, size_t n)
     }
     /* missing values: the columns empty in every row that reached the
      * policies, or the one most often missing */
-    uint64_t reached = st->rows_read - st->bad_rows - st->missing_time - st->duplicates;
+    uint64_t reached = st->rows_read - st->bad_rows - st->missing_time - st->duplicates -
+                       st->outside;
     size_t nout = cm_schema_ncols(c->schema), nempty = 0, top = 0;
     char names[200] = "", list[200] = "";
     for (size_t o = 0; o < nout; o++) {
@@ -110,13 +118,25 @@ void cm_clean_reason(const cm_clean *c, char *buf, size_t n)
                  (unsigned long long)(nout ? st->dropped_missing[top] : 0));
 }
 
-int cm_clean_warning(const cm_clean *c, char *buf, size_t n)
+int cm_clean_warning(const cm_clean *c, size_t i, char *buf, size_t n)
 {
-    /* repeated times merged are what --dedupe is for, not a loss */
-    if (c->st.rows_written * 2 >= c->st.rows_read - c->st.duplicates)
-        return 0;
-    cm_clean_reason(c, buf, n);
-    return 1;
+    const cm_clean_stats *st = &c->st;
+    /* repeated times merged, rows outside the window asked for: chosen,
+     * not lost */
+    int most = st->rows_written * 2 < st->rows_read - st->duplicates - st->outside;
+    if (i == 0 && most) {
+        cm_clean_reason(c, buf, n);
+        return 1;
+    }
+    if (i == (size_t)most && st->repeats) {
+        char t[40];
+        cm_fmt_time(t, sizeof t, st->repeat_t);
+        snprintf(buf, n, "%llu rows repeat the time of the row before them (the first: %s): "
+                 "lags and windows over them are rarely what is meant (--dedupe first|last, "
+                 "or --key COL for series)", (unsigned long long)st->repeats, t);
+        return 1;
+    }
+    return 0;
 }
 
 static void json(const cm_clean *c, FILE *out, const char *t0, const char *t1)
@@ -127,7 +147,8 @@ static void json(const cm_clean *c, FILE *out, const char *t0, const char *t1)
     const struct { const char *key; uint64_t v; } counts[] = {
         {"rows_read", st->rows_read}, {"rows_written", st->rows_written},
         {"bad_rows", st->bad_rows}, {"missing_time", st->missing_time},
-        {"duplicates", st->duplicates}, {"dropped_missing", st->rows_dropped_missing}};
+        {"duplicates", st->duplicates}, {"dropped_missing", st->rows_dropped_missing},
+        {"outside", st->outside}, {"repeated_times", st->repeats}};
     for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
         cm_json_key(&j, counts[i].key);
         cm_json_u64(&j, counts[i].v);

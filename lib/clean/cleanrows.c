@@ -100,8 +100,22 @@ static cm_status sink(cm_cleanrows *r, cm_batch *b, cm_error *err)
     return r->w ? cm_writer_write(r->w, b, err) : r->cfg.emit(r->cfg.ctx, b, err);
 }
 
+/* Rows that repeat the time of the row before them, in the order they
+ * are written: lags and windows over them are rarely what is meant. */
+static void watch(cm_cleanrows *r, const cm_batch *b, size_t i)
+{
+    if (!r->cfg.watch_repeats || !cm_batch_valid_c(b, (size_t)r->cfg.time_col)[i])
+        return;
+    int64_t t = time_of(b, r->cfg.time_col, i);
+    if (r->have_last && t == r->last_t && !r->cfg.stats->repeats++)
+        r->cfg.stats->repeat_t = t;
+    r->last_t = t;
+    r->have_last = 1;
+}
+
 cm_status cm_cleanrows_emit(cm_cleanrows *r, const cm_batch *b, size_t i, cm_error *err)
 {
+    watch(r, b, i);
     cm_batch_copy_row(r->cfg.schema, r->out, r->nout++, b, i);
     r->cfg.stats->rows_written++;
     if (r->nout < r->cfg.batch_rows)
@@ -126,9 +140,13 @@ cm_status cm_cleanrows_after_sort(cm_cleanrows *r, const cm_batch *b, size_t i,
 static cm_status direct(cm_cleanrows *r, cm_batch *b, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), kept = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!cm_cleanrows_must_drop(r, b, i) && kept++ != i)
+    for (size_t i = 0; i < n; i++) {
+        if (cm_cleanrows_must_drop(r, b, i))
+            continue;
+        watch(r, b, i);
+        if (kept++ != i)
             cm_batch_copy_row(r->cfg.schema, b, kept - 1, b, i);
+    }
     cm_batch_set_nrows(b, kept);
     r->cfg.stats->rows_written += kept;
     return sink(r, b, err);

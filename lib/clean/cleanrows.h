@@ -66,6 +66,8 @@ struct cm_cleanrows {
     size_t nseries;
     int any_interp, any_fill;
     /* write */
+    int64_t last_t;          /* the time of the last row written */
+    int have_last;
     cm_batch *out;
     size_t nout;
     cm_writer *w;

@@ -134,6 +134,12 @@ static cm_status one_row(cm_clean *c, cm_cleanrows *rows, pending *p, size_t nf,
     }
     if (c->time_out >= 0) {
         int64_t t = ((const int64_t *)cm_batch_values(p->b, (size_t)c->time_out))[p->n];
+        /* a window of time chooses the data: a model's rows are all new */
+        if (!c->o.replay && ((c->p->have_from && t < c->p->from) ||
+                             (c->p->have_until && t >= c->p->until))) {
+            c->st.outside++;
+            return CM_OK;
+        }
         if (!c->st.have_time || t < c->st.tmin)
             c->st.tmin = t;
         if (!c->st.have_time || t > c->st.tmax)
@@ -157,9 +163,10 @@ static cm_status settle(cm_clean *c, char ***rows, const size_t *nf, size_t n,
         if (c->cols[j].kind == K_TIME)
             st = cm_list_split(&c->time, c->cols[j].name, err),
             c->cols[j].time_part = 0;
-    if (!st && (c->dedupe || c->sort) && !c->time.n)
+    if (!st && (c->dedupe || c->sort || c->p->have_from || c->p->have_until) && !c->time.n)
         st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
-                     c->sort ? "sort" : "dedupe");
+                     c->sort ? "sort" : c->dedupe ? "dedupe"
+                                      : c->p->have_from ? "from" : "until");
     if (!st && !(c->time_idx = calloc(c->time.n + 1, sizeof *c->time_idx)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < c->time.n; i++)
@@ -240,7 +247,8 @@ static cm_status run(cm_clean *c, FILE *in, const char *name, FILE *out,
         cm_cleanrows_cfg cfg = {c->schema, c->time_out, c->key_out, c->out_policy,
                            c->p->r.max_gap, c->sort, c->dedupe, sort_memory(c->p),
                            c->p->r.tmpdir, out, emit, ctx, c->nodrop, stage_drop, c,
-                           pd.cap, wo, &c->st};
+                           pd.cap, wo, &c->st,
+                           !c->o.replay && !c->dedupe && c->key_out < 0 && c->time_out >= 0};
         if (!(rows = cm_cleanrows_new(&cfg, err)))
             st = err->status;
     }

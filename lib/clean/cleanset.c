@@ -44,6 +44,26 @@ static int policy_parse(const char *v, const char **value)
     return -1;
 }
 
+/* ISO 8601 or a date, the forms of --time's automatic ones. */
+static int time_ok(const char *v)
+{
+    cm_walltime w;
+    return cm_parse_time(v, strlen(v), &w) == CM_TIME_NONE ? -1 : 0;
+}
+
+/* --from and --until to UTC instants: naive ones are in the plan's zone. */
+static void bound(const cm_clean_plan *p, const char *v, int64_t *t, int *have)
+{
+    cm_walltime w;
+    *have = v != NULL;
+    if (!v || cm_parse_time(v, strlen(v), &w) == CM_TIME_NONE)
+        return;
+    if (w.has_offset)
+        *t = w.wall - w.offset;
+    else
+        cm_tz_to_utc(p->tz, w.wall, t);
+}
+
 /* NAME=EXPR, a name before the first '=' */
 static int derive_ok(const char *v)
 {
@@ -87,6 +107,12 @@ static const cm_setting decls[] = {
      .help = "strptime-like, e.g. '%d/%m/%Y %H.%M.%S'", .offset = AT(time_format, const char *)},
     {.name = "tz", .type = CM_SET_TEXT, .flags = REC, .arg = "ZONE", .dflt = "UTC",
      .help = "zone of times without an offset", .offset = AT(tz, const char *)},
+    {.name = "from", .type = CM_SET_TEXT, .flags = REC, .arg = "TIME",
+     .help = "keep the rows at or after TIME (in --tz)", .check = time_ok, .want = "a time",
+     .offset = AT(from, const char *)},
+    {.name = "until", .type = CM_SET_TEXT, .flags = REC, .arg = "TIME",
+     .help = "keep the rows before TIME (in --tz)", .check = time_ok, .want = "a time",
+     .offset = AT(until, const char *)},
     {.name = "na", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
      .help = "more missing-value markers, e.g. -200,-999", .section = "Values",
      .offset = AT(na, const char *)},
@@ -273,8 +299,13 @@ cm_clean_plan *cm_clean_plan_new(const cm_kv *settings, cm_error *err)
         st = err->status;
     if (!st && !(p->tz = cm_tz_load(r->tz, err)))
         st = err->status;
-    if (!st)
+    if (!st) {
         p->missing = policy_parse(r->missing, &p->missing_value);
+        bound(p, r->from, &p->from, &p->have_from);
+        bound(p, r->until, &p->until, &p->have_until);
+        if (p->have_from && p->have_until && p->from >= p->until)
+            st = cm_fail(err, CM_ERR_ARG, "from %s is not before until %s", r->from, r->until);
+    }
     if (!st)
         st = per_column(p, err);
     if (!st && !(p->na_len = calloc(p->na.n + 1, sizeof *p->na_len)))

@@ -111,10 +111,12 @@ typedef struct cm_clean_left {
  * decide. */
 typedef void (*cm_clean_drop_fn)(void *ctx, const cm_clean_left *left);
 void cm_clean_on_drop(cm_clean *c, cm_clean_drop_fn fn, void *ctx);
-/* After a run that left out more than half the rows read: 1, and a line
- * for standard error naming the main reason into buf; 0 otherwise.  (A
- * run that leaves out every row fails, with that reason.) */
-int cm_clean_warning(const cm_clean *c, char *buf, size_t n);
+/* After a run, the i-th (from 0) line for standard error into buf, and
+ * 1; 0 past the last.  Such lines say that more than half the rows read
+ * were left out, and the main reason (a run that leaves out every row
+ * fails, with that reason), and that rows repeat the time of the row
+ * before them without --dedupe or --key. */
+int cm_clean_warning(const cm_clean *c, size_t i, char *buf, size_t n);
 /* What the run did, as indented text lines or as one JSON object. */
 void cm_clean_report(const cm_clean *c, FILE *out, int json);
 /* Calls fn(ctx, rows read so far) every 65536 rows, for progress display. */
