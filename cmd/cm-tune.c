@@ -101,10 +101,17 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
 {
     o->cv = -1;
     o->jobs = (int64_t)cli_cpus();
+    /* Not an option here (CM_TRAIN_SET_WHOLE), but a reason is better
+     * than getopt's "unrecognized option". */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strncmp(argv[i], "--valid-from", 12) && (!argv[i][12] || argv[i][12] == '='))
+            cli_usage_error("--valid-from: cm-tune's folds choose the rows each trial is "
+                            "scored on; --valid FRAC holds out the last of each fold's "
+                            "training rows instead");
     /* the folds validate: no rows held out of a fold's fit */
     static const char *const defaults[] = {"valid=0", NULL};
-    cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings, CM_SET_MACHINE, defaults,
-                   &own_settings, o);
+    cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings,
+                   CM_SET_MACHINE | CM_TRAIN_SET_WHOLE, defaults, &own_settings, o);
     int first = a->first;
     if (o->shard_text)
         shard_parse(o->shard_text, &o->shard, &o->nshards);

@@ -842,3 +842,137 @@ Try 'cm-train --help' for more information." \
     assert_fails 2 "cm-train: --threads: 'many' is not a whole number from 1 to 256
 Try 'cm-train --help' for more information." -j many feat.cmt -o m.cmm
 }
+
+# ---- --valid-from ----------------------------------------------------------------
+
+@test "--valid-from TIME: the rows at or after TIME held out, as awk counts them, in every form of TIME, in memory and with --stream" {
+    bike
+    cm-cat feat.cmt >feat.csv
+    local n v t
+    n=$(awk 'NR > 1' feat.csv | wc -l)
+    v=$(awk -F, 'NR > 1 && $1 >= "2011-01-25"' feat.csv | wc -l)
+    [ "$n" -eq 602 ]
+    check 'v > 0 && v < n' v="$v" n="$n"
+    for t in 2011-01-25 '2011-01-25 00:00' 2011-01-25T00:00:00Z 2011-01-25T01:00+01:00 \
+        '2011-01-24 19:00:00-05:00'; do
+        train -m linear --valid-from "$t" feat.cmt -o m.cmm
+        [ "$(meta m.cmm rows)" = "$n" ]
+        [ "$(meta m.cmm valid_rows)" = "$v" ] || {
+            echo "--valid-from '$t': valid_rows $(meta m.cmm valid_rows), awk counts $v" >&2
+            return 1
+        }
+        [ "$(meta m.cmm train_rows)" = $((n - v)) ]
+        [ "$(meta m.cmm valid-from)" = "$t" ]
+        [ -z "$(meta m.cmm valid)" ]
+        is_number "$(meta m.cmm valid_rmse)"
+    done
+    # Within a day, to the second: 13:00 counts the hour of 13:00 in.
+    v=$(awk -F, 'NR > 1 && $1 >= "2011-01-25T13:00:00Z"' feat.csv | wc -l)
+    train -m linear --valid-from 2011-01-25T13:00 feat.cmt -o m.cmm
+    [ "$(meta m.cmm valid_rows)" = "$v" ]
+    [ "$(meta m.cmm train_rows)" = $((n - v)) ]
+    v=$(awk -F, 'NR > 1 && $1 >= "2011-01-25T13:00:01Z"' feat.csv | wc -l)
+    train -m linear --valid-from 2011-01-25T13:00:01 feat.cmt -o m.cmm
+    [ "$(meta m.cmm valid_rows)" = "$v" ]
+    # --stream in chunks (-S 64K: 256 rows): the same rows held out, and
+    # for ridge the very same model as in memory.
+    train -m linear --valid-from 2011-01-25 feat.cmt -o mem.cmm
+    train -m linear --valid-from 2011-01-25 --stream -S 64K feat.cmt -o str.cmm
+    diff -u <(info_sans_argv mem.cmm) <(info_sans_argv str.cmm)
+    [ "$(meta str.cmm valid-from)" = 2011-01-25 ]
+    train --layers 8 --epochs 2 --valid-from 2011-01-25 --stream -S 64K feat.cmt -o s.cmm
+    [ "$(meta s.cmm valid_rows)" = "$(meta mem.cmm valid_rows)" ]
+    [ "$(meta s.cmm train_rows)" = "$(meta mem.cmm train_rows)" ]
+}
+
+@test "--valid-from: a TIME without an offset is a wall-clock time of the stream's zone (its tz metadata)" {
+    cm-clean -T dteday,hr --tz America/New_York --drop instant,casual,registered \
+        "$DATA/bike-2011-01.csv" 2>/dev/null | cm-features -y cnt -L cnt:1h,24h >ny.cmt
+    cm-cat --info ny.cmt | grep -q 'tz=America/New_York'
+    local n v utc
+    n=$(cm-cat ny.cmt | awk 'NR > 1' | wc -l)
+    # midnight in New York is 05:00 UTC in January
+    v=$(cm-cat ny.cmt | awk -F, 'NR > 1 && $1 >= "2011-01-25T05:00:00Z"' | wc -l)
+    utc=$(cm-cat ny.cmt | awk -F, 'NR > 1 && $1 >= "2011-01-25T00:00:00Z"' | wc -l)
+    [ "$v" -lt "$utc" ]
+    train -m linear --valid-from 2011-01-25 ny.cmt -o m.cmm
+    [ "$(meta m.cmm valid_rows)" = "$v" ]
+    [ "$(meta m.cmm train_rows)" = $((n - v)) ]
+    # with an offset, the instant it names
+    train -m linear --valid-from 2011-01-25T00:00Z ny.cmt -o z.cmm
+    [ "$(meta z.cmm valid_rows)" = "$utc" ]
+}
+
+@test "--valid-from at the row where --valid FRAC cuts: the very same model, mlp and linear" {
+    bike
+    local n=602 v t kind
+    # the default --valid 0.2 holds out floor(602 * 0.2) = 120 rows: from
+    # the time of row 483 on (one row an hour, in time order)
+    v=120
+    t=$(cm-cat feat.cmt | awk -F, 'NR > 1 { print $1 }' | sed -n "$((n - v + 1))p")
+    for kind in "--layers 8,4 --epochs 3" "-m linear" "--layers 8 --epochs 20 --patience 2"; do
+        # shellcheck disable=SC2086
+        SOURCE_DATE_EPOCH=9 train $kind feat.cmt -o frac.cmm
+        # shellcheck disable=SC2086
+        SOURCE_DATE_EPOCH=9 train $kind --valid-from "$t" feat.cmt -o from.cmm
+        [ "$(meta from.cmm valid_rows)" = "$v" ]
+        [ "$(meta frac.cmm valid_rows)" = "$v" ]
+        diff -u <(cm-cat --info frac.cmm | grep -v -e '^  argv=') \
+            <(cm-cat --info from.cmm | grep -v -e '^  argv=' -e '^  valid-from=')
+        cmp <(cm-predict -m frac.cmm feat.cmt) <(cm-predict -m from.cmm feat.cmt)
+    done
+    # And --valid 0.2 given: the same again.  An hour later, another model.
+    SOURCE_DATE_EPOCH=9 train -m linear --valid 0.2 feat.cmt -o frac.cmm
+    SOURCE_DATE_EPOCH=9 train -m linear --valid-from "$t" feat.cmt -o from.cmm
+    diff -u <(cm-cat --info frac.cmm | grep -v -e '^  argv=' -e '^  valid=') \
+        <(cm-cat --info from.cmm | grep -v -e '^  argv=' -e '^  valid-from=')
+    t=$(cm-cat feat.cmt | awk -F, 'NR > 1 { print $1 }' | sed -n "$((n - v + 2))p")
+    SOURCE_DATE_EPOCH=9 train -m linear --valid-from "$t" feat.cmt -o later.cmm
+    [ "$(meta later.cmm valid_rows)" = $((v - 1)) ]
+    [ "$(meta later.cmm valid_rmse)" != "$(meta frac.cmm valid_rmse)" ]
+}
+
+@test "--valid-from: with --valid, a bad TIME, no time column (exit 2); rows out of order about it, nothing on a side, a row without a time (exit 1)" {
+    printf '%s\n' t,x,y 2011-01-01T00:00,1,3 2011-01-01T01:00,2,5 2011-01-01T03:00,3,7 \
+        2011-01-01T02:00,4,9 2011-01-01T04:00,5,11 >o.csv
+    cmt o.csv o.cmt --time t
+    assert_fails 2 "cm-train: valid and valid-from both choose the rows held out: give one of them" \
+        -m linear -y y --valid 0.2 --valid-from 2011-01-01T02:00 o.cmt -o m.cmm
+    assert_fails 2 "cm-train: valid and valid-from both choose the rows held out: give one of them" \
+        -m linear -y y --valid-from 2011-01-01T02:00 --valid 0 o.cmt -o m.cmm
+    local bad
+    for bad in yesterday 01/25/2011 2011 1293840000 2011-13-01 '2011-01-01T25:00' ''; do
+        assert_fails 2 "cm-train: --valid-from: '$bad' is not an ISO 8601 time or date such as 2011-12-01
+Try 'cm-train --help' for more information." -m linear -y y --valid-from "$bad" o.cmt -o m.cmm
+    done
+    printf '%s\n' x,y 1,3 2,5 3,7 >n.csv
+    cmt n.csv n.cmt
+    assert_fails 2 "cm-train: valid-from: the stream has no time column to compare with (--valid FRAC holds out the last rows instead)" \
+        -m linear -y y --valid-from 2011-01-01 n.cmt -o m.cmm
+    # 02:00 comes after 03:00: fine from 02:00 on (both held out), not from 03:00
+    train -m linear -y y --valid-from 2011-01-01T02:00 o.cmt -o m.cmm
+    [ "$(meta m.cmm train_rows)" = 2 ]
+    [ "$(meta m.cmm valid_rows)" = 3 ]
+    rm m.cmm
+    local msg="cm-train: o.cmt: row 4 (2011-01-01T02:00:00Z) is before valid-from '2011-01-01T03:00' (2011-01-01T03:00:00Z) but comes after row 3 (2011-01-01T03:00:00Z): the rows are not in time order; sort them with cm-clean --sort"
+    assert_fails 1 "$msg" -m linear -y y --valid-from 2011-01-01T03:00 o.cmt -o m.cmm
+    assert_fails 1 "$msg" -m linear -y y --valid-from 2011-01-01T03:00 --stream o.cmt -o m.cmm
+    # sorted as the message says, it works
+    cmt o.csv sorted.cmt --time t --sort
+    train -m linear -y y --valid-from 2011-01-01T03:00 sorted.cmt -o s.cmm
+    [ "$(meta s.cmm train_rows)" = 3 ]
+    [ "$(meta s.cmm valid_rows)" = 2 ]
+    train -m linear -y y --valid-from 2011-01-01T04:00 sorted.cmt -o s.cmm
+    [ "$(meta s.cmm valid_rows)" = 1 ]
+    rm s.cmm
+    assert_fails 1 "cm-train: sorted.cmt: valid-from '2011-01-01T04:00:01Z' (2011-01-01T04:00:01Z): no row is at or after it, none is left to validate on (the rows run from 2011-01-01T00:00:00Z to 2011-01-01T04:00:00Z)" \
+        -m linear -y y --valid-from 2011-01-01T04:00:01Z sorted.cmt -o m.cmm
+    assert_fails 1 "cm-train: sorted.cmt: valid-from '2011-01-01' (2011-01-01T00:00:00Z): every row is at or after it, none is left to train on (the rows run from 2011-01-01T00:00:00Z to 2011-01-01T04:00:00Z)" \
+        -m linear -y y --valid-from 2011-01-01 sorted.cmt -o m.cmm
+    assert_fails 1 "cm-train: sorted.cmt: valid-from '2010-12-31 23:00+00:00' (2010-12-31T23:00:00Z): every row is at or after it, none is left to train on (the rows run from 2011-01-01T00:00:00Z to 2011-01-01T04:00:00Z)" \
+        -m linear -y y --valid-from '2010-12-31 23:00+00:00' --stream sorted.cmt -o m.cmm
+    printf '%s\n' 't:time:time,a:f64,y:f64:target' 2011-01-01T00:00:00Z,1,2 ,2,3 \
+        2011-01-01T02:00:00Z,3,4 2011-01-01T03:00:00Z,4,5 | cmt-gen text >nt.cmt
+    assert_fails 1 "cm-train: nt.cmt: row 2 has no time to compare with valid-from '2011-01-01T02:00:00Z' (2011-01-01T02:00:00Z)" \
+        -m linear --valid-from 2011-01-01T02:00:00Z nt.cmt -o m.cmm
+}

@@ -803,3 +803,24 @@ $try" "${g[@]}" -k 2 -o - few.cmt
     # and cm-train's own help keeps its own
     cm-train --help | grep -A1 -e '--valid=' | grep -q '(default 0.2)$'
 }
+
+@test "--valid-from is refused with the reason (the folds choose the rows scored), and cannot be searched" {
+    noisy_csv 62 >n.csv
+    cmt n.csv n.cmt -T t
+    local why="cm-tune: --valid-from: cm-tune's folds choose the rows each trial is scored on; --valid FRAC holds out the last of each fold's training rows instead
+Try 'cm-tune --help' for more information."
+    assert_exit cm-tune 2 "$why" -m linear -y y -k 2 --grid 'l2=0.5,5' --valid-from 2024-01-02 n.cmt
+    assert_exit cm-tune 2 "$why" -m linear -y y -k 2 --grid 'l2=0.5,5' --valid-from=2024-01-02 n.cmt
+    assert_exit cm-tune 2 "$why" --valid-from 2024-01-02 -m linear -y y -k 2 --grid 'l2=0.5,5' -o m.cmm n.cmt
+    [ ! -e m.cmm ]
+    assert_exit cm-tune 2 "cm-tune: valid-from: not a setting to search (it chooses the data or the machine, not the model)" \
+        -m linear -y y -k 2 --grid 'valid-from=2024-01-02,2024-01-03' n.cmt
+    # not an option of cm-tune's --help, but one of cm-train's
+    run --separate-stderr cm-tune --help
+    [ "$status" -eq 0 ]
+    [[ $output != *--valid-from* ]]
+    cm-train --help | grep -q -e '--valid-from=TIME'
+    # an operand after -- is no option
+    assert_exit cm-tune 1 "cm-tune: --valid-from: No such file or directory" \
+        -m linear -y y -k 2 --grid 'l2=0.5,5' -- --valid-from
+}

@@ -11,9 +11,14 @@
 /* Every setting of a fit: model, target, l2, layers, activation, dropout,
  * loss, huber-delta, optimizer, lr, momentum, beta1, beta2, eps,
  * weight-decay, schedule, step-size, gamma, batch, epochs, seed, valid,
- * patience, features, skip-missing, stream, buffer-size, threads, and
- * argv and created for the metadata (see cm-train(1)). */
+ * valid-from, patience, features, skip-missing, stream, buffer-size,
+ * threads, and argv and created for the metadata (see cm-train(1)). */
 extern const cm_settings cm_train_settings;
+/* A flag of cm_train_settings beyond those of cm_setting: a setting of
+ * a whole stream's fit (cm_train) that a fit on picked rows (a fold of
+ * cm_dataset_fit) cannot keep, so not an option of cm-tune (valid-from:
+ * a fold's rows are not the stream's). */
+#define CM_TRAIN_SET_WHOLE (1u << 16)
 
 /* What cm_train reports after each epoch. */
 typedef struct cm_epoch {

@@ -39,6 +39,9 @@ cm_dataset *cm_dataset_load(cm_reader *r, const cm_kv *settings, cm_error *err)
         st = cm_train_cfg_read(ds->settings, &ds->c, err);
     if (!st && ds->c.stream)
         st = cm_fail(err, CM_ERR_ARG, "stream: a dataset is held in memory");
+    if (!st && ds->c.valid_from)
+        st = cm_fail(err, CM_ERR_ARG, "valid-from: a dataset's fits are on picked rows, "
+                     "not the stream's (valid FRAC holds out the last of them)");
     if (!st)
         st = cm_rows_read(&ds->src, r, &ds->c, &ds->names, &ds->cols, err);
     if (!st && !(ds->schema = cm_schema_clone(cm_reader_schema(r))))

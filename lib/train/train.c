@@ -1,6 +1,7 @@
-/* train.c - fitting a model: the last fraction of the rows held out in
- * time order, the scaling fitted on the training rows only, then the
- * trainer of the model's kind, and what the model says of itself. */
+/* train.c - fitting a model: the last fraction of the rows (or those
+ * from a time on) held out in time order, the scaling fitted on the
+ * training rows only, then the trainer of the model's kind, and what the
+ * model says of itself. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,13 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
     cm_encoder e;
     cm_status st = cm_encoder_copy(&e, names, err);
     src->e = &e;
-    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996 */
-    src->nvalid = (size_t)floor((double)n * c->valid + 1e-9);
+    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996; or the
+     * rows at or after valid-from, the last of the stream (trainrows.c) */
+    src->nvalid = c->valid_from ? src->s.nfrom : (size_t)floor((double)n * c->valid + 1e-9);
     src->ntrain = n - src->nvalid;
     src->pos = SIZE_MAX;
+    if (!st && c->valid_from && (src->idx || !src->s.has_from))
+        st = cm_fail(err, CM_ERR_ARG, "valid-from: only for a fit on every row of a stream");
     if (!st && src->ntrain == 0)
         st = cm_fail(err, CM_ERR_DATA, "no training rows left after holding out "
                      "--valid %g of %zu", c->valid, n);

@@ -27,6 +27,7 @@ typedef struct cm_train_cfg {
     int stream;
     int threads; /* for large matrix products; results do not depend on it */
     const char *target, *features;
+    const char *valid_from; /* the held-out rows are those at or after it */
 } cm_train_cfg;
 
 /* Reads the settings, with their defaults; unknown keys are errors. */
@@ -62,6 +63,13 @@ typedef struct cm_rowreader {
     uint64_t skipped;
     int64_t tmin, tmax;
     int have_time;
+    /* with valid-from, set before the first pass: its instant; counted
+     * then: the rows kept at or after it, and the first of them */
+    int has_from;
+    int64_t from;
+    size_t nfrom;
+    uint64_t from_line;
+    int64_t from_t;
 } cm_rowreader;
 
 void cm_rowset_free(cm_rowset *d);
@@ -74,6 +82,9 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
 cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_error *err);
 /* Back to the start of the stream for another pass. */
 cm_status cm_rowreader_restart(cm_rowreader *s, cm_error *err);
+/* How messages name valid-from: "valid-from '2011-12-01'
+ * (2011-12-01T00:00:00Z)", as given and as the instant it is. */
+void cm_rowreader_from_label(const cm_rowreader *s, char *buf, size_t n);
 
 /* ---- the source of training rows (trainsrc.c) ---------------------------------- */
 

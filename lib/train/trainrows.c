@@ -103,6 +103,40 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
     return st;
 }
 
+/* "valid-from '2011-12-01' (2011-12-01T00:00:00Z)" into buf. */
+void cm_rowreader_from_label(const cm_rowreader *s, char *buf, size_t n)
+{
+    char t[40];
+    cm_fmt_time(t, sizeof t, s->from);
+    snprintf(buf, n, "valid-from '%.64s' (%s)", s->c->valid_from, t);
+}
+
+/* With valid-from, on the first pass: a row kept at or after it is held
+ * out, and so must be every row kept after that one. */
+static cm_status from_row(cm_rowreader *s, int has_t, int64_t t, cm_error *err)
+{
+    if (has_t && t >= s->from) {
+        if (!s->nfrom++) {
+            s->from_line = s->line;
+            s->from_t = t;
+        }
+        return CM_OK;
+    }
+    if (has_t && !s->nfrom)
+        return CM_OK;
+    char label[160], at[40], first[40];
+    unsigned long long line = (unsigned long long)s->line;
+    cm_rowreader_from_label(s, label, sizeof label);
+    if (!has_t)
+        return cm_fail(err, CM_ERR_DATA, "row %llu has no time to compare with %s", line,
+                       label);
+    cm_fmt_time(at, sizeof at, t);
+    cm_fmt_time(first, sizeof first, s->from_t);
+    return cm_fail(err, CM_ERR_DATA, "row %llu (%s) is before %s but comes after row %llu "
+                   "(%s): the rows are not in time order; sort them with cm-clean --sort",
+                   line, at, label, (unsigned long long)s->from_line, first);
+}
+
 /* Row i of the batch in hand into d; 1 if kept, 0 if skipped. */
 static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
 {
@@ -143,6 +177,8 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
     int has_t = s->time_col >= 0 && b->valid[s->time_col][i];
     int64_t t = has_t ? ((const int64_t *)b->values[s->time_col])[i] : 0;
     d->t[d->n] = has_t ? t : INT64_MIN;
+    if (s->first && s->has_from && from_row(s, has_t, t, err))
+        return -1;
     if (s->first && has_t) {
         if (!s->have_time || t < s->tmin) s->tmin = t;
         if (!s->have_time || t > s->tmax) s->tmax = t;

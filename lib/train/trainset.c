@@ -10,7 +10,7 @@
 /* The settings as declared (cm_settings_read fills these). */
 typedef struct train_raw {
     int model, activation, loss, optimizer, schedule, skip_missing, stream;
-    const char *target, *features, *layers, *seed;
+    const char *target, *features, *layers, *seed, *valid_from;
     double l2, dropout, huber, lr, momentum, beta1, beta2, eps, decay, gamma, valid;
     int64_t step_size, batch, epochs, patience, threads;
     uint64_t buffer;
@@ -38,6 +38,13 @@ static int seed_bad(const char *v)
     errno = 0;
     strtoull(v, &end, 10);
     return !*v || *end || v[0] < '0' || v[0] > '9' || errno == ERANGE;
+}
+
+/* An ISO 8601 time or date: 2011-12-01, 2011-12-01 00:00, ...+01:00. */
+static int time_bad(const char *v)
+{
+    cm_walltime w;
+    return cm_parse_time(v, strlen(v), &w) != CM_TIME_ISO;
 }
 
 #define AT(f, U) CM_SET_AT(train_raw, f, U)
@@ -103,6 +110,11 @@ static const cm_setting decls[] = {
     {.name = "valid", .type = CM_SET_NUM, .flags = REC, .arg = "FRAC", .lo = 0, .hi = 0.9,
      .dflt = "0.2", .help = "hold out the last FRAC of the rows, in time\norder (0 for none)",
      .offset = AT(valid, double)},
+    {.name = "valid-from", .type = CM_SET_TEXT, .flags = REC | FIX | CM_TRAIN_SET_WHOLE,
+     .arg = "TIME", .help = "hold out the rows at or after TIME instead (ISO\n8601; "
+     "naive in the zone of the time column)", .check = time_bad,
+     .want = "an ISO 8601 time or date such as 2011-12-01",
+     .offset = AT(valid_from, const char *)},
     {.name = "patience", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 0, .hi = 1e6,
      .dflt = "0", .help = "stop after N epochs without a better validation\nloss, keeping "
      "the best epoch's weights", .offset = AT(patience, int64_t)},
@@ -159,6 +171,11 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->epochs = (int)r.epochs;
     c->seed = strtoull(r.seed, NULL, 10);
     c->valid = r.valid;
+    c->valid_from = r.valid_from;
+    /* valid's default is no choice of the caller's: only one given conflicts */
+    if (c->valid_from && cm_kv_get(s, "valid"))
+        return cm_fail(err, CM_ERR_ARG, "valid and valid-from both choose the rows "
+                       "held out: give one of them");
     c->patience = (int)r.patience;
     c->dropout = (float)r.dropout;
     c->huber = (float)r.huber;

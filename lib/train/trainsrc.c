@@ -219,6 +219,48 @@ cm_status cm_rows_size_chunks(cm_train_rows *src, const cm_schema *s, uint64_t b
     return cm_rowset_grow(&src->d, src->chunk, err);
 }
 
+/* valid-from as an instant: with its offset, or a wall time of the zone
+ * of the stream's time column (UTC when it names none). */
+static cm_status from_time(cm_rowreader *s, const cm_schema *sc, const char *text,
+                           cm_error *err)
+{
+    if (s->time_col < 0)
+        return cm_fail(err, CM_ERR_ARG, "valid-from: the stream has no time column to "
+                       "compare with (--valid FRAC holds out the last rows instead)");
+    cm_walltime w;
+    if (cm_parse_time(text, strlen(text), &w) != CM_TIME_ISO)
+        return cm_fail(err, CM_ERR_ARG, "valid-from: '%.64s' is not an ISO 8601 time or "
+                       "date such as 2011-12-01", text);
+    int64_t t = w.wall - w.offset;
+    const char *zone = cm_kv_get(cm_schema_col_meta_c(sc, (size_t)s->time_col), "tz");
+    if (!w.has_offset && zone) {
+        cm_tz *tz = cm_tz_load(zone, err);
+        if (!tz)
+            return err->status;
+        cm_tz_to_utc(tz, w.wall, &t);
+        cm_tz_free(tz);
+    }
+    s->has_from = 1;
+    s->from = t;
+    return CM_OK;
+}
+
+/* After the first pass: valid-from must leave rows on either side. */
+static cm_status from_split(const cm_rowreader *s, cm_error *err)
+{
+    if (s->nfrom > 0 && s->nfrom < s->taken)
+        return CM_OK;
+    char label[160], lo[40], hi[40];
+    cm_rowreader_from_label(s, label, sizeof label);
+    cm_fmt_time(lo, sizeof lo, s->tmin);
+    cm_fmt_time(hi, sizeof hi, s->tmax);
+    if (!s->nfrom)
+        return cm_fail(err, CM_ERR_DATA, "%s: no row is at or after it, none is left to "
+                       "validate on (the rows run from %s to %s)", label, lo, hi);
+    return cm_fail(err, CM_ERR_DATA, "%s: every row is at or after it, none is left to "
+                   "train on (the rows run from %s to %s)", label, lo, hi);
+}
+
 cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_encoder *e,
                        long **cols, cm_error *err)
 {
@@ -232,6 +274,8 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     src->s.cols = *cols;
     for (size_t k = 0; !st && k < e->nf; k++)
         e->f[k].cat ? src->d.ncat++ : src->d.nnum++;
+    if (!st && c->valid_from)
+        st = from_time(&src->s, s, c->valid_from, err);
     if (!st && c->stream) /* a pipe fails here, before a pass over it */
         st = cm_rowreader_restart(&src->s, err);
     if (!st)
@@ -239,6 +283,8 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     if (!st && src->s.taken == 0)
         st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
                      src->s.skipped ? " (all were skipped for missing values)" : "");
+    if (!st && src->s.has_from)
+        st = from_split(&src->s, err);
     return st;
 }
 
