@@ -21,11 +21,18 @@ static const char tail[] =
     "See cm-predict(1).\n";
 
 typedef struct opts {
-    const char *model, *input, *ids;
+    const char *model, *input, *ids, *from;
     char **fields;
     int nfields, eval, info, format, strict;
     cli_common co;
 } opts;
+
+/* An ISO 8601 time or date: 2011-12-01, 2011-12-01 00:00, ...+01:00. */
+static int time_bad(const char *v)
+{
+    cm_walltime w;
+    return cm_parse_time(v, strlen(v), &w) != CM_TIME_ISO;
+}
 
 #define AT(f, U) CM_SET_AT(opts, f, U)
 static const cm_setting own[] = {
@@ -39,6 +46,11 @@ static const cm_setting own[] = {
     {.name = "eval", .type = CM_SET_FLAG,
      .help = "print MAE, RMSE, MAPE, R2 and the row count of\nthe forecasts against the "
      "input's target", .offset = AT(eval, int)},
+    {.name = "from", .type = CM_SET_TEXT, .arg = "TIME",
+     .help = "with --eval: score only the rows at or after TIME\n(ISO 8601; naive in the "
+     "zone of the training data);\nthe rows before it are history for the lags",
+     .check = time_bad, .want = "an ISO 8601 time or date such as 2011-12-01",
+     .offset = AT(from, const char *)},
     {.name = "info", .type = CM_SET_FLAG, .help = "print what the model needs and what it knows",
      .offset = AT(info, int)},
     {.name = "strict", .type = CM_SET_FLAG,
@@ -70,6 +82,8 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
         o->input = cli_one_input(argc, argv, first);
     if (o->nfields && (o->eval || o->ids))
         cli_usage_error("--eval and --id read a file, not NAME=VALUE fields");
+    if (o->from && !o->eval)
+        cli_usage_error("--from chooses the rows --eval scores: give --eval too");
     if (o->nfields && o->info)
         cli_usage_error("--info takes no input: only -m MODEL.cmm");
 }
@@ -234,7 +248,17 @@ int main(int argc, char **argv)
     const char *name = cli_in_name(o.input);
     FILE *in = h->cli.in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
-    cm_eval ev = {cm_model_target(m), 0, 0, 0, 0, 0, 0, 0, 0};
+    cm_eval ev = {.target = cm_model_target(m)};
+    if (o.from) {
+        const cm_schema *ms = cm_model_schema(m);
+        int timed = 0;
+        for (size_t c = 0; c < cm_schema_ncols(ms); c++)
+            timed |= cm_schema_role(ms, c) == CM_ROLE_TIME && cm_schema_dtype(ms, c) == CM_TIME;
+        if (!timed)
+            cli_usage_error("--from: %s was trained on rows without a time column", o.model);
+        if (cm_eval_from(&ev, o.from, cm_predictor_tz(p), &err))
+            cli_usage_error("--%s", err.msg);
+    }
     if (!o.eval && !(h->w = cm_pred_writer_new(cli_output_file(out), m, cm_predictor_tz(p),
                                                (cm_text_format)o.format, o.ids, &err)))
         cli_die_error(NULL, &err);
@@ -263,7 +287,10 @@ int main(int argc, char **argv)
     cli_output_close(out);
     if (!o.co.quiet)
         print_counts(m, p, name, o.co.verbose);
-    if (!o.co.quiet && o.eval && !ev.rows && cm_predictor_stats(p)->rows)
+    if (!o.co.quiet && o.eval && !ev.rows && cm_predictor_stats(p)->rows && o.from)
+        cli_warn("%s: no row to score: none at or after %s has both a forecast and an "
+                 "actual value", name, o.from);
+    else if (!o.co.quiet && o.eval && !ev.rows && cm_predictor_stats(p)->rows)
         cli_warn("%s: no row to score: none has both a forecast and an actual value", name);
     return CLI_OK; /* release frees the rest */
 }

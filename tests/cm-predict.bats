@@ -929,3 +929,108 @@ cm-predict: no forecast under --strict" --strict -m wind.cmm t='2026-03-01 10:00
     want=$(sed -n 50p raw.out | cut -d, -f2)
     [ "$got" = "$want" ]
 }
+
+# ---- --eval --from ---------------------------------------------------------------
+
+# The --eval lines of the forecasts in CSV (time, pred, actual) at or
+# after time FROM, as awk computes them: eval_from CSV FROM
+eval_from() {
+    awk -F, -v from="$2" 'NR > 1 && $1 >= from && $2 != "" && $3 != "" {
+            n++; y[n] = $3; d = $2 - $3; ae += (d < 0 ? -d : d)
+            se += d * d; sy += $3; if ($3 != 0) { ape += (d < 0 ? -d : d) / ($3 < 0 ? -$3 : $3); nz++ } }
+        END { m = sy / n; for (i = 1; i <= n; i++) st += (y[i] - m) ^ 2
+            printf "rows=%d\nmae=%.17g\nrmse=%.17g\nmape=%.17g\nr2=%.17g\n", n, ae / n, sqrt(se / n), 100 * ape / nz, 1 - se / st }' "$1"
+}
+
+# The --eval lines GOT against WANT: rows exactly, the metrics to 1e-9.
+same_eval() {
+    [ "$(sed -n 1p "$2")" = "$(sed -n 1p "$1")" ] || {
+        echo "$(sed -n 1p "$1"), awk $(sed -n 1p "$2")" >&2
+        return 1
+    }
+    local k
+    for k in mae rmse mape r2; do
+        check 'g == w || (g - w) ^ 2 <= (1e-9 * w) ^ 2' \
+            g="$(sed -n "s/^$k=//p" "$1")" w="$(sed -n "s/^$k=//p" "$2")" || {
+            echo "$k: $(grep "^$k=" "$1"), awk $(grep "^$k=" "$2")" >&2
+            return 1
+        }
+    done
+}
+
+@test "--eval --from TIME: the rows from TIME on, as awk scores the forecasts printed from TIME on; the rows before are history" {
+    bike_model m.cmm "$BIKE" --layers 8 --epochs 2
+    predict -m m.cmm "$BIKE" && mv pred.out rows.csv
+    predict -q --eval -m m.cmm "$BIKE" && mv pred.out all.eval
+    predict -q --eval --from 2011-01-20 -m m.cmm "$BIKE" && mv pred.out from.eval
+    [ ! -s pred.err ]
+    eval_from rows.csv 2011-01-20 >want
+    same_eval from.eval want
+    local n all
+    n=$(sed -n 's/^rows=//p' from.eval)
+    all=$(sed -n 's/^rows=//p' all.eval)
+    check 'n > 200 && n < all - 200' n="$n" all="$all"
+    # Every form of the same instant, and the stream of the features.
+    local t
+    for t in '2011-01-20 00:00' 2011-01-20T00:00:00Z 2011-01-20T01:00+01:00 '2011-01-19 19:00-05'; do
+        predict -q --eval --from "$t" -m m.cmm "$BIKE"
+        cmp pred.out from.eval || { echo "--from '$t'" >&2; return 1; }
+    done
+    predict -q --eval --from 2011-01-20 -m m.cmm feat.cmt
+    cmp pred.out from.eval
+    # To the second: from 13:00:01 the hour of 13:00 is out.
+    predict -q --eval --from 2011-01-20T13:00 -m m.cmm "$BIKE"
+    eval_from rows.csv 2011-01-20T13:00:00Z >want
+    same_eval pred.out want
+    predict -q --eval --from 2011-01-20T13:00:01 -m m.cmm "$BIKE"
+    eval_from rows.csv 2011-01-20T13:00:01Z >want
+    same_eval pred.out want
+    # The rows before TIME give the lags: cut there, the file scores fewer
+    # rows (its first day lacks the 24h lag), and other numbers.
+    awk -F, 'NR == 1 || $2 >= "2011-01-20"' "$BIKE" >late.csv
+    predict -q --eval -m m.cmm late.csv
+    check 'c < n' c="$(sed -n 's/^rows=//p' pred.out)" n="$n"
+    # JSON: the same numbers in one object.
+    predict -q --eval -f json --from 2011-01-20 -m m.cmm "$BIKE"
+    [ "$(cat pred.out)" = "$(sed 's/^\([a-z0-9]*\)=\(.*\)$/"\1":\2/' from.eval | paste -sd, | sed 's/^/{/; s/$/}/')" ]
+}
+
+@test "--eval --from: a TIME without an offset is a wall-clock time of the model's zone" {
+    awk 'BEGIN { print "t,x,y"; for (i = 0; i < 48; i++)
+        printf "2011-01-%02d %02d:00,%d,%d\n", 1 + int(i / 24), i % 24, i % 7, 2 * (i % 7) + (i % 5) }' >z.csv
+    quiet cm-clean --time t --tz America/New_York -o z.cmt z.csv
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -y y --valid 0 -o z.cmm z.cmt
+    predict -m z.cmm z.csv && mv pred.out rows.csv
+    [ "$(sed -n 2p rows.csv | cut -d, -f1)" = 2011-01-01T00:00:00-05:00 ]
+    predict -q --eval --from '2011-01-02 03:00' -m z.cmm z.csv
+    eval_from rows.csv 2011-01-02T03:00:00-05:00 >want
+    same_eval pred.out want
+    [ "$(sed -n 1p pred.out)" = rows=21 ]
+    # with an offset, the instant it names: 03:00Z is 22:00 the day before
+    predict -q --eval --from 2011-01-02T03:00Z -m z.cmm z.csv
+    eval_from rows.csv 2011-01-01T22:00:00-05:00 >want
+    same_eval pred.out want
+    [ "$(sed -n 1p pred.out)" = rows=26 ]
+}
+
+@test "--from: without --eval, a bad TIME, a model without a time column (exit 2); no row from TIME on says so (exit 0)" {
+    bike_model m.cmm "$BIKE" -m linear
+    assert_fails 2 "cm-predict: --from chooses the rows --eval scores: give --eval too
+Try 'cm-predict --help' for more information." -m m.cmm --from 2011-01-20 "$BIKE"
+    local bad
+    for bad in tomorrow 01/20/2011 2011 2011-01-32; do
+        assert_fails 2 "cm-predict: --from: '$bad' is not an ISO 8601 time or date such as 2011-12-01
+Try 'cm-predict --help' for more information." -m m.cmm --eval --from "$bad" "$BIKE"
+    done
+    printf 'x,y\n1,3\n2,5\n3,7\n4,9\n5,12\n' >xy.csv
+    quiet cm-clean -o xy.cmt xy.csv
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -y y --valid 0 -o xy.cmm xy.cmt
+    assert_fails 2 "cm-predict: --from: xy.cmm was trained on rows without a time column
+Try 'cm-predict --help' for more information." -m xy.cmm --eval --from 2011-01-20 xy.csv
+    head -100 "$BIKE" >in.csv
+    predict --eval --from 2011-02-01 -m m.cmm in.csv
+    [ "$(paste -sd' ' pred.out)" = "rows=0 mae=nan rmse=nan mape=nan r2=nan" ]
+    grep -qx "cm-predict: in.csv: no row to score: none at or after 2011-02-01 has both a forecast and an actual value" pred.err
+    predict -q --eval --from 2011-02-01 -m m.cmm in.csv
+    [ ! -s pred.err ]
+}

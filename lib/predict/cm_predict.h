@@ -120,12 +120,21 @@ void cm_pred_writer_free(cm_pred_writer *w);
 
 /* Forecasts against the actual target: set target, zero the rest, pass
  * cm_eval_add as the cm_pred_fn.  Rows without a forecast or an actual
- * value are skipped (counted). */
+ * value are skipped (counted).  With has_from (cm_eval_from) only the
+ * rows whose time is at or after from are scored: those before it are
+ * counted in before, and a row without a time is skipped. */
 typedef struct cm_eval {
     const char *target;
     uint64_t rows, skipped, nape;
     double ae, se, ape, mean, m2;
+    int has_from;
+    int64_t from;     /* UTC seconds */
+    uint64_t before;
 } cm_eval;
+/* Scores from time on: ISO 8601, a naive time local to tz (UTC when
+ * NULL), as cm_predictor_tz gives the training data's zone; CM_ERR_ARG
+ * when it is not such a time. */
+cm_status cm_eval_from(cm_eval *e, const char *time, const cm_tz *tz, cm_error *err);
 cm_status cm_eval_add(void *e, const cm_pred_batch *p, cm_error *err);
 /* NAN where undefined: no rows; MAPE with no non-zero actual value; R²
  * with constant actual values. */

@@ -170,6 +170,20 @@ static double number(const cm_schema *s, const cm_batch *b, size_t c, size_t i)
     }
 }
 
+cm_status cm_eval_from(cm_eval *e, const char *time, const cm_tz *tz, cm_error *err)
+{
+    cm_walltime w;
+    if (cm_parse_time(time, strlen(time), &w) != CM_TIME_ISO)
+        return cm_fail(err, CM_ERR_ARG, "from: '%.64s' is not an ISO 8601 time or date "
+                       "such as 2011-12-01", time);
+    int64_t t = w.wall - w.offset;
+    if (!w.has_offset && tz)
+        cm_tz_to_utc(tz, w.wall, &t);
+    e->has_from = 1;
+    e->from = t;
+    return CM_OK;
+}
+
 /* Sums for MAE, RMSE and MAPE; the deviation of the actual values about
  * their mean by Welford's update, so that R² needs one pass. */
 cm_status cm_eval_add(void *ctx, const cm_pred_batch *p, cm_error *err)
@@ -179,9 +193,24 @@ cm_status cm_eval_add(void *ctx, const cm_pred_batch *p, cm_error *err)
     if (c < 0)
         return cm_fail(err, CM_ERR_DATA, "no column '%.64s' to evaluate against",
                        e->target);
+    long tc = -1;
+    for (size_t k = 0; e->has_from && k < cm_schema_ncols(p->schema); k++)
+        if (cm_schema_role(p->schema, k) == CM_ROLE_TIME &&
+            cm_schema_dtype(p->schema, k) == CM_TIME)
+            tc = (long)k;
+    if (e->has_from && tc < 0)
+        return cm_fail(err, CM_ERR_DATA, "no time column to score the rows from a time on");
+    const uint8_t *tok = tc >= 0 ? cm_batch_valid_c(p->b, (size_t)tc) : NULL;
+    const int64_t *t = tc >= 0 ? cm_batch_values_c(p->b, (size_t)tc) : NULL;
     for (size_t i = 0; i < p->n; i++) {
         size_t r = p->at[i];
-        if (!p->ok[i] || r == SIZE_MAX || !cm_batch_valid_c(p->b, (size_t)c)[r]) {
+        /* before from: history for the lags of later rows, not scored */
+        if (t && r != SIZE_MAX && tok[r] && t[r] < e->from) {
+            e->before++;
+            continue;
+        }
+        if (!p->ok[i] || r == SIZE_MAX || !cm_batch_valid_c(p->b, (size_t)c)[r] ||
+            (t && !tok[r])) {
             e->skipped++;
             continue;
         }
