@@ -27,13 +27,6 @@ typedef struct opts {
     cli_common co;
 } opts;
 
-/* An ISO 8601 time or date: 2011-12-01, 2011-12-01 00:00, ...+01:00. */
-static int time_bad(const char *v)
-{
-    cm_walltime w;
-    return cm_parse_time(v, strlen(v), &w) != CM_TIME_ISO;
-}
-
 #define AT(f, U) CM_SET_AT(opts, f, U)
 static const cm_setting own[] = {
     {.name = "model", .short_opt = 'm', .type = CM_SET_TEXT, .arg = "FILE",
@@ -49,7 +42,7 @@ static const cm_setting own[] = {
     {.name = "from", .type = CM_SET_TEXT, .arg = "TIME",
      .help = "with --eval: score only the rows at or after TIME\n(ISO 8601; naive in the "
      "zone of the training data);\nthe rows before it are history for the lags",
-     .check = time_bad, .want = "an ISO 8601 time or date such as 2011-12-01",
+     .check = cm_time_instant_bad, .want = "an ISO 8601 time or date such as 2011-12-01",
      .offset = AT(from, const char *)},
     {.name = "info", .type = CM_SET_FLAG, .help = "print what the model needs and what it knows",
      .offset = AT(info, int)},

@@ -1382,7 +1382,7 @@ Try 'cm-clean --help' for more information." --derive '=in' d.csv
     [ "$(printf '%s\n' "$stderr" | grep -c '^cm-clean:')" -eq 0 ]
     assert_fails 1 "cm-clean: w.csv: every row was dropped: 48 outside --from/--until" --from 2027-01-01 w.csv
     assert_fails 2 "cm-clean: from 2026-03-29 is not before until 2026-03-28" --from 2026-03-29 --until 2026-03-28 w.csv
-    assert_fails 2 "cm-clean: --from: 'soon' is not a time
+    assert_fails 2 "cm-clean: --from: 'soon' is not an ISO 8601 time or date such as 2011-12-01
 Try 'cm-clean --help' for more information." --from soon w.csv
     # recorded, but a model forecasts rows outside its training window
     cm-clean --until 2026-03-29 -o tr.cmt w.csv

@@ -44,24 +44,10 @@ static int policy_parse(const char *v, const char **value)
     return -1;
 }
 
-/* ISO 8601 or a date, the forms of --time's automatic ones. */
-static int time_ok(const char *v)
-{
-    cm_walltime w;
-    return cm_parse_time(v, strlen(v), &w) == CM_TIME_NONE ? -1 : 0;
-}
-
 /* --from and --until to UTC instants: naive ones are in the plan's zone. */
 static void bound(const cm_clean_plan *p, const char *v, int64_t *t, int *have)
 {
-    cm_walltime w;
-    *have = v != NULL;
-    if (!v || cm_parse_time(v, strlen(v), &w) == CM_TIME_NONE)
-        return;
-    if (w.has_offset)
-        *t = w.wall - w.offset;
-    else
-        cm_tz_to_utc(p->tz, w.wall, t);
+    *have = v && !cm_time_instant(v, p->tz, t);
 }
 
 /* NAME=EXPR, a name before the first '=' */
@@ -108,10 +94,12 @@ static const cm_setting decls[] = {
     {.name = "tz", .type = CM_SET_TEXT, .flags = REC, .arg = "ZONE", .dflt = "UTC",
      .help = "zone of times without an offset", .offset = AT(tz, const char *)},
     {.name = "from", .type = CM_SET_TEXT, .flags = REC, .arg = "TIME",
-     .help = "keep the rows at or after TIME (in --tz)", .check = time_ok, .want = "a time",
+     .help = "keep the rows at or after TIME (in --tz)", .check = cm_time_instant_bad,
+     .want = "an ISO 8601 time or date such as 2011-12-01",
      .offset = AT(from, const char *)},
     {.name = "until", .type = CM_SET_TEXT, .flags = REC, .arg = "TIME",
-     .help = "keep the rows before TIME (in --tz)", .check = time_ok, .want = "a time",
+     .help = "keep the rows before TIME (in --tz)", .check = cm_time_instant_bad,
+     .want = "an ISO 8601 time or date such as 2011-12-01",
      .offset = AT(until, const char *)},
     {.name = "na", .type = CM_SET_TEXT, .flags = REC, .arg = "LIST",
      .help = "more missing-value markers, e.g. -200,-999", .section = "Values",

@@ -172,13 +172,10 @@ static double number(const cm_schema *s, const cm_batch *b, size_t c, size_t i)
 
 cm_status cm_eval_from(cm_eval *e, const char *time, const cm_tz *tz, cm_error *err)
 {
-    cm_walltime w;
-    if (cm_parse_time(time, strlen(time), &w) != CM_TIME_ISO)
+    int64_t t;
+    if (cm_time_instant(time, tz, &t))
         return cm_fail(err, CM_ERR_ARG, "from: '%.64s' is not an ISO 8601 time or date "
                        "such as 2011-12-01", time);
-    int64_t t = w.wall - w.offset;
-    if (!w.has_offset && tz)
-        cm_tz_to_utc(tz, w.wall, &t);
     e->has_from = 1;
     e->from = t;
     return CM_OK;

@@ -361,3 +361,20 @@ int cm_timefmt_parse(const cm_timefmt *f, const char *s, size_t n,
     }
     return set(out, t.y, (unsigned)t.mo, (unsigned)t.d, t.h, t.mi, t.s);
 }
+
+int cm_time_instant(const char *s, const cm_tz *tz, int64_t *t)
+{
+    cm_walltime w;
+    if (cm_parse_time(s, strlen(s), &w) != CM_TIME_ISO)
+        return -1;
+    *t = w.wall - w.offset;
+    if (!w.has_offset && tz)
+        cm_tz_to_utc(tz, w.wall, t);
+    return 0;
+}
+
+int cm_time_instant_bad(const char *s)
+{
+    int64_t t;
+    return cm_time_instant(s, NULL, &t);
+}

@@ -40,13 +40,6 @@ static int seed_bad(const char *v)
     return !*v || *end || v[0] < '0' || v[0] > '9' || errno == ERANGE;
 }
 
-/* An ISO 8601 time or date: 2011-12-01, 2011-12-01 00:00, ...+01:00. */
-static int time_bad(const char *v)
-{
-    cm_walltime w;
-    return cm_parse_time(v, strlen(v), &w) != CM_TIME_ISO;
-}
-
 #define AT(f, U) CM_SET_AT(train_raw, f, U)
 #define REC CM_SET_RECORD
 #define FIX CM_SET_FIXED
@@ -112,7 +105,7 @@ static const cm_setting decls[] = {
      .offset = AT(valid, double)},
     {.name = "valid-from", .type = CM_SET_TEXT, .flags = REC | FIX | CM_TRAIN_SET_WHOLE,
      .arg = "TIME", .help = "hold out the rows at or after TIME instead (ISO\n8601; "
-     "naive in the zone of the time column)", .check = time_bad,
+     "naive in the zone of the time column)", .check = cm_time_instant_bad,
      .want = "an ISO 8601 time or date such as 2011-12-01",
      .offset = AT(valid_from, const char *)},
     {.name = "patience", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 0, .hi = 1e6,

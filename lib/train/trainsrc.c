@@ -227,19 +227,16 @@ static cm_status from_time(cm_rowreader *s, const cm_schema *sc, const char *tex
     if (s->time_col < 0)
         return cm_fail(err, CM_ERR_ARG, "valid-from: the stream has no time column to "
                        "compare with (--valid FRAC holds out the last rows instead)");
-    cm_walltime w;
-    if (cm_parse_time(text, strlen(text), &w) != CM_TIME_ISO)
+    const char *zone = cm_kv_get(cm_schema_col_meta_c(sc, (size_t)s->time_col), "tz");
+    cm_tz *tz = zone ? cm_tz_load(zone, err) : NULL;
+    int64_t t;
+    if (zone && !tz)
+        return err->status;
+    int bad = cm_time_instant(text, tz, &t);
+    cm_tz_free(tz);
+    if (bad)
         return cm_fail(err, CM_ERR_ARG, "valid-from: '%.64s' is not an ISO 8601 time or "
                        "date such as 2011-12-01", text);
-    int64_t t = w.wall - w.offset;
-    const char *zone = cm_kv_get(cm_schema_col_meta_c(sc, (size_t)s->time_col), "tz");
-    if (!w.has_offset && zone) {
-        cm_tz *tz = cm_tz_load(zone, err);
-        if (!tz)
-            return err->status;
-        cm_tz_to_utc(tz, w.wall, &t);
-        cm_tz_free(tz);
-    }
     s->has_from = 1;
     s->from = t;
     return CM_OK;
