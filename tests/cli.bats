@@ -37,14 +37,7 @@ setup() {
 # As assert_exit, with standard output /dev/full:
 # assert_full PROG STATUS MESSAGE ARGS...
 assert_full() {
-    local prog=$1 want_status=$2 want_msg=$3
-    shift 3
-    run --separate-stderr bash -c 'exec "$0" "$@" >/dev/full </dev/null' "$prog" "$@"
-    if [ "$status" -ne "$want_status" ] || [ "$stderr" != "$want_msg" ]; then
-        printf '%s %s >/dev/full\n  status %s (want %s)\n  stderr: %s\n  want:   %s\n' \
-            "$prog" "$*" "$status" "$want_status" "$stderr" "$want_msg" >&2
-        return 1
-    fi
+    TO=/dev/full assert_exit "$@"
 }
 
 # PROG ARGS... with standard output a pipe whose reader has gone before it

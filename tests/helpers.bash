@@ -16,18 +16,19 @@ setup() {
 
 # Runs PROG ARGS... with no input and checks its exact exit status and
 # exact stderr; a usage error (2) must also leave stdout empty.  Leaves
-# the output in stdout.bin for further checks.
+# the output in stdout.bin for further checks (or sends it to the file
+# $TO, such as /dev/full).
 # assert_exit PROG STATUS MESSAGE ARGS...
 assert_exit() {
-    local prog=$1 want_status=$2 want_msg=$3
+    local prog=$1 want_status=$2 want_msg=$3 to=${TO:-stdout.bin}
     shift 3
-    run --separate-stderr bash -c 'exec "$0" "$@" >stdout.bin </dev/null' "$prog" "$@"
+    run --separate-stderr bash -c 'exec "$1" "${@:2}" >"$0" </dev/null' "$to" "$prog" "$@"
     if [ "$status" -ne "$want_status" ] || [ "$stderr" != "$want_msg" ]; then
-        printf '%s %s\n  status %s (want %s)\n  stderr: %s\n  want:   %s\n' \
-            "$prog" "$*" "$status" "$want_status" "$stderr" "$want_msg" >&2
+        printf '%s %s >%s\n  status %s (want %s)\n  stderr: %s\n  want:   %s\n' \
+            "$prog" "$*" "$to" "$status" "$want_status" "$stderr" "$want_msg" >&2
         return 1
     fi
-    if [ "$want_status" -eq 2 ] && [ -s stdout.bin ]; then
+    if [ "$want_status" -eq 2 ] && [ "$to" = stdout.bin ] && [ -s stdout.bin ]; then
         echo "$prog $*: a usage error, yet $(wc -c <stdout.bin) bytes on stdout" >&2
         return 1
     fi
