@@ -419,7 +419,7 @@ Try 'cm-train --help' for more information." ]
     sed -n '/^metadata:/,/^recipe:/p' info | sed 's/=.*//' >got
     printf '%s\n' metadata: '  kind' '  cm_version' '  target' '  epochs' '  seed' '  argv' \
         '  layers' '  activation' '  epochs_run' '  best_epoch' '  rows' '  train_rows' '  valid_rows' \
-        '  time_min' '  time_max' '  created' '  valid_mae' '  valid_rmse' '  valid_mape' \
+        '  step' '  time_min' '  time_max' '  created' '  valid_mae' '  valid_rmse' '  valid_mape' \
         '  valid_r2' 'recipe: 2 steps' >want
     diff -u want got
     for kv in kind=mlp target=cnt layers=8,4 epochs=2 seed=7 activation=relu epochs_run=2 \

@@ -23,6 +23,8 @@ extern const cm_settings cm_features_settings;
 typedef struct cm_features_plan cm_features_plan;
 cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err);
 void cm_features_plan_free(cm_features_plan *p);
+/* The column that keeps series apart (--by), or NULL. */
+const char *cm_features_plan_by(const cm_features_plan *p);
 /* Whether the plan looks back on column col (a lag, window or difference
  * of it), or keeps series apart or finds holidays by it. */
 int cm_features_plan_reads(const cm_features_plan *p, const char *col);
@@ -69,5 +71,35 @@ void cm_features_report(const cm_features *f, FILE *out);
  * rows in were dropped ("N of M rows dropped: ..."), 0 otherwise; -1
  * when rows came in and none went out ("every row was dropped: ..."). */
 int cm_features_verdict(const cm_features *f, char *buf, size_t n);
+
+/* ---- forecasting: look-backs held apart from a builder's series ---------- */
+
+/* The series row i of b belongs to: 0 without --by (or with its value
+ * missing), else 1 + the code of its --by value. */
+size_t cm_features_series(const cm_features *f, const cm_batch *b, size_t i);
+
+/* What one series' lags, windows and differences look back on, as a
+ * builder's own series would hold it (f gives its columns and reach). */
+typedef struct cm_lookback cm_lookback;
+cm_lookback *cm_lookback_new(const cm_features *f, cm_error *err);
+void cm_lookback_free(cm_lookback *lb);
+/* Row i of b (a batch of f's input schema, after the look-back's last
+ * time) joins it; a row without a time does not. */
+cm_status cm_lookback_push(cm_features *f, cm_lookback *lb, const cm_batch *b, size_t i,
+                           cm_error *err);
+/* Row i of b derived from the look-back into row o of out (a batch of
+ * f's output schema), as the builder would derive it (*complete: no
+ * derived value missing), then joining the look-back.  Its holiday is
+ * its own row's, not spread over a day. */
+cm_status cm_lookback_derive(cm_features *f, cm_lookback *lb, const cm_batch *b, size_t i,
+                             cm_batch *out, size_t o, int *complete, cm_error *err);
+/* The last row's value of input column col (a forecast of the target),
+ * or missing when !ok. */
+void cm_lookback_set(const cm_features *f, cm_lookback *lb, size_t col, double v, int ok);
+/* dst holding what src holds (dst from cm_lookback_new of the same f). */
+cm_status cm_lookback_copy(cm_lookback *dst, const cm_lookback *src, cm_error *err);
+/* The time of its last row (0), or -1 when empty; its rows. */
+int cm_lookback_last(const cm_lookback *lb, int64_t *t);
+size_t cm_lookback_rows(const cm_lookback *lb);
 
 #endif

@@ -108,6 +108,18 @@ struct cm_features {
 };
 
 extern const char *const cm_feature_stats[];
+
+/* featrows.c, for lookback.c: the history values of row i of b (into
+ * f->vals and f->oks), and with them the row at time t into h; row i made
+ * into row o of ob (its holiday by its own name unless spread, which a
+ * builder's own rows do over their day), h then holding it; the input's
+ * new categories copied to the output schema. */
+void cm_features_history_values(cm_features *f, const cm_ccols *b, size_t i);
+cm_status cm_features_remember(cm_features *f, cm_history *h, int64_t t, cm_error *err);
+cm_status cm_features_make_row(cm_features *f, cm_history *h, const cm_ccols *b, size_t i,
+                               int64_t t, const cm_cols *ob, size_t o, int spread,
+                               int *complete, cm_error *err);
+cm_status cm_features_sync_dicts(cm_features *f, cm_error *err);
 #define DEFAULT_PARTS "hour,dow,month,doy,weekend"
 
 #endif

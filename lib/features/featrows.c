@@ -11,6 +11,13 @@
 
 /* ---- series ------------------------------------------------------------- */
 
+size_t cm_features_series(const cm_features *f, const cm_batch *b, size_t i)
+{
+    if (f->by_col < 0 || !cm_batch_valid_c(b, (size_t)f->by_col)[i])
+        return 0;
+    return (size_t)((const uint32_t *)cm_batch_values_c(b, (size_t)f->by_col))[i] + 1;
+}
+
 static cm_status series_of(cm_features *f, const cm_ccols *b, size_t i,
                            series **out, cm_error *err)
 {
@@ -203,7 +210,7 @@ static cm_status make_room(cm_features *f, cm_batch_fn emit, void *ctx,
 
 /* Category codes of the input mean the same strings in the output: new
  * entries are copied over before rows that may use them go out. */
-static cm_status sync_dicts(cm_features *f, cm_error *err)
+cm_status cm_features_sync_dicts(cm_features *f, cm_error *err)
 {
     for (size_t i = 0; i < f->npass; i++) {
         const cm_dict *src = cm_schema_dict_c(f->in, f->pass[i]);
@@ -252,8 +259,8 @@ static void holiday_day(cm_features *f, const cm_ccols *b, size_t i, const cm_ti
     }
 }
 
-/* The values the row adds to its series' history. */
-static void history_values(cm_features *f, const cm_ccols *b, size_t i)
+/* The values the row adds to its series' history (into f->vals, oks). */
+void cm_features_history_values(cm_features *f, const cm_ccols *b, size_t i)
 {
     for (size_t k = 0; k < f->nhist; k++) {
         size_t c = f->hist_col[k];
@@ -270,8 +277,8 @@ static void history_values(cm_features *f, const cm_ccols *b, size_t i)
 }
 
 /* Every derived value of the row at time t into row o of ob, from the
- * series' past and the row's own values; 1 when none is missing. */
-static int derive(cm_features *f, const series *s, int64_t t, const cm_timeparts *tp,
+ * series' past h and the row's own values; 1 when none is missing. */
+static int derive(cm_features *f, const cm_history *h, int64_t t, const cm_timeparts *tp,
                   const cm_cols *ob, size_t o)
 {
     int complete = 1;
@@ -289,14 +296,14 @@ static int derive(cm_features *f, const series *s, int64_t t, const cm_timeparts
                 for (size_t r = f->day_start; r < o; r++)
                     ((double *)ob->values[d->out])[r] = 1;
             break;
-        case D_LAG: ok = hist_value(&s->h, back(&s->h, d, t), d->src, &v); break;
+        case D_LAG: ok = hist_value(h, back(h, d, t), d->src, &v); break;
         case D_DIFF: {
             double then;
-            ok = f->oks[d->src] && hist_value(&s->h, back(&s->h, d, t), d->src, &then);
+            ok = f->oks[d->src] && hist_value(h, back(h, d, t), d->src, &then);
             v = f->vals[d->src] - then;
             break;
         }
-        case D_ROLL: ok = window(f, &s->h, d, t, &v); break;
+        case D_ROLL: ok = window(f, h, d, t, &v); break;
         }
         ((double *)ob->values[d->out])[o] = ok ? v : 0;
         ob->valid[d->out][o] = (uint8_t)ok;
@@ -307,6 +314,51 @@ static int derive(cm_features *f, const series *s, int64_t t, const cm_timeparts
         }
     }
     return complete;
+}
+
+/* The holiday of a row alone, by its own name: a row of a forecast has
+ * no day of rows around it. */
+static void holiday_own(cm_features *f, const cm_ccols *b, size_t i, size_t o)
+{
+    f->day_holiday = 0;
+    f->day_start = o;
+    if (b->valid[f->holiday_col][i]) {
+        const char *name = cm_dict_string(cm_schema_dict_c(f->in, (size_t)f->holiday_col),
+                                          ((const uint32_t *)b->values[f->holiday_col])[i],
+                                          NULL);
+        f->day_holiday = name && strcmp(name, f->p->r.holiday_none) != 0;
+    }
+}
+
+cm_status cm_features_make_row(cm_features *f, cm_history *h, const cm_ccols *b, size_t i,
+                               int64_t t, const cm_cols *ob, size_t o, int spread,
+                               int *complete, cm_error *err)
+{
+    for (size_t k = 0; k < f->npass; k++) {
+        size_t c = f->pass[k], w = cm_dtype_width(cm_schema_dtype(f->in, c));
+        memcpy((uint8_t *)ob->values[f->pass_out[k]] + o * w,
+               (const uint8_t *)b->values[c] + i * w, w);
+        ob->valid[f->pass_out[k]][o] = b->valid[c][i];
+    }
+    cm_timeparts tp = {0};
+    if (f->time_col >= 0)
+        cm_time_parts(f->tz, t, &tp);
+    if (f->holiday_col >= 0 && spread)
+        holiday_day(f, b, i, &tp, o);
+    else if (f->holiday_col >= 0)
+        holiday_own(f, b, i, o);
+    cm_features_history_values(f, b, i);
+    *complete = derive(f, h, t, &tp, ob, o);
+    /* The row joins its series' past whether or not it is written. */
+    return cm_features_remember(f, h, t, err);
+}
+
+cm_status cm_features_remember(cm_features *f, cm_history *h, int64_t t, cm_error *err)
+{
+    if (!f->nhist)
+        return CM_OK;
+    cm_history_trim(h, t, f->max_span, f->max_rows);
+    return cm_history_add(h, t, f->vals, f->oks, f->max_history, err);
 }
 
 static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn emit,
@@ -332,26 +384,9 @@ static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn em
     if ((st = make_room(f, emit, ctx, err)))
         return st;
     const cm_cols ob = cm_batch_cols(f->ob); /* after make_room: it may be new */
-    size_t o = f->on;
-    for (size_t k = 0; k < f->npass; k++) {
-        size_t c = f->pass[k], w = cm_dtype_width(cm_schema_dtype(f->in, c));
-        memcpy((uint8_t *)ob.values[f->pass_out[k]] + o * w,
-               (const uint8_t *)b->values[c] + i * w, w);
-        ob.valid[f->pass_out[k]][o] = b->valid[c][i];
-    }
-    cm_timeparts tp = {0};
-    if (f->time_col >= 0)
-        cm_time_parts(f->tz, t, &tp);
-    if (f->holiday_col >= 0)
-        holiday_day(f, b, i, &tp, o);
-    history_values(f, b, i);
-    int complete = derive(f, s, t, &tp, &ob, o);
-    /* The row joins its series' past whether or not it is written. */
-    if (f->nhist) {
-        cm_history_trim(&s->h, t, f->max_span, f->max_rows);
-        if ((st = cm_history_add(&s->h, t, f->vals, f->oks, f->max_history, err)))
-            return st;
-    }
+    int complete;
+    if ((st = cm_features_make_row(f, &s->h, b, i, t, &ob, f->on, 1, &complete, err)))
+        return st;
     if (complete || f->keep_incomplete)
         f->on++;
     else
@@ -362,7 +397,7 @@ static cm_status row(cm_features *f, const cm_ccols *b, size_t i, cm_batch_fn em
 cm_status cm_features_push(cm_features *f, const cm_batch *b, cm_batch_fn emit,
                            void *ctx, cm_error *err)
 {
-    cm_status st = sync_dicts(f, err);
+    cm_status st = cm_features_sync_dicts(f, err);
     const cm_ccols in = cm_batch_ccols(b);
     for (size_t i = 0; !st && i < in.nrows; i++)
         st = row(f, &in, i, emit, ctx, err);
@@ -372,7 +407,7 @@ cm_status cm_features_push(cm_features *f, const cm_batch *b, cm_batch_fn emit,
 cm_status cm_features_finish(cm_features *f, cm_batch_fn emit, void *ctx,
                              cm_error *err)
 {
-    cm_status st = sync_dicts(f, err);
+    cm_status st = cm_features_sync_dicts(f, err);
     if (!st)
         st = flush(f, f->on, emit, ctx, err);
     return st;

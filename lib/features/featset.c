@@ -181,6 +181,11 @@ static cm_status holidays(cm_features_plan *p, cm_error *err)
 
 /* ---- the plan ------------------------------------------------------------------ */
 
+const char *cm_features_plan_by(const cm_features_plan *p)
+{
+    return p->r.by;
+}
+
 int cm_features_plan_reads(const cm_features_plan *p, const char *col)
 {
     for (size_t i = 0; i < p->nspecs; i++)

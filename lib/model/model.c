@@ -134,16 +134,22 @@ void cm_model_forward(const cm_model *m, size_t batch, const float *x, double *y
         y[r] = y[r] * m->enc.tsd + m->enc.tmean;
 }
 
+/* Rows encoded at once, their forward pass one product per layer: a
+ * row's forecast has the same bits however many share the pass (each
+ * output sums over its inputs in one order). */
+#define CHUNK 64
+
 cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            const cm_batch *b, double *pred, uint8_t *ok,
                            size_t *why, uint64_t *unseen, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), w = m->enc.width ? m->enc.width : 1, nf = m->enc.nf + 1;
     long *cols = malloc(nf * sizeof *cols);
-    double *num = malloc(nf * sizeof *num);
+    double *num = malloc(nf * sizeof *num), y[CHUNK];
     uint32_t *cat = malloc(nf * sizeof *cat);
-    float *x = malloc(w * sizeof *x);
-    float *scratch = malloc(cm_model_scratch(m, 1) * sizeof *scratch);
+    float *x = malloc(CHUNK * w * sizeof *x);
+    float *scratch = malloc(cm_model_scratch(m, CHUNK) * sizeof *scratch);
+    size_t rows[CHUNK], k = 0;
     cm_status st = cols && num && cat && x && scratch ? CM_OK
                  : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
@@ -151,13 +157,19 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
     const cm_ccols in = cm_batch_ccols(b);
     for (size_t i = 0; !st && i < n; i++) {
         size_t which;
-        ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, &in, i, num, cat, x, &which,
-                               unseen) == 0;
+        ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, &in, i, num, cat, x + k * w,
+                               &which, unseen) == 0;
         pred[i] = 0;
         if (why)
             why[i] = ok[i] ? SIZE_MAX : which;
         if (ok[i])
-            cm_model_forward(m, 1, x, &pred[i], scratch);
+            rows[k++] = i;
+        if (k == CHUNK || (k && i + 1 == n)) {
+            cm_model_forward(m, k, x, y, scratch);
+            for (size_t r = 0; r < k; r++)
+                pred[rows[r]] = y[r];
+            k = 0;
+        }
     }
     free(cols);
     free(num);

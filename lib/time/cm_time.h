@@ -85,6 +85,37 @@ int cm_time_instant(const char *s, const cm_tz *tz, int64_t *t);
 /* The same check alone, for a setting's declaration: 0 ok, -1 not. */
 int cm_time_instant_bad(const char *s);
 
+/* ---- steps: the regular interval of a series ------------------------------ */
+
+/* A step of seconds, or of days or months of the local calendar (a year
+ * is 12 months, a week 7 days). */
+enum { CM_STEP_SECOND = 1, CM_STEP_DAY = 2, CM_STEP_MONTH = 3 };
+typedef struct cm_step {
+    int unit;
+    int64_t n;
+} cm_step;
+
+/* The differences between consecutive times of a series, counted by the
+ * step each is: a tally for telling the step of a whole stream. */
+#define CM_STEPS_KEPT 16
+typedef struct cm_steps {
+    cm_step seen[CM_STEPS_KEPT];
+    uint64_t count[CM_STEPS_KEPT], pairs, other;
+    size_t n;
+} cm_steps;
+/* One pair of consecutive times t0 <= t1 of a series (in tz, or UTC). */
+void cm_steps_observe(cm_steps *c, const cm_tz *tz, int64_t t0, int64_t t1);
+/* The step: the one more than half of the differences are; 0, or -1 and
+ * what was found, in words, into why. */
+int cm_steps_decide(const cm_steps *c, cm_step *out, char *why, size_t n);
+/* "15m", "1h", "1d", "1w", "1mo", "1y"; and back (0, or -1 for text that
+ * is no step). */
+size_t cm_step_format(char *buf, size_t n, cm_step s);
+int cm_step_parse(const char *text, cm_step *out);
+/* The time k steps after t (k may be negative), in tz (or UTC); a day of
+ * the month past the end of the month is its last day. */
+int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k);
+
 /* strptime-like formats, read the same under every locale:
  * %Y %m %d %e %H %I %M %S %p %y %b %j %z %F %T %s %% and literal text;
  * a space matches any run of spaces. */

@@ -22,6 +22,7 @@ void cm_dataset_free(cm_dataset *ds)
     if (!ds)
         return;
     cm_rowset_free(&ds->src.d);
+    cm_rowreader_release(&ds->src.s);
     cm_encoder_release(&ds->names);
     free(ds->cols);
     cm_train_cfg_free(&ds->c);

@@ -108,5 +108,6 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
     cm_train_cfg_free(&c);
     cm_encoder_release(&names);
     cm_rowset_free(&src.d);
+    cm_rowreader_release(&src.s);
     return st ? NULL : m;
 }

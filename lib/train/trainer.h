@@ -9,6 +9,7 @@
 #define CM_TRAINER_H
 
 #include "common/common.h"
+#include "features/cm_features.h"
 #include "model/cm_model.h"
 #include "nn/cm_nn.h"
 #include "train/cm_train.h"
@@ -70,9 +71,19 @@ typedef struct cm_rowreader {
     size_t nfrom;
     uint64_t from_line;
     int64_t from_t;
+    /* the step of the series, told on the first pass from every row's
+     * time: the series by the key of the features step (or an id column),
+     * each one's last time */
+    long series_col;
+    cm_tz *tz;
+    int64_t *last_t;
+    size_t nlast;
+    cm_steps steps;
 } cm_rowreader;
 
 void cm_rowset_free(cm_rowset *d);
+/* What the first pass kept of the stream's series, freed. */
+void cm_rowreader_release(cm_rowreader *s);
 cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err);
 /* The target and the inputs of stream s by c: the encoder's names and
  * kinds (nothing fitted), and the stream column of each input. */

@@ -83,6 +83,17 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
     if (!st) st = cm_kv_set_num(meta, "valid_rows", (double)src->nvalid, err);
     if (!st && d->skipped) st = cm_kv_set_num(meta, "skipped_rows", (double)d->skipped, err);
     if (!st && d->have_time) {
+        /* the step a forecast takes, or what was found instead */
+        cm_step step;
+        char why[200];
+        if (!cm_steps_decide(&d->steps, &step, why, sizeof why)) {
+            cm_step_format(buf, sizeof buf, step);
+            st = cm_kv_set(meta, "step", buf, err);
+        } else {
+            st = cm_kv_set(meta, "step_unknown", why, err);
+        }
+    }
+    if (!st && d->have_time) {
         cm_fmt_time(buf, sizeof buf, d->tmin);
         st = cm_kv_set(meta, "time_min", buf, err);
         cm_fmt_time(buf, sizeof buf, d->tmax);

@@ -137,10 +137,45 @@ static cm_status from_row(cm_rowreader *s, int has_t, int64_t t, cm_error *err)
                    line, at, label, (unsigned long long)s->from_line, first);
 }
 
+void cm_rowreader_release(cm_rowreader *s)
+{
+    cm_tz_free(s->tz);
+    free(s->last_t);
+    s->tz = NULL;
+    s->last_t = NULL;
+    s->nlast = 0;
+}
+
+/* Row i's time after the last of its series: a difference for the step. */
+static cm_status watch_step(cm_rowreader *s, size_t i, cm_error *err)
+{
+    const cm_ccols *b = &s->in;
+    if (s->time_col < 0 || !b->valid[s->time_col][i])
+        return CM_OK;
+    size_t k = 0;
+    if (s->series_col >= 0 && b->valid[s->series_col][i])
+        k = (size_t)((const uint32_t *)b->values[s->series_col])[i] + 1;
+    if (k >= s->nlast) {
+        size_t n = cm_cap_for(s->nlast, k, 8);
+        if (cm_resize(&s->last_t, s->nlast, n, sizeof *s->last_t, err))
+            return CM_ERR_NOMEM;
+        for (size_t j = s->nlast; j < n; j++)
+            s->last_t[j] = INT64_MIN; /* none yet */
+        s->nlast = n;
+    }
+    int64_t t = ((const int64_t *)b->values[s->time_col])[i];
+    if (s->last_t[k] != INT64_MIN)
+        cm_steps_observe(&s->steps, s->tz, s->last_t[k], t);
+    s->last_t[k] = t;
+    return CM_OK;
+}
+
 /* Row i of the batch in hand into d; 1 if kept, 0 if skipped. */
 static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
 {
     const cm_ccols *b = &s->in;
+    if (s->first && watch_step(s, i, err))
+        return -1;
     const cm_schema *sc = cm_reader_schema(s->r);
     const cm_encoder *e = s->e;
     unsigned long long line = (unsigned long long)s->line;

@@ -242,6 +242,33 @@ static cm_status from_time(cm_rowreader *s, const cm_schema *sc, const char *tex
     return CM_OK;
 }
 
+/* The series whose consecutive times tell the step: the key of the
+ * stream's features step (--by), or else a column of role id; and the
+ * zone of the times, whose calendar a step of days follows. */
+static cm_status step_setup(cm_rowreader *s, const cm_schema *sc, cm_error *err)
+{
+    s->series_col = -1;
+    for (size_t i = 0; i < cm_recipe_nsteps(sc); i++) {
+        if (strcmp(cm_recipe_op(sc, i), "features"))
+            continue;
+        cm_features_plan *p = cm_features_plan_new(cm_recipe_params_c(sc, i), err);
+        if (!p)
+            return err->status;
+        const char *by = cm_features_plan_by(p);
+        s->series_col = by ? cm_schema_find(sc, by) : -1;
+        cm_features_plan_free(p);
+    }
+    for (size_t c = 0; s->series_col < 0 && c < cm_schema_ncols(sc); c++)
+        if (cm_schema_role(sc, c) == CM_ROLE_ID && cm_schema_dtype(sc, c) == CM_CAT)
+            s->series_col = (long)c;
+    const char *zone = s->time_col >= 0
+                           ? cm_kv_get(cm_schema_col_meta_c(sc, (size_t)s->time_col), "tz")
+                           : NULL;
+    if (zone && !(s->tz = cm_tz_load(zone, err)))
+        return err->status;
+    return CM_OK;
+}
+
 /* After the first pass: valid-from must leave rows on either side. */
 static cm_status from_split(const cm_rowreader *s, cm_error *err)
 {
@@ -273,6 +300,8 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
         e->f[k].cat ? src->d.ncat++ : src->d.nnum++;
     if (!st && c->valid_from)
         st = from_time(&src->s, s, c->valid_from, err);
+    if (!st)
+        st = step_setup(&src->s, s, err);
     if (!st && c->stream) /* a pipe fails here, before a pass over it */
         st = cm_rowreader_restart(&src->s, err);
     if (!st)
