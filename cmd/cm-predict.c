@@ -24,8 +24,30 @@ typedef struct opts {
     const char *model, *input, *ids, *from;
     char **fields;
     int nfields, eval, info, format, strict;
+    /* forecasts of several steps */
+    const char *horizon, *step, *origin, *future, *every, *forecasts;
+    int future_fill, fill_history, backtest;
+    int64_t windows;
     cli_common co;
 } opts;
+
+/* A number of steps, or a span (24h, 2d, 5y); its steps are counted once
+ * the step is known. */
+static int steps_bad(const char *v)
+{
+    cm_step s;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end != v && !*end)
+        return n < 1 || n > 100000;
+    return cm_step_parse(v, &s);
+}
+
+static int step_bad(const char *v)
+{
+    cm_step s;
+    return cm_step_parse(v, &s);
+}
 
 #define AT(f, U) CM_SET_AT(opts, f, U)
 static const cm_setting own[] = {
@@ -46,6 +68,36 @@ static const cm_setting own[] = {
      .offset = AT(from, const char *)},
     {.name = "info", .type = CM_SET_FLAG, .help = "print what the model needs and what it knows",
      .offset = AT(info, int)},
+    {.name = "horizon", .short_opt = 'H', .type = CM_SET_TEXT, .arg = "N|SPAN",
+     .help = "forecast the next N steps (or 24h, 2d, 5y) of\neach series from its history",
+     .section = "Forecasts", .check = steps_bad, .want = "a number of steps or a span such as 24h",
+     .offset = AT(horizon, const char *)},
+    {.name = "step", .type = CM_SET_TEXT, .arg = "STEP",
+     .help = "the interval of a step (15m 1h 1d 1w 1mo 1y);\nthe model's by default",
+     .check = step_bad, .want = "a step such as 1h, 1d or 1mo", .offset = AT(step, const char *)},
+    {.name = "origin", .type = CM_SET_TEXT, .arg = "TIME",
+     .help = "forecast from TIME, not each series' last time",
+     .check = cm_time_instant_bad, .want = "an ISO 8601 time or date such as 2011-12-01",
+     .offset = AT(origin, const char *)},
+    {.name = "future", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "rows of the future times: their covariates", .offset = AT(future, const char *)},
+    {.name = "future-fill", .type = CM_SET_CHOICE, .arg = "last", .choices = "no|last",
+     .dflt = "no", .help = "without future rows, carry the last covariates", 
+     .offset = AT(future_fill, int)},
+    {.name = "fill-history", .type = CM_SET_CHOICE, .arg = "HOW", .choices = "no|linear|last",
+     .dflt = "no", .help = "fill the gaps of the history first: linear, last",
+     .offset = AT(fill_history, int)},
+    {.name = "backtest", .type = CM_SET_FLAG,
+     .help = "forecast from many origins of the input and score\neach step against its "
+             "actual values", .offset = AT(backtest, int)},
+    {.name = "windows", .type = CM_SET_COUNT, .arg = "N", .lo = 0, .dflt = "30",
+     .help = "with --backtest: the last N origins that fit\n(default 30; 0: all)",
+     .offset = AT(windows, int64_t)},
+    {.name = "every", .type = CM_SET_TEXT, .arg = "N|SPAN",
+     .help = "with --backtest: steps between origins (default:\nthe horizon)", .check = steps_bad,
+     .want = "a number of steps or a span such as 24h", .offset = AT(every, const char *)},
+    {.name = "forecasts", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "with --backtest: every forecast into FILE", .offset = AT(forecasts, const char *)},
     {.name = "strict", .type = CM_SET_FLAG,
      .help = "exit 1 on a doubtful forecast: a category the\nmodel never saw, an input far "
              "outside training",
@@ -75,10 +127,30 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
         o->input = cli_one_input(argc, argv, first);
     if (o->nfields && (o->eval || o->ids))
         cli_usage_error("--eval and --id read a file, not NAME=VALUE fields");
-    if (o->from && !o->eval)
-        cli_usage_error("--from chooses the rows --eval scores: give --eval too");
+    if (o->from && !o->eval && !o->backtest)
+        cli_usage_error("--from chooses the rows --eval scores or the first origin of "
+                        "--backtest: give one of them too");
     if (o->nfields && o->info)
         cli_usage_error("--info takes no input: only -m MODEL.cmm");
+    /* what belongs to forecasts of several steps, and only there */
+    const char *needs_h = o->step ? "--step" : o->origin ? "--origin" : o->future ? "--future"
+                        : o->future_fill ? "--future-fill" : o->fill_history ? "--fill-history"
+                        : o->backtest ? "--backtest" : NULL;
+    const char *needs_bt = o->every ? "--every" : o->forecasts ? "--forecasts"
+                         : o->windows != 30 ? "--windows" : NULL;
+    if (!o->horizon && needs_h)
+        cli_usage_error("%s goes with --horizon", needs_h);
+    if (!o->backtest && needs_bt)
+        cli_usage_error("%s goes with --backtest", needs_bt);
+    if (o->horizon && (o->eval || o->nfields))
+        cli_usage_error("--horizon forecasts from a history file, not %s",
+                        o->eval ? "with --eval (--backtest scores forecasts)" : "NAME=VALUE fields");
+    if (o->backtest && (o->origin || o->future))
+        cli_usage_error("--backtest takes its origins and future rows from its input, not %s",
+                        o->origin ? "--origin" : "--future");
+    if (o->future && o->future_fill)
+        cli_usage_error("--future gives the future rows; --future-fill last carries the last "
+                        "ones instead: give one");
 }
 
 static cm_model *load_model(const char *path)
@@ -198,6 +270,72 @@ static void print_counts(const cm_model *m, const cm_predictor *p, const char *n
     }
 }
 
+/* ---- several steps ahead ------------------------------------------------------ */
+
+/* A backtest's results go to the scores and, with --forecasts, a file. */
+typedef struct fanout {
+    cm_fc_score *score;
+    cm_fc_writer *w;
+} fanout;
+
+static cm_status to_both(void *ctx, const cm_fc_batch *b, cm_error *err)
+{
+    fanout *f = ctx;
+    cm_status st = cm_fc_score_add(f->score, b, err);
+    return !st && f->w ? cm_fc_write(f->w, b, err) : st;
+}
+
+/* The options of a forecast, read against the model's step. */
+static cm_forecast_opts forecast_opts(const opts *o, const cm_predictor *p)
+{
+    cm_forecast_opts fo = {.future = o->future_fill ? CM_FUTURE_LAST : CM_FUTURE_ROWS,
+                           .gaps = (cm_gapfill)o->fill_history, .backtest = o->backtest,
+                           .windows = o->windows};
+    if (o->step)
+        cm_step_parse(o->step, &fo.step);
+    if (o->origin && !cm_time_instant(o->origin, cm_predictor_tz(p), &fo.origin))
+        fo.has_origin = 1;
+    if (o->from && o->backtest && !cm_time_instant(o->from, cm_predictor_tz(p), &fo.from))
+        fo.has_from = 1;
+    fo.horizon = 1; /* counted below, once the step is known */
+    return fo;
+}
+
+/* A number of steps, or a span that is a whole number of them. */
+static int64_t steps_of(const char *option, const char *text, cm_step step)
+{
+    int64_t n;
+    char s[32];
+    if (cm_step_count(text, step, &n) || n < 1 || n > 100000) {
+        cm_step_format(s, sizeof s, step);
+        cli_usage_error("--%s: '%s' is not a whole number of steps of %s (1 to 100000)",
+                        option, text, s);
+    }
+    return n;
+}
+
+static void print_fc_counts(const cm_model *m, const cm_forecaster *fc, int verbose)
+{
+    const cm_fc_stats *s = cm_forecast_stats(fc);
+    uint64_t none = s->slots - s->predicted;
+    if (verbose)
+        fprintf(stderr, "%s: %llu series, %llu windows, %llu forecasts%s\n", cli_name(),
+                (unsigned long long)s->series, (unsigned long long)s->windows,
+                (unsigned long long)s->predicted, "");
+    if (verbose && s->filled)
+        fprintf(stderr, "%s: %llu values of the history filled (--fill-history)\n", cli_name(),
+                (unsigned long long)s->filled);
+    if (!none)
+        return;
+    fprintf(stderr, "%s: %llu of %llu forecasts empty:", cli_name(), (unsigned long long)none,
+            (unsigned long long)s->slots);
+    const char *comma = "";
+    for (size_t i = 0; i < cm_model_ninputs(m); i++)
+        count(&comma, s->missing[i], "missing", cm_model_input(m, i));
+    count(&comma, s->no_future, "steps without a row of covariates", NULL);
+    fputc('\n', stderr);
+}
+
 /* What a run holds, freed at exit on every path (cli_hold). */
 typedef struct held {
     cli_held cli; /* first: see cli_hold */
@@ -205,11 +343,19 @@ typedef struct held {
     cm_predictor *p;
     cm_pred_writer *w;
     cm_reader *r;
+    cm_forecaster *fc;
+    cm_fc_writer *fw;
+    cm_fc_score *score;
 } held;
+
+static int forecast_mode(const opts *o, held *h, const cm_model *m, cm_predictor *p);
 
 static void release(void *ctx)
 {
     held *h = ctx;
+    cm_fc_writer_free(h->fw);
+    cm_fc_score_free(h->score);
+    cm_forecaster_free(h->fc);
     cm_pred_writer_free(h->w);
     cm_reader_free(h->r);
     cm_predictor_free(h->p);
@@ -238,6 +384,8 @@ int main(int argc, char **argv)
         adhoc(&o, p);
         return CLI_OK;
     }
+    if (o.horizon)
+        return forecast_mode(&o, h, m, p);
     const char *name = cli_in_name(o.input);
     FILE *in = h->cli.in = cli_open_in(o.input);
     cli_output *out = cli_output_open(o.co.output ? o.co.output : "-", 0, 1);
@@ -286,4 +434,71 @@ int main(int argc, char **argv)
     else if (!o.co.quiet && o.eval && !ev.rows && cm_predictor_stats(p)->rows)
         cli_warn("%s: no row to score: none has both a forecast and an actual value", name);
     return CLI_OK; /* release frees the rest */
+}
+
+static int forecast_mode(const opts *o, held *h, const cm_model *m, cm_predictor *p)
+{
+    cm_error err;
+    cm_error_clear(&err);
+    cm_forecast_opts fo = forecast_opts(o, p);
+    cm_forecaster *fc = h->fc = cm_forecaster_new(p, &fo, &err);
+    if (!fc)
+        cli_usage_error("%s", err.msg);
+    cm_step step;
+    cm_forecast_step(fc, &step, &err);
+    fo.horizon = steps_of("horizon", o->horizon, step);
+    fo.every = o->every ? steps_of("every", o->every, step) : 0;
+    cm_forecaster_free(fc);
+    if (!(fc = h->fc = cm_forecaster_new(p, &fo, &err)))
+        cli_usage_error("%s", err.msg);
+    if (o->future) {
+        FILE *f = cli_open_in(o->future);
+        cm_status st = cm_forecast_future(fc, f, cli_in_name(o->future), &err);
+        if (f != stdin)
+            fclose(f);
+        if (st)
+            cli_die_error(cli_in_name(o->future), &err);
+    }
+    const char *name = cli_in_name(o->input);
+    FILE *in = h->cli.in = cli_open_in(o->input);
+    cli_output *out = cli_output_open(o->co.output ? o->co.output : "-", 0, 1);
+    cli_output *fout = o->forecasts ? cli_output_open(o->forecasts, 0, 0) : NULL;
+    fanout fan = {0};
+    cm_fc_fn fn = cm_fc_write;
+    void *ctx;
+    cm_text_format f = (cm_text_format)o->format;
+    if (o->backtest) {
+        if (!(fan.score = h->score = cm_fc_score_new(fo.horizon)) ||
+            (fout && !(fan.w = h->fw = cm_fc_writer_new(cli_output_file(fout), m,
+                                                         cm_predictor_tz(p), f, o->ids, 1,
+                                                         &err))))
+            cli_die("out of memory");
+        fn = to_both;
+        ctx = &fan;
+    } else if (!(ctx = h->fw = cm_fc_writer_new(cli_output_file(out), m, cm_predictor_tz(p), f,
+                                                o->ids, 0, &err))) {
+        cli_die_error(NULL, &err);
+    }
+    if (cm_forecast_run(fc, in, name, fn, ctx, &err)) {
+        cli_output_abort(fout);
+        cli_output_abort(out);
+        cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
+    }
+    if (o->backtest) {
+        cm_fc_score_write(fan.score, cli_output_file(out), f,
+                          fo.future == CM_FUTURE_LAST ? "last (carried from each origin)"
+                                                      : "actual (the input's own rows)");
+        if (fan.w)
+            cm_fc_writer_finish(fan.w);
+    } else {
+        cm_fc_writer_finish(h->fw);
+    }
+    if (fout)
+        cli_output_close(fout);
+    cli_output_close(out);
+    if (!o->co.quiet)
+        print_fc_counts(m, fc, o->co.verbose);
+    if (!o->co.quiet && o->co.verbose && fo.future == CM_FUTURE_LAST)
+        fprintf(stderr, "%s: covariates at future times: the last row's, carried\n", cli_name());
+    return CLI_OK;
 }

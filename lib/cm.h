@@ -19,5 +19,6 @@
 #include "train/cm_train.h"
 #include "predict/cm_predict.h"
 #include "tune/cm_tune.h"
+#include "forecast/cm_forecast.h"
 
 #endif

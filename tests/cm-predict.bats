@@ -1015,7 +1015,7 @@ same_eval() {
 
 @test "--from: without --eval, a bad TIME, a model without a time column (exit 2); no row from TIME on says so (exit 0)" {
     bike_model m.cmm "$BIKE" -m linear
-    assert_fails 2 "cm-predict: --from chooses the rows --eval scores: give --eval too
+    assert_fails 2 "cm-predict: --from chooses the rows --eval scores or the first origin of --backtest: give one of them too
 Try 'cm-predict --help' for more information." -m m.cmm --from 2011-01-20 "$BIKE"
     local bad
     for bad in tomorrow 01/20/2011 2011 2011-01-32; do

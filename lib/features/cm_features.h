@@ -23,6 +23,10 @@ extern const cm_settings cm_features_settings;
 typedef struct cm_features_plan cm_features_plan;
 cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err);
 void cm_features_plan_free(cm_features_plan *p);
+/* Whether the plan makes a column of this name (a calendar part, a lag,
+ * a window...): in a stream from cm-features, the columns that are not
+ * derived are the rows as the step read them. */
+int cm_features_plan_derives(const cm_features_plan *p, const char *name);
 /* The column that keeps series apart (--by), or NULL. */
 const char *cm_features_plan_by(const cm_features_plan *p);
 /* Whether the plan looks back on column col (a lag, window or difference
@@ -73,6 +77,12 @@ void cm_features_report(const cm_features *f, FILE *out);
 int cm_features_verdict(const cm_features *f, char *buf, size_t n);
 
 /* ---- forecasting: look-backs held apart from a builder's series ---------- */
+
+/* How far back the builder's lags, windows and differences reach: span
+ * seconds (-1: none by time) and rows; what names the farthest, the
+ * derived column that looks back most. */
+void cm_features_reach(const cm_features *f, int64_t *span, uint64_t *rows,
+                       const char **what);
 
 /* The series row i of b belongs to: 0 without --by (or with its value
  * missing), else 1 + the code of its --by value. */

@@ -91,6 +91,7 @@ struct cm_features {
     size_t nhist;
     int64_t max_span;     /* seconds any feature looks back; -1: none does */
     uint64_t max_rows;    /* rows any feature looks back */
+    size_t reach_span, reach_rows; /* the output columns that look back most */
     size_t max_history, min_count;
     int keep_incomplete;
     series *ser;          /* by series: 0 without --by, else code + 1 */

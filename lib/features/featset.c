@@ -181,6 +181,34 @@ static cm_status holidays(cm_features_plan *p, cm_error *err)
 
 /* ---- the plan ------------------------------------------------------------------ */
 
+int cm_features_plan_derives(const cm_features_plan *p, const char *name)
+{
+    char buf[CM_MAX_NAME + 160];
+    for (size_t i = 0; i < p->nparts; i++) {
+        const char *part = cm_feature_parts[p->parts[i]];
+        size_t n = strlen(part);
+        if (!strcmp(name, part) || (!strncmp(name, part, n) &&
+                                    (!strcmp(name + n, "_sin") || !strcmp(name + n, "_cos"))))
+            return 1;
+    }
+    if (!strcmp(name, "is_holiday"))
+        return p->r.holidays || p->r.holiday_col;
+    for (size_t i = 0; i < p->nspecs; i++) {
+        const feat_spec *sp = &p->specs[i];
+        for (size_t k = 0; k < (sp->kind == D_ROLL ? sp->nstats : sp->nspans); k++) {
+            if (sp->kind == D_ROLL)
+                snprintf(buf, sizeof buf, "%s_%s%s", sp->col, cm_feature_stats[sp->stats[k]],
+                         sp->spans[0].text);
+            else
+                snprintf(buf, sizeof buf, "%s_%s%s", sp->col, sp->kind == D_LAG ? "lag" : "diff",
+                         sp->spans[k].text);
+            if (!strcmp(buf, name))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 const char *cm_features_plan_by(const cm_features_plan *p)
 {
     return p->r.by;

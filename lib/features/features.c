@@ -34,9 +34,9 @@ static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
     f->d[f->nd++] = (derived){kind, part, src, span, by_rows, out};
     if (kind >= D_LAG) {
         if (by_rows && (uint64_t)span > f->max_rows)
-            f->max_rows = (uint64_t)span;
+            f->max_rows = (uint64_t)span, f->reach_rows = out;
         if (!by_rows && span > f->max_span)
-            f->max_span = span;
+            f->max_span = span, f->reach_span = out;
     }
     return CM_OK;
 }
@@ -264,6 +264,15 @@ void cm_features_free(cm_features *f)
     free(f->dropped_by);
     cm_features_plan_free(f->owned);
     free(f);
+}
+
+void cm_features_reach(const cm_features *f, int64_t *span, uint64_t *rows,
+                       const char **what)
+{
+    *span = f->max_span;
+    *rows = f->max_rows;
+    *what = f->max_span > 0 ? cm_schema_name(f->out, f->reach_span)
+          : f->max_rows ? cm_schema_name(f->out, f->reach_rows) : NULL;
 }
 
 cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings, cm_error *err)

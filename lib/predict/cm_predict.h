@@ -7,6 +7,7 @@
 #define CM_PREDICT_H
 
 #include "clean/cm_clean.h"
+#include "features/cm_features.h"
 #include "model/cm_model.h"
 
 /*
@@ -158,5 +159,17 @@ int cm_predictor_is_field(const cm_predictor *p, const char *name);
 int cm_predictor_derives(const cm_predictor *p, const char *name);
 /* The decimal mark of the training CSV's numbers, '.' or ','. */
 char cm_predictor_decimal(const cm_predictor *p);
+
+/* ---- for forecasting (lib/forecast) ------------------------------------------ */
+
+const cm_model *cm_predictor_model(const cm_predictor *p);
+/* The model's clean and features steps, compiled (NULL for one its recipe
+ * lacks). */
+const cm_clean_plan *cm_predictor_clean_plan(const cm_predictor *p);
+const cm_features_plan *cm_predictor_features_plan(const cm_predictor *p);
+/* A cleaner replaying the clean step, for a file (every row cleaned as
+ * cm-predict cleans a CSV, none numbered) or, by_hand, for rows of fields
+ * (cm_clean_prepare them); CM_ERR_ARG without a clean step. */
+cm_clean *cm_predictor_cleaner(cm_predictor *p, int by_hand, cm_error *err);
 
 #endif

@@ -52,6 +52,36 @@ cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err)
     return p;
 }
 
+const cm_model *cm_predictor_model(const cm_predictor *p)
+{
+    return p->m;
+}
+
+const cm_clean_plan *cm_predictor_clean_plan(const cm_predictor *p)
+{
+    return p->clean;
+}
+
+const cm_features_plan *cm_predictor_features_plan(const cm_predictor *p)
+{
+    return p->feat;
+}
+
+cm_clean *cm_predictor_cleaner(cm_predictor *p, int by_hand, cm_error *err)
+{
+    if (!p->clean) {
+        cm_fail(err, CM_ERR_ARG, "the model's recipe has no clean step: give it a cm "
+                "stream, not CSV");
+        return NULL;
+    }
+    /* a forecaster holds its rows itself: none needs a number; rows of
+     * fields may lack any (they say what they lack) */
+    p->lenient = by_hand;
+    cm_clean_opts o = cm_predictor_clean_opts(p, 0, by_hand);
+    o.number = 0;
+    return cm_clean_start(p->clean, &o, err);
+}
+
 const cm_tz *cm_predictor_tz(const cm_predictor *p)
 {
     return p->clean ? cm_clean_plan_tz(p->clean) : NULL;

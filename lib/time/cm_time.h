@@ -112,6 +112,9 @@ int cm_steps_decide(const cm_steps *c, cm_step *out, char *why, size_t n);
  * is no step). */
 size_t cm_step_format(char *buf, size_t n, cm_step s);
 int cm_step_parse(const char *text, cm_step *out);
+/* How many steps text is: a whole number of them, or a span such as
+ * "24h", "2d" or "5y" that is a whole number of them; 0, or -1. */
+int cm_step_count(const char *text, cm_step step, int64_t *n);
 /* The time k steps after t (k may be negative), in tz (or UTC); a day of
  * the month past the end of the month is its last day. */
 int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k);

@@ -5,6 +5,7 @@
  * one is a count of seconds, which on any day keeps an hourly series on
  * the hour. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "time/cm_time.h"
@@ -154,4 +155,35 @@ int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k)
     if (tz)
         cm_tz_to_utc(tz, day * 86400 + sec, &utc);
     return utc;
+}
+
+/* A span as seconds when it has a fixed length (seconds, or days, which
+ * an hourly step counts in hours), or -1 (months). */
+static int64_t seconds(cm_step s)
+{
+    return s.unit == CM_STEP_SECOND ? s.n : s.unit == CM_STEP_DAY ? s.n * 86400 : -1;
+}
+
+int cm_step_count(const char *text, cm_step step, int64_t *n)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (end != text && !*end && text[0] >= '0' && text[0] <= '9') {
+        *n = v;
+        return 0;
+    }
+    cm_step span;
+    if (cm_step_parse(text, &span))
+        return -1;
+    if (span.unit == step.unit) {
+        if (span.n % step.n)
+            return -1;
+        *n = span.n / step.n;
+        return 0;
+    }
+    int64_t a = seconds(span), b = seconds(step);
+    if (a < 0 || b <= 0 || a % b)
+        return -1;
+    *n = a / b;
+    return 0;
 }

@@ -1,0 +1,177 @@
+/* fcwindow.c - a block of windows advancing together: at step k every
+ * window's row for its k-th future time is made (the covariates of a
+ * future row, or of its last row carried; its own forecasts as the
+ * target's past), derived from its look-back by the features step's own
+ * code, and forecast in one batched pass of the model; each forecast then
+ * joins its window's look-back, for the lags of the steps after it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/forecast.h"
+
+void fc_block_free(cm_forecaster *fc)
+{
+    for (size_t w = 0; fc->win && w < fc->wcap; w++)
+        cm_lookback_free(fc->win[w].lb);
+    free(fc->win);
+    fc->win = NULL;
+    fc->nwin = 0;
+    cm_batch_free(fc->stepin);
+    cm_batch_free(fc->stepout);
+    cm_batch_free(fc->res.b);
+    fc->stepin = fc->stepout = fc->res.b = NULL;
+    free(fc->pred), free(fc->actual), free(fc->ok), free(fc->has_actual), free(fc->why);
+    free(fc->steps), free(fc->origins);
+    fc->pred = fc->actual = NULL;
+    fc->ok = fc->has_actual = NULL;
+    fc->why = NULL;
+    fc->steps = fc->origins = NULL;
+}
+
+/* The schema of the rows the model reads. */
+static const cm_schema *out_schema(const cm_forecaster *fc)
+{
+    return fc->feat ? cm_features_schema(fc->feat) : fc->in;
+}
+
+/* The row window w takes its covariates from at time t: the future
+ * file's at t, else the history's own (a backtest's oracle, or rows after
+ * an origin given), else (future last) its last row; NULL, j SIZE_MAX:
+ * none. */
+static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_t t,
+                             size_t *j)
+{
+    if (fc->o.future == CM_FUTURE_LAST) {
+        *j = w->last;
+        return fc->rows.b;
+    }
+    if (fc->have_future && (*j = fc_find(fc, w->series, t, 1)) != SIZE_MAX)
+        return fc->fut.b;
+    if ((*j = fc_find(fc, w->series, t, 0)) != SIZE_MAX)
+        return fc->rows.b;
+    return NULL;
+}
+
+/* Row i of stepin: window w at time t.  A source row gives it all but the
+ * target; without one, it has only the series and the time.  The actual
+ * value, when the source row is of time t, is kept for scoring. */
+static void make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t t,
+                       double *actual, uint8_t *has)
+{
+    size_t j;
+    const cm_batch *src = cover(fc, w, t, &j);
+    size_t nc = cm_schema_ncols(fc->in);
+    cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
+    *has = 0;
+    if (src && fc_time(fc, src, j) == t && fc->target_col >= 0 &&
+        cm_batch_valid_c(src, (size_t)fc->target_col)[j]) {
+        const void *v = cm_batch_values_c(src, (size_t)fc->target_col);
+        cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
+        *actual = dt == CM_F32 ? ((const float *)v)[j] : dt == CM_F64 ? ((const double *)v)[j]
+                                                              : (double)((const int64_t *)v)[j];
+        *has = 1;
+    }
+    if (!src) { /* the series key and the time alone */
+        const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p))
+                                  : NULL;
+        long key = by ? cm_schema_find(fc->in, by) : -1;
+        for (size_t c = 0; c < nc; c++)
+            if ((long)c != key)
+                cm_batch_valid(fc->stepin, c)[i] = 0;
+        fc->st.no_future++;
+    }
+    ((int64_t *)cm_batch_values(fc->stepin, (size_t)fc->time_col))[i] = t;
+    cm_batch_valid(fc->stepin, (size_t)fc->time_col)[i] = 1;
+    if (fc->target_col >= 0) /* what is forecast is not known */
+        cm_batch_valid(fc->stepin, (size_t)fc->target_col)[i] = 0;
+}
+
+static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
+{
+    const cm_schema *os = out_schema(fc);
+    if (!fc->stepin && (!(fc->stepin = cm_batch_new(fc->in, fc->wcap)) ||
+                        (fc->feat && !(fc->stepout = cm_batch_new(os, fc->wcap)))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!fc->res.b || cm_batch_capacity(fc->res.b) < rows) {
+        cm_batch_free(fc->res.b);
+        if (!(fc->res.b = cm_batch_new(os, rows)))
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    }
+    size_t cap = cm_batch_capacity(fc->res.b);
+    if (cm_resize(&fc->pred, 0, cap, sizeof *fc->pred, err) ||
+        cm_resize(&fc->actual, 0, cap, sizeof *fc->actual, err) ||
+        cm_resize(&fc->ok, 0, cap, 1, err) || cm_resize(&fc->has_actual, 0, cap, 1, err) ||
+        cm_resize(&fc->why, 0, cap, sizeof *fc->why, err) ||
+        cm_resize(&fc->steps, 0, cap, sizeof *fc->steps, err) ||
+        cm_resize(&fc->origins, 0, cap, sizeof *fc->origins, err))
+        return CM_ERR_NOMEM;
+    return CM_OK;
+}
+
+/* One step of every window: its rows, their forecasts, into the results
+ * (window w's step k at w * H + k - 1), and into the look-backs. */
+static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, size_t *why,
+                      cm_error *err)
+{
+    size_t nw = fc->nwin, H = (size_t)fc->o.horizon;
+    const cm_schema *os = out_schema(fc);
+    cm_batch *rows = fc->feat ? fc->stepout : fc->stepin;
+    for (size_t i = 0; i < nw; i++) {
+        fc_window *w = &fc->win[i];
+        size_t r = i * H + (size_t)(k - 1);
+        int64_t t = cm_step_add(fc->tz, w->origin, fc->step, k);
+        make_input(fc, w, i, t, &fc->actual[r], &fc->has_actual[r]);
+        int complete;
+        if (fc->feat && cm_lookback_derive(fc->feat, w->lb, fc->stepin, i, fc->stepout, i,
+                                           &complete, err))
+            return err->status;
+    }
+    cm_batch_set_nrows(rows, nw);
+    if (cm_model_predict(fc->m, os, rows, pred, ok, why, NULL, err))
+        return err->status;
+    for (size_t i = 0; i < nw; i++) {
+        size_t r = i * H + (size_t)(k - 1);
+        if (ok[i] && !isfinite(pred[i])) /* inputs far beyond training */
+            ok[i] = 0, why[i] = SIZE_MAX;
+        if (fc->feat && fc->target_col >= 0)
+            cm_lookback_set(fc->feat, fc->win[i].lb, (size_t)fc->target_col, pred[i], ok[i]);
+        cm_batch_copy_row(os, fc->res.b, r, rows, i);
+        fc->pred[r] = ok[i] ? pred[i] : 0;
+        fc->ok[r] = ok[i];
+        fc->why[r] = why[i];
+        fc->steps[r] = k;
+        fc->origins[r] = fc->win[i].origin;
+        fc->st.slots++;
+        if (ok[i])
+            fc->st.predicted++;
+        else if (why[i] != SIZE_MAX && fc->st.missing)
+            fc->st.missing[why[i]]++;
+    }
+    return CM_OK;
+}
+
+cm_status fc_run_block(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err)
+{
+    size_t nw = fc->nwin, H = (size_t)fc->o.horizon;
+    if (!nw)
+        return CM_OK;
+    double *pred = malloc(nw * sizeof *pred);
+    uint8_t *ok = malloc(nw);
+    size_t *why = malloc(nw * sizeof *why);
+    cm_status st = pred && ok && why ? block_room(fc, nw * H, err)
+                                     : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (int64_t k = 1; !st && k <= fc->o.horizon; k++)
+        st = step(fc, k, pred, ok, why, err);
+    free(pred);
+    free(ok);
+    free(why);
+    fc->st.windows += nw;
+    fc->nwin = 0;
+    if (st)
+        return st;
+    cm_batch_set_nrows(fc->res.b, nw * H);
+    cm_fc_batch out = {nw * H, out_schema(fc), fc->res.b, fc->steps, fc->origins,
+                       fc->pred, fc->actual, fc->ok, fc->has_actual, fc->why};
+    return fn(ctx, &out, err);
+}
