@@ -179,20 +179,21 @@ static size_t series_of(const cm_forecaster *fc, const cm_batch *b, size_t i)
     return fc->feat ? cm_features_series(fc->feat, b, i) : 0;
 }
 
-/* The name a message gives series k: its --by value, or none. */
-static void series_label(const cm_forecaster *fc, size_t k, char *buf, size_t n)
+const char *fc_series_label(cm_forecaster *fc, size_t k)
 {
     const fc_series *s = &fc->ser[k];
     const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p)) : NULL;
     long c = by ? cm_schema_find(fc->in, by) : -1;
-    *buf = '\0';
-    if (c >= 0 && s->n && cm_batch_valid_c(fc->rows.b, (size_t)c)[s->idx[0]]) {
-        size_t len;
-        const char *str = cm_dict_string(cm_schema_dict_c(fc->in, (size_t)c),
-                                         ((const uint32_t *)cm_batch_values_c(
-                                             fc->rows.b, (size_t)c))[s->idx[0]], &len);
-        snprintf(buf, n, " in series '%.*s'", (int)(len > 64 ? 64 : len), str);
-    }
+    if (c < 0 || !s->n || !cm_batch_valid_c(fc->rows.b, (size_t)c)[s->idx[0]])
+        return "";
+    size_t len;
+    const char *str = cm_dict_string(cm_schema_dict_c(fc->in, (size_t)c),
+                                     ((const uint32_t *)cm_batch_values_c(
+                                         fc->rows.b, (size_t)c))[s->idx[0]], &len);
+    /* the forecaster's own buffer: one label at a time */
+    char *buf = fc->label;
+    snprintf(buf, sizeof fc->label, " in series '%.*s'", (int)(len > 64 ? 64 : len), str);
+    return buf;
 }
 
 /* Row j of the history joins its series, which must be in time order:
@@ -206,10 +207,10 @@ cm_status fc_join(cm_forecaster *fc, size_t j, cm_error *err)
     fc_series *s = &fc->ser[k];
     int64_t t = fc_time(fc, fc->rows.b, j);
     if (s->n && fc_time(fc, fc->rows.b, s->idx[s->n - 1]) >= t) {
-        char a[40], lab[100];
+        char a[40];
         int64_t before = fc_time(fc, fc->rows.b, s->idx[s->n - 1]);
+        const char *lab = fc_series_label(fc, k);
         cm_fmt_time(a, sizeof a, t);
-        series_label(fc, k, lab, sizeof lab);
         if (before == t)
             return cm_fail(err, CM_ERR_DATA, "the history repeats the time %s%s: the model's "
                            "recipe keeps both (remove them with cm-clean --dedupe first|last)",

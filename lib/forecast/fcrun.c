@@ -155,10 +155,24 @@ cm_status cm_forecast_future(cm_forecaster *fc, FILE *in, const char *name, cm_e
     return st;
 }
 
+/* The zone of the time column of s, or "UTC". */
+static const char *zone_of(const cm_schema *s)
+{
+    for (size_t c = 0; c < cm_schema_ncols(s); c++)
+        if (cm_schema_role(s, c) == CM_ROLE_TIME && cm_schema_dtype(s, c) == CM_TIME) {
+            const char *z = cm_kv_get(cm_schema_col_meta_c(s, c), "tz");
+            return z ? z : "UTC";
+        }
+    return "UTC";
+}
+
 /* The future file's rows into the forecaster's schema, and indexed. */
 static cm_status import_future(cm_forecaster *fc, cm_error *err)
 {
     fc_source src = {0};
+    if (strcmp(zone_of(fc->raw_schema), zone_of(fc->in)))
+        return cm_fail(err, CM_ERR_DATA, "the future rows' times are in %s, the history's in "
+                       "%s: clean both the same way", zone_of(fc->raw_schema), zone_of(fc->in));
     cm_status st = fc_source_bind(fc, &src, fc->raw_schema, err);
     for (size_t i = 0; !st && i < fc->raw.n; i++) {
         long tc = src.col[fc->time_col];
@@ -448,6 +462,8 @@ static cm_status backtest(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *e
 
 static cm_status ready(cm_forecaster *fc, cm_error *err)
 {
+    char names[300];
+    fc->covariates = fc->in ? covariates(fc, names, sizeof names) : 0;
     if (!fc->rows.n)
         return cm_fail(err, CM_ERR_DATA, "the history has no rows to forecast from");
     if (fc->have_future && !fc->fut.b && (fc->raw.n || fc->raw_schema))

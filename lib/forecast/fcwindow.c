@@ -54,13 +54,20 @@ static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_
 }
 
 /* Row i of stepin: window w at time t.  A source row gives it all but the
- * target; without one, it has only the series and the time.  The actual
- * value, when the source row is of time t, is kept for scoring. */
-static void make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t t,
-                       double *actual, uint8_t *has)
+ * target; without one, it has only the series and the time (a future
+ * file that lacks the time is an error, when covariates are needed).  The
+ * actual value, when the source row is of time t, is kept for scoring. */
+static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t t,
+                            double *actual, uint8_t *has, cm_error *err)
 {
     size_t j;
     const cm_batch *src = cover(fc, w, t, &j);
+    if (!src && fc->have_future && fc->covariates) {
+        char a[40];
+        cm_fmt_time(a, sizeof a, t);
+        return cm_fail(err, CM_ERR_DATA, "the future rows have no row at %s%s, which the "
+                       "model needs the covariates of", a, fc_series_label(fc, w->series));
+    }
     size_t nc = cm_schema_ncols(fc->in);
     cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
     *has = 0;
@@ -85,6 +92,7 @@ static void make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t 
     cm_batch_valid(fc->stepin, (size_t)fc->time_col)[i] = 1;
     if (fc->target_col >= 0) /* what is forecast is not known */
         cm_batch_valid(fc->stepin, (size_t)fc->target_col)[i] = 0;
+    return CM_OK;
 }
 
 static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
@@ -121,7 +129,8 @@ static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, s
         fc_window *w = &fc->win[i];
         size_t r = i * H + (size_t)(k - 1);
         int64_t t = cm_step_add(fc->tz, w->origin, fc->step, k);
-        make_input(fc, w, i, t, &fc->actual[r], &fc->has_actual[r]);
+        if (make_input(fc, w, i, t, &fc->actual[r], &fc->has_actual[r], err))
+            return err->status;
         int complete;
         if (fc->feat && cm_lookback_derive(fc->feat, w->lb, fc->stepin, i, fc->stepout, i,
                                            &complete, err))

@@ -58,6 +58,8 @@ struct cm_forecaster {
     size_t *seen, nseen;      /* the series in the order first met */
     size_t *fidx, nfidx;      /* the future rows, by series then time */
     int have_future;
+    size_t covariates;        /* inputs that future rows give */
+    char label[96];           /* a series' name in a message */
     /* reading */
     cm_clean *cleaner;
     fc_source src;
@@ -92,6 +94,8 @@ cm_status fc_join(cm_forecaster *fc, size_t j, cm_error *err);
 cm_status fc_read_stream(cm_forecaster *fc, FILE *in, const char *name, cm_error *err);
 cm_status fc_index_future(cm_forecaster *fc, cm_error *err);
 int64_t fc_time(const cm_forecaster *fc, const cm_batch *b, size_t i);
+/* " in series 'X'" for series k (the forecaster's buffer), or "". */
+const char *fc_series_label(cm_forecaster *fc, size_t k);
 /* The row of series k at time t in the history (or future, fut), or
  * SIZE_MAX. */
 size_t fc_find(const cm_forecaster *fc, size_t k, int64_t t, int fut);
