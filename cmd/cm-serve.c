@@ -24,7 +24,7 @@ static const char tail[] =
 
 typedef struct opts {
     const char *bind, *token_file;
-    int64_t port, threads, watch, max_batch, max_connections, timeout;
+    int64_t port, threads, watch, max_batch, max_horizon, max_connections, timeout;
     uint64_t max_body, max_header;
     int verbose, quiet;
 } opts;
@@ -58,6 +58,9 @@ static const cm_setting own[] = {
      .offset = AT(max_body, uint64_t)},
     {.name = "max-batch", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 1000000,
      .dflt = "1000", .help = "most rows in one request", .offset = AT(max_batch, int64_t)},
+    {.name = "max-horizon", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 100000,
+     .dflt = "1000", .help = "most steps of one forecast (more: 413)",
+     .offset = AT(max_horizon, int64_t)},
     {.name = "max-header", .type = CM_SET_SIZE, .arg = "SIZE", .dflt = "32K", .check = size_bad,
      .want = "a size like 32K, at most 4G", .help = "memory for a request's headers",
      .offset = AT(max_header, uint64_t)},
@@ -169,8 +172,8 @@ int main(int argc, char **argv)
     if (!cm_registry_count(reg))
         cli_usage_error("no model: give one with -m [NAME=]MODEL.cmm");
     cm_serve_opts o = {a.bind, (unsigned)a.threads, (size_t)a.max_body, (size_t)a.max_batch,
-                       (size_t)a.max_header, (unsigned)a.max_connections, (unsigned)a.timeout,
-                       NULL, a.verbose ? access_log : NULL, NULL};
+                       (size_t)a.max_header, (size_t)a.max_horizon, (unsigned)a.max_connections,
+                       (unsigned)a.timeout, NULL, a.verbose ? access_log : NULL, NULL};
     unsigned port = (unsigned)a.port, watch = (unsigned)a.watch;
     int quiet = a.quiet;
     const char *token_file = a.token_file;

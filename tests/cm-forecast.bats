@@ -224,7 +224,8 @@ assert_fails() {
     assert_fails 1 "cm-predict: unsorted.csv: the history is not in time order at 2011-01-13T21:00:00Z: the model's recipe does not sort it (sort it with cm-clean --sort)" -m lin.cmm -H 3 --future-fill last unsorted.csv
     for h in 0 -1 100001 x 1x; do
         run --separate-stderr cm-predict -m lin.cmm -H "$h" "$YEAR"
-        [ "$status" -eq 2 ] && [ -z "$output" ]
+        [ "$status" -eq 2 ]
+        [ -z "$output" ]
     done
     assert_fails 2 "cm-predict: --horizon: '90m' is not a whole number of steps of 1h (1 to 100000)
 Try 'cm-predict --help' for more information." -m lin.cmm -H 90m "$YEAR"

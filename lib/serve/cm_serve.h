@@ -6,6 +6,7 @@
 #ifndef CM_SERVE_H
 #define CM_SERVE_H
 
+#include "forecast/cm_forecast.h"
 #include "predict/cm_predict.h"
 
 /* Models by name, each reloaded into a new version while requests finish
@@ -39,7 +40,7 @@ void cm_registry_counts(cm_registry *r, uint64_t *reloads, uint64_t *failures);
 typedef struct cm_serve_opts {
     const char *bind;        /* IPv4 address, 127.0.0.1 by default */
     unsigned threads;        /* worker threads */
-    size_t max_body, max_batch, max_header;
+    size_t max_body, max_batch, max_header, max_horizon;
     unsigned max_connections, timeout; /* timeout in seconds, per connection */
     /* required as "Authorization: Bearer TOKEN" (NULL: none); 401 "a bearer
      * token is needed" without one, "the bearer token is wrong" with another */

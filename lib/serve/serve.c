@@ -14,11 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/common.h"
-#include "serve/cm_serve.h"
+#include "serve/serve.h"
 
-enum { EP_PREDICT, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
-static const char *const ep_name[NEP] = {"predict", "models", "model", "healthz",
+enum { EP_PREDICT, EP_FORECAST, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
+static const char *const ep_name[NEP] = {"predict", "forecast", "models", "model", "healthz",
                                          "metrics", "other"};
 enum { NCODES = 8 };
 static const int codes[NCODES] = {200, 400, 401, 404, 405, 413, 500, 503};
@@ -103,45 +102,18 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
 static int predict_one(cm_served *s, json_t *obj, json_t **out)
 {
     char err_msg[700] = "", field[CM_MAX_NAME + 1] = "";
-    size_t n = json_object_size(obj), k = 0;
-    const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
-    char *text = calloc(n + 1, 32); /* numbers as text */
-    const char *key;
-    json_t *v;
+    cm_json_fields jf;
     cm_error err;
     cm_error_clear(&err);
     cm_predictor *p = cm_served_predictor(s, &err);
     if (!p)
         snprintf(err_msg, sizeof err_msg, "%s", err.msg);
-    if (!names || !values || !text)
+    if (cm_json_fields_init(&jf, json_object_size(obj)))
         snprintf(err_msg, sizeof err_msg, "out of memory");
-    char decimal = p ? cm_predictor_decimal(p) : '.';
-    json_object_foreach(obj, key, v) {
-        if (err_msg[0])
-            break;
-        if (json_is_null(v))
-            continue; /* missing, as an empty CSV field */
-        names[k] = key;
-        if (json_is_string(v)) {
-            values[k++] = json_string_value(v);
-        } else if (json_is_integer(v)) {
-            snprintf(text + 32 * k, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            values[k] = text + 32 * k;
-            k++;
-        } else if (json_is_real(v)) {
-            /* a raw field as the training CSV wrote numbers: a comma there,
-             * a comma here (derived inputs are always read with a dot) */
-            char *t = text + 32 * k, *dot;
-            cm_fmt_f64(t, 32, json_real_value(v));
-            if (decimal == ',' && (dot = strchr(t, '.')) && cm_predictor_is_field(p, key))
-                *dot = ',';
-            values[k] = t;
-            k++;
-        } else {
-            snprintf(err_msg, sizeof err_msg, "%s: not a number or a string", key);
-            snprintf(field, sizeof field, "%s", key);
-        }
-    }
+    if (!err_msg[0])
+        cm_json_fields_read(obj, p, &jf, err_msg, sizeof err_msg, field, sizeof field);
+    const char **names = jf.names, **values = jf.values;
+    size_t k = jf.n;
     cm_pred_one r = {0};
     if (!err_msg[0] && cm_predict_row(p, names, values, k, &r, &err)) {
         snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
@@ -162,9 +134,7 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     }
     if (p)
         cm_served_give_back(s, p);
-    free(names);
-    free(values);
-    free(text);
+    cm_json_fields_free(&jf);
     if (!err_msg[0]) {
         *out = json_real(r.pred);
         return 1;
@@ -225,6 +195,30 @@ static enum MHD_Result predict(cm_server *sv, struct MHD_Connection *c, req *q,
     } else {
         ok = send_error(c, q, 400, "the body is neither an object of fields nor an array "
                         "of them", NULL);
+    }
+    json_decref(in);
+    cm_served_release(s);
+    return ok;
+}
+
+static enum MHD_Result forecast(cm_server *sv, struct MHD_Connection *c, req *q,
+                                const char *name)
+{
+    cm_served *s = cm_registry_get(sv->reg, name);
+    if (!s)
+        return send_error(c, q, 404, "no such model", NULL);
+    json_error_t je;
+    json_t *in = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je), *out;
+    enum MHD_Result ok;
+    int code;
+    if (!in) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "bad JSON: %s (line %d, column %d)", je.text, je.line,
+                 je.column);
+        ok = send_error(c, q, 400, msg, NULL);
+    } else {
+        cm_serve_forecast(s, in, sv->o.max_horizon, &out, &code);
+        ok = send_json(c, q, code, out);
     }
     json_decref(in);
     cm_served_release(s);
@@ -380,7 +374,8 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
         const char *rest = url + np, *slash = strchr(rest, '/');
         size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
         snprintf(name, sizeof name, "%.*s", (int)len, rest);
-        q->ep = !slash ? EP_MODEL : !strcmp(slash, "/predict") ? EP_PREDICT : EP_OTHER;
+        q->ep = !slash ? EP_MODEL : !strcmp(slash, "/predict") ? EP_PREDICT
+              : !strcmp(slash, "/forecast") ? EP_FORECAST : EP_OTHER;
         if (!len)
             q->ep = EP_OTHER;
     } else {
@@ -400,7 +395,7 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
             return send_error(c, q, 401, "the bearer token is wrong", NULL);
         }
     }
-    if (q->ep == EP_PREDICT ? !post : !get)
+    if (q->ep == EP_PREDICT || q->ep == EP_FORECAST ? !post : !get)
         return send_error(c, q, 405, "method not allowed", NULL);
     if (q->too_big)
         return send_error(c, q, 413, "the body is too large", NULL);
@@ -421,6 +416,7 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
         cm_served_release(s);
         return ok;
     }
+    case EP_FORECAST: return forecast(sv, c, q, name);
     default: return predict(sv, c, q, name);
     }
 }

@@ -1,0 +1,36 @@
+/*
+ * serve.h - inside libcmserve: a JSON object of raw fields as the names
+ * and values a replay takes (fields.c), and the forecast endpoint
+ * (servefc.c) that serve.c routes to.
+ */
+#ifndef CM_SERVE_INTERNAL_H
+#define CM_SERVE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "common/common.h"
+#include "serve/cm_serve.h"
+
+/* The fields of obj, by name, as text: strings as they are, numbers as
+ * the training CSV wrote them (its decimal mark for a raw field), null
+ * as missing (left out).  names and values hold json_object_size(obj)
+ * entries, text 32 bytes for each; *n gets their number.  0, or -1 with
+ * the message and the field to blame in msg and field. */
+typedef struct cm_json_fields {
+    const char **names, **values;
+    char *text;
+    size_t n;
+} cm_json_fields;
+int cm_json_fields_read(json_t *obj, const cm_predictor *p, cm_json_fields *f, char *msg,
+                        size_t msgn, char *field, size_t fieldn);
+/* Room for the fields of an object of n members; 0, or -1 out of memory. */
+int cm_json_fields_init(cm_json_fields *f, size_t n);
+void cm_json_fields_free(cm_json_fields *f);
+
+/* POST /v1/models/NAME/forecast: {"history": [rows], "future": [rows],
+ * "horizon": H, "future_fill": "last"}.  The response and its status
+ * (200, 400, 413) into *out and *code. */
+void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **out,
+                       int *code);
+
+#endif
