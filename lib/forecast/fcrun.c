@@ -274,8 +274,25 @@ static int covered(const cm_forecaster *fc, size_t k, size_t pos, int64_t origin
 
 /* ---- look-backs ---------------------------------------------------------------------- */
 
-/* Rows at the steps missing between rows a and b (fill-history): a's
- * categories, and numbers on the line from a to b, or a's. */
+void fc_fill_row(cm_forecaster *fc, size_t a, size_t b, int64_t t, cm_batch *to, size_t i)
+{
+    int64_t ta = fc_time(fc, fc->rows.b, a), tb = fc_time(fc, fc->rows.b, b);
+    cm_batch_copy_row(fc->in, to, i, fc->rows.b, a);
+    ((int64_t *)cm_batch_values(to, (size_t)fc->time_col))[i] = t;
+    for (size_t c = 0; c < cm_schema_ncols(fc->in); c++) {
+        if ((long)c == fc->time_col || cm_schema_dtype(fc->in, c) != CM_F64 ||
+            !cm_batch_valid_c(to, c)[i])
+            continue;
+        double *v = cm_batch_values(to, c);
+        if (fc->o.gaps == CM_GAPS_LINEAR && cm_batch_valid_c(fc->rows.b, c)[b]) {
+            double vb = ((const double *)cm_batch_values_c(fc->rows.b, c))[b];
+            v[i] += (vb - v[i]) * (double)(t - ta) / (double)(tb - ta);
+        }
+        fc->st.filled++;
+    }
+}
+
+/* Rows at the steps missing between rows a and b (fill-history). */
 static cm_status fill_gap(cm_forecaster *fc, cm_lookback *lb, size_t a, size_t b,
                           cm_batch *tmp, cm_error *err)
 {
@@ -284,19 +301,7 @@ static cm_status fill_gap(cm_forecaster *fc, cm_lookback *lb, size_t a, size_t b
         int64_t t = cm_step_add(fc->tz, ta, fc->step, j);
         if (t >= tb)
             return CM_OK;
-        cm_batch_copy_row(fc->in, tmp, 0, fc->rows.b, a);
-        ((int64_t *)cm_batch_values(tmp, (size_t)fc->time_col))[0] = t;
-        for (size_t c = 0; c < cm_schema_ncols(fc->in); c++) {
-            cm_dtype dt = cm_schema_dtype(fc->in, c);
-            if (dt != CM_F64 || !cm_batch_valid_c(tmp, c)[0])
-                continue;
-            double *v = cm_batch_values(tmp, c);
-            if (fc->o.gaps == CM_GAPS_LINEAR && cm_batch_valid_c(fc->rows.b, c)[b]) {
-                double vb = ((const double *)cm_batch_values_c(fc->rows.b, c))[b];
-                v[0] += (vb - v[0]) * (double)(t - ta) / (double)(tb - ta);
-            }
-            fc->st.filled++;
-        }
+        fc_fill_row(fc, a, b, t, tmp, 0);
         if (cm_lookback_push(fc->feat, lb, tmp, 0, err))
             return err->status;
     }

@@ -53,6 +53,26 @@ static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_
     return NULL;
 }
 
+/* A row at time t, inside a gap of series k's history, made as
+ * --fill-history fills gaps (fcrun.c) into row i of to; 0 when t is in no
+ * gap. */
+static int gap_row(cm_forecaster *fc, size_t k, int64_t t, cm_batch *to, size_t i)
+{
+    const fc_series *s = &fc->ser[k];
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) { /* the first row after t */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fc_time(fc, fc->rows.b, s->idx[mid]) <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!fc->o.gaps || lo == 0 || lo == s->n)
+        return 0;
+    fc_fill_row(fc, s->idx[lo - 1], s->idx[lo], t, to, i);
+    return 1;
+}
+
 /* Row i of stepin: window w at time t.  A source row gives it all but the
  * target; without one, it has only the series and the time (a future
  * file that lacks the time is an error, when covariates are needed).  The
@@ -62,6 +82,10 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
 {
     size_t j;
     const cm_batch *src = cover(fc, w, t, &j);
+    if (!src && fc->o.future == CM_FUTURE_ROWS && gap_row(fc, w->series, t, fc->stepin, i)) {
+        src = fc->stepin; /* filled in place */
+        j = i;
+    }
     if (!src && fc->have_future && fc->covariates) {
         char a[40];
         cm_fmt_time(a, sizeof a, t);
@@ -69,15 +93,16 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
                        "model needs the covariates of", a, fc_series_label(fc, w->series));
     }
     size_t nc = cm_schema_ncols(fc->in);
-    cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
-    *has = 0;
-    if (src && fc_time(fc, src, j) == t && fc->target_col >= 0 &&
-        cm_batch_valid_c(src, (size_t)fc->target_col)[j]) {
-        const void *v = cm_batch_values_c(src, (size_t)fc->target_col);
+    if (src != fc->stepin)
+        cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
+    /* the actual value is the history's at t, whatever gave the covariates */
+    size_t a = fc->target_col >= 0 ? fc_find(fc, w->series, t, 0) : SIZE_MAX;
+    *has = a != SIZE_MAX && cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
+    if (*has) {
+        const void *v = cm_batch_values_c(fc->rows.b, (size_t)fc->target_col);
         cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
-        *actual = dt == CM_F32 ? ((const float *)v)[j] : dt == CM_F64 ? ((const double *)v)[j]
-                                                              : (double)((const int64_t *)v)[j];
-        *has = 1;
+        *actual = dt == CM_F32 ? ((const float *)v)[a] : dt == CM_F64 ? ((const double *)v)[a]
+                                                              : (double)((const int64_t *)v)[a];
     }
     if (!src) { /* the series key and the time alone */
         const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p))

@@ -100,6 +100,11 @@ const char *fc_series_label(cm_forecaster *fc, size_t k);
  * SIZE_MAX. */
 size_t fc_find(const cm_forecaster *fc, size_t k, int64_t t, int fut);
 
+/* fcrun.c: a row at time t between rows a and b of the history, into row
+ * i of to, as --fill-history fills a gap: a's categories, and numbers on
+ * the line from a to b (linear) or a's (last). */
+void fc_fill_row(cm_forecaster *fc, size_t a, size_t b, int64_t t, cm_batch *to, size_t i);
+
 /* fcwindow.c */
 cm_status fc_run_block(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err);
 void fc_block_free(cm_forecaster *fc);
