@@ -290,7 +290,7 @@ static cm_forecast_opts forecast_opts(const opts *o, const cm_predictor *p)
 {
     cm_forecast_opts fo = {.future = o->future_fill ? CM_FUTURE_LAST : CM_FUTURE_ROWS,
                            .gaps = (cm_gapfill)o->fill_history, .backtest = o->backtest,
-                           .windows = o->windows};
+                           .windows = o->windows, .no_rows = o->backtest && !o->forecasts};
     if (o->step)
         cm_step_parse(o->step, &fo.step);
     if (o->origin && !cm_time_instant(o->origin, cm_predictor_tz(p), &fo.origin))

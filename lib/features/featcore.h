@@ -74,6 +74,13 @@ struct cm_features_plan {
     size_t nspecs;
 };
 
+/* A column passed through: where from, where to, its values' width, and
+ * whether it is a category (whose dictionary follows the input's). */
+typedef struct feat_pass {
+    size_t in, out, width;
+    int cat;
+} feat_pass;
+
 struct cm_features {
     const cm_features_plan *p;
     cm_features_plan *owned; /* p, when the builder compiled it */
@@ -83,7 +90,7 @@ struct cm_features {
     long time_col, by_col, holiday_col, target_col;
     const cm_tz *tz;      /* of the time column; NULL is UTC */
     cm_tz *tz_owned;
-    size_t *pass, *pass_out; /* input and output column of passed-through ones */
+    feat_pass *pass;      /* the passed-through columns */
     size_t npass;
     derived *d;
     size_t nd;
@@ -102,6 +109,7 @@ struct cm_features {
     size_t day_start;     /* first held row of the current local day */
     int64_t cur_day;
     int day_holiday, have_day;
+    cm_daycache days;     /* the date's parts of the last row's day */
     double *vals;         /* scratch: history values of one row */
     uint8_t *oks;
     uint64_t rows_in, rows_out, dropped, no_time;

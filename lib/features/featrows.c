@@ -213,8 +213,10 @@ static cm_status make_room(cm_features *f, cm_batch_fn emit, void *ctx,
 cm_status cm_features_sync_dicts(cm_features *f, cm_error *err)
 {
     for (size_t i = 0; i < f->npass; i++) {
-        const cm_dict *src = cm_schema_dict_c(f->in, f->pass[i]);
-        cm_dict *dst = cm_schema_dict(f->out, f->pass_out[i]);
+        if (!f->pass[i].cat)
+            continue;
+        const cm_dict *src = cm_schema_dict_c(f->in, f->pass[i].in);
+        cm_dict *dst = cm_schema_dict(f->out, f->pass[i].out);
         while (src && cm_dict_size(dst) < cm_dict_size(src)) {
             size_t len;
             const char *s = cm_dict_string(src, cm_dict_size(dst), &len);
@@ -335,14 +337,13 @@ cm_status cm_features_make_row(cm_features *f, cm_history *h, const cm_ccols *b,
                                int *complete, cm_error *err)
 {
     for (size_t k = 0; k < f->npass; k++) {
-        size_t c = f->pass[k], w = cm_dtype_width(cm_schema_dtype(f->in, c));
-        memcpy((uint8_t *)ob->values[f->pass_out[k]] + o * w,
-               (const uint8_t *)b->values[c] + i * w, w);
-        ob->valid[f->pass_out[k]][o] = b->valid[c][i];
+        const feat_pass *ps = &f->pass[k];
+        cm_cell_copy(ob->values[ps->out], o, b->values[ps->in], i, ps->width);
+        ob->valid[ps->out][o] = b->valid[ps->in][i];
     }
     cm_timeparts tp = {0};
     if (f->time_col >= 0)
-        cm_time_parts(f->tz, t, &tp);
+        cm_time_parts_cached(f->tz, t, &f->days, &tp);
     if (f->holiday_col >= 0 && spread)
         holiday_day(f, b, i, &tp, o);
     else if (f->holiday_col >= 0)

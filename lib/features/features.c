@@ -188,8 +188,7 @@ static cm_status build(cm_features *f, cm_error *err)
                                                   cm_schema_meta_c(in), err) ||
         cm_kv_set(cm_schema_meta(f->out), "producer", "cm-features " CM_VERSION_STRING, err))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!(f->pass = calloc(cm_schema_ncols(in) + 1, sizeof *f->pass)) ||
-        !(f->pass_out = calloc(cm_schema_ncols(in) + 1, sizeof *f->pass_out)))
+    if (!(f->pass = calloc(cm_schema_ncols(in) + 1, sizeof *f->pass)))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (int round = 0; round < 2 && !st; round++) {
         if (round == 1) {
@@ -218,8 +217,8 @@ static cm_status build(cm_features *f, cm_error *err)
             if (!st)
                 st = cm_kv_copy(cm_schema_col_meta(f->out, o),
                                 cm_schema_col_meta_c(in, c), err);
-            f->pass[f->npass] = c;
-            f->pass_out[f->npass++] = o;
+            cm_dtype dt = cm_schema_dtype(in, c);
+            f->pass[f->npass++] = (feat_pass){c, o, cm_dtype_width(dt), dt == CM_CAT};
         }
     }
     return st;
@@ -252,7 +251,6 @@ void cm_features_free(cm_features *f)
     cm_schema_free(f->out);
     cm_tz_free(f->tz_owned);
     free(f->pass);
-    free(f->pass_out);
     free(f->d);
     free(f->hist_col);
     for (size_t i = 0; i < f->nser; i++)

@@ -94,6 +94,18 @@ static size_t lower(const cm_history *h, int64_t t)
 
 long cm_history_at(const cm_history *h, int64_t t)
 {
+    if (!h->n)
+        return -1;
+    /* Where a regular series has it first: a lag of a forecast looks up
+     * every step of every window */
+    int64_t t0 = h->t[cm_history_slot(h, 0)], tn = h->t[cm_history_slot(h, h->n - 1)];
+    if (t < t0 || t > tn)
+        return -1;
+    size_t g = tn > t0 ? (size_t)((double)(t - t0) / (double)(tn - t0) * (double)(h->n - 1) + 0.5)
+                       : h->n - 1;
+    if (g < h->n && h->t[cm_history_slot(h, g)] == t &&
+        (g + 1 == h->n || h->t[cm_history_slot(h, g + 1)] != t))
+        return (long)cm_history_slot(h, g);
     size_t i = lower(h, t + 1); /* past the last row at t */
     if (i == 0 || h->t[cm_history_slot(h, i - 1)] != t)
         return -1;

@@ -39,6 +39,7 @@ typedef struct cm_forecast_opts {
     int64_t every, windows;
     int has_from;
     int64_t from;
+    int no_rows;            /* results without their rows (scores alone) */
 } cm_forecast_opts;
 
 typedef struct cm_forecaster cm_forecaster;
@@ -56,7 +57,8 @@ typedef struct cm_fc_batch {
     size_t n;
     const cm_schema *schema; /* of rows */
     const cm_batch *rows;    /* result i: the row of its time as the model
-                                read it (time, ids, covariates), row i */
+                                read it (time, ids, covariates), row i;
+                                NULL under no_rows */
     const int64_t *step, *origin;
     const double *pred, *actual;
     const uint8_t *ok, *has_actual;

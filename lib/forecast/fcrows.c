@@ -332,13 +332,14 @@ size_t fc_find(const cm_forecaster *fc, size_t k, int64_t t, int fut)
     const fc_series *s = &fc->ser[k];
     const size_t *idx = fut ? fc->fidx + s->fut0 : s->idx;
     const cm_batch *b = fut ? fc->fut.b : fc->rows.b;
+    const int64_t *tv = cm_batch_values_c(b, (size_t)fc->time_col);
     size_t lo = 0, hi = fut ? s->nfut : s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (fc_time(fc, b, idx[mid]) < t)
+        if (tv[idx[mid]] < t)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < (fut ? s->nfut : s->n) && fc_time(fc, b, idx[lo]) == t ? idx[lo] : SIZE_MAX;
+    return lo < (fut ? s->nfut : s->n) && tv[idx[lo]] == t ? idx[lo] : SIZE_MAX;
 }

@@ -330,7 +330,7 @@ static cm_status push_rows(cm_forecaster *fc, cm_lookback *lb, size_t k, size_t 
 }
 
 /* The next window of the block, running it when the block is full. */
-static cm_status add_window(cm_forecaster *fc, size_t k, int64_t origin, size_t last,
+static cm_status add_window(cm_forecaster *fc, size_t k, int64_t origin, size_t pos,
                             const cm_lookback *from, cm_fc_fn fn, void *ctx, cm_error *err)
 {
     if (!fc->win && !(fc->win = calloc(fc->wcap, sizeof *fc->win)))
@@ -342,7 +342,8 @@ static cm_status add_window(cm_forecaster *fc, size_t k, int64_t origin, size_t 
         return err->status;
     w->series = k;
     w->origin = origin;
-    w->last = last;
+    w->pos = pos;
+    w->last = fc->ser[k].idx[pos];
     return ++fc->nwin == fc->wcap ? fc_run_block(fc, fn, ctx, err) : CM_OK;
 }
 
@@ -371,7 +372,7 @@ static cm_status forecast(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *e
         if (!st && fc->feat)
             st = push_rows(fc, fresh, k, 0, pos, err);
         if (!st)
-            st = add_window(fc, k, origin, s->idx[pos], fresh, fn, ctx, err);
+            st = add_window(fc, k, origin, pos, fresh, fn, ctx, err);
         cm_lookback_free(fresh);
         fc->st.series++;
     }
@@ -449,7 +450,7 @@ static cm_status backtest(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *e
                 pushed[k] = pos + 1;
             }
             if (!st)
-                st = add_window(fc, k, at[i], fc->ser[k].idx[pos], run[k], fn, ctx, err);
+                st = add_window(fc, k, at[i], pos, run[k], fn, ctx, err);
         }
     }
     if (!st)

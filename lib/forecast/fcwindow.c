@@ -21,6 +21,7 @@ void fc_block_free(cm_forecaster *fc)
     cm_batch_free(fc->stepout);
     cm_batch_free(fc->res.b);
     fc->stepin = fc->stepout = fc->res.b = NULL;
+    fc->res.n = 0;
     free(fc->pred), free(fc->actual), free(fc->ok), free(fc->has_actual), free(fc->why);
     free(fc->steps), free(fc->origins);
     fc->pred = fc->actual = NULL;
@@ -35,11 +36,22 @@ static const cm_schema *out_schema(const cm_forecaster *fc)
     return fc->feat ? cm_features_schema(fc->feat) : fc->in;
 }
 
+/* The history's row of window w at its k-th step, time t, or SIZE_MAX:
+ * where a regular series has it, else by search. */
+static size_t history_at(const cm_forecaster *fc, const fc_window *w, int64_t k, int64_t t)
+{
+    const fc_series *s = &fc->ser[w->series];
+    size_t guess = w->pos + (size_t)k;
+    if (guess < s->n && fc_time(fc, fc->rows.b, s->idx[guess]) == t)
+        return s->idx[guess];
+    return fc_find(fc, w->series, t, 0);
+}
+
 /* The row window w takes its covariates from at time t: the future
- * file's at t, else the history's own (a backtest's oracle, or rows after
- * an origin given), else (future last) its last row; NULL, j SIZE_MAX:
- * none. */
-static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_t t,
+ * file's at t, else the history's own, row a (a backtest's oracle, or
+ * rows after an origin given), else (future last) its last row; NULL, j
+ * SIZE_MAX: none. */
+static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_t t, size_t a,
                              size_t *j)
 {
     if (fc->o.future == CM_FUTURE_LAST) {
@@ -48,9 +60,8 @@ static const cm_batch *cover(const cm_forecaster *fc, const fc_window *w, int64_
     }
     if (fc->have_future && (*j = fc_find(fc, w->series, t, 1)) != SIZE_MAX)
         return fc->fut.b;
-    if ((*j = fc_find(fc, w->series, t, 0)) != SIZE_MAX)
-        return fc->rows.b;
-    return NULL;
+    *j = a;
+    return a != SIZE_MAX ? fc->rows.b : NULL;
 }
 
 /* A row at time t, inside a gap of series k's history, made as
@@ -77,33 +88,35 @@ static int gap_row(cm_forecaster *fc, size_t k, int64_t t, cm_batch *to, size_t 
  * target; without one, it has only the series and the time (a future
  * file that lacks the time is an error, when covariates are needed).  The
  * actual value, when the source row is of time t, is kept for scoring. */
-static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t t,
-                            double *actual, uint8_t *has, cm_error *err)
+static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t k,
+                            int64_t t, double *actual, uint8_t *has, uint8_t *bare,
+                            cm_error *err)
 {
-    size_t j;
-    const cm_batch *src = cover(fc, w, t, &j);
+    size_t j, a = history_at(fc, w, k, t);
+    const cm_batch *src = cover(fc, w, t, a, &j);
     if (!src && fc->o.future == CM_FUTURE_ROWS && gap_row(fc, w->series, t, fc->stepin, i)) {
         src = fc->stepin; /* filled in place */
         j = i;
     }
     if (!src && fc->have_future && fc->covariates) {
-        char a[40];
-        cm_fmt_time(a, sizeof a, t);
+        char at[40];
+        cm_fmt_time(at, sizeof at, t);
         return cm_fail(err, CM_ERR_DATA, "the future rows have no row at %s%s, which the "
-                       "model needs the covariates of", a, fc_series_label(fc, w->series));
+                       "model needs the covariates of", at, fc_series_label(fc, w->series));
     }
     size_t nc = cm_schema_ncols(fc->in);
     if (src != fc->stepin)
         cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
     /* the actual value is the history's at t, whatever gave the covariates */
-    size_t a = fc->target_col >= 0 ? fc_find(fc, w->series, t, 0) : SIZE_MAX;
-    *has = a != SIZE_MAX && cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
+    *has = a != SIZE_MAX && fc->target_col >= 0 &&
+           cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
     if (*has) {
         const void *v = cm_batch_values_c(fc->rows.b, (size_t)fc->target_col);
         cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
         *actual = dt == CM_F32 ? ((const float *)v)[a] : dt == CM_F64 ? ((const double *)v)[a]
                                                               : (double)((const int64_t *)v)[a];
     }
+    *bare = !src;
     if (!src) { /* the series key and the time alone */
         const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p))
                                   : NULL;
@@ -111,7 +124,6 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
         for (size_t c = 0; c < nc; c++)
             if ((long)c != key)
                 cm_batch_valid(fc->stepin, c)[i] = 0;
-        fc->st.no_future++;
     }
     ((int64_t *)cm_batch_values(fc->stepin, (size_t)fc->time_col))[i] = t;
     cm_batch_valid(fc->stepin, (size_t)fc->time_col)[i] = 1;
@@ -126,12 +138,14 @@ static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
     if (!fc->stepin && (!(fc->stepin = cm_batch_new(fc->in, fc->wcap)) ||
                         (fc->feat && !(fc->stepout = cm_batch_new(os, fc->wcap)))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!fc->res.b || cm_batch_capacity(fc->res.b) < rows) {
-        cm_batch_free(fc->res.b);
-        if (!(fc->res.b = cm_batch_new(os, rows)))
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    }
-    size_t cap = cm_batch_capacity(fc->res.b);
+    if (fc->res.n >= rows)
+        return CM_OK;
+    cm_batch_free(fc->res.b);
+    fc->res.b = NULL;
+    fc->res.n = 0;
+    if (!fc->o.no_rows && !(fc->res.b = cm_batch_new(os, rows)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    size_t cap = rows;
     if (cm_resize(&fc->pred, 0, cap, sizeof *fc->pred, err) ||
         cm_resize(&fc->actual, 0, cap, sizeof *fc->actual, err) ||
         cm_resize(&fc->ok, 0, cap, 1, err) || cm_resize(&fc->has_actual, 0, cap, 1, err) ||
@@ -139,13 +153,14 @@ static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
         cm_resize(&fc->steps, 0, cap, sizeof *fc->steps, err) ||
         cm_resize(&fc->origins, 0, cap, sizeof *fc->origins, err))
         return CM_ERR_NOMEM;
+    fc->res.n = cap;
     return CM_OK;
 }
 
 /* One step of every window: its rows, their forecasts, into the results
  * (window w's step k at w * H + k - 1), and into the look-backs. */
 static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, size_t *why,
-                      cm_error *err)
+                      uint8_t *bare, cm_error *err)
 {
     size_t nw = fc->nwin, H = (size_t)fc->o.horizon;
     const cm_schema *os = out_schema(fc);
@@ -154,7 +169,7 @@ static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, s
         fc_window *w = &fc->win[i];
         size_t r = i * H + (size_t)(k - 1);
         int64_t t = cm_step_add(fc->tz, w->origin, fc->step, k);
-        if (make_input(fc, w, i, t, &fc->actual[r], &fc->has_actual[r], err))
+        if (make_input(fc, w, i, k, t, &fc->actual[r], &fc->has_actual[r], &bare[i], err))
             return err->status;
         int complete;
         if (fc->feat && cm_lookback_derive(fc->feat, w->lb, fc->stepin, i, fc->stepout, i,
@@ -168,9 +183,13 @@ static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, s
         size_t r = i * H + (size_t)(k - 1);
         if (ok[i] && !isfinite(pred[i])) /* inputs far beyond training */
             ok[i] = 0, why[i] = SIZE_MAX;
+        /* no row of covariates: that is the reason, not the input it lacks first */
+        if (bare[i] && !ok[i])
+            why[i] = SIZE_MAX, fc->st.no_future++;
         if (fc->feat && fc->target_col >= 0)
             cm_lookback_set(fc->feat, fc->win[i].lb, (size_t)fc->target_col, pred[i], ok[i]);
-        cm_batch_copy_row(os, fc->res.b, r, rows, i);
+        if (!fc->o.no_rows)
+            cm_batch_copy_row(os, fc->res.b, r, rows, i);
         fc->pred[r] = ok[i] ? pred[i] : 0;
         fc->ok[r] = ok[i];
         fc->why[r] = why[i];
@@ -193,19 +212,22 @@ cm_status fc_run_block(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err)
     double *pred = malloc(nw * sizeof *pred);
     uint8_t *ok = malloc(nw);
     size_t *why = malloc(nw * sizeof *why);
-    cm_status st = pred && ok && why ? block_room(fc, nw * H, err)
-                                     : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    uint8_t *bare = malloc(nw);
+    cm_status st = pred && ok && why && bare ? block_room(fc, nw * H, err)
+                                             : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (int64_t k = 1; !st && k <= fc->o.horizon; k++)
-        st = step(fc, k, pred, ok, why, err);
+        st = step(fc, k, pred, ok, why, bare, err);
     free(pred);
     free(ok);
     free(why);
+    free(bare);
     fc->st.windows += nw;
     fc->nwin = 0;
     if (st)
         return st;
-    cm_batch_set_nrows(fc->res.b, nw * H);
-    cm_fc_batch out = {nw * H, out_schema(fc), fc->res.b, fc->steps, fc->origins,
+    if (fc->res.b)
+        cm_batch_set_nrows(fc->res.b, nw * H);
+    cm_fc_batch out = {nw * H, out_schema(fc), fc->o.no_rows ? NULL : fc->res.b, fc->steps, fc->origins,
                        fc->pred, fc->actual, fc->ok, fc->has_actual, fc->why};
     return fn(ctx, &out, err);
 }

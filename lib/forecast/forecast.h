@@ -38,7 +38,8 @@ typedef struct fc_source {
 typedef struct fc_window {
     size_t series;
     int64_t origin;
-    size_t last;          /* its last row at or before the origin, in rows */
+    size_t pos, last;     /* its last row at or before the origin: in the
+                             series, and in rows */
     cm_lookback *lb;      /* the look-back, the forecasts joining it */
 } fc_window;
 
@@ -72,7 +73,7 @@ struct cm_forecaster {
     fc_window *win;
     size_t nwin, wcap;
     cm_batch *stepin, *stepout;
-    fc_rows res;              /* results, window by window */
+    fc_rows res;              /* results, window by window (res.n: room for) */
     double *pred, *actual;
     uint8_t *ok, *has_actual;
     size_t *why;

@@ -67,6 +67,36 @@ cm_status cm_encoder_bind(const cm_encoder *e, const cm_schema *s, long *cols,
     return CM_OK;
 }
 
+cm_status cm_enc_bind_init(cm_enc_bind *bd, const cm_encoder *e, const cm_schema *s,
+                           size_t rows, cm_error *err)
+{
+    size_t n = e->nf + 1;
+    *bd = (cm_enc_bind){calloc(n, sizeof *bd->cols), calloc(n, sizeof *bd->dt),
+                        calloc(n, sizeof *bd->map), calloc(n, sizeof *bd->nmap)};
+    if (!bd->cols || !bd->dt || !bd->map || !bd->nmap)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = cm_encoder_bind(e, s, bd->cols, err);
+    for (size_t k = 0; !st && k < e->nf; k++) {
+        size_t c = (size_t)bd->cols[k];
+        bd->dt[k] = cm_schema_dtype(s, c);
+        size_t size = e->f[k].cat ? cm_dict_size(cm_schema_dict_c(s, c)) : 0;
+        if (size && size <= 4 * rows + 64) { /* else the map costs more than it saves */
+            if (!(bd->map[k] = calloc(size, sizeof *bd->map[k])))
+                return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+            bd->nmap[k] = size;
+        }
+    }
+    return st;
+}
+
+void cm_enc_bind_release(cm_enc_bind *bd, const cm_encoder *e)
+{
+    for (size_t k = 0; bd->map && k < e->nf; k++)
+        free(bd->map[k]);
+    free(bd->cols), free(bd->dt), free(bd->map), free(bd->nmap);
+    memset(bd, 0, sizeof *bd);
+}
+
 static double number(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
 {
     const void *v = b->values[c];
@@ -78,19 +108,19 @@ static double number(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
 }
 
 int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
-                   const long *cols, const cm_ccols *b, size_t i, double *num,
+                   const cm_enc_bind *bd, const cm_ccols *b, size_t i, double *num,
                    uint32_t *cat, float *x, size_t *which, uint64_t *unseen)
 {
     size_t jn = 0, jc = 0;
     for (size_t k = 0; k < e->nf; k++) {
         const cm_feature *f = &e->f[k];
-        size_t c = (size_t)cols[k];
+        size_t c = (size_t)bd->cols[k];
         if (!b->valid[c][i]) {
             *which = k;
             return -1;
         }
         if (!f->cat) {
-            double v = number(b, cm_schema_dtype(s, c), c, i);
+            double v = number(b, bd->dt[k], c, i);
             if (!isfinite(v)) {
                 *which = k;
                 return -1;
@@ -100,16 +130,20 @@ int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_
         }
         /* Categories are matched by their strings, so codes of another
          * stream mean nothing here; unknown ones get the unseen slot. */
-        size_t len;
-        const char *str = cm_dict_string(cm_schema_dict_c(s, c),
-                                         ((const uint32_t *)b->values[c])[i], &len);
-        uint32_t code;
-        if (!str || !cm_dict_find(cm_schema_dict_c(model_schema, f->col), str, len, &code) ||
-            code >= f->ncats) {
-            code = f->ncats;
-            if (unseen)
-                (*unseen)++;
+        uint32_t from = ((const uint32_t *)b->values[c])[i], code;
+        if (from < bd->nmap[k] && bd->map[k][from]) {
+            code = bd->map[k][from] - 1;
+        } else {
+            size_t len;
+            const char *str = cm_dict_string(cm_schema_dict_c(s, c), from, &len);
+            if (!str || !cm_dict_find(cm_schema_dict_c(model_schema, f->col), str, len, &code) ||
+                code >= f->ncats)
+                code = f->ncats;
+            if (from < bd->nmap[k])
+                bd->map[k][from] = code + 1;
         }
+        if (code == f->ncats && unseen)
+            (*unseen)++;
         cat[jc++] = code;
     }
     cm_encoder_encode(e, num, cat, x);

@@ -144,20 +144,19 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            size_t *why, uint64_t *unseen, cm_error *err)
 {
     size_t n = cm_batch_nrows(b), w = m->enc.width ? m->enc.width : 1, nf = m->enc.nf + 1;
-    long *cols = malloc(nf * sizeof *cols);
     double *num = malloc(nf * sizeof *num), y[CHUNK];
     uint32_t *cat = malloc(nf * sizeof *cat);
     float *x = malloc(CHUNK * w * sizeof *x);
     float *scratch = malloc(cm_model_scratch(m, CHUNK) * sizeof *scratch);
     size_t rows[CHUNK], k = 0;
-    cm_status st = cols && num && cat && x && scratch ? CM_OK
-                 : cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!st)
-        st = cm_encoder_bind(&m->enc, s, cols, err);
+    cm_enc_bind bd;
+    cm_status st = cm_enc_bind_init(&bd, &m->enc, s, n, err);
+    if (!st && !(num && cat && x && scratch))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     const cm_ccols in = cm_batch_ccols(b);
     for (size_t i = 0; !st && i < n; i++) {
         size_t which;
-        ok[i] = cm_encoder_row(&m->enc, m->schema, s, cols, &in, i, num, cat, x + k * w,
+        ok[i] = cm_encoder_row(&m->enc, m->schema, s, &bd, &in, i, num, cat, x + k * w,
                                &which, unseen) == 0;
         pred[i] = 0;
         if (why)
@@ -171,7 +170,7 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
             k = 0;
         }
     }
-    free(cols);
+    cm_enc_bind_release(&bd, &m->enc);
     free(num);
     free(cat);
     free(x);

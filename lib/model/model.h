@@ -28,12 +28,26 @@ struct cm_model {
  * message names the first missing feature. */
 cm_status cm_encoder_bind(const cm_encoder *e, const cm_schema *s, long *cols,
                           cm_error *err);
-/* Row i of batch b (its columns), read under s with the columns cols, into x: 0, or -1 when
- * an input is missing or not finite (*which gets its index).  Categories
- * are matched by their strings to the model schema's; *unseen counts
- * those it never saw.  num and cat are scratch of nf entries. */
+/* The inputs bound to a schema s for a run of rows: each one's column
+ * and dtype, and for a category, a map from s's codes to the model's that
+ * fills as codes are met (code + 1; 0 not yet looked up), so that a
+ * string is looked up once a run and not once a row.  A dictionary much
+ * larger than the run gets no map. */
+typedef struct cm_enc_bind {
+    long *cols;
+    cm_dtype *dt;
+    uint32_t **map;
+    size_t *nmap;
+} cm_enc_bind;
+cm_status cm_enc_bind_init(cm_enc_bind *bd, const cm_encoder *e, const cm_schema *s,
+                           size_t rows, cm_error *err);
+void cm_enc_bind_release(cm_enc_bind *bd, const cm_encoder *e);
+/* Row i of batch b (its columns), read under s as bound by bd, into x: 0,
+ * or -1 when an input is missing or not finite (*which gets its index).
+ * Categories are matched by their strings to the model schema's; *unseen
+ * counts those it never saw.  num and cat are scratch of nf entries. */
 int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
-                   const long *cols, const cm_ccols *b, size_t i, double *num,
+                   const cm_enc_bind *bd, const cm_ccols *b, size_t i, double *num,
                    uint32_t *cat, float *x, size_t *which, uint64_t *unseen);
 
 #endif

@@ -61,9 +61,10 @@ const uint8_t *cm_batch_valid_c(const cm_batch *b, size_t col) { return b->valid
 void cm_batch_copy_row(const cm_schema *s, cm_batch *dst, size_t di,
                        const cm_batch *src, size_t si)
 {
-    for (size_t c = 0; c < cm_schema_ncols(s); c++) {
-        size_t w = cm_dtype_width(cm_schema_dtype(s, c));
-        memcpy((uint8_t *)dst->values[c] + di * w, (const uint8_t *)src->values[c] + si * w, w);
+    size_t n = cm_schema_ncols(s);
+    for (size_t c = 0; c < n; c++) {
+        cm_cell_copy(dst->values[c], di, src->values[c], si,
+                     cm_dtype_width(cm_schema_dtype(s, c)));
         dst->valid[c][di] = src->valid[c][si];
     }
 }

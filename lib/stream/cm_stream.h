@@ -6,6 +6,8 @@
 #ifndef CM_STREAM_H
 #define CM_STREAM_H
 
+#include <string.h>
+
 #include "time/cm_time.h"
 
 /* ---- categorical dictionaries -------------------------------------------- */
@@ -45,8 +47,26 @@ const char *cm_role_name(cm_role r);   /* "feature", ... or NULL */
 /* Parse a name back; 0 on success, -1 if unknown. */
 int cm_dtype_parse(const char *s, cm_dtype *t);
 int cm_role_parse(const char *s, cm_role *r);
-/* Bytes one value of the dtype occupies in a batch. */
-size_t cm_dtype_width(cm_dtype t);
+/* Bytes one value of the dtype occupies in a batch (inline: the loops
+ * that copy rows a cell at a time ask it for each). */
+static inline size_t cm_dtype_width(cm_dtype t)
+{
+    switch (t) {
+    case CM_F32: case CM_CAT: return 4;
+    case CM_F64: case CM_I64: case CM_TIME: return 8;
+    }
+    return 0;
+}
+/* Value si of column src into value di of column dst, of width w (4 or
+ * 8): two fixed sizes, so each copy is one move and not a call to memcpy,
+ * for the loops that copy a row a cell at a time. */
+static inline void cm_cell_copy(void *dst, size_t di, const void *src, size_t si, size_t w)
+{
+    if (w == 8)
+        memcpy((uint64_t *)dst + di, (const uint64_t *)src + si, 8);
+    else
+        memcpy((uint32_t *)dst + di, (const uint32_t *)src + si, 4);
+}
 
 typedef struct cm_schema cm_schema;
 

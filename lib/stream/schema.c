@@ -59,15 +59,6 @@ int cm_role_parse(const char *s, cm_role *r)
     return -1;
 }
 
-size_t cm_dtype_width(cm_dtype t)
-{
-    switch (t) {
-    case CM_F32: case CM_CAT: return 4;
-    case CM_F64: case CM_I64: case CM_TIME: return 8;
-    }
-    return 0;
-}
-
 void cm_schema_free(cm_schema *s)
 {
     if (!s)

@@ -56,6 +56,14 @@ typedef struct cm_timeparts {
 } cm_timeparts;
 
 void cm_time_parts(const cm_tz *tz, int64_t t, cm_timeparts *p);
+/* The same, the date's parts taken from the cache when t falls on its
+ * local day (rows of one day share them: a forecast asks for every hour
+ * of every window); a zeroed cache is empty. */
+typedef struct cm_daycache {
+    int full;
+    cm_timeparts p;
+} cm_daycache;
+void cm_time_parts_cached(const cm_tz *tz, int64_t t, cm_daycache *c, cm_timeparts *p);
 
 /* A time read from text: wall-clock seconds counted as if the wall clock
  * were UTC, and the UTC offset when the text carried one. */

@@ -765,6 +765,36 @@ static void remove_dir(void)
     rmdir(dir);
 }
 
+/* Cached calendar parts equal fresh ones, hour by hour and in jumps,
+ * across DST changes and before 1970. */
+static void test_parts_cached(void)
+{
+    const char *names[] = {"UTC", "Europe/Berlin", "Australia/Sydney"};
+    for (size_t z = 0; z < 3; z++) {
+        cm_tz *tz = load(names[z]);
+        if (!tz)
+            continue;
+        cm_daycache c = {0};
+        size_t bad = 0;
+        int64_t t = utc(1969, 12, 30, 0, 0, 0);
+        for (int i = 0; i < 20000; i++) {
+            t += i % 7 == 6 ? 86400 * 37 + 1234 : 1800 + (i % 3) * 600;
+            if (i % 997 == 0)
+                t -= 86400 * 400; /* back in time too */
+            cm_timeparts a, b;
+            cm_time_parts(tz, t, &a);
+            cm_time_parts_cached(tz, t, &c, &b);
+            bad += a.year != b.year || a.month != b.month || a.dom != b.dom ||
+                   a.hour != b.hour || a.minute != b.minute || a.second != b.second ||
+                   a.dow != b.dow || a.doy != b.doy || a.week != b.week ||
+                   a.month_days != b.month_days || a.year_days != b.year_days ||
+                   a.year_weeks != b.year_weeks || a.day != b.day;
+        }
+        CHECK(bad == 0, "%s: %zu cached parts differ from fresh ones", names[z], bad);
+        cm_tz_free(tz);
+    }
+}
+
 int main(void)
 {
     const char *tzdir = getenv("TZDIR");
@@ -776,6 +806,7 @@ int main(void)
     test_kolkata_moscow();
     test_against_glibc();
     test_names();
+    test_parts_cached();
     if (!mkdtemp(dir)) {
         CHECK(0, "mkdtemp");
         return tap_done();
