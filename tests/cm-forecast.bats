@@ -151,6 +151,23 @@ assert_fails() {
     awk -F, 'NR > 1 && ($2 == "north" ? $4 > 100 : $4 < 900) { bad = 1 } END { exit bad }' f.csv
 }
 
+@test "a yearly panel: the model records 1y, and --origin and --from take a year alone" {
+    grep -e '^state' -e ',total,' "$DATA/population.csv" | grep -v '^USA,' >states.csv
+    quiet cm-clean --sort --time year --drop ages -o p.cmt states.csv
+    quiet cm-features -y population --by state/region --time-features none -L population:1,2 -o pf.cmt p.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -o p.cmm pf.cmt
+    cm-cat --info p.cmm | grep -qx '  step=1y'
+    cm-predict -m p.cmm -H 5y --origin 2010 --id state/region states.csv >o.csv
+    [ "$(sed -n 2p o.csv | cut -d, -f1-3)" = 2011-01-01T00:00:00Z,AL,1 ]
+    [ "$(sed -n 6p o.csv | cut -d, -f1-3)" = 2015-01-01T00:00:00Z,AL,5 ]
+    # a year as a date says the same
+    cm-predict -m p.cmm -H 5 --origin 2010-01-01 --id state/region states.csv | cmp - o.csv
+    # two origins, 2007 and 2008, of 5 years for each of the 52 series
+    cm-predict -m p.cmm --backtest -H 5 --every 1 --from 2007 states.csv >bt.csv
+    grep -qx '1,104,.*' bt.csv
+    grep -qx 'all,520,.*' bt.csv
+}
+
 @test "--future gives the covariates of the future times: the backtest's forecast from that origin" {
     bike_linear
     o=2011-11-15T11:00

@@ -86,8 +86,8 @@ typedef enum cm_time_kind {
  * returns the form found, CM_TIME_NONE when none fits. */
 cm_time_kind cm_parse_time(const char *s, size_t n, cm_walltime *out);
 
-/* A time given as a setting (--from, --until, --valid-from): ISO 8601 or
- * a date; 0 and its instant, with its own offset or as a wall time of tz
+/* A time given as a setting (--from, --until, --valid-from): ISO 8601, a
+ * date, or a year alone (January 1st); 0 and its instant, with its own offset or as a wall time of tz
  * (UTC when NULL); -1 when s is no such time. */
 int cm_time_instant(const char *s, const cm_tz *tz, int64_t *t);
 /* The same check alone, for a setting's declaration: 0 ok, -1 not. */

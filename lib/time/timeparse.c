@@ -365,7 +365,8 @@ int cm_timefmt_parse(const cm_timefmt *f, const char *s, size_t n,
 int cm_time_instant(const char *s, const cm_tz *tz, int64_t *t)
 {
     cm_walltime w;
-    if (cm_parse_time(s, strlen(s), &w) != CM_TIME_ISO)
+    cm_time_kind k = cm_parse_time(s, strlen(s), &w);
+    if (k != CM_TIME_ISO && k != CM_TIME_YEAR) /* a year alone: a yearly series' */
         return -1;
     *t = w.wall - w.offset;
     if (!w.has_offset && tz)

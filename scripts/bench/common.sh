@@ -4,6 +4,8 @@
 #   shared    ../shared beside the checkout: peers in bench/, data in data/
 #   tmp       a scratch directory, removed at the end however it ends
 #   need FILE...   skips the benchmark (exit 0) unless every FILE exists
+#   median CMD...  seconds, the median of RUNS (default 20) whole-process
+#                  runs of CMD after one to warm up, standard output dropped
 set -eu
 B=${B:-build}
 BIN=${BIN:-bin}
@@ -38,4 +40,19 @@ series() {
         { split($2, p, "-"); e[++n] = (days(p[1] + 0, p[2] + 0, p[3] + 0) * 24 + $6) * 3600; row[n] = $0 }
         END { for (k = 0; k < reps; k++) for (i = 1; i <= n; i++)
                   printf "%.0f,%s\n", e[i] + k * 731 * 86400, row[i] }' "$1" > "$2"
+}
+
+median() {
+    $PY - "${RUNS:-20}" "$@" <<'PYEOF'
+import subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+t = []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    t.append(time.perf_counter() - t0)
+t.sort()
+print("%.6f" % t[len(t) // 2])
+PYEOF
 }

@@ -24,20 +24,6 @@ if $PY -c 'import torch' 2>/dev/null; then
     $PY "$train" "$csv" --target cnt --model torch-mlp --save "$tmp/m.pt" >/dev/null 2>&1
     echo "peer-predict: $($PY "$peer" -m "$tmp/m.pt" $args)"
 fi
-median() { # median CMD...: seconds, the median of RUNS whole-process runs
-    $PY - "$RUNS" "$@" <<'PYEOF'
-import subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
-t = []
-for _ in range(runs):
-    t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
-    t.append(time.perf_counter() - t0)
-t.sort()
-print("%.6f" % t[len(t) // 2])
-PYEOF
-}
 cm=$(median "$BIN/cm-predict" -m "$tmp/m.cmm" $args)
 echo "cm-predict ad hoc: median $cm s over $RUNS runs"
 if [ $have_torch = 1 ]; then
