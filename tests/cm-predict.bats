@@ -1018,7 +1018,7 @@ same_eval() {
     assert_fails 2 "cm-predict: --from chooses the rows --eval scores or the first origin of --backtest: give one of them too
 Try 'cm-predict --help' for more information." -m m.cmm --from 2011-01-20 "$BIKE"
     local bad
-    for bad in tomorrow 01/20/2011 2011 2011-01-32; do
+    for bad in tomorrow 01/20/2011 20111 2011-01-32; do
         assert_fails 2 "cm-predict: --from: '$bad' is not an ISO 8601 time or date such as 2011-12-01
 Try 'cm-predict --help' for more information." -m m.cmm --eval --from "$bad" "$BIKE"
     done

@@ -941,7 +941,7 @@ Try 'cm-train --help' for more information." -j many feat.cmt -o m.cmm
     assert_fails 2 "cm-train: valid and valid-from both choose the rows held out: give one of them" \
         -m linear -y y --valid-from 2011-01-01T02:00 --valid 0 o.cmt -o m.cmm
     local bad
-    for bad in yesterday 01/25/2011 2011 1293840000 2011-13-01 '2011-01-01T25:00' ''; do
+    for bad in yesterday 01/25/2011 20111 1293840000 2011-13-01 '2011-01-01T25:00' ''; do
         assert_fails 2 "cm-train: --valid-from: '$bad' is not an ISO 8601 time or date such as 2011-12-01
 Try 'cm-train --help' for more information." -m linear -y y --valid-from "$bad" o.cmt -o m.cmm
     done
