@@ -111,7 +111,8 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
     /* the folds validate: no rows held out of a fold's fit */
     static const char *const defaults[] = {"valid=0", NULL};
     cli_args_parse(a, argc, argv, usage, tail, &cm_train_settings,
-                   CM_SET_MACHINE | CM_TRAIN_SET_WHOLE, defaults, &own_settings, o);
+                   CM_SET_MACHINE | CM_TRAIN_SET_WHOLE | CM_TRAIN_SET_TUNE_OWN, defaults,
+                   &own_settings, o);
     int first = a->first;
     if (o->shard_text)
         shard_parse(o->shard_text, &o->shard, &o->nshards);

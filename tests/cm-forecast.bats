@@ -105,6 +105,71 @@ assert_fails() {
         awk -F, '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-6 * $2) { print NR ": " $0; bad = 1 } } END { exit bad }'
 }
 
+# direct.csv: an hourly series of 12 days, d.cmt its features (hour, lags
+# 1h and 2h), d.cmm a direct ridge model of 4 steps.
+direct_model() {
+    awk 'BEGIN { print "t,v"; s = 7
+        for (i = 0; i < 288; i++) { s = (s * 16807) % 2147483647
+            printf "2026-04-%02d %02d:00,%d\n", 1 + int(i / 24), i % 24, 40 + 3 * (i % 24) + s % 11 } }' >direct.csv
+    quiet cm-clean -o d0.cmt direct.csv
+    quiet cm-features -y v --time-features hour -L v:1h,2h -o d.cmt d0.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear --valid 0 -H 4 -o d.cmm d.cmt
+}
+
+@test "cm-train --horizon: a direct model; its step k is the ridge fit of the target k - 1 steps after the features' row" {
+    direct_model
+    cm-cat --info d.cmm >info
+    grep -qx 'format: cmm 2.0' info
+    grep -qx '  horizon=4' info
+    # the last 3 rows lack a target ahead, and the first 2 have no lags
+    grep -qx '  rows=283' info
+    grep -qx '  rows_without_ahead=3' info
+    cm-predict -m d.cmm -H 4 direct.csv >f.csv
+    [ "$(cut -d, -f1,2 f.csv | tr '\n' ' ')" = "t,step 2026-04-13T00:00:00Z,1 2026-04-13T01:00:00Z,2 2026-04-13T02:00:00Z,3 2026-04-13T03:00:00Z,4 " ]
+    # by hand: for each k, an ordinary ridge model of v k - 1 rows later,
+    # on the rows that have all 4, asked about the row after the last
+    cm-cat d.cmt >d.csv
+    local last hour
+    last=$(tail -1 direct.csv | cut -d, -f2)
+    prev=$(tail -2 direct.csv | head -1 | cut -d, -f2)
+    for k in 1 2 3 4; do
+        awk -F, -v k="$k" 'NR == 1 { print $0 ",ahead"; next } { row[NR] = $0; v[NR] = $NF }
+            END { for (i = 2; i <= NR - 3; i++) print row[i] "," v[i + k - 1] }' d.csv >s.csv
+        quiet cm-clean -o s.cmt s.csv
+        SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear --valid 0 -y ahead --features hour,v_lag1h,v_lag2h -o s.cmm s.cmt
+        want=$(cm-predict -m s.cmm t=2026-04-13T00:00 hour=0 v_lag1h="$last" v_lag2h="$prev")
+        got=$(sed -n "$((k + 1))p" f.csv | cut -d, -f3)
+        awk -v a="$got" -v b="$want" -v k="$k" 'BEGIN { d = a - b; if (d < 0) d = -d
+            if (d > 1e-6 * (b < 0 ? -b : b)) { print "step " k ": " a " against " b; exit 1 } }'
+    done
+}
+
+@test "a direct model: no more steps than it has, its own step; not with --stream; a horizon of whole steps" {
+    direct_model
+    assert_fails 2 "cm-predict: horizon: 5 steps, but the model is a direct one of 4 (cm-train --horizon): train one of 5, or one without --horizon to forecast step by step
+Try 'cm-predict --help' for more information." -m d.cmm -H 5 direct.csv
+    assert_fails 2 "cm-predict: step: a direct model's outputs are steps of 1h, its own
+Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.csv
+    # fewer steps: the first of them
+    cm-predict -m d.cmm -H 2 direct.csv | cmp - <(head -3 <(cm-predict -m d.cmm -H 4 direct.csv))
+    # ordinary prediction gives step 1
+    cm-predict -m d.cmm --backtest -H 4 --windows 3 direct.csv >bt.csv
+    grep -qx '4,3,.*' bt.csv
+    assert_exit cm-train 2 "cm-train: horizon: a direct model's rows need the targets ahead of them, which --stream does not hold" \
+        -q -m linear -H 4 --stream d.cmt -o x.cmm
+    assert_exit cm-train 2 "cm-train: horizon: '90m' is not a whole number of steps of 1h (1 to 100000)" \
+        -q -m linear -H 90m d.cmt -o x.cmm
+    run --separate-stderr cm-train -q -m linear -H 2x d.cmt -o x.cmm
+    [ "$status" -eq 2 ]
+    [[ $stderr == "cm-train: --horizon: '2x' is not a number of steps or a span such as 24h"* ]]
+    [ ! -e x.cmm ]
+    # a file of a later major version is refused by its version (a reader of 1.x
+    # refuses a direct model's 2.0 the same way)
+    cp d.cmm v3.cmm
+    printf '\003' | dd of=v3.cmm bs=1 seek=8 conv=notrunc 2>/dev/null
+    assert_fails 1 "cm-predict: v3.cmm: format version 3.0 (or a damaged header), this build reads versions 1.x to 2.x (cm $CM_VERSION)" -m v3.cmm -H 2 direct.csv
+}
+
 @test "across the change to summer time an hourly forecast stays on the hour, in the model's zone" {
     awk 'BEGIN { print "time,load"; s = 5
         for (d = 20; d <= 28; d++) for (h = 0; h < 24; h++) {

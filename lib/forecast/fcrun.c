@@ -50,6 +50,25 @@ cm_status cm_forecast_step(const cm_forecaster *fc, cm_step *out, cm_error *err)
                    "or was trained by an older cm");
 }
 
+/* A direct model forecasts its own steps, as many as it has. */
+static cm_status direct_fits(const cm_forecaster *fc, cm_error *err)
+{
+    size_t h = cm_model_horizon(fc->m);
+    const char *own = cm_kv_get(cm_model_meta(fc->m), "step");
+    cm_step s;
+    if (h == 1)
+        return CM_OK;
+    if (fc->o.horizon > (int64_t)h)
+        return cm_fail(err, CM_ERR_ARG, "horizon: %lld steps, but the model is a direct one "
+                       "of %zu (cm-train --horizon): train one of %lld, or one without "
+                       "--horizon to forecast step by step", (long long)fc->o.horizon, h,
+                       (long long)fc->o.horizon);
+    if (own && !cm_step_parse(own, &s) && (s.unit != fc->step.unit || s.n != fc->step.n))
+        return cm_fail(err, CM_ERR_ARG, "step: a direct model's outputs are steps of %s, "
+                       "its own", own);
+    return CM_OK;
+}
+
 cm_forecaster *cm_forecaster_new(cm_predictor *p, const cm_forecast_opts *o, cm_error *err)
 {
     cm_forecaster *fc = calloc(1, sizeof *fc);
@@ -69,6 +88,8 @@ cm_forecaster *cm_forecaster_new(cm_predictor *p, const cm_forecast_opts *o, cm_
                      (long long)o->horizon);
     if (!st)
         st = cm_forecast_step(fc, &fc->step, err);
+    if (!st)
+        st = direct_fits(fc, err);
     if (st) {
         cm_forecaster_free(fc);
         return NULL;

@@ -84,13 +84,27 @@ static int gap_row(cm_forecaster *fc, size_t k, int64_t t, cm_batch *to, size_t 
     return 1;
 }
 
-/* Row i of stepin: window w at time t.  A source row gives it all but the
- * target; without one, it has only the series and the time (a future
- * file that lacks the time is an error, when covariates are needed).  The
- * actual value, when the source row is of time t, is kept for scoring. */
+/* The actual value of result r: the history's at t (row a), whatever
+ * gave the covariates, for scoring. */
+static void set_actual(cm_forecaster *fc, size_t r, size_t a)
+{
+    fc->has_actual[r] = a != SIZE_MAX && fc->target_col >= 0 &&
+                        cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
+    if (fc->has_actual[r]) {
+        const void *v = cm_batch_values_c(fc->rows.b, (size_t)fc->target_col);
+        cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
+        fc->actual[r] = dt == CM_F32 ? ((const float *)v)[a]
+                      : dt == CM_F64 ? ((const double *)v)[a]
+                                     : (double)((const int64_t *)v)[a];
+    }
+}
+
+/* Row i of stepin: window w at its k-th step, time t, whose result is r.
+ * A source row gives it all but the target; without one, it has only the
+ * series and the time (a future file that lacks the time is an error,
+ * when covariates are needed). */
 static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int64_t k,
-                            int64_t t, double *actual, uint8_t *has, uint8_t *bare,
-                            cm_error *err)
+                            int64_t t, size_t r, uint8_t *bare, cm_error *err)
 {
     size_t j, a = history_at(fc, w, k, t);
     const cm_batch *src = cover(fc, w, t, a, &j);
@@ -107,15 +121,7 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
     size_t nc = cm_schema_ncols(fc->in);
     if (src != fc->stepin)
         cm_batch_copy_row(fc->in, fc->stepin, i, src ? src : fc->rows.b, src ? j : w->last);
-    /* the actual value is the history's at t, whatever gave the covariates */
-    *has = a != SIZE_MAX && fc->target_col >= 0 &&
-           cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
-    if (*has) {
-        const void *v = cm_batch_values_c(fc->rows.b, (size_t)fc->target_col);
-        cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
-        *actual = dt == CM_F32 ? ((const float *)v)[a] : dt == CM_F64 ? ((const double *)v)[a]
-                                                              : (double)((const int64_t *)v)[a];
-    }
+    set_actual(fc, r, a);
     *bare = !src;
     if (!src) { /* the series key and the time alone */
         const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p))
@@ -157,65 +163,108 @@ static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
     return CM_OK;
 }
 
-/* One step of every window: its rows, their forecasts, into the results
- * (window w's step k at w * H + k - 1), and into the look-backs. */
-static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, size_t *why,
-                      uint8_t *bare, cm_error *err)
+/* The rows of every window at its k-th step, derived from its look-back
+ * (which they join), into rows of the model's schema. */
+static cm_status make_rows(cm_forecaster *fc, int64_t k, uint8_t *bare, cm_error *err)
 {
-    size_t nw = fc->nwin, H = (size_t)fc->o.horizon;
-    const cm_schema *os = out_schema(fc);
-    cm_batch *rows = fc->feat ? fc->stepout : fc->stepin;
-    for (size_t i = 0; i < nw; i++) {
+    size_t H = (size_t)fc->o.horizon;
+    for (size_t i = 0; i < fc->nwin; i++) {
         fc_window *w = &fc->win[i];
-        size_t r = i * H + (size_t)(k - 1);
         int64_t t = cm_step_add(fc->tz, w->origin, fc->step, k);
-        if (make_input(fc, w, i, k, t, &fc->actual[r], &fc->has_actual[r], &bare[i], err))
+        if (make_input(fc, w, i, k, t, i * H + (size_t)(k - 1), &bare[i], err))
             return err->status;
         int complete;
         if (fc->feat && cm_lookback_derive(fc->feat, w->lb, fc->stepin, i, fc->stepout, i,
                                            &complete, err))
             return err->status;
     }
-    cm_batch_set_nrows(rows, nw);
-    if (cm_model_predict(fc->m, os, rows, pred, ok, why, NULL, err))
+    cm_batch_set_nrows(fc->feat ? fc->stepout : fc->stepin, fc->nwin);
+    return CM_OK;
+}
+
+/* Window i's forecast of its k-th step into the results (window i's step
+ * k at i * H + k - 1), its row (time t) the model's row i of rows. */
+static void record(cm_forecaster *fc, size_t i, int64_t k, int64_t t, double pred, uint8_t ok,
+                   size_t why, int bare, const cm_batch *rows)
+{
+    size_t r = i * (size_t)fc->o.horizon + (size_t)(k - 1);
+    if (ok && !isfinite(pred)) /* inputs far beyond training */
+        ok = 0, why = SIZE_MAX;
+    /* no row of covariates: that is the reason, not the input it lacks first */
+    if (bare && !ok)
+        why = SIZE_MAX, fc->st.no_future++;
+    if (fc->res.b) {
+        cm_batch_copy_row(out_schema(fc), fc->res.b, r, rows, i);
+        ((int64_t *)cm_batch_values(fc->res.b, (size_t)fc->time_col))[r] = t;
+    }
+    fc->pred[r] = ok ? pred : 0;
+    fc->ok[r] = ok;
+    fc->why[r] = why;
+    fc->steps[r] = k;
+    fc->origins[r] = fc->win[i].origin;
+    fc->st.slots++;
+    if (ok)
+        fc->st.predicted++;
+    else if (why != SIZE_MAX && fc->st.missing)
+        fc->st.missing[why]++;
+}
+
+/* Recursively: one step of every window, its forecasts joining the
+ * look-backs for the lags of the steps after it. */
+static cm_status step(cm_forecaster *fc, int64_t k, double *pred, uint8_t *ok, size_t *why,
+                      uint8_t *bare, cm_error *err)
+{
+    cm_batch *rows = fc->feat ? fc->stepout : fc->stepin;
+    if (make_rows(fc, k, bare, err) ||
+        cm_model_predict(fc->m, out_schema(fc), rows, pred, ok, why, NULL, err))
         return err->status;
-    for (size_t i = 0; i < nw; i++) {
-        size_t r = i * H + (size_t)(k - 1);
-        if (ok[i] && !isfinite(pred[i])) /* inputs far beyond training */
+    for (size_t i = 0; i < fc->nwin; i++) {
+        if (ok[i] && !isfinite(pred[i])) /* as record says: no value for the lags */
             ok[i] = 0, why[i] = SIZE_MAX;
-        /* no row of covariates: that is the reason, not the input it lacks first */
-        if (bare[i] && !ok[i])
-            why[i] = SIZE_MAX, fc->st.no_future++;
         if (fc->feat && fc->target_col >= 0)
             cm_lookback_set(fc->feat, fc->win[i].lb, (size_t)fc->target_col, pred[i], ok[i]);
-        if (!fc->o.no_rows)
-            cm_batch_copy_row(os, fc->res.b, r, rows, i);
-        fc->pred[r] = ok[i] ? pred[i] : 0;
-        fc->ok[r] = ok[i];
-        fc->why[r] = why[i];
-        fc->steps[r] = k;
-        fc->origins[r] = fc->win[i].origin;
-        fc->st.slots++;
-        if (ok[i])
-            fc->st.predicted++;
-        else if (why[i] != SIZE_MAX && fc->st.missing)
-            fc->st.missing[why[i]]++;
+        record(fc, i, k, cm_step_add(fc->tz, fc->win[i].origin, fc->step, k), pred[i], ok[i],
+               why[i], bare[i], rows);
     }
+    return CM_OK;
+}
+
+/* A direct model: the rows of step 1 give every step at once (the later
+ * steps' rows are step 1's, at their own times). */
+static cm_status direct(cm_forecaster *fc, double *pred, uint8_t *ok, size_t *why,
+                        uint8_t *bare, cm_error *err)
+{
+    cm_batch *rows = fc->feat ? fc->stepout : fc->stepin;
+    size_t HM = cm_model_horizon(fc->m);
+    if (make_rows(fc, 1, bare, err) ||
+        cm_model_predict_ahead(fc->m, out_schema(fc), rows, pred, ok, why, NULL, err))
+        return err->status;
+    for (size_t i = 0; i < fc->nwin; i++)
+        for (int64_t k = 1; k <= fc->o.horizon; k++) {
+            const fc_window *w = &fc->win[i];
+            int64_t t = cm_step_add(fc->tz, w->origin, fc->step, k);
+            if (k > 1)
+                set_actual(fc, i * (size_t)fc->o.horizon + (size_t)(k - 1),
+                           history_at(fc, w, k, t));
+            record(fc, i, k, t, pred[i * HM + (size_t)(k - 1)], ok[i], why[i], bare[i], rows);
+        }
     return CM_OK;
 }
 
 cm_status fc_run_block(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err)
 {
-    size_t nw = fc->nwin, H = (size_t)fc->o.horizon;
+    size_t nw = fc->nwin, H = (size_t)fc->o.horizon, HM = cm_model_horizon(fc->m);
     if (!nw)
         return CM_OK;
-    double *pred = malloc(nw * sizeof *pred);
+    double *pred = malloc(nw * HM * sizeof *pred);
     uint8_t *ok = malloc(nw);
     size_t *why = malloc(nw * sizeof *why);
     uint8_t *bare = malloc(nw);
     cm_status st = pred && ok && why && bare ? block_room(fc, nw * H, err)
                                              : cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    for (int64_t k = 1; !st && k <= fc->o.horizon; k++)
+    if (!st && HM > 1)
+        st = direct(fc, pred, ok, why, bare, err);
+    for (int64_t k = 1; !st && HM == 1 && k <= fc->o.horizon; k++)
         st = step(fc, k, pred, ok, why, bare, err);
     free(pred);
     free(ok);
@@ -227,7 +276,7 @@ cm_status fc_run_block(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err)
         return st;
     if (fc->res.b)
         cm_batch_set_nrows(fc->res.b, nw * H);
-    cm_fc_batch out = {nw * H, out_schema(fc), fc->o.no_rows ? NULL : fc->res.b, fc->steps, fc->origins,
+    cm_fc_batch out = {nw * H, out_schema(fc), fc->res.b, fc->steps, fc->origins,
                        fc->pred, fc->actual, fc->ok, fc->has_actual, fc->why};
     return fn(ctx, &out, err);
 }

@@ -40,6 +40,15 @@ long cm_model_input_index(const cm_model *m, const char *name);
 cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            const cm_batch *b, double *pred, uint8_t *ok,
                            size_t *why, uint64_t *unseen, cm_error *err);
+/* The steps a model forecasts at once: 1, or a direct model's horizon H,
+ * whose outputs are the target at the row's time and the H - 1 steps
+ * after it (cm_model_predict gives the first). */
+size_t cm_model_horizon(const cm_model *m);
+/* The same as cm_model_predict with every output: pred[i * H + k] the
+ * forecast k steps after row i's time. */
+cm_status cm_model_predict_ahead(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                                 double *pred, uint8_t *ok, size_t *why, uint64_t *unseen,
+                                 cm_error *err);
 /* The model's inputs: their number, the name of input i, and whether
  * name is one of them. */
 size_t cm_model_ninputs(const cm_model *m);
@@ -76,6 +85,8 @@ typedef struct cm_encoder {
     size_t nf, width;
     char *target;
     double tmean, tsd; /* the target is standardized too */
+    size_t nout;       /* outputs: 1, or a direct model's steps ahead, the
+                          target at the row's time and each step after it */
 } cm_encoder;
 
 /* The one function that makes input vectors, for training rows and for
@@ -94,13 +105,15 @@ typedef struct cm_tensor_out cm_tensor_out;
 typedef struct cm_tensor_in cm_tensor_in;
 typedef struct cm_kind {
     const char *name; /* the "kind" of the metadata */
-    /* standardized outputs y[batch] for the encoded rows x */
+    /* standardized outputs y[batch * nout] for the encoded rows x */
     void (*forward)(const void *net, size_t batch, const float *x, double *y,
                     float *scratch);
     size_t (*scratch)(const void *net, size_t batch);
     cm_status (*save)(const void *net, cm_tensor_out *out, cm_error *err);
-    /* the network of width inputs from the file, meta its metadata */
-    void *(*load)(cm_tensor_in *in, const cm_kv *meta, size_t width, cm_error *err);
+    /* the network of width inputs and nout outputs from the file, meta
+     * its metadata */
+    void *(*load)(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
+                  cm_error *err);
     void (*describe)(const void *net, FILE *out);
     void (*free)(void *net);
 } cm_kind;
@@ -129,7 +142,8 @@ cm_kv *cm_model_meta_edit(cm_model *m);
 const cm_encoder *cm_model_encoder(const cm_model *m);
 const cm_kind *cm_model_kind(const cm_model *m);
 const void *cm_model_net(const cm_model *m);
-/* The model's forecasts, in the target's units, for encoded rows. */
+/* The model's forecasts, in the target's units, for encoded rows:
+ * y[r * nout + o], nout the encoder's. */
 void cm_model_forward(const cm_model *m, size_t batch, const float *x, double *y,
                       float *scratch);
 size_t cm_model_scratch(const cm_model *m, size_t batch);

@@ -21,27 +21,32 @@ static size_t linear_scratch(const void *net, size_t batch)
     return 0;
 }
 
+/* coef: a vector of width, or with several outputs nout rows of width */
 static cm_status linear_save(const void *net, cm_tensor_out *o, cm_error *err)
 {
     const cm_linear *l = net;
-    cm_status st = cm_tensor_write(o, "coef", CM_TENSOR_F64, l->width, 0, l->coef, err);
-    return st ? st : cm_tensor_write(o, "intercept", CM_TENSOR_F64, 1, 0, &l->intercept, err);
+    size_t d0 = l->nout > 1 ? l->nout : l->width, d1 = l->nout > 1 ? l->width : 0;
+    cm_status st = cm_tensor_write(o, "coef", CM_TENSOR_F64, d0, d1, l->coef, err);
+    return st ? st : cm_tensor_write(o, "intercept", CM_TENSOR_F64, l->nout, 0, l->intercept, err);
 }
 
-static void *linear_load(cm_tensor_in *in, const cm_kv *meta, size_t width, cm_error *err)
+static void *linear_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
+                         cm_error *err)
 {
     (void)meta;
-    cm_linear *l = cm_linear_new(width);
+    cm_linear *l = cm_linear_new(width, nout);
     void *coef = NULL, *icpt = NULL;
-    cm_status st = l ? cm_tensor_read(in, "coef", CM_TENSOR_F64, width, 0, &coef, err)
+    size_t d0 = nout > 1 ? nout : width, d1 = nout > 1 ? width : 0;
+    cm_status st = l ? cm_tensor_read(in, "coef", CM_TENSOR_F64, d0, d1, &coef, err)
                      : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_tensor_read(in, "intercept", CM_TENSOR_F64, 1, 0, &icpt, err);
+        st = cm_tensor_read(in, "intercept", CM_TENSOR_F64, nout, 0, &icpt, err);
     if (!st) {
         free(l->coef);
+        free(l->intercept);
         l->coef = coef;
-        l->intercept = *(double *)icpt;
-        coef = NULL;
+        l->intercept = icpt;
+        coef = icpt = NULL;
     }
     free(coef);
     free(icpt);
@@ -72,9 +77,10 @@ static const char *const act_names[] = {"none", "relu", "tanh", "sigmoid", "gelu
 static void mlp_forward(const void *net, size_t batch, const float *x, double *y,
                         float *scratch)
 {
-    const float *out = cm_mlp_forward(net, batch, x, scratch);
-    for (size_t r = 0; r < batch; r++)
-        y[r] = (double)out[r];
+    const cm_mlp *n = net;
+    const float *out = cm_mlp_forward(n, batch, x, scratch);
+    for (size_t i = 0; i < batch * n->size[n->nlayers]; i++)
+        y[i] = (double)out[i];
 }
 
 static size_t mlp_scratch(const void *net, size_t batch)
@@ -97,8 +103,9 @@ static cm_status mlp_save(const void *net, cm_tensor_out *o, cm_error *err)
     return st;
 }
 
-/* The widths from the "layers" metadata: input width, hidden..., 1. */
-static void *mlp_load(cm_tensor_in *in, const cm_kv *meta, size_t width, cm_error *err)
+/* The widths from the "layers" metadata: input width, hidden..., nout. */
+static void *mlp_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
+                      cm_error *err)
 {
     const char *v = cm_kv_get(meta, "layers"), *act = cm_kv_get(meta, "activation");
     int a = 0;
@@ -120,7 +127,7 @@ static void *mlp_load(cm_tensor_in *in, const cm_kv *meta, size_t width, cm_erro
         cm_fail(err, CM_ERR_CORRUPT, "corrupt model file: layers or activation");
         return NULL;
     }
-    size[++n] = 1;
+    size[++n] = nout;
     cm_mlp *net = cm_mlp_new(size, n, (cm_act)a);
     if (!net) {
         cm_fail(err, CM_ERR_NOMEM, "out of memory");

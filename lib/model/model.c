@@ -28,7 +28,8 @@ cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, voi
         m->schema = schema;
         m->kind = k;
         m->net = net;
-        m->minor = MODEL_MINOR;
+        m->major = m->enc.nout > 1 ? MODEL_MAJOR_DIRECT : MODEL_MAJOR;
+        m->minor = m->enc.nout > 1 ? MODEL_MINOR_DIRECT : MODEL_MINOR;
     }
     if (!m || !(m->meta = cm_kv_new())) {
         if (!m) {
@@ -130,8 +131,8 @@ void cm_model_forward(const cm_model *m, size_t batch, const float *x, double *y
                       float *scratch)
 {
     m->kind->forward(m->net, batch, x, y, scratch);
-    for (size_t r = 0; r < batch; r++)
-        y[r] = y[r] * m->enc.tsd + m->enc.tmean;
+    for (size_t i = 0; i < batch * m->enc.nout; i++)
+        y[i] = y[i] * m->enc.tsd + m->enc.tmean;
 }
 
 /* Rows encoded at once, their forward pass one product per layer: a
@@ -139,26 +140,34 @@ void cm_model_forward(const cm_model *m, size_t batch, const float *x, double *y
  * output sums over its inputs in one order). */
 #define CHUNK 64
 
-cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
-                           const cm_batch *b, double *pred, uint8_t *ok,
-                           size_t *why, uint64_t *unseen, cm_error *err)
+size_t cm_model_horizon(const cm_model *m)
+{
+    return m->enc.nout;
+}
+
+/* Every output of each row into pred[i * nout ..] (all), or the first. */
+static cm_status predict(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                         double *pred, int all, uint8_t *ok, size_t *why, uint64_t *unseen,
+                         cm_error *err)
 {
     size_t n = cm_batch_nrows(b), w = m->enc.width ? m->enc.width : 1, nf = m->enc.nf + 1;
-    double *num = malloc(nf * sizeof *num), y[CHUNK];
+    size_t nout = m->enc.nout, keep = all ? nout : 1;
+    double *num = malloc(nf * sizeof *num), *y = malloc(CHUNK * nout * sizeof *y);
     uint32_t *cat = malloc(nf * sizeof *cat);
     float *x = malloc(CHUNK * w * sizeof *x);
     float *scratch = malloc(cm_model_scratch(m, CHUNK) * sizeof *scratch);
     size_t rows[CHUNK], k = 0;
     cm_enc_bind bd;
     cm_status st = cm_enc_bind_init(&bd, &m->enc, s, n, err);
-    if (!st && !(num && cat && x && scratch))
+    if (!st && !(num && cat && x && scratch && y))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     const cm_ccols in = cm_batch_ccols(b);
     for (size_t i = 0; !st && i < n; i++) {
         size_t which;
         ok[i] = cm_encoder_row(&m->enc, m->schema, s, &bd, &in, i, num, cat, x + k * w,
                                &which, unseen) == 0;
-        pred[i] = 0;
+        for (size_t o = 0; o < keep; o++)
+            pred[i * keep + o] = 0;
         if (why)
             why[i] = ok[i] ? SIZE_MAX : which;
         if (ok[i])
@@ -166,16 +175,32 @@ cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
         if (k == CHUNK || (k && i + 1 == n)) {
             cm_model_forward(m, k, x, y, scratch);
             for (size_t r = 0; r < k; r++)
-                pred[rows[r]] = y[r];
+                for (size_t o = 0; o < keep; o++)
+                    pred[rows[r] * keep + o] = y[r * nout + o];
             k = 0;
         }
     }
     cm_enc_bind_release(&bd, &m->enc);
     free(num);
+    free(y);
     free(cat);
     free(x);
     free(scratch);
     return st;
+}
+
+cm_status cm_model_predict(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                           double *pred, uint8_t *ok, size_t *why, uint64_t *unseen,
+                           cm_error *err)
+{
+    return predict(m, s, b, pred, 0, ok, why, unseen, err);
+}
+
+cm_status cm_model_predict_ahead(const cm_model *m, const cm_schema *s, const cm_batch *b,
+                                 double *pred, uint8_t *ok, size_t *why, uint64_t *unseen,
+                                 cm_error *err)
+{
+    return predict(m, s, b, pred, 1, ok, why, unseen, err);
 }
 
 /* ---- describing ---------------------------------------------------------------- */
@@ -195,7 +220,8 @@ void cm_model_describe_meta(const cm_model *m, FILE *out)
 
 void cm_model_describe(const cm_model *m, FILE *out)
 {
-    fprintf(out, "format: cmm 1.%u\nkind: %s\n", (unsigned)m->minor, m->kind->name);
+    fprintf(out, "format: cmm %u.%u\nkind: %s\n", (unsigned)m->major, (unsigned)m->minor,
+            m->kind->name);
     m->kind->describe(m->net, out);
     char a[32], b[32];
     cm_fmt_f64(a, sizeof a, m->enc.tmean);

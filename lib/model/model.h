@@ -10,10 +10,17 @@
 #include "model/cm_model.h"
 #include "nn/cm_nn.h"
 
-/* The version of the model files written: 1.1 added the metadata keys
- * seen.NAME, a numeric input's training range (1.0 files still read). */
+/* The versions of the model files written: 1.1 added the metadata keys
+ * seen.NAME, a numeric input's training range (1.0 files still read).
+ * A direct model, whose networks have an output per step of its horizon
+ * (the metadata key horizon), changes the tensors' shapes: it is 2.0, and
+ * a cm that reads only 1.x refuses it by its version.  A model of one
+ * output stays 1.1. */
 #define MODEL_MAJOR 1
 #define MODEL_MINOR 1
+#define MODEL_MAJOR_DIRECT 2
+#define MODEL_MINOR_DIRECT 0
+#define MODEL_MAX_HORIZON 100000
 
 struct cm_model {
     const cm_kind *kind;
@@ -21,7 +28,7 @@ struct cm_model {
     cm_encoder enc;
     cm_schema *schema; /* of the training stream: recipe and dictionaries */
     cm_kv *meta;       /* hyperparameters, metrics, provenance */
-    uint8_t minor;     /* of the file it was read from (or will be written as) */
+    uint8_t major, minor; /* of the file it was read from (or will be written as) */
 };
 
 /* Column of each feature in schema s (by name), kinds checked; the

@@ -88,7 +88,10 @@ cm_status cm_model_save(const cm_model *m, FILE *f, cm_error *err)
     cm_tensor_out o = {cm_frame_new(1, cm_magic_model), f, {0}, 0};
     if (!o.frame)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    cm_status st = cm_frame_write_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MINOR, err);
+    int direct = m->enc.nout > 1;
+    cm_status st = cm_frame_write_header(f, cm_magic_model,
+                                         direct ? MODEL_MAJOR_DIRECT : MODEL_MAJOR,
+                                         direct ? MODEL_MINOR_DIRECT : MODEL_MINOR, err);
     const cm_schema *s = m->schema;
     if (!st) {
         cm_encode_schema(&o.buf, s);
@@ -194,6 +197,23 @@ static cm_status read_encoder(cm_model *m, const uint8_t *p, size_t n, cm_error 
     return CM_OK;
 }
 
+/* The outputs: a direct model's horizon (files of version 2), else one. */
+static cm_status read_horizon(cm_model *m, cm_error *err)
+{
+    const char *v = cm_kv_get(m->meta, "horizon");
+    m->enc.nout = 1;
+    if (m->major == MODEL_MAJOR) /* no key of version 1: one output */
+        return CM_OK;
+    if (!v)
+        return bad(err, "metadata: no horizon");
+    char *end;
+    unsigned long long h = strtoull(v, &end, 10);
+    if (*v < '1' || *v > '9' || *end || h < 2 || h > MODEL_MAX_HORIZON)
+        return bad(err, "metadata: bad horizon");
+    m->enc.nout = (size_t)h;
+    return CM_OK;
+}
+
 /* The range of each numeric input training saw, from its seen.NAME
  * metadata key (model files from 1.1), into the encoder. */
 static cm_status read_seen(cm_model *m, cm_error *err)
@@ -277,7 +297,8 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
     cm_status st = m && fr && (m->schema = cm_schema_new()) && (m->meta = cm_kv_new())
                        ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, &m->minor, err);
+        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MAJOR_DIRECT, &m->major,
+                                  &m->minor, err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
         st = cm_decode_schema(p, n, m->schema, "model file", err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_RECIPE, &p, &n, err)))
@@ -292,9 +313,11 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
         st = read_encoder(m, p, n, err);
     if (!st)
         st = read_seen(m, err);
+    if (!st)
+        st = read_horizon(m, err);
     if (!st && !(m->kind = cm_kind_find(cm_kv_get(m->meta, "kind"))))
         st = bad(err, "unknown model kind");
-    if (!st && !(m->net = m->kind->load(&in, m->meta, m->enc.width, err)))
+    if (!st && !(m->net = m->kind->load(&in, m->meta, m->enc.width, m->enc.nout, err)))
         st = err->status;
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_END, &p, &n, err)) &&
         (n != 16 || cm_rd64(p) != in.tensors || cm_rd64(p + 8) != 0))

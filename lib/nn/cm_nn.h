@@ -121,12 +121,15 @@ size_t cm_mlp_scratch(const cm_mlp *n, size_t batch);
 const float *cm_mlp_forward(const cm_mlp *n, size_t batch, const float *x, float *scratch);
 
 /* y = coef . x + intercept, in double. */
+/* A linear map of width inputs to nout outputs: output o of a row is
+ * intercept[o] + coef[o * width ..] . x, summed in input order. */
 typedef struct cm_linear {
-    size_t width;
-    double *coef, intercept;
+    size_t width, nout;
+    double *coef, *intercept;
 } cm_linear;
-cm_linear *cm_linear_new(size_t width);
+cm_linear *cm_linear_new(size_t width, size_t nout);
 void cm_linear_free(cm_linear *l);
+/* y[r * nout + o] for the batch rows of x. */
 void cm_linear_forward(const cm_linear *l, size_t batch, const float *x, double *y);
 
 #endif

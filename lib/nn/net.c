@@ -64,31 +64,36 @@ const float *cm_mlp_forward(const cm_mlp *n, size_t batch, const float *x, float
     return in;
 }
 
-cm_linear *cm_linear_new(size_t width)
+cm_linear *cm_linear_new(size_t width, size_t nout)
 {
     cm_linear *l = calloc(1, sizeof *l);
-    if (l && !(l->coef = calloc(width + 1, sizeof *l->coef))) {
-        free(l);
+    if (!l || !(l->coef = calloc(width * nout + 1, sizeof *l->coef)) ||
+        !(l->intercept = calloc(nout + 1, sizeof *l->intercept))) {
+        cm_linear_free(l);
         return NULL;
     }
-    if (l)
-        l->width = width;
+    l->width = width;
+    l->nout = nout;
     return l;
 }
 
 void cm_linear_free(cm_linear *l)
 {
-    if (l)
+    if (l) {
         free(l->coef);
+        free(l->intercept);
+    }
     free(l);
 }
 
 void cm_linear_forward(const cm_linear *l, size_t batch, const float *x, double *y)
 {
-    for (size_t r = 0; r < batch; r++) {
-        double s = l->intercept;
-        for (size_t j = 0; j < l->width; j++)
-            s += l->coef[j] * x[r * l->width + j];
-        y[r] = s;
-    }
+    for (size_t r = 0; r < batch; r++)
+        for (size_t o = 0; o < l->nout; o++) {
+            const double *c = l->coef + o * l->width;
+            double s = l->intercept[o];
+            for (size_t j = 0; j < l->width; j++)
+                s += c[j] * x[r * l->width + j];
+            y[r * l->nout + o] = s;
+        }
 }

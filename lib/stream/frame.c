@@ -208,8 +208,8 @@ static cm_status foreign(cm_error *err, const uint8_t *h, size_t n,
     return cm_fail(err, CM_ERR_NOTCMT, "not %s (bad magic number)", want);
 }
 
-cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
-                               uint8_t *minor, cm_error *err)
+cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t lo, uint8_t hi,
+                               uint8_t *major, uint8_t *minor, cm_error *err)
 {
     const char *what = noun(magic);
     uint8_t h[CM_FILE_HEADER];
@@ -229,16 +229,23 @@ cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
                        "truncated %s (header incomplete)", what);
     uint8_t maj = h[8], min = h[9];
     int intact = cm_rd32(h + 12) == crc(0, h, 12);
-    if (maj != major)
+    if (maj < lo || maj > hi) {
+        char reads[40];
+        if (lo == hi)
+            snprintf(reads, sizeof reads, "version %u.x", lo);
+        else
+            snprintf(reads, sizeof reads, "versions %u.x to %u.x", lo, hi);
         return cm_fail(err, CM_ERR_VERSION,
-                       "format version %u.%u%s, this build reads version %u.x "
-                       "(cm %s)", maj, min, intact ? "" : " (or a damaged header)",
-                       major, CM_VERSION_STRING);
+                       "format version %u.%u%s, this build reads %s (cm %s)", maj, min,
+                       intact ? "" : " (or a damaged header)", reads, CM_VERSION_STRING);
+    }
     if (!intact)
         return cm_fail(err, CM_ERR_CORRUPT, "corrupt %s: header CRC mismatch", what);
     if (cm_rd16(h + 10) != 0)
         return cm_fail(err, CM_ERR_CORRUPT,
                        "corrupt %s: reserved header flags are set", what);
+    if (major)
+        *major = maj;
     if (minor)
         *minor = min;
     return CM_OK;

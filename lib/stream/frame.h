@@ -27,10 +27,11 @@ cm_status cm_frame_write_header(FILE *out, const uint8_t *magic, uint8_t major,
                                 uint8_t minor, cm_error *err);
 /*
  * Reads the file header, telling a foreign input (empty, text, gzip) apart
- * from a damaged one.  Refuses another major version.
+ * from a damaged one.  Refuses a major version outside lo..hi; the file's
+ * versions go to *major and *minor (each when not NULL).
  */
-cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t major,
-                               uint8_t *minor, cm_error *err);
+cm_status cm_frame_read_header(FILE *in, const uint8_t *magic, uint8_t lo, uint8_t hi,
+                               uint8_t *major, uint8_t *minor, cm_error *err);
 
 /* Compresses (level > 0) and writes one message. */
 cm_status cm_frame_write(cm_frame *f, FILE *out, uint32_t type,

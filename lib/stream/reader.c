@@ -47,8 +47,8 @@ cm_reader *cm_reader_new(FILE *in, cm_error *err)
     r->start = ftello(in);
     const uint8_t *p;
     size_t n;
-    cm_status st = cm_frame_read_header(in, cm_magic_stream, CM_STREAM_MAJOR,
-                                        &r->st.minor, err);
+    cm_status st = cm_frame_read_header(in, cm_magic_stream, CM_STREAM_MAJOR, CM_STREAM_MAJOR,
+                                        NULL, &r->st.minor, err);
     r->st.major = CM_STREAM_MAJOR;
     if (!st)
         st = cm_frame_expect(r->frame, r->in, CM_MSG_SCHEMA, &p, &n, err);

@@ -19,6 +19,10 @@ extern const cm_settings cm_train_settings;
  * cm_dataset_fit) cannot keep, so not an option of cm-tune (valid-from:
  * a fold's rows are not the stream's). */
 #define CM_TRAIN_SET_WHOLE (1u << 16)
+/* And a setting cm-tune has an option of its own for (horizon: cm-tune
+ * --horizon scores trials by forecasts of that many steps, and --direct
+ * makes their models direct ones). */
+#define CM_TRAIN_SET_TUNE_OWN (1u << 17)
 
 /* What cm_train reports after each epoch. */
 typedef struct cm_epoch {

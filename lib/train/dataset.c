@@ -79,7 +79,7 @@ uint64_t cm_dataset_fingerprint(const cm_dataset *ds)
         MIX(ds->names.f[k].name, strlen(ds->names.f[k].name) + 1);
     MIX(d->num, ds->n * d->nnum * sizeof *d->num);
     MIX(d->cat, ds->n * d->ncat * sizeof *d->cat);
-    MIX(d->y, ds->n * sizeof *d->y);
+    MIX(d->y, ds->n * d->nout * sizeof *d->y);
 #undef MIX
     return h;
 }
@@ -126,9 +126,10 @@ cm_status cm_dataset_score(const cm_model *m, const cm_dataset *ds, const size_t
     src.nvalid = n;
     src.pos = SIZE_MAX;
     cm_status st = CM_OK;
+    size_t k = src.d.nout;
     if (!(src.x = malloc((n * e->width + 1) * sizeof *src.x)) ||
-        !(src.y = malloc((n + 1) * sizeof *src.y)) ||
-        !(src.yr = malloc((n + 1) * sizeof *src.yr)))
+        !(src.y = malloc((n * k + 1) * sizeof *src.y)) ||
+        !(src.yr = malloc((n * k + 1) * sizeof *src.yr)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st) {
         cm_rows_design(e, &src.d, pick, 0, n, src.x, src.y, src.yr);

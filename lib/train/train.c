@@ -39,10 +39,10 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
         st = cm_rows_size_chunks(src, schema, c->buffer, (size_t)c->batch, err);
     if (!st)
         st = cm_rows_fit_scaling(src, &e, err);
-    size_t design_rows = src->memory ? n : src->chunk;
+    size_t design_rows = src->memory ? n : src->chunk, k = src->d.nout;
     if (!st && (!(src->x = malloc((design_rows * e.width + 1) * sizeof *src->x)) ||
-                !(src->y = malloc((design_rows + 1) * sizeof *src->y)) ||
-                (src->idx && !(src->yr = malloc((n + 1) * sizeof *src->yr)))))
+                !(src->y = malloc((design_rows * k + 1) * sizeof *src->y)) ||
+                (src->idx && !(src->yr = malloc((n * k + 1) * sizeof *src->yr)))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows x %zu inputs",
                      design_rows, e.width);
     if (!st && src->memory)

@@ -29,6 +29,7 @@ typedef struct cm_train_cfg {
     int threads; /* for large matrix products; results do not depend on it */
     const char *target, *features;
     const char *valid_from; /* the held-out rows are those at or after it */
+    const char *horizon;    /* a direct model of that many steps, or a span */
 } cm_train_cfg;
 
 /* Reads the settings, with their defaults; unknown keys are errors. */
@@ -37,13 +38,15 @@ void cm_train_cfg_free(cm_train_cfg *c);
 
 /* ---- rows (trainrows.c) ------------------------------------------------------ */
 
-/* Rows in memory: the numeric inputs, category codes and target of each. */
+/* Rows in memory: the numeric inputs, category codes and targets of
+ * each: its own, and for a direct model those ahead of it (nout). */
 typedef struct cm_rowset {
-    size_t n, cap, nnum, ncat;
+    size_t n, cap, nnum, ncat, nout;
     double *num;      /* n x nnum */
     uint32_t *cat;    /* n x ncat, codes of the stream */
-    double *y;
+    double *y;        /* n x nout */
     int64_t *t;       /* each row's time, for cross-validation with a gap */
+    uint32_t *key;    /* kept for a direct model: its series' code + 1, or 0 */
 } cm_rowset;
 
 /* Where reading a stream stands: the rows of the current pass, and what
@@ -79,6 +82,7 @@ typedef struct cm_rowreader {
     int64_t *last_t;
     size_t nlast;
     cm_steps steps;
+    size_t no_ahead;    /* direct: rows left out without the targets ahead */
 } cm_rowreader;
 
 void cm_rowset_free(cm_rowset *d);
@@ -134,6 +138,11 @@ typedef struct cm_train_rows {
  * memory, every row kept), the rows left ready for a fit. */
 cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_encoder *e,
                        long **cols, cm_error *err);
+/* trainahead.c: for a direct model (c->horizon), after the first pass: the horizon in
+ * steps, and each row's targets ahead of it, k steps after its time in
+ * its series for k < horizon; rows without them all left out (their count
+ * into *dropped). */
+cm_status cm_rows_ahead(cm_train_rows *src, size_t *dropped, cm_error *err);
 /* Streaming: the chunk size from the byte budget, in whole batches. */
 cm_status cm_rows_size_chunks(cm_train_rows *src, const cm_schema *s, uint64_t budget,
                               size_t batch, cm_error *err);

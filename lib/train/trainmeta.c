@@ -10,29 +10,35 @@
 cm_status cm_train_measure(const cm_model *m, const cm_source *src, int part, size_t n,
                            double v[4], cm_error *err)
 {
-    size_t w = cm_model_encoder(m)->width;
+    /* a direct model's outputs are pooled: n rows of K forecasts each */
+    size_t w = cm_model_encoder(m)->width, K = cm_model_encoder(m)->nout;
     float *scratch = malloc(cm_model_scratch(m, 1) * sizeof *scratch);
-    cm_status st = scratch ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    double *p = malloc(K * sizeof *p);
+    cm_status st = scratch && p ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     double ae = 0, se = 0, ape = 0, mean = 0, ss = 0;
     size_t nape = 0;
     cm_chunk ch;
     while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
-        for (size_t i = 0; i < ch.n; i++)
+        for (size_t i = 0; i < ch.n * K; i++)
             mean += ch.yraw[i];
+    n *= K;
     mean /= (double)(n ? n : 1);
     while (!st && !(st = src->next(src->ctx, part, &ch, err)) && ch.n)
         for (size_t i = 0; i < ch.n; i++) {
-            double p, y = ch.yraw[i];
-            cm_model_forward(m, 1, ch.x + i * w, &p, scratch);
-            ae += fabs(p - y);
-            se += (p - y) * (p - y);
-            ss += (y - mean) * (y - mean);
-            if (y != 0) {
-                ape += fabs((p - y) / y);
-                nape++;
+            cm_model_forward(m, 1, ch.x + i * w, p, scratch);
+            for (size_t o = 0; o < K; o++) {
+                double y = ch.yraw[i * K + o], d = p[o] - y;
+                ae += fabs(d);
+                se += d * d;
+                ss += (y - mean) * (y - mean);
+                if (y != 0) {
+                    ape += fabs(d / y);
+                    nape++;
+                }
             }
         }
     free(scratch);
+    free(p);
     v[0] = ae / (double)n;
     v[1] = sqrt(se / (double)n);
     v[2] = nape ? 100 * ape / (double)nape : NAN;
@@ -68,6 +74,8 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
     cm_status st = cm_kv_set(meta, "kind", c->kind->name, err);
     if (!st) st = cm_kv_set(meta, "cm_version", CM_VERSION_STRING, err);
     if (!st) st = cm_kv_set(meta, "target", cm_model_target(m), err);
+    if (!st && cm_model_horizon(m) > 1) /* a direct model of these steps */
+        st = cm_kv_set_num(meta, "horizon", (double)cm_model_horizon(m), err);
     /* every setting as given, then what they became */
     for (size_t i = 0; !st && i < cm_train_settings.n; i++) {
         const cm_setting *set = &cm_train_settings.set[i];
@@ -82,6 +90,8 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
     if (!st) st = cm_kv_set_num(meta, "train_rows", (double)src->ntrain, err);
     if (!st) st = cm_kv_set_num(meta, "valid_rows", (double)src->nvalid, err);
     if (!st && d->skipped) st = cm_kv_set_num(meta, "skipped_rows", (double)d->skipped, err);
+    if (!st && d->no_ahead)
+        st = cm_kv_set_num(meta, "rows_without_ahead", (double)d->no_ahead, err);
     if (!st && d->have_time) {
         /* the step a forecast takes, or what was found instead */
         cm_step step;

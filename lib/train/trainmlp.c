@@ -73,11 +73,13 @@ static cm_status net_new(net *t, const cm_mlp *m, size_t batch, float dropout,
         for (size_t i = 0; i < out; i++)
             t->b[l][i] = (float)((2 * cm_rng_unit(rng) - 1) * bound);
     }
+    size_t nout = t->size[t->nl];
     if (!(t->d1 = malloc(batch * t->maxw * sizeof(float))) ||
         !(t->d2 = malloc(batch * t->maxw * sizeof(float))) ||
         !(t->xb = malloc(batch * t->size[0] * sizeof(float))) ||
-        !(t->yb = malloc(batch * sizeof(float))) || !(t->pred = malloc(batch * sizeof(float))) ||
-        !(t->grad = malloc(batch * sizeof(float))))
+        !(t->yb = malloc(batch * nout * sizeof(float))) ||
+        !(t->pred = malloc(batch * nout * sizeof(float))) ||
+        !(t->grad = malloc(batch * nout * sizeof(float))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     return CM_OK;
 }
@@ -138,18 +140,20 @@ static void copy_weights(const net *t, float **to_W, float **to_b)
     }
 }
 
-/* The mean loss over the held-out rows, a mini-batch at a time. */
+/* The mean loss over the held-out rows, a mini-batch at a time (over
+ * every output of a direct model's). */
 static cm_status eval_loss(net *t, cm_act act, cm_loss_kind loss, float delta,
                            const cm_source *src, size_t n, double *out, cm_error *err)
 {
     double sum = 0;
+    size_t nout = t->size[t->nl];
     cm_chunk ch;
     cm_status st;
     while (!(st = src->next(src->ctx, 1, &ch, err)) && ch.n)
         for (size_t i = 0; i < ch.n; i += t->batch) {
             size_t k = ch.n - i < t->batch ? ch.n - i : t->batch;
             const float *p = forward(t, act, k, ch.x + i * t->size[0], 0, NULL);
-            sum += cm_loss(loss, k, p, ch.y + i, delta, NULL) * (double)k;
+            sum += cm_loss(loss, k * nout, p, ch.y + i * nout, delta, NULL) * (double)k;
         }
     *out = n ? sum / (double)n : NAN;
     return st;
@@ -190,7 +194,7 @@ typedef struct epoch_state {
 static cm_status train_epoch(net *t, const cm_train_cfg *c, const cm_source *src, float lr,
                              epoch_state *es, double *sum, cm_error *err)
 {
-    size_t w = t->size[0], batch = (size_t)c->batch;
+    size_t w = t->size[0], batch = (size_t)c->batch, nout = t->size[t->nl];
     cm_chunk ch;
     cm_status st;
     *sum = 0;
@@ -201,10 +205,11 @@ static cm_status train_epoch(net *t, const cm_train_cfg *c, const cm_source *src
             size_t n = ch.n - i < batch ? ch.n - i : batch;
             for (size_t r = 0; r < n; r++) {
                 memcpy(t->xb + r * w, ch.x + es->perm[i + r] * w, w * sizeof(float));
-                t->yb[r] = ch.y[es->perm[i + r]];
+                memcpy(t->yb + r * nout, ch.y + es->perm[i + r] * nout, nout * sizeof(float));
             }
             const float *p = forward(t, c->act, n, t->xb, c->dropout, &es->rng);
-            *sum += cm_loss(c->loss, n, p, t->yb, c->huber, t->grad) * (double)n;
+            /* the mean over every output: a direct model's steps weigh alike */
+            *sum += cm_loss(c->loss, n * nout, p, t->yb, c->huber, t->grad) * (double)n;
             backward(t, c->act, n, t->xb, t->grad, c->dropout > 0);
             es->step++;
             for (size_t l = 0; l < t->nl; l++) {
@@ -245,7 +250,7 @@ static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_
     size[0] = enc->width;
     for (size_t l = 0; l < c->nlayers; l++)
         size[l + 1] = c->layers[l];
-    size[c->nlayers + 1] = 1;
+    size[c->nlayers + 1] = enc->nout;
     /* the model's network: the best epoch's weights are copied into it */
     cm_mlp *m = cm_mlp_new(size, c->nlayers + 1, c->act);
     if (!m)

@@ -14,6 +14,7 @@ void cm_rowset_free(cm_rowset *d)
     free(d->cat);
     free(d->y);
     free(d->t);
+    free(d->key);
 }
 
 cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err)
@@ -28,9 +29,13 @@ cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err)
     if (y)
         d->y = y;
     int64_t *t = y ? realloc(d->t, cap * sizeof *t) : NULL;
-    if (!t)
+    if (t)
+        d->t = t;
+    uint32_t *key = t && d->key ? realloc(d->key, cap * sizeof *key) : NULL;
+    if (key)
+        d->key = key;
+    if (!t || (d->key && !key))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows do not fit", d->n);
-    d->t = t;
     d->cap = cap;
     return CM_OK;
 }
@@ -97,6 +102,7 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
         f->col = i;
         (*cols)[e->nf++] = (long)i;
     }
+    e->nout = 1; /* a direct model's horizon once its rows are read */
     cm_list_free(&features);
     if (!st && e->nf == 0)
         st = cm_fail(err, CM_ERR_ARG, "no feature columns to learn from");
@@ -209,6 +215,9 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
         return 0;
     }
     d->y[d->n] = y;
+    if (d->key)
+        d->key[d->n] = s->series_col >= 0 && b->valid[s->series_col][i]
+                           ? ((const uint32_t *)b->values[s->series_col])[i] + 1 : 0;
     int has_t = s->time_col >= 0 && b->valid[s->time_col][i];
     int64_t t = has_t ? ((const int64_t *)b->values[s->time_col])[i] : 0;
     d->t[d->n] = has_t ? t : INT64_MIN;

@@ -10,7 +10,7 @@
 /* The settings as declared (cm_settings_read fills these). */
 typedef struct train_raw {
     int model, activation, loss, optimizer, schedule, skip_missing, stream;
-    const char *target, *features, *layers, *seed, *valid_from;
+    const char *target, *features, *layers, *seed, *valid_from, *horizon;
     double l2, dropout, huber, lr, momentum, beta1, beta2, eps, decay, gamma, valid;
     int64_t step_size, batch, epochs, patience, threads;
     uint64_t buffer;
@@ -29,6 +29,17 @@ static int layers_bad(const char *v)
             return 0;
         p = end + 1;
     }
+}
+
+/* A number of steps (1 to 100000) or a span of them: 24, 24h, 2d, 5y. */
+static int horizon_bad(const char *v)
+{
+    cm_step s;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (v[0] >= '0' && v[0] <= '9' && !*end)
+        return n < 1 || n > 100000 ? -1 : 0;
+    return cm_step_parse(v, &s);
 }
 
 /* A whole number that fits in 64 bits. */
@@ -111,6 +122,11 @@ static const cm_setting decls[] = {
     {.name = "patience", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 0, .hi = 1e6,
      .dflt = "0", .help = "stop after N epochs without a better validation\nloss, keeping "
      "the best epoch's weights", .offset = AT(patience, int64_t)},
+    {.name = "horizon", .short_opt = 'H', .type = CM_SET_TEXT,
+     .flags = FIX | CM_TRAIN_SET_TUNE_OWN, .arg = "N",
+     .help = "a direct model: one that forecasts the next N steps\n(or a span, 24h) at once, "
+     "from the features at\nthe first", .check = horizon_bad,
+     .want = "a number of steps or a span such as 24h", .offset = AT(horizon, const char *)},
     {.name = "features", .type = CM_SET_TEXT, .flags = REC | FIX, .arg = "LIST",
      .help = "the input columns (default: every feature column)", .section = "Data",
      .offset = AT(features, const char *)},
@@ -165,6 +181,10 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->seed = strtoull(r.seed, NULL, 10);
     c->valid = r.valid;
     c->valid_from = r.valid_from;
+    c->horizon = r.horizon;
+    if (c->horizon && r.stream)
+        return cm_fail(err, CM_ERR_ARG, "horizon: a direct model's rows need the targets "
+                       "ahead of them, which --stream does not hold");
     /* valid's default is no choice of the caller's: only one given conflicts */
     if (c->valid_from && cm_kv_get(s, "valid"))
         return cm_fail(err, CM_ERR_ARG, "valid and valid-from both choose the rows "

@@ -83,8 +83,8 @@ static void add_sums(cm_encoder *e, const cm_rowset *d, const size_t *idx, size_
             acc[jn] += d->num[ROW(idx, i) * d->nnum + jn];
         jn++;
     }
-    for (size_t i = from; i < from + n; i++)
-        acc[d->nnum] += d->y[ROW(idx, i)];
+    for (size_t i = from; i < from + n; i++) /* each row's own target */
+        acc[d->nnum] += d->y[ROW(idx, i) * d->nout];
 }
 
 static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size_t n,
@@ -98,7 +98,7 @@ static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size
             hi[j] = x > hi[j] ? x : hi[j];
         }
     for (size_t i = from; i < from + n; i++) {
-        double z = d->y[ROW(idx, i)] - mean[d->nnum];
+        double z = d->y[ROW(idx, i) * d->nout] - mean[d->nnum];
         acc[d->nnum] += z * z;
     }
 }
@@ -147,17 +147,21 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
     return st;
 }
 
-/* The design matrix: standardized numbers and one-hot categories. */
+/* The design matrix: standardized numbers and one-hot categories; the
+ * targets (each of a direct model's) standardized by the row's own. */
 void cm_rows_design(const cm_encoder *e, const cm_rowset *d, const size_t *idx,
                     size_t from, size_t n, float *x, float *y, double *yr)
 {
+    size_t k = d->nout;
     for (size_t v = from; v < from + n; v++) {
         size_t i = ROW(idx, v);
         cm_encoder_encode(e, d->num + i * d->nnum, d->cat + i * d->ncat,
                           x + (v - from) * e->width);
-        y[v - from] = (float)((d->y[i] - e->tmean) / e->tsd);
-        if (yr)
-            yr[v - from] = d->y[i];
+        for (size_t o = 0; o < k; o++) {
+            y[(v - from) * k + o] = (float)((d->y[i * k + o] - e->tmean) / e->tsd);
+            if (yr)
+                yr[(v - from) * k + o] = d->y[i * k + o];
+        }
     }
 }
 
@@ -171,15 +175,16 @@ static cm_status next_chunk(void *ctx, int part, cm_chunk *out, cm_error *err)
     size_t w = src->e->width;
     out->n = n;
     out->whole = n == part_len(src, part);
+    size_t k = src->d.nout;
     if (src->memory) {
         out->x = src->x + from * w;
-        out->y = src->y + from;
+        out->y = src->y + from * k;
     } else {
         cm_rows_design(src->e, &src->d, NULL, from, n, src->x, src->y, NULL);
         out->x = src->x;
         out->y = src->y;
     }
-    out->yraw = src->yr ? src->yr + from : src->d.y + from;
+    out->yraw = src->yr ? src->yr + from * k : src->d.y + from * k;
     return CM_OK;
 }
 
@@ -296,6 +301,11 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
             src->s.time_col = (long)i;
     cm_status st = cm_train_choose(c, s, &src->s.target, cols, e, err);
     src->s.cols = *cols;
+    src->d.nout = 1;
+    /* a direct model finds each row's targets ahead in its series: the
+     * rows keep their series (cm_rowset_grow grows a key array it has) */
+    if (!st && c->horizon && !(src->d.key = malloc(sizeof *src->d.key)))
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     for (size_t k = 0; !st && k < e->nf; k++)
         e->f[k].cat ? src->d.ncat++ : src->d.nnum++;
     if (!st && c->valid_from)
@@ -309,6 +319,9 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     if (!st && src->s.taken == 0)
         st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
                      src->s.skipped ? " (all were skipped for missing values)" : "");
+    if (!st && c->horizon)
+        st = cm_rows_ahead(src, &src->s.no_ahead, err);
+    e->nout = src->d.nout;
     if (!st && src->s.has_from)
         st = from_split(&src->s, err);
     return st;
