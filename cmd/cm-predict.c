@@ -31,18 +31,8 @@ typedef struct opts {
     cli_common co;
 } opts;
 
-/* A number of steps, or a span (24h, 2d, 5y); its steps are counted once
- * the step is known. */
-static int steps_bad(const char *v)
-{
-    cm_step s;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (end != v && !*end)
-        return n < 1 || n > 100000;
-    return cm_step_parse(v, &s);
-}
-
+/* A step, 1h (a number of steps, or a span of them, 24h, 2d, 5y, is
+ * cm_step_count_bad, and counted once the step is known). */
 static int step_bad(const char *v)
 {
     cm_step s;
@@ -70,7 +60,7 @@ static const cm_setting own[] = {
      .offset = AT(info, int)},
     {.name = "horizon", .short_opt = 'H', .type = CM_SET_TEXT, .arg = "N|SPAN",
      .help = "forecast the next N steps (or 24h, 2d, 5y) of\neach series from its history",
-     .section = "Forecasts", .check = steps_bad, .want = "a number of steps or a span such as 24h",
+     .section = "Forecasts", .check = cm_step_count_bad, .want = "a number of steps or a span such as 24h",
      .offset = AT(horizon, const char *)},
     {.name = "step", .type = CM_SET_TEXT, .arg = "STEP",
      .help = "the interval of a step (15m 1h 1d 1w 1mo 1y);\nthe model's by default",
@@ -94,7 +84,7 @@ static const cm_setting own[] = {
      .help = "with --backtest: the last N origins that fit\n(default 30; 0: all)",
      .offset = AT(windows, int64_t)},
     {.name = "every", .type = CM_SET_TEXT, .arg = "N|SPAN",
-     .help = "with --backtest: steps between origins (default:\nthe horizon)", .check = steps_bad,
+     .help = "with --backtest: steps between origins (default:\nthe horizon)", .check = cm_step_count_bad,
      .want = "a number of steps or a span such as 24h", .offset = AT(every, const char *)},
     {.name = "forecasts", .type = CM_SET_TEXT, .arg = "FILE",
      .help = "with --backtest: every forecast into FILE", .offset = AT(forecasts, const char *)},
@@ -305,12 +295,12 @@ static cm_forecast_opts forecast_opts(const opts *o, const cm_predictor *p)
 static int64_t steps_of(const char *option, const char *text, cm_step step)
 {
     int64_t n;
-    char s[32];
-    if (cm_step_count(text, step, &n) || n < 1 || n > 100000) {
-        cm_step_format(s, sizeof s, step);
-        cli_usage_error("--%s: '%s' is not a whole number of steps of %s (1 to 100000)",
-                        option, text, s);
-    }
+    char what[32];
+    cm_error err;
+    cm_error_clear(&err);
+    snprintf(what, sizeof what, "--%s", option);
+    if (cm_steps_of(what, text, step, &n, &err))
+        cli_usage_error("%s", err.msg);
     return n;
 }
 

@@ -26,13 +26,13 @@ static const char tail[] =
 static const char *const metrics[] = {"mae", "rmse", "mape", "r2"};
 
 typedef struct opts {
-    const char *grid, *results, *data, *shard_text;
+    const char *grid, *results, *data, *shard_text, *horizon;
     char **inputs;
     int ninputs;
     int64_t ndraws, folds, gap, jobs;
     size_t shard, nshards;
     int cv; /* -1 by the data, 0 kfold, 1 time */
-    int metric, resume, merge;
+    int metric, resume, merge, direct;
     cli_common co;
 } opts;
 
@@ -74,6 +74,13 @@ static const cm_setting own[] = {
      "block they forecast", .offset = AT(gap, int64_t)},
     {.name = "metric", .type = CM_SET_CHOICE, .arg = "M", .choices = "mae|rmse|mape|r2",
      .dflt = "rmse", .help = "rmse, mae, mape or r2", .offset = AT(metric, int)},
+    {.name = "horizon", .short_opt = 'H', .type = CM_SET_TEXT, .arg = "N",
+     .check = cm_step_count_bad, .want = "a number of steps or a span such as 24h",
+     .help = "score each fold by forecasts of N steps (or a span,\n24h): a backtest from "
+     "every origin of its block", .offset = AT(horizon, const char *)},
+    {.name = "direct", .type = CM_SET_FLAG,
+     .help = "with --horizon: the trials train direct models of\nthat horizon (cm-train "
+     "--horizon)", .offset = AT(direct, int)},
     {.name = "jobs", .short_opt = 'j', .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 256,
      .help = "worker processes (default: the number of CPUs)", .offset = AT(jobs, int64_t)},
     {.name = "results", .type = CM_SET_TEXT, .arg = "FILE",
@@ -133,6 +140,12 @@ static void parse(int argc, char **argv, opts *o, cli_args *a)
         cli_usage_error("--resume needs --results FILE");
     if (o->data)
         cli_usage_error("--data is for --merge -o; give the stream as FILE");
+    if (o->direct && !o->horizon)
+        cli_usage_error("--direct trains models of the --horizon: give it");
+    if (o->horizon && o->cv == 0)
+        cli_usage_error("--horizon forecasts from each fold's past: not with --cv kfold");
+    if (o->horizon && o->metric == CM_METRIC_R2)
+        cli_usage_error("--horizon scores by mae, rmse or mape: r2 is not one of a backtest");
 }
 
 /* ---- the search's identity ------------------------------------------------- */
@@ -193,6 +206,8 @@ static void setup_id(const opts *o, const cm_space *sp, const char *fixed, int t
         }
     snprintf(buf, sizeof buf, "%zu %d %lld %s", (size_t)o->folds, time, (long long)o->gap,
              metrics[o->metric]);
+    if (o->horizon) /* scored by backtests of so many steps */
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " horizon %.32s", o->horizon);
     h = fnv(fnv(h, buf), fixed);
     snprintf(out, n, "%016llx", (unsigned long long)h);
 }
@@ -288,6 +303,8 @@ typedef struct held {
     cli_held cli; /* first: see cli_hold */
     cm_space *sp;
     cm_reader *r;
+    char *bytes;        /* with --horizon: the stream, for the backtests */
+    FILE *mem;
     cm_dataset *ds;
     cm_folds *folds;
     cm_results *results, *old;
@@ -311,6 +328,39 @@ static void release(void *ctx)
     cm_dataset_free(h->ds);
     cm_space_free(h->sp);
     cm_reader_free(h->r);
+    if (h->mem)
+        fclose(h->mem);
+    free(h->bytes);
+}
+
+/* The whole stream in memory, for backtests to read again and again
+ * (standard input too); a reader of it into h->r. */
+static size_t hold_stream(held *h, const char *path, const char *name)
+{
+    FILE *in = h->cli.in = cli_open_in(path);
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            char *b = realloc(h->bytes, cap = cap ? 2 * cap : 1 << 20);
+            if (!b)
+                cli_die("%s: out of memory", name);
+            h->bytes = b;
+        }
+        size_t got = fread(h->bytes + n, 1, cap - n, in);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(in))
+        cli_die("%s: %s", name, strerror(errno));
+    /* fmemopen refuses a size of 0: an empty input reads as one */
+    if (!(h->mem = n ? fmemopen(h->bytes, n, "r") : fopen("/dev/null", "r")))
+        cli_die("%s: %s", name, strerror(errno));
+    cm_error err;
+    cm_error_clear(&err);
+    if (!(h->r = cm_reader_new(h->mem, &err)))
+        cli_die_error(name, &err);
+    return n;
 }
 
 /* --merge: shard files into one ranking. */
@@ -472,7 +522,13 @@ int main(int argc, char **argv)
 
     cli_output *out = open_model(&o);
     const char *name = cli_in_name(o.ninputs ? o.inputs[0] : NULL);
-    h->r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &h->cli.in);
+    size_t nbytes = 0;
+    if (o.horizon)
+        nbytes = hold_stream(h, o.ninputs ? o.inputs[0] : NULL, name);
+    else
+        h->r = cli_open_stream(o.ninputs ? o.inputs[0] : NULL, &h->cli.in);
+    if (o.direct) /* every fit, and the model of -o, is a direct one */
+        cli_set(fixed, "horizon", o.horizon);
     cm_dataset *ds = h->ds = cm_dataset_load(h->r, fixed, &err);
     if (!ds)
         cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
@@ -520,7 +576,8 @@ int main(int argc, char **argv)
             s.best_std = cm_results_std(old, l);
         }
     }
-    cm_tune_job job = {ds, sp, fixed, folds, (cm_metric)o.metric, todo, ntodo, (int)o.jobs};
+    cm_tune_job job = {ds, sp, fixed, folds, (cm_metric)o.metric, todo, ntodo, (int)o.jobs,
+                       o.horizon, h->bytes, nbytes, name};
     if (cm_tune_run(&job, on_trial, &s, &err)) {
         cli_progress_done();
         cli_die_error(NULL, &err);

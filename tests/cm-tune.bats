@@ -824,3 +824,69 @@ Try 'cm-tune --help' for more information."
     assert_exit cm-tune 1 "cm-tune: --valid-from: No such file or directory" \
         -m linear -y y -k 2 --grid 'l2=0.5,5' -- --valid-from
 }
+
+# An hourly series with a daily shape and noise: NAME.csv of N hours.
+hourly_csv() {
+    awk -v n="$1" 'BEGIN { s = 99; print "t,y"
+        for (i = 0; i < n; i++) { s = (s * 16807) % 2147483647
+            printf "2024-01-%02dT%02d:00:00Z,%.2f\n", 1 + int(i / 24), i % 24,
+                50 + 10 * (i % 24 >= 8 && i % 24 < 20) + (s % 500) / 100 } }'
+}
+
+@test "--horizon: each fold is scored by cm-predict --backtest of its fit over its block; --direct trains direct models" {
+    hourly_csv 100 >h.csv
+    cm-clean -q h.csv | cm-features -q -y y --time-features hour -L y:1h,2h -o f.cmt
+    tune -j 1 -m linear -k 2 --grid 'l2=0.5,50' --horizon 3 --results r.tsv f.cmt
+    cm-cat f.cmt >f.csv
+    # 98 rows with both lags, 3 blocks of 32: fold f trains on the rows
+    # before its block, and forecasts 3 hours from every origin from the
+    # hour before the block to the last whose 3 hours end in it
+    local n=98 k=2 size=32 f l2 trial first last from
+    for f in 1 2; do
+        local start=$((n - (k - f + 1) * size))
+        first=$(sed -n "$((start + 2))p" f.csv | cut -d, -f1)
+        last=$(sed -n "$((start + size + 1))p" f.csv | cut -d, -f1)
+        from=$(date -u -d "$first - 1 hour" +%FT%TZ)
+        awk -F, -v last="$last" 'NR == 1 || $1 <= last' h.csv >hist$f.csv
+        trial=0
+        for l2 in 0.5 50; do
+            trial=$((trial + 1))
+            cm-clean -q --until "$first" h.csv | cm-features -q -y y --time-features hour -L y:1h,2h |
+                cm-train -q -m linear --l2 "$l2" --valid 0 -o m.cmm
+            [ "$(meta m.cmm train_rows)" = "$start" ]
+            want=$(cm-predict -q -m m.cmm --backtest -H 3 --every 1 --windows 0 --from "$from" hist$f.csv |
+                sed -n 's/^all,[0-9]*,[^,]*,\([^,]*\),.*/\1/p')
+            close "$(field r.tsv rmse_fold$f $trial)" "$want" "fold $f l2 $l2"
+        done
+    done
+    # one-step scores are others
+    tune -j 1 -m linear -k 2 --grid 'l2=0.5,50' --results one.tsv f.cmt
+    [ "$(field one.tsv rmse_fold1 1)" != "$(field r.tsv rmse_fold1 1)" ]
+    # --direct: direct fits of 3 steps, the model of -o one too
+    tune -j 1 -m linear -k 2 --grid 'l2=0.5,50' --horizon 3 --direct --results d.tsv -o d.cmm f.cmt
+    [ "$(meta d.cmm horizon)" = 3 ]
+    grep -q 'horizon=3' d.tsv
+    [ "$(field d.tsv rmse_fold1 1)" != "$(field r.tsv rmse_fold1 1)" ]
+    # a search by backtest is not resumed from one by one step
+    run --separate-stderr cm-tune -j 1 -m linear -k 2 --grid 'l2=0.5,50' --horizon 3 --results one.tsv --resume f.cmt
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"results of another search setup"* ]]
+}
+
+@test "--horizon: not with kfold folds or r2; --direct needs it; a horizon of whole steps" {
+    hourly_csv 100 >h.csv
+    cm-clean -q h.csv | cm-features -q -y y --time-features hour -L y:1h,2h -o f.cmt
+    assert_exit cm-tune 2 "cm-tune: --horizon forecasts from each fold's past: not with --cv kfold
+Try 'cm-tune --help' for more information." -m linear --grid 'l2=1' --horizon 3 --cv kfold f.cmt
+    assert_exit cm-tune 2 "cm-tune: --horizon scores by mae, rmse or mape: r2 is not one of a backtest
+Try 'cm-tune --help' for more information." -m linear --grid 'l2=1' --horizon 3 --metric r2 f.cmt
+    assert_exit cm-tune 2 "cm-tune: --direct trains models of the --horizon: give it
+Try 'cm-tune --help' for more information." -m linear --grid 'l2=1' --direct f.cmt
+    run --separate-stderr cm-tune -m linear --grid 'l2=1' --horizon 3x f.cmt
+    [ "$status" -eq 2 ]
+    [[ $stderr == "cm-tune: --horizon: '3x' is not a number of steps or a span such as 24h"* ]]
+    # 90 minutes are no whole number of hours: each fold says so
+    run --separate-stderr cm-tune -j 1 -m linear --grid 'l2=1' --horizon 90m f.cmt
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"horizon: '90m' is not a whole number of steps of 1h (1 to 100000)"* ]]
+}

@@ -39,6 +39,8 @@ typedef struct cm_forecast_opts {
     int64_t every, windows;
     int has_from;
     int64_t from;
+    int has_until;          /* a backtest's windows end at or before until */
+    int64_t until;
     int no_rows;            /* results without their rows (scores alone) */
 } cm_forecast_opts;
 
@@ -98,6 +100,9 @@ cm_status cm_fc_score_add(void *s, const cm_fc_batch *b, cm_error *err);
 /* The table: step,n,mae,rmse,mape then "all" (csv, tsv), or one JSON
  * object; future says where the covariates came from. */
 void cm_fc_score_write(const cm_fc_score *s, FILE *out, cm_text_format f, const char *future);
+/* The forecasts scored at step k (0: all steps), and their MAE, RMSE and
+ * MAPE into v (NAN where undefined). */
+uint64_t cm_fc_score_get(const cm_fc_score *s, int64_t k, double v[3]);
 
 /* ---- results as text ----------------------------------------------------------- */
 

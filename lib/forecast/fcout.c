@@ -224,6 +224,13 @@ static void metrics(const sums *s, double v[3])
     v[2] = s->nape ? 100 * s->ape / (double)s->nape : NAN;
 }
 
+uint64_t cm_fc_score_get(const cm_fc_score *s, int64_t k, double v[3])
+{
+    const sums *x = &s->step[k >= 0 && k <= s->horizon ? k : 0];
+    metrics(x, v);
+    return x->n;
+}
+
 void cm_fc_score_write(const cm_fc_score *s, FILE *out, cm_text_format f, const char *future)
 {
     static const char *const keys[] = {"mae", "rmse", "mape"};

@@ -446,6 +446,8 @@ static cm_status backtest(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *e
         first = a < first ? a : first;
         end = z > end ? z : end;
     }
+    if (fc->o.has_until && fc->o.until < end)
+        end = fc->o.until;
     int64_t *at = NULL;
     size_t no = 0;
     cm_status st = origins(fc, first, end, &at, &no, err);

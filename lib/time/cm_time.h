@@ -123,6 +123,15 @@ int cm_step_parse(const char *text, cm_step *out);
 /* How many steps text is: a whole number of them, or a span such as
  * "24h", "2d" or "5y" that is a whole number of them; 0, or -1. */
 int cm_step_count(const char *text, cm_step step, int64_t *n);
+/* Whether text can be such a count before the step is known, as a
+ * setting's check: 1 to CM_STEPS_MAX steps, or a span; 0 ok, -1 not. */
+#define CM_STEPS_MAX 100000
+int cm_step_count_bad(const char *text);
+/* cm_step_count of 1 to CM_STEPS_MAX steps, or CM_ERR_ARG saying so of
+ * the setting what ("horizon: '90m' is not a whole number of steps of
+ * 1h (1 to 100000)"). */
+cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t *n,
+                      cm_error *err);
 /* The time k steps after t (k may be negative), in tz (or UTC); a day of
  * the month past the end of the month is its last day. */
 int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "time/cm_time.h"
 
 /* The wall-clock time of t in tz (UTC when NULL): its local day and
@@ -162,6 +163,27 @@ int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k)
 static int64_t seconds(cm_step s)
 {
     return s.unit == CM_STEP_SECOND ? s.n : s.unit == CM_STEP_DAY ? s.n * 86400 : -1;
+}
+
+int cm_step_count_bad(const char *text)
+{
+    char *end;
+    cm_step span;
+    long long v = strtoll(text, &end, 10);
+    if (end != text && !*end && text[0] >= '0' && text[0] <= '9')
+        return v < 1 || v > CM_STEPS_MAX ? -1 : 0;
+    return cm_step_parse(text, &span);
+}
+
+cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t *n,
+                      cm_error *err)
+{
+    char s[32];
+    if (!cm_step_count(text, step, n) && *n >= 1 && *n <= CM_STEPS_MAX)
+        return CM_OK;
+    cm_step_format(s, sizeof s, step);
+    return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not a whole number of steps of %s "
+                   "(1 to %d)", what, text, s, CM_STEPS_MAX);
 }
 
 int cm_step_count(const char *text, cm_step step, int64_t *n)

@@ -51,6 +51,9 @@ void cm_dataset_free(cm_dataset *ds);
 size_t cm_dataset_rows(const cm_dataset *ds);
 /* Each row's time (INT64_MIN when missing), or NULL without a time column. */
 const int64_t *cm_dataset_times(const cm_dataset *ds);
+/* The step between the times of the rows' series, as cm_train records
+ * it: 0, or -1 and what was found instead into why. */
+int cm_dataset_step(const cm_dataset *ds, cm_step *step, char *why, size_t n);
 /* A hash of the rows and the names of the target and inputs. */
 uint64_t cm_dataset_fingerprint(const cm_dataset *ds);
 /* A model fitted as cm_train would on rows[0..n) in that order (every

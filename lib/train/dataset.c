@@ -66,6 +66,15 @@ const int64_t *cm_dataset_times(const cm_dataset *ds)
     return ds->src.s.time_col >= 0 ? ds->src.d.t : NULL;
 }
 
+int cm_dataset_step(const cm_dataset *ds, cm_step *step, char *why, size_t n)
+{
+    if (!ds->src.s.have_time) {
+        snprintf(why, n, "the data have no time column");
+        return -1;
+    }
+    return cm_steps_decide(&ds->src.s.steps, step, why, n);
+}
+
 /* FNV-1a over the rows as read, and the names of the target and inputs:
  * the same data give the same number on any machine of this byte order. */
 uint64_t cm_dataset_fingerprint(const cm_dataset *ds)
@@ -98,9 +107,9 @@ cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size
     cm_schema *schema = NULL;
     cm_status st = cm_train_cfg_read(settings, &c, err);
     if (!st && (!same(c.target, ds->c.target) || !same(c.features, ds->c.features) ||
-                c.skip_missing != ds->c.skip_missing))
-        st = cm_fail(err, CM_ERR_ARG, "target, features and skip-missing are those "
-                     "the data were read with");
+                c.skip_missing != ds->c.skip_missing || !same(c.horizon, ds->c.horizon)))
+        st = cm_fail(err, CM_ERR_ARG, "target, features, skip-missing and horizon are "
+                     "those the data were read with");
     if (!st && !(schema = cm_schema_clone(ds->schema)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     cm_train_rows src = ds->src; /* the rows are shared, read only */

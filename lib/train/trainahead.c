@@ -30,7 +30,7 @@ static int by_series_time(const void *a, const void *b)
 static cm_status horizon_steps(const cm_rowreader *s, cm_step *step, size_t *h,
                                cm_error *err)
 {
-    char why[200], text[32];
+    char why[200];
     if (!s->have_time)
         return cm_fail(err, CM_ERR_ARG, "horizon: the stream has no time column, so no "
                        "steps ahead");
@@ -38,11 +38,8 @@ static cm_status horizon_steps(const cm_rowreader *s, cm_step *step, size_t *h,
         return cm_fail(err, CM_ERR_DATA, "horizon: the step of the series is not clear: %s",
                        why);
     int64_t n;
-    if (cm_step_count(s->c->horizon, *step, &n) || n < 1 || n > 100000) {
-        cm_step_format(text, sizeof text, *step);
-        return cm_fail(err, CM_ERR_ARG, "horizon: '%.32s' is not a whole number of steps "
-                       "of %s (1 to 100000)", s->c->horizon, text);
-    }
+    if (cm_steps_of("horizon", s->c->horizon, *step, &n, err))
+        return err->status;
     *h = (size_t)n;
     return CM_OK;
 }

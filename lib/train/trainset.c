@@ -31,17 +31,6 @@ static int layers_bad(const char *v)
     }
 }
 
-/* A number of steps (1 to 100000) or a span of them: 24, 24h, 2d, 5y. */
-static int horizon_bad(const char *v)
-{
-    cm_step s;
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-    if (v[0] >= '0' && v[0] <= '9' && !*end)
-        return n < 1 || n > 100000 ? -1 : 0;
-    return cm_step_parse(v, &s);
-}
-
 /* A whole number that fits in 64 bits. */
 static int seed_bad(const char *v)
 {
@@ -125,7 +114,7 @@ static const cm_setting decls[] = {
     {.name = "horizon", .short_opt = 'H', .type = CM_SET_TEXT,
      .flags = FIX | CM_TRAIN_SET_TUNE_OWN, .arg = "N",
      .help = "a direct model: one that forecasts the next N steps\n(or a span, 24h) at once, "
-     "from the features at\nthe first", .check = horizon_bad,
+     "from the features at\nthe first", .check = cm_step_count_bad,
      .want = "a number of steps or a span such as 24h", .offset = AT(horizon, const char *)},
     {.name = "features", .type = CM_SET_TEXT, .flags = REC | FIX, .arg = "LIST",
      .help = "the input columns (default: every feature column)", .section = "Data",

@@ -56,10 +56,24 @@ typedef struct cm_tune_job {
     const size_t *trials;    /* the trials to run, in this order */
     size_t ntrials;
     int jobs;                /* worker processes; 1 runs in the caller */
+    /* with horizon (steps, or a span of them): folds scored by backtests
+     * of that many steps (cm_tune_backtest) over history, the stream the
+     * data were read from, as bytes */
+    const char *horizon;
+    void *history;
+    size_t nhistory;
+    const char *history_name;
 } cm_tune_job;
 /* Runs every (trial, fold), each fit on one thread; fn gets each trial
  * as its last fold finishes. */
 cm_status cm_tune_run(const cm_tune_job *job, cm_trial_fn fn, void *ctx, cm_error *err);
+
+/* A fold's model m scored by a backtest of job->horizon steps from every
+ * origin from the step before first whose window ends by last (the
+ * fold's validation block): v as cm_dataset_score's, pooled over every
+ * step (r2 NAN). */
+cm_status cm_tune_backtest(const cm_tune_job *job, const cm_model *m, int64_t first,
+                           int64_t last, double v[4], cm_error *err);
 
 /* The results file (tab-separated, a header line, a line per trial). */
 void cm_results_header(FILE *f, const cm_space *s, size_t k, const char *metric);

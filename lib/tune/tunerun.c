@@ -52,8 +52,13 @@ static void run_task(const cm_tune_job *job, task t, answer *a)
         st = cm_kv_set(set, "threads", "1", &err);
     if (!st && !(m = cm_dataset_fit(job->ds, set, train, ntrain, NULL, NULL, &err)))
         st = err.status;
+    const int64_t *time = cm_dataset_times(job->ds);
+    if (!st && job->horizon && !(time && nvalid))
+        st = cm_fail(&err, CM_ERR_DATA, "horizon: the fold's block has no times");
     if (!st)
-        st = cm_dataset_score(m, job->ds, valid, nvalid, a->v, &err);
+        st = job->horizon ? cm_tune_backtest(job, m, time[valid[0]], time[valid[nvalid - 1]],
+                                             a->v, &err)
+                          : cm_dataset_score(m, job->ds, valid, nvalid, a->v, &err);
     if (st) {
         a->failed = 1;
         snprintf(a->msg, sizeof a->msg, "%.199s", err.msg);
