@@ -214,6 +214,18 @@ Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.cs
     cm-predict -m t.cmm -H 3 --id sensor south.csv | sed 1d | cmp - <(sed -n '5,7p' f.csv)
     # the levels are each sensor's
     awk -F, 'NR > 1 && ($2 == "north" ? $4 > 100 : $4 < 900) { bad = 1 } END { exit bad }' f.csv
+    # a direct model finds each row's targets ahead in its own series, the
+    # sensor an input or not (--drop keeps it as the rows' id)
+    for drop in "" "--drop sensor"; do
+        # shellcheck disable=SC2086
+        quiet cm-features -y v --by sensor $drop --time-features hour -L v:1h,24h -o td.cmt t.cmt
+        SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -H 3 -o td.cmm td.cmt
+        cm-cat --info td.cmm | grep -qx '  rows_without_ahead=4'
+        cm-cat --info td.cmm | grep -qx '  step=1h'
+        cm-predict -m td.cmm -H 3 --id sensor two.csv >d.csv
+        awk -F, 'NR > 1 && ($2 == "north" ? $4 > 100 : $4 < 900) { bad = 1 } END { exit bad }' d.csv
+    done
+    cm-cat --info td.cmt | grep -qx '  2 sensor cat id categories=2'
 }
 
 @test "a yearly panel: the model records 1y, and --origin and --from take a year alone" {

@@ -476,6 +476,10 @@ check_section() {
     check_section "cm-predict: forecasts from a model file"
 }
 
+@test "README.md: Forecasting" {
+    check_section "Forecasting: the next hours, and how good they are"
+}
+
 @test "README.md: cm-serve" {
     check_section "cm-serve: models over HTTP"
 }

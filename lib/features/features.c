@@ -205,12 +205,16 @@ static cm_status build(cm_features *f, cm_error *err)
             if (is_target != round)
                 continue;
             int carried = f->o.carry && !strcmp(name, f->o.carry);
-            if ((long)c != f->time_col && !is_target && !carried &&
-                ((p->r.keep && cm_list_find(&p->keep, name) < 0) ||
-                 cm_list_find(&p->drop, name) >= 0))
+            int left_out = (p->r.keep && cm_list_find(&p->keep, name) < 0) ||
+                           cm_list_find(&p->drop, name) >= 0;
+            /* the series key left out stays, as an id and not an input:
+             * the rows must still say which series each is */
+            int key_only = left_out && (long)c == f->by_col;
+            if ((long)c != f->time_col && !is_target && !carried && left_out && !key_only)
                 continue;
             size_t o;
             cm_role role = is_target ? CM_ROLE_TARGET
+                         : key_only ? CM_ROLE_ID
                          : cm_schema_role(in, c) == CM_ROLE_TARGET ? CM_ROLE_FEATURE
                                                                   : cm_schema_role(in, c);
             st = cm_schema_add(f->out, name, cm_schema_dtype(in, c), role, &o, err);

@@ -68,6 +68,10 @@ const int64_t *cm_dataset_times(const cm_dataset *ds)
 
 int cm_dataset_step(const cm_dataset *ds, cm_step *step, char *why, size_t n)
 {
+    if (*ds->src.s.lost_series) {
+        snprintf(why, n, "the series of '%.100s' are not in the data", ds->src.s.lost_series);
+        return -1;
+    }
     if (!ds->src.s.have_time) {
         snprintf(why, n, "the data have no time column");
         return -1;

@@ -31,6 +31,10 @@ static cm_status horizon_steps(const cm_rowreader *s, cm_step *step, size_t *h,
                                cm_error *err)
 {
     char why[200];
+    if (*s->lost_series)
+        return cm_fail(err, CM_ERR_DATA, "horizon: the rows are of the series of '%s' (the "
+                       "features step's --by), a column this stream lacks: make it again with "
+                       "this cm-features, which keeps it", s->lost_series);
     if (!s->have_time)
         return cm_fail(err, CM_ERR_ARG, "horizon: the stream has no time column, so no "
                        "steps ahead");

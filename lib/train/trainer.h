@@ -78,6 +78,7 @@ typedef struct cm_rowreader {
      * time: the series by the key of the features step (or an id column),
      * each one's last time */
     long series_col;
+    char lost_series[104]; /* the features step's key, not in the stream */
     cm_tz *tz;
     int64_t *last_t;
     size_t nlast;

@@ -96,7 +96,11 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
         /* the step a forecast takes, or what was found instead */
         cm_step step;
         char why[200];
-        if (!cm_steps_decide(&d->steps, &step, why, sizeof why)) {
+        if (*d->lost_series) {
+            snprintf(why, sizeof why, "the series of '%.100s' are not in the stream",
+                     d->lost_series);
+            st = cm_kv_set(meta, "step_unknown", why, err);
+        } else if (!cm_steps_decide(&d->steps, &step, why, sizeof why)) {
             cm_step_format(buf, sizeof buf, step);
             st = cm_kv_set(meta, "step", buf, err);
         } else {

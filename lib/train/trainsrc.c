@@ -261,9 +261,11 @@ static cm_status step_setup(cm_rowreader *s, const cm_schema *sc, cm_error *err)
             return err->status;
         const char *by = cm_features_plan_by(p);
         s->series_col = by ? cm_schema_find(sc, by) : -1;
+        if (by && s->series_col < 0) /* a stream of an older cm-features */
+            snprintf(s->lost_series, sizeof s->lost_series, "%.100s", by);
         cm_features_plan_free(p);
     }
-    for (size_t c = 0; s->series_col < 0 && c < cm_schema_ncols(sc); c++)
+    for (size_t c = 0; s->series_col < 0 && !*s->lost_series && c < cm_schema_ncols(sc); c++)
         if (cm_schema_role(sc, c) == CM_ROLE_ID && cm_schema_dtype(sc, c) == CM_CAT)
             s->series_col = (long)c;
     const char *zone = s->time_col >= 0

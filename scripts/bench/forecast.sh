@@ -18,7 +18,8 @@
 #      backtest alone; medians;
 #   3. peak memory against the number of origins;
 #   4. one 24-step forecast from a raw CSV history, the whole process,
-#      against the peer's --mode forecast whole process.
+#      against the peer's --mode forecast whole process;
+#   5. direct models (cm-train --horizon) against recursive ones, per step.
 . "$(dirname "$0")/common.sh"
 RUNS=${RUNS:-10}
 peer="$shared/bench/peer-forecast.py"
@@ -57,6 +58,24 @@ same_n() {
     else
         echo "  n per step DIFFERS: cm $(tr '\n' ' ' < "$tmp/n.cm"); peer $(tr '\n' ' ' < "$tmp/n.peer")"
     fi
+}
+# strategies LABEL LINES NAME=TABLE...: each table's RMSE by step, side by
+# side (LINES as for rmse)
+strategies() {
+    label=$1 lines=$2
+    shift 2
+    echo "$label"
+    for nt; do
+        grep -v '^#' "${nt#*=}" | cut -d, -f1,4 | sed "1s/.*/step,${nt%%=*}/" > "$tmp/col.${nt%%=*}"
+    done
+    first=1
+    for nt; do
+        if [ $first = 1 ]; then cp "$tmp/col.${nt%%=*}" "$tmp/side"; first=0
+        else cut -d, -f2 "$tmp/col.${nt%%=*}" | paste -d, "$tmp/side" - > "$tmp/side2"; mv "$tmp/side2" "$tmp/side"
+        fi
+    done
+    awk -F, '{ printf "  %-5s", $1; for (i = 2; i <= NF; i++) printf (NR == 1 ? " %12s" : " %12.3f"), $i; print "" }' \
+        "$tmp/side" | sed -n "$lines"
 }
 # median3 FILE: the median of the three numbers in FILE
 median3() { sort -g "$1" | sed -n 2p; }
@@ -156,3 +175,23 @@ done
 rmse "population, cm linear against the peer's ridge:" "$tmp/plin.steps" "$tmp/pridge.steps"
 same_n "$tmp/plin.steps" "$tmp/pridge.steps"
 rmse "population, cm mlp against the peer's torch-mlp:" "$tmp/pmlp.steps" "$tmp/ptorch.steps"
+
+# 5. direct models against recursive ones, the same rows and origins
+"$BIN/cm-train" -q -m linear --valid 0 -H 24 "$tmp/bike.cmt" -o "$tmp/dlin.cmm"
+"$BIN/cm-train" -q -m mlp --valid 0 --seed 1 -H 24 "$tmp/bike.cmt" -o "$tmp/dmlp.cmm"
+for k in dlin dmlp; do
+    # shellcheck disable=SC2086
+    "$BIN/cm-predict" -q -m "$tmp/$k.cmm" $BT "$bike" > "$tmp/$k.steps"
+done
+strategies "bike, RMSE by step, recursive (rec) and direct (dir) models:" '1,3p;7p;13p;19p;25,26p' \
+    rec-linear="$tmp/lin.steps" dir-linear="$tmp/dlin.steps" rec-mlp="$tmp/mlp.steps" \
+    dir-mlp="$tmp/dmlp.steps"
+"$BIN/cm-train" -q -m linear --valid 0 -H 5 "$tmp/pop.cmt" -o "$tmp/pdlin.cmm"
+"$BIN/cm-train" -q -m mlp --valid 0 --seed 1 -H 5 "$tmp/pop.cmt" -o "$tmp/pdmlp.cmm"
+for k in pdlin pdmlp; do
+    "$BIN/cm-predict" -q -m "$tmp/$k.cmm" --backtest --horizon 5 --every 1 --windows 0 \
+        --from "$p0" "$tmp/pop.csv" > "$tmp/$k.steps"
+done
+strategies "population, RMSE by step, recursive (rec) and direct (dir) models:" '1,$p' \
+    rec-linear="$tmp/plin.steps" dir-linear="$tmp/pdlin.steps" rec-mlp="$tmp/pmlp.steps" \
+    dir-mlp="$tmp/pdmlp.steps"
