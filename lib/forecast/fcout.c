@@ -52,21 +52,6 @@ cm_fc_writer *cm_fc_writer_new(FILE *out, const cm_model *m, const cm_tz *tz,
     return w;
 }
 
-static void sep(const cm_fc_writer *w, int first)
-{
-    if (!first)
-        putc(w->f == CM_TEXT_TSV ? '\t' : ',', w->out);
-}
-
-/* A name: a header cell, or a JSON key. */
-static void key(const cm_fc_writer *w, const char *s, int first)
-{
-    sep(w, first);
-    cm_text_string(w->out, s, strlen(s), w->f);
-    if (w->f == CM_TEXT_JSON)
-        putc(':', w->out);
-}
-
 static void header(cm_fc_writer *w, const char *time)
 {
     w->started = 1;
@@ -74,14 +59,14 @@ static void header(cm_fc_writer *w, const char *time)
         return;
     int first = 1;
     if (w->origins)
-        key(w, "origin", first), first = 0;
-    key(w, time, first);
+        cm_text_name(w->out, w->f, "origin", first), first = 0;
+    cm_text_name(w->out, w->f, time, first);
     for (size_t i = 0; i < w->ids.n; i++)
-        key(w, w->ids.item[i], 0);
-    key(w, "step", 0);
-    key(w, w->pred_name, 0);
+        cm_text_name(w->out, w->f, w->ids.item[i], 0);
+    cm_text_name(w->out, w->f, "step", 0);
+    cm_text_name(w->out, w->f, w->pred_name, 0);
     if (w->origins)
-        key(w, w->target, 0);
+        cm_text_name(w->out, w->f, w->target, 0);
     putc('\n', w->out);
 }
 
@@ -96,15 +81,6 @@ static cm_status start(cm_fc_writer *w, const cm_fc_batch *b, cm_error *err)
             return cm_schema_no_column(b->schema, "--id", w->ids.item[i], err);
     header(w, w->time_col >= 0 ? cm_schema_name(b->schema, (size_t)w->time_col) : "time");
     return CM_OK;
-}
-
-static void number(cm_fc_writer *w, double v, int ok)
-{
-    char buf[40];
-    if (ok)
-        fwrite(buf, 1, cm_fmt_f64(buf, sizeof buf, v), w->out);
-    else if (w->f == CM_TEXT_JSON)
-        fputs("null", w->out);
 }
 
 static void time_cell(cm_fc_writer *w, int64_t t)
@@ -126,27 +102,27 @@ cm_status cm_fc_write(void *ctx, const cm_fc_batch *b, cm_error *err)
         if (w->f == CM_TEXT_JSON)
             putc('{', w->out);
         if (w->origins) {
-            w->f == CM_TEXT_JSON ? key(w, "origin", first) : sep(w, first);
+            cm_text_cell(w->out, w->f, "origin", first);
             time_cell(w, b->origin[i]);
             first = 0;
         }
-        w->f == CM_TEXT_JSON ? key(w, time, first) : sep(w, first);
+        cm_text_cell(w->out, w->f, time, first);
         time_cell(w, ((const int64_t *)cm_batch_values_c(b->rows, (size_t)w->time_col))[i]);
         for (size_t k = 0; k < w->ids.n; k++) {
             size_t c = (size_t)w->id_col[k];
-            w->f == CM_TEXT_JSON ? key(w, w->ids.item[k], 0) : sep(w, 0);
+            cm_text_cell(w->out, w->f, w->ids.item[k], 0);
             if (cm_batch_valid_c(b->rows, c)[i])
                 cm_text_value(w->out, b->schema, b->rows, c, i, w->f, w->tz);
             else if (w->f == CM_TEXT_JSON)
                 fputs("null", w->out);
         }
-        w->f == CM_TEXT_JSON ? key(w, "step", 0) : sep(w, 0);
+        cm_text_cell(w->out, w->f, "step", 0);
         fprintf(w->out, "%lld", (long long)b->step[i]);
-        w->f == CM_TEXT_JSON ? key(w, w->pred_name, 0) : sep(w, 0);
-        number(w, b->pred[i], b->ok[i]);
+        cm_text_cell(w->out, w->f, w->pred_name, 0);
+        cm_text_number(w->out, w->f, b->pred[i], b->ok[i]);
         if (w->origins) {
-            w->f == CM_TEXT_JSON ? key(w, w->target, 0) : sep(w, 0);
-            number(w, b->actual[i], b->has_actual[i]);
+            cm_text_cell(w->out, w->f, w->target, 0);
+            cm_text_number(w->out, w->f, b->actual[i], b->has_actual[i]);
         }
         fputs(w->f == CM_TEXT_JSON ? "}\n" : "\n", w->out);
     }

@@ -91,11 +91,8 @@ static void set_actual(cm_forecaster *fc, size_t r, size_t a)
     fc->has_actual[r] = a != SIZE_MAX && fc->target_col >= 0 &&
                         cm_batch_valid_c(fc->rows.b, (size_t)fc->target_col)[a];
     if (fc->has_actual[r]) {
-        const void *v = cm_batch_values_c(fc->rows.b, (size_t)fc->target_col);
-        cm_dtype dt = cm_schema_dtype(fc->in, (size_t)fc->target_col);
-        fc->actual[r] = dt == CM_F32 ? ((const float *)v)[a]
-                      : dt == CM_F64 ? ((const double *)v)[a]
-                                     : (double)((const int64_t *)v)[a];
+        fc->actual[r] = cm_cell_f64(cm_batch_values_c(fc->rows.b, (size_t)fc->target_col),
+                                    cm_schema_dtype(fc->in, (size_t)fc->target_col), a);
     }
 }
 

@@ -97,16 +97,6 @@ void cm_enc_bind_release(cm_enc_bind *bd, const cm_encoder *e)
     memset(bd, 0, sizeof *bd);
 }
 
-static double number(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
-{
-    const void *v = b->values[c];
-    switch (t) {
-    case CM_F32: return ((const float *)v)[i];
-    case CM_F64: return ((const double *)v)[i];
-    default: return (double)((const int64_t *)v)[i];
-    }
-}
-
 int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_schema *s,
                    const cm_enc_bind *bd, const cm_ccols *b, size_t i, double *num,
                    uint32_t *cat, float *x, size_t *which, uint64_t *unseen)
@@ -120,7 +110,7 @@ int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_
             return -1;
         }
         if (!f->cat) {
-            double v = number(b, bd->dt[k], c, i);
+            double v = cm_cell_f64(b->values[c], bd->dt[k], i);
             if (!isfinite(v)) {
                 *which = k;
                 return -1;

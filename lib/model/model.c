@@ -109,8 +109,7 @@ cm_status cm_model_far(const cm_model *m, const cm_schema *s, const cm_batch *b,
         for (size_t i = 0; i < n; i++) {
             if (far[i] || !ok[i])
                 continue;
-            double x = t == CM_F32 ? ((const float *)v)[i] : t == CM_F64 ? ((const double *)v)[i]
-                                                                       : (double)((const int64_t *)v)[i];
+            double x = cm_cell_f64(v, t, i);
             if (x < lo || x > hi)
                 far[i] = k + 1;
         }

@@ -244,11 +244,8 @@ static void doubts(const cm_predictor *p, const cm_pred_batch *b, size_t i, cm_p
         char *t = doubt(r);
         if (t && c >= 0) {
             char v[32], a[32], z[32];
-            const void *vals = cm_batch_values_c(b->b, (size_t)c);
-            cm_dtype dt = cm_schema_dtype(b->schema, (size_t)c);
-            cm_fmt_f64(v, sizeof v, dt == CM_F32 ? ((const float *)vals)[row]
-                                    : dt == CM_F64 ? ((const double *)vals)[row]
-                                                   : (double)((const int64_t *)vals)[row]);
+            cm_fmt_f64(v, sizeof v, cm_cell_f64(cm_batch_values_c(b->b, (size_t)c),
+                                                cm_schema_dtype(b->schema, (size_t)c), row));
             cm_fmt_f64(a, sizeof a, lo);
             cm_fmt_f64(z, sizeof z, hi);
             snprintf(t, sizeof r->doubt[0], "%s: %s is far outside the %s to %s that "

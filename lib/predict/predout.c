@@ -58,23 +58,6 @@ cm_pred_writer *cm_pred_writer_new(FILE *out, const cm_model *m, const cm_tz *tz
     return w;
 }
 
-static void sep(const cm_pred_writer *w, int first)
-{
-    if (!first)
-        putc(w->f == CM_TEXT_TSV ? '\t' : ',', w->out);
-}
-
-static void name(const cm_pred_writer *w, const char *s, int first)
-{
-    sep(w, first);
-    if (w->f == CM_TEXT_JSON) {
-        cm_text_string(w->out, s, strlen(s), w->f);
-        putc(':', w->out);
-    } else {
-        cm_text_string(w->out, s, strlen(s), w->f);
-    }
-}
-
 static void header(cm_pred_writer *w)
 {
     w->started = 1;
@@ -82,12 +65,12 @@ static void header(cm_pred_writer *w)
         return;
     int first = 1;
     if (w->time_col >= 0)
-        name(w, w->time_name, first), first = 0;
+        cm_text_name(w->out, w->f, w->time_name, first), first = 0;
     for (size_t i = 0; i < w->ids.n; i++)
-        name(w, w->ids.item[i], first), first = 0;
-    name(w, w->pred_name, first);
+        cm_text_name(w->out, w->f, w->ids.item[i], first), first = 0;
+    cm_text_name(w->out, w->f, w->pred_name, first);
     if (w->has_actual)
-        name(w, w->target, 0);
+        cm_text_name(w->out, w->f, w->target, 0);
     putc('\n', w->out);
 }
 
@@ -108,10 +91,7 @@ static cm_status start(cm_pred_writer *w, const cm_pred_batch *p, cm_error *err)
 static void cell(cm_pred_writer *w, const cm_pred_batch *p, long c, size_t i,
                  const char *label, int first)
 {
-    if (w->f == CM_TEXT_JSON)
-        name(w, label, first);
-    else
-        sep(w, first);
+    cm_text_cell(w->out, w->f, label, first);
     size_t r = p->at[i];
     if (c >= 0 && r != SIZE_MAX && cm_batch_valid_c(p->b, (size_t)c)[r])
         cm_text_value(w->out, p->schema, p->b, (size_t)c, r, w->f, w->tz);
@@ -132,17 +112,8 @@ cm_status cm_pred_write(void *ctx, const cm_pred_batch *p, cm_error *err)
             cell(w, p, w->time_col, i, w->time_name, first), first = 0;
         for (size_t k = 0; k < w->ids.n; k++)
             cell(w, p, w->id_col[k], i, w->ids.item[k], first), first = 0;
-        if (w->f == CM_TEXT_JSON)
-            name(w, w->pred_name, first);
-        else
-            sep(w, first);
-        char buf[40];
-        if (p->ok[i]) {
-            size_t n = cm_fmt_f64(buf, sizeof buf, p->pred[i]);
-            fwrite(buf, 1, n, w->out);
-        } else if (w->f == CM_TEXT_JSON) {
-            fputs("null", w->out);
-        }
+        cm_text_cell(w->out, w->f, w->pred_name, first);
+        cm_text_number(w->out, w->f, p->pred[i], p->ok[i]);
         if (w->has_actual)
             cell(w, p, w->target_col, i, w->target, 0);
         fputs(w->f == CM_TEXT_JSON ? "}\n" : "\n", w->out);
@@ -159,16 +130,6 @@ void cm_pred_writer_finish(cm_pred_writer *w)
 }
 
 /* ---- evaluation ------------------------------------------------------------- */
-
-static double number(const cm_schema *s, const cm_batch *b, size_t c, size_t i)
-{
-    const void *v = cm_batch_values_c(b, c);
-    switch (cm_schema_dtype(s, c)) {
-    case CM_F32: return ((const float *)v)[i];
-    case CM_F64: return ((const double *)v)[i];
-    default: return (double)((const int64_t *)v)[i];
-    }
-}
 
 cm_status cm_eval_from(cm_eval *e, const char *time, const cm_tz *tz, cm_error *err)
 {
@@ -211,7 +172,8 @@ cm_status cm_eval_add(void *ctx, const cm_pred_batch *p, cm_error *err)
             e->skipped++;
             continue;
         }
-        double y = number(p->schema, p->b, (size_t)c, r), d = p->pred[i] - y;
+        double y = cm_cell_f64(cm_batch_values_c(p->b, (size_t)c),
+                               cm_schema_dtype(p->schema, (size_t)c), r), d = p->pred[i] - y;
         e->rows++;
         e->ae += fabs(d);
         e->se += d * d;

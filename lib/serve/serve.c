@@ -147,8 +147,14 @@ static int predict_one(cm_served *s, json_t *obj, json_t **out)
     return 0;
 }
 
-static enum MHD_Result predict(cm_server *sv, struct MHD_Connection *c, req *q,
-                               const char *name)
+/* What a POST to a model does with its body, parsed. */
+typedef enum MHD_Result (*post_fn)(cm_server *sv, cm_served *s, json_t *in,
+                                   struct MHD_Connection *c, req *q);
+
+/* A POST to model name: 404 without it, 400 for a body that is no JSON,
+ * else fn's answer. */
+static enum MHD_Result on_post(cm_server *sv, struct MHD_Connection *c, req *q,
+                               const char *name, post_fn fn)
 {
     cm_served *s = cm_registry_get(sv->reg, name);
     if (!s)
@@ -161,7 +167,19 @@ static enum MHD_Result predict(cm_server *sv, struct MHD_Connection *c, req *q,
         snprintf(msg, sizeof msg, "bad JSON: %s (line %d, column %d)", je.text, je.line,
                  je.column);
         ok = send_error(c, q, 400, msg, NULL);
-    } else if (json_is_object(in)) {
+    } else {
+        ok = fn(sv, s, in, c, q);
+    }
+    json_decref(in);
+    cm_served_release(s);
+    return ok;
+}
+
+static enum MHD_Result predict(cm_server *sv, cm_served *s, json_t *in,
+                               struct MHD_Connection *c, req *q)
+{
+    enum MHD_Result ok;
+    if (json_is_object(in)) {
         json_t *out;
         if (predict_one(s, in, &out)) {
             json_t *j = json_object();
@@ -196,33 +214,16 @@ static enum MHD_Result predict(cm_server *sv, struct MHD_Connection *c, req *q,
         ok = send_error(c, q, 400, "the body is neither an object of fields nor an array "
                         "of them", NULL);
     }
-    json_decref(in);
-    cm_served_release(s);
     return ok;
 }
 
-static enum MHD_Result forecast(cm_server *sv, struct MHD_Connection *c, req *q,
-                                const char *name)
+static enum MHD_Result forecast(cm_server *sv, cm_served *s, json_t *in,
+                                struct MHD_Connection *c, req *q)
 {
-    cm_served *s = cm_registry_get(sv->reg, name);
-    if (!s)
-        return send_error(c, q, 404, "no such model", NULL);
-    json_error_t je;
-    json_t *in = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je), *out;
-    enum MHD_Result ok;
+    json_t *out;
     int code;
-    if (!in) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "bad JSON: %s (line %d, column %d)", je.text, je.line,
-                 je.column);
-        ok = send_error(c, q, 400, msg, NULL);
-    } else {
-        cm_serve_forecast(s, in, sv->o.max_horizon, &out, &code);
-        ok = send_json(c, q, code, out);
-    }
-    json_decref(in);
-    cm_served_release(s);
-    return ok;
+    cm_serve_forecast(s, in, sv->o.max_horizon, &out, &code);
+    return send_json(c, q, code, out);
 }
 
 /* ---- descriptions ---------------------------------------------------------------- */
@@ -416,8 +417,8 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
         cm_served_release(s);
         return ok;
     }
-    case EP_FORECAST: return forecast(sv, c, q, name);
-    default: return predict(sv, c, q, name);
+    case EP_FORECAST: return on_post(sv, c, q, name, forecast);
+    default: return on_post(sv, c, q, name, predict);
     }
 }
 

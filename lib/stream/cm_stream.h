@@ -57,6 +57,15 @@ static inline size_t cm_dtype_width(cm_dtype t)
     }
     return 0;
 }
+/* Value i of a column of numbers (f32, f64 or i64) as a double. */
+static inline double cm_cell_f64(const void *col, cm_dtype t, size_t i)
+{
+    switch (t) {
+    case CM_F32: return ((const float *)col)[i];
+    case CM_F64: return ((const double *)col)[i];
+    default: return (double)((const int64_t *)col)[i];
+    }
+}
 /* Value si of column src into value di of column dst, of width w (4 or
  * 8): two fixed sizes, so each copy is one move and not a call to memcpy,
  * for the loops that copy a row a cell at a time. */
@@ -242,6 +251,13 @@ void cm_text_header(FILE *out, const cm_schema *s, cm_text_format f);
  * categories as their strings.  Check ferror(out) afterwards. */
 void cm_text_rows(FILE *out, const cm_schema *s, const cm_batch *b,
                   size_t first, size_t count, cm_text_format f);
+/* Rows written a cell at a time: a header cell (name; none in JSON is
+ * the caller's to skip), the start of a cell (in JSON its key), a number
+ * or a missing one (empty; null in JSON).  first: the line's first cell,
+ * no separator before it. */
+void cm_text_name(FILE *out, cm_text_format f, const char *name, int first);
+void cm_text_cell(FILE *out, cm_text_format f, const char *name, int first);
+void cm_text_number(FILE *out, cm_text_format f, double v, int present);
 /* One string, quoted or escaped for the format, and one present value of
  * column c (times in tz, UTC when NULL). */
 void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f);

@@ -55,6 +55,32 @@ void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f)
         cm_json_string(out, s, n);
 }
 
+void cm_text_name(FILE *out, cm_text_format f, const char *name, int first)
+{
+    if (!first)
+        putc(f == CM_TEXT_TSV ? '\t' : ',', out);
+    cm_text_string(out, name, strlen(name), f);
+    if (f == CM_TEXT_JSON)
+        putc(':', out);
+}
+
+void cm_text_cell(FILE *out, cm_text_format f, const char *name, int first)
+{
+    if (f == CM_TEXT_JSON)
+        cm_text_name(out, f, name, first);
+    else if (!first)
+        putc(f == CM_TEXT_TSV ? '\t' : ',', out);
+}
+
+void cm_text_number(FILE *out, cm_text_format f, double v, int present)
+{
+    char buf[40];
+    if (present)
+        fwrite(buf, 1, cm_fmt_f64(buf, sizeof buf, v), out);
+    else if (f == CM_TEXT_JSON)
+        fputs("null", out);
+}
+
 void cm_text_header(FILE *out, const cm_schema *s, cm_text_format f)
 {
     if (f == CM_TEXT_JSON)

@@ -41,15 +41,6 @@ cm_status cm_rowset_grow(cm_rowset *d, size_t cap, cm_error *err)
 }
 
 
-static double value(const cm_ccols *b, cm_dtype t, size_t c, size_t i)
-{
-    switch (t) {
-    case CM_F32: return ((const float *)b->values[c])[i];
-    case CM_F64: return ((const double *)b->values[c])[i];
-    default: return (double)((const int64_t *)b->values[c])[i];
-    }
-}
-
 /* The target and the features: columns by name, kinds from the schema. */
 cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *target,
                           long **cols, cm_encoder *e, cm_error *err)
@@ -196,15 +187,15 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
         } else if (e->f[k].cat) {
             d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)b->values[col])[i];
         } else {
-            double v = value(b, cm_schema_dtype(sc, col), col, i);
+            double v = cm_cell_f64(b->values[col], cm_schema_dtype(sc, col), i);
             if (!isfinite(v))
                 return cm_fail(err, CM_ERR_DATA, "row %llu: column '%s' is %g; inputs "
                                "must be finite numbers", line, e->f[k].name, v), -1;
             d->num[d->n * d->nnum + jn++] = v;
         }
     }
-    double y = missing ? 0 : value(b, cm_schema_dtype(sc, (size_t)s->target),
-                                   (size_t)s->target, i);
+    double y = missing ? 0 : cm_cell_f64(b->values[s->target],
+                                         cm_schema_dtype(sc, (size_t)s->target), i);
     if (!missing && !isfinite(y))
         return cm_fail(err, CM_ERR_DATA, "row %llu: the target is %g", line, y), -1;
     if (missing && !s->c->skip_missing)
