@@ -472,7 +472,8 @@ static int forecast_mode(const opts *o, held *h, const cm_model *m, cm_predictor
     if (cm_forecast_run(fc, in, name, fn, ctx, &err)) {
         cli_output_abort(fout);
         cli_output_abort(out);
-        cli_die_error(err.status == CM_ERR_ARG ? NULL : name, &err);
+        cli_die_error(err.status == CM_ERR_ARG ? NULL
+                      : err.detail == CM_DETAIL_FUTURE ? cli_in_name(o->future) : name, &err);
     }
     if (o->backtest) {
         cm_fc_score_write(fan.score, cli_output_file(out), f,

@@ -256,13 +256,34 @@ Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.cs
     diff -u <(cut -d, -f3 f.csv | sed 1d) <(cut -d, -f4 bt.csv | sed 1d)
     # the future file lacking an hour: said, with the hour
     awk -F, 'NR == 1 || $6 != 15' future.csv >holey.csv
-    assert_fails 1 "cm-predict: hist.csv: the future rows have no row at 2011-11-15T15:00:00Z, which the model needs the covariates of" -m lin.cmm -H 24 --future holey.csv hist.csv
+    assert_fails 1 "cm-predict: holey.csv: no row at 2011-11-15T15:00:00Z, whose covariates the model needs" -m lin.cmm -H 24 --future holey.csv hist.csv
     # without a future file, the covariates the model needs are named
     assert_fails 2 "cm-predict: the model needs future values of season, yr, mnth, holiday, weekday, workingday, weathersit, temp, atemp, hum, windspeed, from 2011-11-15T12:00:00Z on: give them with --future FILE, or carry the last ones with --future-fill last" -m lin.cmm -H 24 hist.csv
     # --future-fill last: the last row's covariates, and -v says so
     run --separate-stderr cm-predict -v -m lin.cmm -H 24 --future-fill last hist.csv
     assert_success
     printf '%s\n' "$stderr" | grep -qx 'cm-predict: covariates at future times: the last row'"'"'s, carried'
+}
+
+@test "bad future files: a series the history lacks, a repeated time, another zone (named by the future file)" {
+    awk 'BEGIN { print "t,sensor,v,temp"; split("north,south", S, ",")
+        for (i = 0; i < 100; i++) for (k = 1; k <= 2; k++)
+            printf "2026-05-%02d %02d:00,%s,%d,%d\n", 1 + int(i / 24), i % 24, S[k], 10 * k + i % 24, i % 7 }' >two.csv
+    quiet cm-clean --key sensor -o t.cmt two.csv
+    quiet cm-features -y v --by sensor --time-features hour -L v:1h,24h -o tf.cmt t.cmt
+    SOURCE_DATE_EPOCH=1 quiet cm-train -q -m linear -o t.cmm tf.cmt
+    printf 't,sensor,v,temp\n2026-05-05 04:00,north,,3\n2026-05-05 04:00,west,,3\n' >west.csv
+    assert_fails 1 "cm-predict: west.csv: rows in series 'west' from 2026-05-05T04:00:00Z, a series the history lacks" -m t.cmm -H 2 --future west.csv two.csv
+    printf 't,sensor,v,temp\n2026-05-05 04:00,north,,3\n2026-05-05 04:00,north,,4\n' >twice.csv
+    assert_fails 1 "cm-predict: twice.csv: the time 2026-05-05T04:00:00Z repeats in series 'north'" -m t.cmm -H 2 --future twice.csv two.csv
+    printf 't,sensor,v,temp\n2026-05-05 06:00,north,1,3\n2026-05-05 07:00,north,1,4\n' >berlin.csv
+    quiet cm-clean --tz Europe/Berlin --key sensor -o berlin.cmt berlin.csv
+    assert_fails 1 "cm-predict: berlin.cmt: times in Europe/Berlin, the history's in UTC: clean both the same way" -m t.cmm -H 2 --future berlin.cmt two.csv
+    # a good one: the covariate of each future hour, its forecast
+    printf 't,sensor,v,temp\n2026-05-05 04:00,north,,3\n2026-05-05 05:00,north,,4\n2026-05-05 04:00,south,,3\n2026-05-05 05:00,south,,4\n' >good.csv
+    cm-predict -m t.cmm -H 2 --id sensor --future good.csv two.csv | cut -d, -f1-3 >got
+    printf '%s\n' t,sensor,step 2026-05-05T04:00:00Z,north,1 2026-05-05T05:00:00Z,north,2 \
+        2026-05-05T04:00:00Z,south,1 2026-05-05T05:00:00Z,south,2 | diff -u - got
 }
 
 @test "a gap in the history empties the steps that reach it, counted; --fill-history fills it" {

@@ -1030,6 +1030,17 @@ PY
     post /v1/models/a/forecast req2.json
     status_is 200
     [ "$(js resp.body 'len(d["forecast"])')" = 3 ]
+    # future rows at one hour twice: 400, the fault the future's
+    python3 - req2.json >req3.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["future"][1]["hr"] = d["future"][0]["hr"]
+print(json.dumps(d))
+PY
+    post /v1/models/a/forecast req3.json
+    status_is 400
+    [ "$(js resp.body 'd["field"]')" = future ]
+    [ "$(js resp.body 'd["error"]')" = "future: the time 2011-02-01T00:00:00Z repeats" ]
     printf '{"history": [], "horizon": 49}' >long.json
     post /v1/models/a/forecast long.json
     status_is 413

@@ -41,7 +41,8 @@ typedef enum cm_detail {
     CM_DETAIL_TOO_LONG = 2,  /* a name or value over CM_MAX_NAME bytes */
     CM_DETAIL_TOO_MANY = 3,  /* one category or column too many */
     CM_DETAIL_NO_TIME = 4,   /* a row without its time */
-    CM_DETAIL_MODEL = 5      /* a model file where a stream was wanted */
+    CM_DETAIL_MODEL = 5,     /* a model file where a stream was wanted */
+    CM_DETAIL_FUTURE = 6     /* in the future rows of a forecast, not its history */
 } cm_detail;
 
 typedef struct cm_error {

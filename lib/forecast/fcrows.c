@@ -179,21 +179,27 @@ static size_t series_of(const cm_forecaster *fc, const cm_batch *b, size_t i)
     return fc->feat ? cm_features_series(fc->feat, b, i) : 0;
 }
 
-const char *fc_series_label(cm_forecaster *fc, size_t k)
+/* " in series 'X'" for row i of b (the forecaster's buffer), or "". */
+static const char *row_label(cm_forecaster *fc, const cm_batch *b, size_t i)
 {
-    const fc_series *s = &fc->ser[k];
     const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p)) : NULL;
     long c = by ? cm_schema_find(fc->in, by) : -1;
-    if (c < 0 || !s->n || !cm_batch_valid_c(fc->rows.b, (size_t)c)[s->idx[0]])
+    if (c < 0 || !cm_batch_valid_c(b, (size_t)c)[i])
         return "";
     size_t len;
     const char *str = cm_dict_string(cm_schema_dict_c(fc->in, (size_t)c),
-                                     ((const uint32_t *)cm_batch_values_c(
-                                         fc->rows.b, (size_t)c))[s->idx[0]], &len);
+                                     ((const uint32_t *)cm_batch_values_c(b, (size_t)c))[i],
+                                     &len);
     /* the forecaster's own buffer: one label at a time */
     char *buf = fc->label;
     snprintf(buf, sizeof fc->label, " in series '%.*s'", (int)(len > 64 ? 64 : len), str);
     return buf;
+}
+
+const char *fc_series_label(cm_forecaster *fc, size_t k)
+{
+    const fc_series *s = &fc->ser[k];
+    return s->n ? row_label(fc, fc->rows.b, s->idx[0]) : "";
 }
 
 /* Row j of the history joins its series, which must be in time order:
@@ -310,14 +316,16 @@ cm_status fc_index_future(cm_forecaster *fc, cm_error *err)
         if (k >= fc->nser || !fc->ser[k].n) {
             char t[40];
             cm_fmt_time(t, sizeof t, fc_time(fc, fc->fut.b, fc->fidx[a]));
-            return cm_fail(err, CM_ERR_DATA, "the future rows have a series the history does "
-                           "not (its first row at %s)", t);
+            return cm_fail_as(err, CM_ERR_DATA, CM_DETAIL_FUTURE,
+                              "rows%s from %s, a series the history lacks",
+                              row_label(fc, fc->fut.b, fc->fidx[a]), t);
         }
         for (size_t i = a + 1; i < z; i++)
             if (fc_time(fc, fc->fut.b, fc->fidx[i]) == fc_time(fc, fc->fut.b, fc->fidx[i - 1])) {
                 char t[40];
                 cm_fmt_time(t, sizeof t, fc_time(fc, fc->fut.b, fc->fidx[i]));
-                return cm_fail(err, CM_ERR_DATA, "the future rows repeat the time %s", t);
+                return cm_fail_as(err, CM_ERR_DATA, CM_DETAIL_FUTURE, "the time %s repeats%s",
+                                  t, row_label(fc, fc->fut.b, fc->fidx[i]));
             }
         fc->ser[k].fut0 = a;
         fc->ser[k].nfut = z - a;

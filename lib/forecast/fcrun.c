@@ -187,13 +187,15 @@ static const char *zone_of(const cm_schema *s)
     return "UTC";
 }
 
-/* The future file's rows into the forecaster's schema, and indexed. */
+/* The future file's rows into the forecaster's schema, and indexed; what
+ * is wrong with them said to be theirs (CM_DETAIL_FUTURE). */
 static cm_status import_future(cm_forecaster *fc, cm_error *err)
 {
     fc_source src = {0};
     if (strcmp(zone_of(fc->raw_schema), zone_of(fc->in)))
-        return cm_fail(err, CM_ERR_DATA, "the future rows' times are in %s, the history's in "
-                       "%s: clean both the same way", zone_of(fc->raw_schema), zone_of(fc->in));
+        return cm_fail_as(err, CM_ERR_DATA, CM_DETAIL_FUTURE, "times in %s, the history's "
+                          "in %s: clean both the same way", zone_of(fc->raw_schema),
+                          zone_of(fc->in));
     cm_status st = fc_source_bind(fc, &src, fc->raw_schema, err);
     for (size_t i = 0; !st && i < fc->raw.n; i++) {
         long tc = src.col[fc->time_col];
@@ -203,6 +205,8 @@ static cm_status import_future(cm_forecaster *fc, cm_error *err)
             st = fc_import(fc, &src, fc->raw.b, i, fc->fut.b, fc->fut.n++, err);
     }
     fc_source_free(&src);
+    if (st && st != CM_ERR_NOMEM)
+        err->detail = CM_DETAIL_FUTURE;
     return st ? st : fc_index_future(fc, err);
 }
 

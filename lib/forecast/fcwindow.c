@@ -112,8 +112,8 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
     if (!src && fc->have_future && fc->covariates) {
         char at[40];
         cm_fmt_time(at, sizeof at, t);
-        return cm_fail(err, CM_ERR_DATA, "the future rows have no row at %s%s, which the "
-                       "model needs the covariates of", at, fc_series_label(fc, w->series));
+        return cm_fail_as(err, CM_ERR_DATA, CM_DETAIL_FUTURE, "no row at %s%s, whose "
+                          "covariates the model needs", at, fc_series_label(fc, w->series));
     }
     size_t nc = cm_schema_ncols(fc->in);
     if (src != fc->stepin)

@@ -93,6 +93,8 @@ cm_status fc_history_batch(void *ctx, cm_batch *b, cm_error *err);
 /* Row j of the history into its series (in time order, or an error). */
 cm_status fc_join(cm_forecaster *fc, size_t j, cm_error *err);
 cm_status fc_read_stream(cm_forecaster *fc, FILE *in, const char *name, cm_error *err);
+/* The future rows by series and time; what is wrong with them is marked
+ * CM_DETAIL_FUTURE, so the caller can name their source. */
 cm_status fc_index_future(cm_forecaster *fc, cm_error *err);
 int64_t fc_time(const cm_forecaster *fc, const cm_batch *b, size_t i);
 /* " in series 'X'" for series k (the forecaster's buffer), or "". */

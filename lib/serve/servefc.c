@@ -128,7 +128,10 @@ void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **
         bad = rows(fc, p, hist, 1, msg, sizeof msg, field, sizeof field) ||
               (fut && rows(fc, p, fut, 0, msg, sizeof msg, field, sizeof field));
     if (!bad && cm_forecast_fields_run(fc, add, &c, &err)) {
-        snprintf(msg, sizeof msg, "%s", err.msg);
+        int fu = err.detail == CM_DETAIL_FUTURE; /* the future rows' fault */
+        snprintf(msg, sizeof msg, "%s%s", fu ? "future: " : "", err.msg);
+        if (fu && !*field)
+            snprintf(field, sizeof field, "future");
         bad = 1;
     }
     cm_forecaster_free(fc);
