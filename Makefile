@@ -75,6 +75,10 @@ $(SERVEA): $(SERVE_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# Only training grows trees with XGBoost: cm-predict and cm-serve walk
+# them with cm's own code (lib/model/forest.c) and do not link it.
+$(BIN)/cm-train $(BIN)/cm-tune: LDLIBS := -lxgboost $(LDLIBS)
+
 # Only the server speaks HTTP and JSON.
 $(BIN)/cm-serve: $(SERVEA)
 $(BIN)/cm-serve: LDLIBS := -lmicrohttpd -ljansson $(LDLIBS)
@@ -84,7 +88,7 @@ $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter-out $(LIBA),$(filter %.a,$^)) $(LIBA) $(LDLIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lxgboost $(LDLIBS)
 
 $(B)/tests/cmt-gen: $(B)/tests/cmt-gen.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

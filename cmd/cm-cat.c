@@ -18,7 +18,7 @@ static const char tail[] =
 enum { FORMAT_CMT = 3 };
 
 typedef struct opts {
-    int info, header, format;
+    int info, header, format, export;
     int64_t level, head;
     cli_common co;
 } opts;
@@ -35,6 +35,9 @@ static const cm_setting own[] = {
      .help = "describe the stream: schema, recipe, dictionaries,\nrows, batches and "
      "compression ratio; or a model file\n(a file, not a pipe): all but its weights",
      .offset = AT(info, int)},
+    {.name = "export", .type = CM_SET_CHOICE, .arg = "FMT", .choices = "none|xgboost",
+     .dflt = "none", .help = "a gbdt model file's trees in another program's\nform: xgboost "
+     "(its JSON model, for xgboost.Booster)", .offset = AT(export, int)},
     {.name = "header", .option = "no-header", .flag = "no", .type = CM_SET_FLAG,
      .dflt = "yes", .help = "omit the CSV/TSV header line", .offset = AT(header, int)},
     {.name = "level", .short_opt = 'l', .type = CM_SET_COUNT, .arg = "N", .lo = 0, .hi = 9,
@@ -87,16 +90,28 @@ static void info(FILE *out, const cm_schema *s, const cm_stream_stats *st)
     }
 }
 
-/* --info on a model file: everything but its weights. */
-static int model_info(FILE *in, const char *name, const char *output)
+/* --info on a model file: everything but its weights; or --export: its
+ * trees as XGBoost's JSON. */
+static int model_info(FILE *in, const char *name, const opts *o)
 {
     cm_error err;
     cm_error_clear(&err);
     cm_model *m = cm_model_load(in, &err);
     if (!m)
         cli_die_error(name, &err);
-    cli_output *out = cli_output_open(output, 0, 0);
-    cm_model_describe(m, cli_output_file(out));
+    size_t len = 0;
+    const char *json = o->export ? cm_model_xgboost(m, &len) : NULL;
+    if (o->export && !json) {
+        char kind[32];
+        snprintf(kind, sizeof kind, "%s", cm_kv_get(cm_model_meta(m), "kind"));
+        cm_model_free(m);
+        cli_die("%s: a %s model has no trees to export (only gbdt models do)", name, kind);
+    }
+    cli_output *out = cli_output_open(o->co.output, 0, 0);
+    if (json)
+        fwrite(json, 1, len, cli_output_file(out));
+    else
+        cm_model_describe(m, cli_output_file(out));
     cm_model_free(m);
     cli_output_close(out);
     return CLI_OK;
@@ -125,18 +140,24 @@ int main(int argc, char **argv)
     const char *input = cli_one_input(argc, argv, h->cli.a.first);
     int cmt = o.format == FORMAT_CMT;
     cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
-    if (o.info && (cmt || o.head >= 0))
-        cli_usage_error("--info does not combine with --format=cmt or --head");
+    if ((o.info || o.export) && (cmt || o.head >= 0))
+        cli_usage_error("--%s does not combine with --format=cmt or --head",
+                        o.info ? "info" : "export");
+    if (o.info && o.export)
+        cli_usage_error("--info and --export: give one of them");
 
     const char *name = cli_in_name(input);
     FILE *in = h->cli.in = cli_open_in(input);
     cm_error err;
     cm_error_clear(&err);
     cm_reader *r = h->r = cm_reader_new(in, &err);
-    if (!r && o.info && err.detail == CM_DETAIL_MODEL && fseek(in, 0, SEEK_SET) == 0)
-        return model_info(in, name, o.co.output);
+    if (!r && (o.info || o.export) && err.detail == CM_DETAIL_MODEL &&
+        fseek(in, 0, SEEK_SET) == 0)
+        return model_info(in, name, &o);
     if (!r)
         cli_die_error(name, &err);
+    if (o.export)
+        cli_usage_error("--export: %s is a stream, not a model file", name);
     const cm_schema *s = cm_reader_schema(r);
 
     cli_output *out = cli_output_open(o.co.output, cmt, o.co.force);

@@ -512,6 +512,24 @@ EOT
     same "$(served a row1.json)" "$(cat pred1_a)" "after other requests"
 }
 
+@test "a gbdt model served: cm-predict's forecasts; a missing lag takes the trees' way, not a 400" {
+    SOURCE_DATE_EPOCH=1 cm-train -q -m gbdt --trees 30 -o g.cmm "$BATS_FILE_TMPDIR/f.cmt"
+    serve -m g.cmm
+    rows g
+    local k
+    for k in 1 2 3; do
+        same "$(served g "row$k.json")" "$(cat "pred${k}_g")" "row $k"
+    done
+    # without the lag of an hour: a forecast all the same, cm-predict's
+    sed 's/,"cnt_lag1h":[^,}]*//' row1.json >nolag.json
+    mapfile -t args < <(grep -v '^cnt_lag1h=' row1.args)
+    same "$(served g nolag.json)" "$(cm-predict -m g.cmm "${args[@]}")" "row 1 without its lag"
+    if [ "$(served g nolag.json)" = "$(cat pred1_g)" ]; then
+        echo "the lag made no difference: the test shows nothing" >&2
+        return 1
+    fi
+}
+
 @test "a batch: one forecast per item in order, a bad item's error without harm to the others" {
     serve -m a.cmm
     rows a

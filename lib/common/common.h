@@ -138,6 +138,30 @@ void cm_json_u64(cm_json *j, uint64_t v);
 /* The shortest text; NaN as null, infinities as the strings "inf", "-inf". */
 void cm_json_f64(cm_json *j, double v);
 
+/* ---- JSON in (jsonin.c) --------------------------------------------------------- */
+
+/* A parsed JSON value: a tree of them, read whole.  For documents cm
+ * reads but did not write (XGBoost's model); depth and size are capped,
+ * so hostile text costs bounded memory and stack. */
+typedef enum cm_jtype { CM_J_NULL, CM_J_BOOL, CM_J_NUM, CM_J_STR, CM_J_ARR, CM_J_OBJ } cm_jtype;
+typedef struct cm_jv cm_jv;
+struct cm_jv {
+    cm_jtype type;
+    double num;   /* a number, or a bool as 0/1 */
+    char *str;    /* a string (NUL-terminated, UTF-8) */
+    size_t n;     /* an array's or object's entries */
+    cm_jv *item;  /* ... its values */
+    char **key;   /* ... and an object's keys */
+};
+/* The value of text[0..n) (one value, then only white space); NULL with
+ * CM_ERR_CORRUPT and where it went wrong. */
+cm_jv *cm_jv_parse(const char *text, size_t n, cm_error *err);
+void cm_jv_free(cm_jv *v);
+/* An object's member by key, or NULL (also when v is NULL or no object). */
+const cm_jv *cm_jv_get(const cm_jv *v, const char *key);
+/* A path of keys through nested objects: cm_jv_path(v, "a", "b", NULL). */
+const cm_jv *cm_jv_path(const cm_jv *v, ...);
+
 /* ---- seeded random numbers: xoshiro256** seeded through splitmix64 ------ */
 
 typedef struct cm_rng {

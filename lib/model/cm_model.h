@@ -62,6 +62,10 @@ size_t cm_model_categories(const cm_model *m, const char *name);
  * (read under s), far[i] is 0, or 1 + the first such input's index. */
 cm_status cm_model_far(const cm_model *m, const cm_schema *s, const cm_batch *b,
                        size_t *far, cm_error *err);
+/* XGBoost's own JSON model of a gbdt model (the same trees, the inputs'
+ * values named as cm_encoder_slot_name names them), or NULL for another
+ * kind. */
+const char *cm_model_xgboost(const cm_model *m, size_t *len);
 /* Input k's least and greatest training value; 0 when not known. */
 int cm_model_seen(const cm_model *m, size_t k, double *lo, double *hi);
 
@@ -87,7 +91,13 @@ typedef struct cm_encoder {
     double tmean, tsd; /* the target is standardized too */
     size_t nout;       /* outputs: 1, or a direct model's steps ahead, the
                           target at the row's time and each step after it */
+    int raw;           /* numbers unscaled (mean 0, sd 1) and missing inputs
+                          taken as NaN: a kind of model (trees) that
+                          handles both itself (cm_kind.raw) */
 } cm_encoder;
+
+/* A missing category code, with raw: every slot of its one-hot NaN. */
+#define CM_CODE_MISSING UINT32_MAX
 
 /* The one function that makes input vectors, for training rows and for
  * rows to forecast alike: x (width floats) from the row's numbers, in the
@@ -96,6 +106,11 @@ typedef struct cm_encoder {
  * or past an input's ncats is unseen). */
 void cm_encoder_encode(const cm_encoder *e, const double *num, const uint32_t *cat,
                        float *x);
+/* The name of value (slot) j of the input vector: a number's column,
+ * "COL=VALUE" for a category's slot, "COL=(unseen)" for its last; s the
+ * model's schema.  Returns the length snprintf would. */
+int cm_encoder_slot_name(const cm_encoder *e, const cm_schema *s, size_t j, char *buf,
+                         size_t n);
 void cm_encoder_release(cm_encoder *e);
 cm_status cm_encoder_copy(cm_encoder *to, const cm_encoder *from, cm_error *err);
 
@@ -114,23 +129,46 @@ typedef struct cm_kind {
      * its metadata */
     void *(*load)(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
                   cm_error *err);
-    void (*describe)(const void *net, FILE *out);
+    /* what the network is, beyond the inputs and metadata; m its model */
+    void (*describe)(const void *net, const cm_model *m, FILE *out);
     void (*free)(void *net);
+    int raw; /* takes inputs unscaled, and missing ones (cm_encoder.raw) */
 } cm_kind;
 
 /* The kind named so, or NULL. */
 const cm_kind *cm_kind_find(const char *name);
-extern const cm_kind cm_kind_linear, cm_kind_mlp;
+extern const cm_kind cm_kind_linear, cm_kind_mlp, cm_kind_gbdt;
 
-/* Tensors of a model file, a kind's save and load: float32 (type 1) or
- * float64 (type 2), d1 0 for a vector of d0. */
-enum { CM_TENSOR_F32 = 1, CM_TENSOR_F64 = 2 };
+/* Boosted regression trees (the gbdt kind), in flat arrays of nodes: tree
+ * t's are [start[t], start[t + 1]), its root first.  A node with feature
+ * -1 is a leaf worth leaf[i]; any other sends x[feature] < thr to left,
+ * a greater or equal value to right and a missing one (NaN) to left when
+ * dleft, else to right.  Children come after their parent, so every walk
+ * ends.  The forecast is base plus each tree's leaf, summed in float32 in
+ * tree order: XGBoost's own arithmetic, and so its numbers. */
+typedef struct cm_forest {
+    size_t ntrees, nnodes, width;
+    int32_t *start, *feature, *left, *right; /* children: indices into the arrays */
+    uint8_t *dleft;
+    float *thr, *leaf, *gain; /* gain: the split's loss reduction (0 at a leaf) */
+    float base;
+    char *xgb;      /* XGBoost's own JSON model of the same trees, for export */
+    size_t xgb_len;
+} cm_forest;
+void cm_forest_free(cm_forest *f);
+
+/* Tensors of a model file, a kind's save and load: float32 (type 1),
+ * float64 (type 2), int32 (3) or bytes (4); d1 0 for a vector of d0. */
+enum { CM_TENSOR_F32 = 1, CM_TENSOR_F64 = 2, CM_TENSOR_I32 = 3, CM_TENSOR_U8 = 4 };
 cm_status cm_tensor_write(cm_tensor_out *o, const char *name, int type, size_t d0,
                           size_t d1, const void *data, cm_error *err);
 /* The next tensor, which must have this name, type and shape: its values
  * (all finite) copied into *data, allocated. */
 cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0,
                          size_t d1, void **data, cm_error *err);
+/* The same for a vector of any length, which goes to *d0. */
+cm_status cm_tensor_read_vec(cm_tensor_in *in, const char *name, int type, size_t *d0,
+                             void **data, cm_error *err);
 
 /* A model from its parts, all taken over (freed with it, or at once when
  * this fails): a copy of the training schema, the fitted encoder (its

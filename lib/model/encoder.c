@@ -16,12 +16,36 @@ void cm_encoder_encode(const cm_encoder *e, const double *num, const uint32_t *c
         const cm_feature *f = &e->f[k];
         if (f->cat) {
             uint32_t code = cat[jc++];
+            if (code == CM_CODE_MISSING) { /* raw only: the trees' default way */
+                for (size_t j = 0; j <= f->ncats; j++)
+                    x[f->offset + j] = NAN;
+                continue;
+            }
             memset(x + f->offset, 0, (f->ncats + 1) * sizeof *x);
             x[f->offset + (code < f->ncats ? code : f->ncats)] = 1;
         } else {
             x[f->offset] = (float)((num[jn++] - f->mean) / f->sd);
         }
     }
+}
+
+int cm_encoder_slot_name(const cm_encoder *e, const cm_schema *s, size_t j, char *buf,
+                         size_t n)
+{
+    for (size_t k = 0; k < e->nf; k++) {
+        const cm_feature *f = &e->f[k];
+        if (j < f->offset || j > f->offset + (f->cat ? f->ncats : 0))
+            continue;
+        if (!f->cat)
+            return snprintf(buf, n, "%s", f->name);
+        if (j == f->offset + f->ncats)
+            return snprintf(buf, n, "%s=(unseen)", f->name);
+        size_t len = 0;
+        const char *v = cm_dict_string(cm_schema_dict_c(s, f->col), (uint32_t)(j - f->offset),
+                                       &len);
+        return snprintf(buf, n, "%s=%.*s", f->name, (int)(v ? len : 0), v ? v : "");
+    }
+    return snprintf(buf, n, "?");
 }
 
 void cm_encoder_release(cm_encoder *e)
@@ -105,6 +129,13 @@ int cm_encoder_row(const cm_encoder *e, const cm_schema *model_schema, const cm_
     for (size_t k = 0; k < e->nf; k++) {
         const cm_feature *f = &e->f[k];
         size_t c = (size_t)bd->cols[k];
+        if (!b->valid[c][i] && e->raw) { /* missing, and taken as such */
+            if (f->cat)
+                cat[jc++] = CM_CODE_MISSING;
+            else
+                num[jn++] = NAN;
+            continue;
+        }
         if (!b->valid[c][i]) {
             *which = k;
             return -1;

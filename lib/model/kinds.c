@@ -1,6 +1,7 @@
 /* kinds.c - the kinds of network a model can be: what each computes, how
  * its tensors go to a model file and come back, how it describes itself.
- * A new kind is one more cm_kind here (and its trainer in lib/train/). */
+ * A new kind is one more cm_kind here or in a file of its own (forest.c),
+ * listed in kinds[], and its trainer in lib/train/. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,9 +58,9 @@ static void *linear_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size
     return l;
 }
 
-static void linear_describe(const void *net, FILE *out)
+static void linear_describe(const void *net, const cm_model *m, FILE *out)
 {
-    (void)net, (void)out;
+    (void)net, (void)m, (void)out;
 }
 
 static void linear_free(void *net)
@@ -68,7 +69,7 @@ static void linear_free(void *net)
 }
 
 const cm_kind cm_kind_linear = {"linear", linear_forward, linear_scratch, linear_save,
-                                linear_load, linear_describe, linear_free};
+                                linear_load, linear_describe, linear_free, 0};
 
 /* ---- mlp: dense layers ---------------------------------------------------------- */
 
@@ -159,8 +160,9 @@ static void *mlp_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t 
     return net;
 }
 
-static void mlp_describe(const void *net, FILE *out)
+static void mlp_describe(const void *net, const cm_model *m, FILE *out)
 {
+    (void)m;
     const cm_mlp *n = net;
     fputs("layers:", out);
     for (size_t l = 0; l <= n->nlayers; l++)
@@ -174,9 +176,9 @@ static void mlp_free(void *net)
 }
 
 const cm_kind cm_kind_mlp = {"mlp", mlp_forward, mlp_scratch, mlp_save, mlp_load,
-                             mlp_describe, mlp_free};
+                             mlp_describe, mlp_free, 0};
 
-static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp};
+static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt};
 
 const cm_kind *cm_kind_find(const char *name)
 {

@@ -28,8 +28,9 @@ cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, voi
         m->schema = schema;
         m->kind = k;
         m->net = net;
-        m->major = m->enc.nout > 1 ? MODEL_MAJOR_DIRECT : MODEL_MAJOR;
-        m->minor = m->enc.nout > 1 ? MODEL_MINOR_DIRECT : MODEL_MINOR;
+        m->major = MODEL_MAJOR_OF(m->enc.nout, k->raw);
+        m->minor = MODEL_MINOR_OF(m->enc.nout, k->raw);
+        m->enc.raw = k->raw;
     }
     if (!m || !(m->meta = cm_kv_new())) {
         if (!m) {
@@ -221,11 +222,14 @@ void cm_model_describe(const cm_model *m, FILE *out)
 {
     fprintf(out, "format: cmm %u.%u\nkind: %s\n", (unsigned)m->major, (unsigned)m->minor,
             m->kind->name);
-    m->kind->describe(m->net, out);
+    m->kind->describe(m->net, m, out);
     char a[32], b[32];
     cm_fmt_f64(a, sizeof a, m->enc.tmean);
     cm_fmt_f64(b, sizeof b, m->enc.tsd);
-    fprintf(out, "target: %s (mean %s, sd %s)\n", m->enc.target, a, b);
+    if (m->enc.raw) /* trees: nothing scaled, missing inputs taken */
+        fprintf(out, "target: %s (not scaled)\n", m->enc.target);
+    else
+        fprintf(out, "target: %s (mean %s, sd %s)\n", m->enc.target, a, b);
     fprintf(out, "inputs: %zu columns, %zu values\n", m->enc.nf, m->enc.width);
     for (size_t i = 0; i < m->enc.nf; i++) {
         const cm_feature *f = &m->enc.f[i];
@@ -234,7 +238,10 @@ void cm_model_describe(const cm_model *m, FILE *out)
         } else {
             cm_fmt_f64(a, sizeof a, f->mean);
             cm_fmt_f64(b, sizeof b, f->sd);
-            fprintf(out, "  %s: number, mean %s, sd %s", f->name, a, b);
+            if (m->enc.raw)
+                fprintf(out, "  %s: number", f->name);
+            else
+                fprintf(out, "  %s: number, mean %s, sd %s", f->name, a, b);
             if (f->lo <= f->hi) {
                 cm_fmt_f64(a, sizeof a, f->lo);
                 cm_fmt_f64(b, sizeof b, f->hi);

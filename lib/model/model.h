@@ -21,6 +21,15 @@
 #define MODEL_MAJOR_DIRECT 2
 #define MODEL_MINOR_DIRECT 0
 #define MODEL_MAX_HORIZON 100000
+/* Trees (the gbdt kind, which takes raw inputs) brought a kind and
+ * int32 and byte tensors a reader of 1.x or 2.x does not know: 3.0, so
+ * that one refuses it by its version. */
+#define MODEL_MAJOR_TREES 3
+#define MODEL_MINOR_TREES 0
+
+/* The version a model's file is written as. */
+#define MODEL_MAJOR_OF(nout, raw) ((nout) > 1 ? MODEL_MAJOR_DIRECT : (raw) ? MODEL_MAJOR_TREES : MODEL_MAJOR)
+#define MODEL_MINOR_OF(nout, raw) ((nout) > 1 ? MODEL_MINOR_DIRECT : (raw) ? MODEL_MINOR_TREES : MODEL_MINOR)
 
 struct cm_model {
     const cm_kind *kind;

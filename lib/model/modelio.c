@@ -10,9 +10,6 @@
 #include "stream/frame.h"
 #include "model/model.h"
 
-#define MODEL_MAJOR 1
-
-
 enum { MSG_MODEL = 16, MSG_ENCODER = 17, MSG_TENSOR = 18 };
 
 /* ---- writing -------------------------------------------------------------- */
@@ -52,10 +49,12 @@ cm_status cm_tensor_write(cm_tensor_out *o, const char *name, int type, size_t d
     if (d1)
         cm_buf_u32(b, (uint32_t)d1);
     size_t n = d0 * (d1 ? d1 : 1);
-    for (size_t i = 0; i < n; i++) {
-        if (type == CM_TENSOR_F32) {
+    if (type == CM_TENSOR_U8)
+        cm_buf_put(b, data, n);
+    for (size_t i = 0; type != CM_TENSOR_U8 && i < n; i++) {
+        if (type == CM_TENSOR_F32 || type == CM_TENSOR_I32) {
             uint32_t u;
-            memcpy(&u, (const float *)data + i, 4);
+            memcpy(&u, (const char *)data + 4 * i, 4);
             cm_buf_u32(b, u);
         } else {
             put_f64(b, ((const double *)data)[i]);
@@ -88,10 +87,9 @@ cm_status cm_model_save(const cm_model *m, FILE *f, cm_error *err)
     cm_tensor_out o = {cm_frame_new(1, cm_magic_model), f, {0}, 0};
     if (!o.frame)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    int direct = m->enc.nout > 1;
     cm_status st = cm_frame_write_header(f, cm_magic_model,
-                                         direct ? MODEL_MAJOR_DIRECT : MODEL_MAJOR,
-                                         direct ? MODEL_MINOR_DIRECT : MODEL_MINOR, err);
+                                         MODEL_MAJOR_OF(m->enc.nout, m->kind->raw),
+                                         MODEL_MINOR_OF(m->enc.nout, m->kind->raw), err);
     const cm_schema *s = m->schema;
     if (!st) {
         cm_encode_schema(&o.buf, s);
@@ -202,7 +200,7 @@ static cm_status read_horizon(cm_model *m, cm_error *err)
 {
     const char *v = cm_kv_get(m->meta, "horizon");
     m->enc.nout = 1;
-    if (m->major == MODEL_MAJOR) /* no key of version 1: one output */
+    if (m->major != MODEL_MAJOR_DIRECT) /* no key: one output */
         return CM_OK;
     if (!v)
         return bad(err, "metadata: no horizon");
@@ -239,8 +237,10 @@ struct cm_tensor_in {
     uint64_t tensors;
 };
 
-cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0,
-                         size_t d1, void **data, cm_error *err)
+/* Tensor name of type and shape (d0 SIZE_MAX: a vector of any length,
+ * which goes to *d0). */
+static cm_status tensor_read(cm_tensor_in *in, const char *name, int type, size_t *d0,
+                             size_t d1, void **data, cm_error *err)
 {
     const uint8_t *p;
     size_t n;
@@ -256,14 +256,26 @@ cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0
     uint8_t t = cm_cur_u8(&c), rank = cm_cur_u8(&c);
     uint16_t r = cm_cur_u16(&c);
     uint32_t g0 = cm_cur_u32(&c), g1 = rank == 2 ? cm_cur_u32(&c) : 0;
-    if (!ok || c.bad || t != type || r || rank != (d1 ? 2 : 1) || g0 != d0 || g1 != d1)
+    if (*d0 == SIZE_MAX && !d1)
+        *d0 = g0;
+    if (!ok || c.bad || t != type || r || rank != (d1 ? 2 : 1) || g0 != *d0 || g1 != d1)
         return bad(err, "weights do not match the layers");
-    size_t count = d0 * (d1 ? d1 : 1), w = type == CM_TENSOR_F32 ? 4 : 8;
+    size_t count = *d0 * (d1 ? d1 : 1);
+    size_t w = type == CM_TENSOR_U8 ? 1 : type == CM_TENSOR_F64 ? 8 : 4;
     const uint8_t *src = cm_cur_bytes(&c, count * w);
     if (!src || c.p != c.end)
         return bad(err, "weights");
     if (!(*data = malloc(count * w + 1)))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (type == CM_TENSOR_U8 || type == CM_TENSOR_I32) { /* no finite check for these */
+        for (size_t i = 0; type == CM_TENSOR_I32 && i < count; i++) {
+            uint32_t u = cm_rd32(src + 4 * i);
+            memcpy((char *)*data + 4 * i, &u, 4);
+        }
+        if (type == CM_TENSOR_U8)
+            memcpy(*data, src, count);
+        return CM_OK;
+    }
     for (size_t i = 0; i < count; i++) {
         double v;
         if (type == CM_TENSOR_F32) {
@@ -286,6 +298,19 @@ cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0
     return CM_OK;
 }
 
+cm_status cm_tensor_read(cm_tensor_in *in, const char *name, int type, size_t d0,
+                         size_t d1, void **data, cm_error *err)
+{
+    return tensor_read(in, name, type, &d0, d1, data, err);
+}
+
+cm_status cm_tensor_read_vec(cm_tensor_in *in, const char *name, int type, size_t *d0,
+                             void **data, cm_error *err)
+{
+    *d0 = SIZE_MAX;
+    return tensor_read(in, name, type, d0, 0, data, err);
+}
+
 cm_model *cm_model_load(FILE *f, cm_error *err)
 {
     cm_model *m = calloc(1, sizeof *m);
@@ -297,7 +322,7 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
     cm_status st = m && fr && (m->schema = cm_schema_new()) && (m->meta = cm_kv_new())
                        ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MAJOR_DIRECT, &m->major,
+        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MAJOR_TREES, &m->major,
                                   &m->minor, err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
         st = cm_decode_schema(p, n, m->schema, "model file", err);
@@ -317,6 +342,10 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
         st = read_horizon(m, err);
     if (!st && !(m->kind = cm_kind_find(cm_kv_get(m->meta, "kind"))))
         st = bad(err, "unknown model kind");
+    if (!st && (m->major == MODEL_MAJOR_TREES) != m->kind->raw)
+        st = bad(err, "its kind is not of its version");
+    if (!st)
+        m->enc.raw = m->kind->raw;
     if (!st && !(m->net = m->kind->load(&in, m->meta, m->enc.width, m->enc.nout, err)))
         st = err->status;
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_END, &p, &n, err)) &&

@@ -114,6 +114,11 @@ cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size
                 c.skip_missing != ds->c.skip_missing || !same(c.horizon, ds->c.horizon)))
         st = cm_fail(err, CM_ERR_ARG, "target, features, skip-missing and horizon are "
                      "those the data were read with");
+    /* trees keep the rows with a missing input, other kinds do not */
+    if (!st && c.kind->raw != ds->names.raw)
+        st = cm_fail(err, CM_ERR_ARG, "model: gbdt reads rows with missing inputs, %s "
+                     "does not: search gbdt and the other kinds in separate runs",
+                     c.kind->raw ? ds->c.kind->name : c.kind->name);
     if (!st && !(schema = cm_schema_clone(ds->schema)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     cm_train_rows src = ds->src; /* the rows are shared, read only */

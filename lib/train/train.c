@@ -10,7 +10,8 @@
 
 const cm_trainer *cm_trainer_of(const cm_kind *k)
 {
-    static const cm_trainer *const all[] = {&cm_trainer_linear, &cm_trainer_mlp};
+    static const cm_trainer *const all[] = {&cm_trainer_linear, &cm_trainer_mlp,
+                                            &cm_trainer_gbdt};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i]->kind == k)
             return all[i];
@@ -50,8 +51,8 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
     cm_source from = cm_rows_source(src);
     cm_fit f = {0};
     if (!st)
-        st = cm_trainer_of(c->kind)->fit(c, &e, &from, src->ntrain, src->nvalid, on_epoch,
-                                         ctx, &f, err);
+        st = cm_trainer_of(c->kind)->fit(c, &e, schema, &from, src->ntrain, src->nvalid,
+                                         on_epoch, ctx, &f, err);
     cm_model *m = NULL;
     void *loose = f.net; /* the network, until the model has it */
     if (!st) {

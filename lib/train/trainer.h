@@ -2,7 +2,7 @@
  * trainer.h - inside cm_train: the settings (trainset.c); the rows of a
  * stream, read once or a chunk at a time (trainrows.c); the design
  * matrix and the scaling fitted on training rows (trainsrc.c); a trainer
- * per model kind (trainlin.c, trainmlp.c); metrics and metadata
+ * per model kind (trainlin.c, trainmlp.c, traingbdt.c); metrics and metadata
  * (trainmeta.c); and the whole, fit to model (train.c, dataset.c).
  */
 #ifndef CM_TRAINER_H
@@ -17,6 +17,8 @@
 typedef struct cm_train_cfg {
     const cm_kind *kind;
     int epochs, batch, patience, step_size, skip_missing;
+    int trees, depth, max_bin;                   /* gbdt */
+    double eta, subsample, colsample, min_child_weight;
     size_t *layers, nlayers;
     cm_act act;
     cm_loss_kind loss;
@@ -168,12 +170,14 @@ typedef struct cm_fit {
 /* The fitting of one kind of network, and what its metadata adds. */
 typedef struct cm_trainer {
     const cm_kind *kind;
-    cm_status (*fit)(const cm_train_cfg *c, const cm_encoder *e, const cm_source *src,
-                     size_t ntrain, size_t nvalid, void (*on_epoch)(void *, const cm_epoch *),
-                     void *ctx, cm_fit *out, cm_error *err);
+    /* s: the stream's schema, for the inputs' names */
+    cm_status (*fit)(const cm_train_cfg *c, const cm_encoder *e, const cm_schema *s,
+                     const cm_source *src, size_t ntrain, size_t nvalid,
+                     void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
+                     cm_error *err);
     cm_status (*meta)(const cm_fit *f, cm_kv *meta, cm_error *err);
 } cm_trainer;
-extern const cm_trainer cm_trainer_linear, cm_trainer_mlp;
+extern const cm_trainer cm_trainer_linear, cm_trainer_mlp, cm_trainer_gbdt;
 const cm_trainer *cm_trainer_of(const cm_kind *k);
 
 /* A model fitted on n rows of src (picked by src->idx, or all): the

@@ -6,11 +6,12 @@
 
 #include "train/trainer.h"
 
-static cm_status fit_ridge(const cm_train_cfg *c, const cm_encoder *e, const cm_source *src,
-                           size_t n, size_t nvalid, void (*on_epoch)(void *, const cm_epoch *),
-                           void *ctx, cm_fit *out, cm_error *err)
+static cm_status fit_ridge(const cm_train_cfg *c, const cm_encoder *e, const cm_schema *s,
+                           const cm_source *src, size_t n, size_t nvalid,
+                           void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
+                           cm_error *err)
 {
-    (void)nvalid, (void)on_epoch, (void)ctx;
+    (void)s, (void)nvalid, (void)on_epoch, (void)ctx;
     size_t w = e->width, K = e->nout;
     double *mean = calloc(w + 1, sizeof *mean), *g = calloc(w * w + 1, sizeof *g);
     double *xy = calloc(w * K + 1, sizeof *xy), *work = calloc(w * w + 1, sizeof *work);

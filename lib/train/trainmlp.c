@@ -241,11 +241,12 @@ static void report(const cm_train_cfg *c, const cm_encoder *enc, int e, size_t n
     on_epoch(ctx, &ep);
 }
 
-static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_source *src,
-                         size_t ntrain, size_t nvalid,
+static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_schema *s,
+                         const cm_source *src, size_t ntrain, size_t nvalid,
                          void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
                          cm_error *err)
 {
+    (void)s;
     size_t size[66];
     size[0] = enc->width;
     for (size_t l = 0; l < c->nlayers; l++)

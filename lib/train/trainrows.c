@@ -69,6 +69,7 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
                 !(e->f = calloc(cm_schema_ncols(s) + 1, sizeof *e->f)) ||
                 !(e->target = cm_strndup(tname, strlen(tname)))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    e->raw = c->kind->raw;
     for (size_t i = 0; !st && i < cm_schema_ncols(s); i++) {
         cm_dtype t = cm_schema_dtype(s, i);
         const char *name = cm_schema_name(s, i);
@@ -182,7 +183,12 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
         missing = e->target;
     for (size_t k = 0; k < e->nf && !missing; k++) {
         size_t col = (size_t)s->cols[k];
-        if (!b->valid[col][i]) {
+        if (!b->valid[col][i] && e->raw) { /* trees take it as missing */
+            if (e->f[k].cat)
+                d->cat[d->n * d->ncat + jc++] = CM_CODE_MISSING;
+            else
+                d->num[d->n * d->nnum + jn++] = NAN;
+        } else if (!b->valid[col][i]) {
             missing = e->f[k].name;
         } else if (e->f[k].cat) {
             d->cat[d->n * d->ncat + jc++] = ((const uint32_t *)b->values[col])[i];

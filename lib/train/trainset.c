@@ -12,7 +12,8 @@ typedef struct train_raw {
     int model, activation, loss, optimizer, schedule, skip_missing, stream;
     const char *target, *features, *layers, *seed, *valid_from, *horizon;
     double l2, dropout, huber, lr, momentum, beta1, beta2, eps, decay, gamma, valid;
-    int64_t step_size, batch, epochs, patience, threads;
+    double eta, subsample, colsample, min_child_weight;
+    int64_t step_size, batch, epochs, patience, threads, trees, depth, max_bin;
     uint64_t buffer;
 } train_raw;
 
@@ -45,14 +46,16 @@ static int seed_bad(const char *v)
 #define FIX CM_SET_FIXED
 static const cm_setting decls[] = {
     {.name = "model", .short_opt = 'm', .type = CM_SET_CHOICE, .arg = "KIND",
-     .choices = "linear|mlp", .dflt = "mlp",
-     .help = "mlp or linear (ridge, solved exactly)", .section = "Model",
+     .choices = "linear|mlp|gbdt", .dflt = "mlp",
+     .help = "mlp, linear (ridge, solved exactly) or gbdt\n(boosted trees, grown by XGBoost)",
+     .section = "Model",
      .offset = AT(model, int)},
     {.name = "target", .short_opt = 'y', .type = CM_SET_TEXT, .flags = FIX, .arg = "COL",
      .help = "the column to forecast (default: the stream's target)",
      .offset = AT(target, const char *)},
     {.name = "l2", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0, .hi = 1e12,
-     .dflt = "1", .help = "ridge penalty for linear", .offset = AT(l2, double)},
+     .dflt = "1", .help = "ridge penalty for linear; for gbdt, on leaf\nweights (XGBoost's lambda)",
+     .offset = AT(l2, double)},
     {.name = "layers", .type = CM_SET_TEXT, .arg = "LIST", .dflt = "64,64",
      .help = "hidden widths", .check = layers_bad,
      .want = "a list of widths such as 64,64", .offset = AT(layers, const char *)},
@@ -62,6 +65,26 @@ static const cm_setting decls[] = {
     {.name = "dropout", .type = CM_SET_NUM, .flags = REC, .arg = "P", .lo = 0, .hi = 0.95,
      .dflt = "0", .help = "drop hidden outputs with probability P",
      .offset = AT(dropout, double)},
+    {.name = "trees", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .hi = 100000,
+     .dflt = "100", .help = "gbdt: boosting rounds, a tree each",
+     .offset = AT(trees, int64_t)},
+    {.name = "depth", .type = CM_SET_COUNT, .flags = REC, .arg = "D", .lo = 1, .hi = 20,
+     .dflt = "6", .help = "gbdt: the deepest a tree grows", .offset = AT(depth, int64_t)},
+    {.name = "eta", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 1e-6, .hi = 1,
+     .dflt = "0.3", .help = "gbdt: learning rate, each tree's shrinkage",
+     .offset = AT(eta, double)},
+    {.name = "subsample", .type = CM_SET_NUM, .flags = REC, .arg = "P", .lo = 1e-6, .hi = 1,
+     .dflt = "1", .help = "gbdt: the share of rows each tree sees (seeded)",
+     .offset = AT(subsample, double)},
+    {.name = "colsample", .type = CM_SET_NUM, .flags = REC, .arg = "P", .lo = 1e-6, .hi = 1,
+     .dflt = "1", .help = "gbdt: the share of inputs each tree may split on",
+     .offset = AT(colsample, double)},
+    {.name = "min-child-weight", .type = CM_SET_NUM, .flags = REC, .arg = "X", .lo = 0,
+     .hi = 1e12, .dflt = "1", .help = "gbdt: the least hessian (rows, for mse) in a leaf",
+     .offset = AT(min_child_weight, double)},
+    {.name = "max-bin", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 2, .hi = 65536,
+     .dflt = "256", .help = "gbdt: bins per input for the split search",
+     .offset = AT(max_bin, int64_t)},
     {.name = "loss", .type = CM_SET_CHOICE, .flags = REC, .arg = "L",
      .choices = "mse|mae|huber", .dflt = "mse", .help = "mse, mae or huber",
      .section = "Training", .offset = AT(loss, int)},
@@ -120,7 +143,7 @@ static const cm_setting decls[] = {
      .help = "the input columns (default: every feature column)", .section = "Data",
      .offset = AT(features, const char *)},
     {.name = "skip-missing", .type = CM_SET_FLAG, .flags = REC | FIX,
-     .help = "leave out rows with missing values (default: error)",
+     .help = "leave out rows with missing values (default: error);\ngbdt takes missing inputs as missing, and needs\nit only for a missing target",
      .offset = AT(skip_missing, int)},
     {.name = "stream", .type = CM_SET_FLAG, .flags = REC | FIX | CM_SET_MACHINE,
      .help = "read FILE again for every pass instead of holding\nits rows in memory "
@@ -155,7 +178,7 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     cm_status st = cm_settings_read(&cm_train_settings, s, &r, err);
     if (st)
         return st;
-    static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp};
+    static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt};
     static const cm_act acts[] = {CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU};
     *c = (cm_train_cfg){0};
     c->kind = kinds[r.model];
@@ -171,6 +194,18 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->valid = r.valid;
     c->valid_from = r.valid_from;
     c->horizon = r.horizon;
+    if (c->kind->raw && c->horizon)
+        return cm_fail(err, CM_ERR_ARG, "horizon: a direct model is linear or mlp; gbdt "
+                       "forecasts several steps recursively (cm-predict --horizon)");
+    if (c->kind->raw && r.stream)
+        return cm_fail(err, CM_ERR_ARG, "stream: gbdt trains on rows held in memory");
+    c->trees = (int)r.trees;
+    c->depth = (int)r.depth;
+    c->max_bin = (int)r.max_bin;
+    c->eta = r.eta;
+    c->subsample = r.subsample;
+    c->colsample = r.colsample;
+    c->min_child_weight = r.min_child_weight;
     if (c->horizon && r.stream)
         return cm_fail(err, CM_ERR_ARG, "horizon: a direct model's rows need the targets "
                        "ahead of them, which --stream does not hold");

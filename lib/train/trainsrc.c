@@ -74,7 +74,8 @@ static void add_sums(cm_encoder *e, const cm_rowset *d, const size_t *idx, size_
              * held-out rows have keeps a slot that training never set. */
             for (size_t i = from; i < from + n; i++) {
                 uint32_t code = d->cat[ROW(idx, i) * d->ncat + jc];
-                f->ncats = code + 1 > f->ncats ? code + 1 : f->ncats;
+                if (code != CM_CODE_MISSING)
+                    f->ncats = code + 1 > f->ncats ? code + 1 : f->ncats;
             }
             jc++;
             continue;
@@ -140,6 +141,13 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
         e->tmean = mean[nn];
         e->tsd = sd > 0 && isfinite(sd) ? sd : 1;
     }
+    /* Trees split on the values as they are, so their thresholds read in
+     * the inputs' own units; their target is not scaled either, as
+     * XGBoost's own users give it. */
+    for (size_t k = 0; !st && e->raw && k < e->nf; k++)
+        e->f[k].mean = 0, e->f[k].sd = 1;
+    if (!st && e->raw)
+        e->tmean = 0, e->tsd = 1;
     free(mean);
     free(q);
     free(lo);

@@ -1,0 +1,204 @@
+/* forest.c - the gbdt kind: boosted regression trees, trained by XGBoost
+ * (lib/train/traingbdt.c) but kept, checked and walked here, so that
+ * predicting needs no XGBoost.  The walk and the sum are XGBoost's own
+ * (x < threshold in float32, NaN the default way, leaves added in float32
+ * in tree order from the base score), and so are its numbers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+void cm_forest_free(cm_forest *f)
+{
+    if (!f)
+        return;
+    free(f->start), free(f->feature), free(f->left), free(f->right), free(f->dleft);
+    free(f->thr), free(f->leaf), free(f->gain), free(f->xgb);
+    free(f);
+}
+
+static void forest_forward(const void *net, size_t batch, const float *x, double *y,
+                           float *scratch)
+{
+    (void)scratch;
+    const cm_forest *f = net;
+    for (size_t r = 0; r < batch; r++) {
+        const float *xr = x + r * f->width;
+        float sum = f->base;
+        for (size_t t = 0; t < f->ntrees; t++) {
+            int32_t i = f->start[t];
+            while (f->feature[i] >= 0) {
+                float v = xr[f->feature[i]];
+                i = isnan(v) ? (f->dleft[i] ? f->left[i] : f->right[i])
+                  : v < f->thr[i] ? f->left[i] : f->right[i];
+            }
+            sum += f->leaf[i];
+        }
+        y[r] = sum;
+    }
+}
+
+static size_t forest_scratch(const void *net, size_t batch)
+{
+    (void)net, (void)batch;
+    return 0;
+}
+
+/* In the file, children are numbered within their tree (-1 at a leaf),
+ * as XGBoost numbers them. */
+static cm_status forest_save(const void *net, cm_tensor_out *o, cm_error *err)
+{
+    const cm_forest *f = net;
+    size_t N = f->nnodes, T = f->ntrees;
+    int32_t *count = malloc((T + 1) * sizeof *count), *l = malloc((N + 1) * sizeof *l),
+            *r = malloc((N + 1) * sizeof *r);
+    cm_status st = count && l && r ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t t = 0; !st && t < T; t++) {
+        count[t] = f->start[t + 1] - f->start[t];
+        for (int32_t i = f->start[t]; i < f->start[t + 1]; i++) {
+            l[i] = f->left[i] < 0 ? -1 : f->left[i] - f->start[t];
+            r[i] = f->right[i] < 0 ? -1 : f->right[i] - f->start[t];
+        }
+    }
+    if (!st) st = cm_tensor_write(o, "base", CM_TENSOR_F32, 1, 0, &f->base, err);
+    if (!st) st = cm_tensor_write(o, "tree_nodes", CM_TENSOR_I32, T, 0, count, err);
+    if (!st) st = cm_tensor_write(o, "feature", CM_TENSOR_I32, N, 0, f->feature, err);
+    if (!st) st = cm_tensor_write(o, "threshold", CM_TENSOR_F32, N, 0, f->thr, err);
+    if (!st) st = cm_tensor_write(o, "default_left", CM_TENSOR_U8, N, 0, f->dleft, err);
+    if (!st) st = cm_tensor_write(o, "left", CM_TENSOR_I32, N, 0, l, err);
+    if (!st) st = cm_tensor_write(o, "right", CM_TENSOR_I32, N, 0, r, err);
+    if (!st) st = cm_tensor_write(o, "leaf", CM_TENSOR_F32, N, 0, f->leaf, err);
+    if (!st) st = cm_tensor_write(o, "gain", CM_TENSOR_F32, N, 0, f->gain, err);
+    if (!st) st = cm_tensor_write(o, "xgboost", CM_TENSOR_U8, f->xgb_len, 0, f->xgb, err);
+    free(count), free(l), free(r);
+    return st;
+}
+
+/* Every tree's nodes: a split's feature within the inputs and its
+ * children later in the same tree, a leaf's feature and children -1, a
+ * default way 0 or 1.  Children made absolute. */
+static int forest_bad(cm_forest *f, const int32_t *count)
+{
+    size_t at = 0;
+    for (size_t t = 0; t < f->ntrees; t++) {
+        if (count[t] < 1 || (size_t)count[t] > f->nnodes - at)
+            return 1;
+        f->start[t] = (int32_t)at;
+        size_t end = at + (size_t)count[t];
+        for (size_t i = at; i < end; i++) {
+            int32_t ft = f->feature[i], l = f->left[i], r = f->right[i];
+            int leaf = ft == -1 && l == -1 && r == -1;
+            int split = ft >= 0 && (size_t)ft < f->width && l > (int32_t)(i - at) &&
+                        r > (int32_t)(i - at) && (size_t)l < end - at && (size_t)r < end - at;
+            if ((!leaf && !split) || f->dleft[i] > 1)
+                return 1;
+            if (split)
+                f->left[i] = l + (int32_t)at, f->right[i] = r + (int32_t)at;
+        }
+        at = end;
+    }
+    f->start[f->ntrees] = (int32_t)at;
+    return at != f->nnodes;
+}
+
+static void *forest_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
+                         cm_error *err)
+{
+    (void)meta;
+    cm_forest *f = calloc(1, sizeof *f);
+    void *base = NULL, *count = NULL;
+    size_t n[8] = {0}, nt = 0;
+    cm_status st = f ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st && nout != 1)
+        st = cm_fail(err, CM_ERR_CORRUPT, "corrupt model file: trees of %zu outputs", nout);
+    if (!st) st = cm_tensor_read(in, "base", CM_TENSOR_F32, 1, 0, &base, err);
+    if (!st) st = cm_tensor_read_vec(in, "tree_nodes", CM_TENSOR_I32, &nt, &count, err);
+    if (!st) st = cm_tensor_read_vec(in, "feature", CM_TENSOR_I32, &n[0], (void **)&f->feature, err);
+    if (!st) st = cm_tensor_read_vec(in, "threshold", CM_TENSOR_F32, &n[1], (void **)&f->thr, err);
+    if (!st) st = cm_tensor_read_vec(in, "default_left", CM_TENSOR_U8, &n[2], (void **)&f->dleft, err);
+    if (!st) st = cm_tensor_read_vec(in, "left", CM_TENSOR_I32, &n[3], (void **)&f->left, err);
+    if (!st) st = cm_tensor_read_vec(in, "right", CM_TENSOR_I32, &n[4], (void **)&f->right, err);
+    if (!st) st = cm_tensor_read_vec(in, "leaf", CM_TENSOR_F32, &n[5], (void **)&f->leaf, err);
+    if (!st) st = cm_tensor_read_vec(in, "gain", CM_TENSOR_F32, &n[6], (void **)&f->gain, err);
+    if (!st) st = cm_tensor_read_vec(in, "xgboost", CM_TENSOR_U8, &f->xgb_len, (void **)&f->xgb, err);
+    if (!st) {
+        f->ntrees = nt;
+        f->nnodes = n[0];
+        f->width = width;
+        f->base = *(float *)base;
+        if (!(f->start = malloc((nt + 1) * sizeof *f->start)))
+            st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    }
+    if (!st && (nt == 0 || n[1] != n[0] || n[2] != n[0] || n[3] != n[0] || n[4] != n[0] ||
+                n[5] != n[0] || n[6] != n[0] || forest_bad(f, count)))
+        st = cm_fail(err, CM_ERR_CORRUPT, "corrupt model file: trees");
+    free(base);
+    free(count);
+    if (st) {
+        cm_forest_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* The trees, their depth, and the ten inputs of most gain in all. */
+static void forest_describe(const void *net, const cm_model *m, FILE *out)
+{
+    const cm_forest *f = net;
+    size_t depth = 0, leaves = 0;
+    double *gain = calloc(f->width + 1, sizeof *gain);
+    int32_t *d = malloc((f->nnodes + 1) * sizeof *d);
+    for (size_t t = 0; d && t < f->ntrees; t++) {
+        d[f->start[t]] = 0;
+        for (int32_t i = f->start[t]; i < f->start[t + 1]; i++) {
+            if (f->feature[i] < 0) {
+                leaves++;
+                depth = (size_t)d[i] > depth ? (size_t)d[i] : depth;
+                continue;
+            }
+            d[f->left[i]] = d[f->right[i]] = d[i] + 1;
+            if (gain)
+                gain[f->feature[i]] += f->gain[i];
+        }
+    }
+    char a[32];
+    cm_fmt_f64(a, sizeof a, f->base);
+    fprintf(out, "trees: %zu, %zu leaves, deepest %zu, base score %s\n", f->ntrees, leaves,
+            depth, a);
+    double total = 0;
+    for (size_t j = 0; gain && j < f->width; j++)
+        total += gain[j];
+    fputs("gain: the inputs that split most (total gain, share)\n", out);
+    for (int k = 0; gain && k < 10; k++) {
+        size_t best = f->width;
+        for (size_t j = 0; j < f->width; j++)
+            if (gain[j] > 0 && (best == f->width || gain[j] > gain[best]))
+                best = j;
+        if (best == f->width)
+            break;
+        char name[CM_MAX_NAME * 2 + 16];
+        cm_encoder_slot_name(cm_model_encoder(m), cm_model_schema(m), best, name, sizeof name);
+        fprintf(out, "  %s: %.6g, %.1f%%\n", name, gain[best], 100 * gain[best] / total);
+        gain[best] = 0;
+    }
+    free(gain);
+    free(d);
+}
+
+static void forest_free(void *net)
+{
+    cm_forest_free(net);
+}
+
+const cm_kind cm_kind_gbdt = {"gbdt", forest_forward, forest_scratch, forest_save,
+                              forest_load, forest_describe, forest_free, 1};
+
+const char *cm_model_xgboost(const cm_model *m, size_t *len)
+{
+    if (cm_model_kind(m) != &cm_kind_gbdt)
+        return NULL;
+    const cm_forest *f = cm_model_net(m);
+    *len = f->xgb_len;
+    return f->xgb;
+}
