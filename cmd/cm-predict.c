@@ -27,7 +27,7 @@ typedef struct opts {
     /* forecasts of several steps */
     const char *horizon, *step, *origin, *future, *every, *forecasts;
     int future_fill, fill_history, backtest;
-    int64_t windows;
+    int64_t windows, threads;
     cli_common co;
 } opts;
 
@@ -92,6 +92,9 @@ static const cm_setting own[] = {
      .help = "exit 1 on a doubtful forecast: a category the\nmodel never saw, an input far "
              "outside training",
      .offset = AT(strict, int)},
+    {.name = "threads", .short_opt = 'j', .type = CM_SET_COUNT, .arg = "N", .lo = 1,
+     .hi = 256, .help = "threads for batches of thousands of rows (default:\nthe number of "
+     "CPUs); the forecasts are the same\nfor any N", .offset = AT(threads, int64_t)},
     CLI_OPT_OUTPUT(opts, "write to FILE, replaced only when complete"),
     CLI_OPT_FORCE(opts, "accepted for symmetry; output is text"),
     CLI_OPT_VERBOSE(opts, "print the counts of the run on standard error"),
@@ -359,6 +362,7 @@ int main(int argc, char **argv)
     held *h = cli_hold(sizeof *h, release);
     parse(argc, argv, &o, &h->cli.a);
     cm_model *m = h->m = load_model(o.model);
+    cm_model_set_threads(m, o.threads ? (int)o.threads : (int)cli_cpus());
     cm_error err;
     cm_error_clear(&err);
     cm_predictor *p = h->p = cm_predictor_new(m, &err);

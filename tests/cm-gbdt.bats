@@ -166,6 +166,18 @@ PY
     ldd "$(command -v cm-tune)" | grep -q xgboost
 }
 
+@test "cm-predict -j: batches split among threads give the same output as one thread" {
+    features
+    SOURCE_DATE_EPOCH=1 train -m gbdt -o g.cmm f.cmt
+    SOURCE_DATE_EPOCH=1 train -m mlp --epochs 1 --skip-missing -o m.cmm f.cmt
+    for m in g m; do
+        cm-predict -j 1 -m $m.cmm "$YEAR" >one.csv 2>/dev/null
+        cm-predict -j 4 -m $m.cmm "$YEAR" 2>/dev/null | cmp - one.csv
+        cm-predict -j 3 -m $m.cmm y.cmt 2>/dev/null | cmp - one.csv
+    done
+    [ "$(sed 1d one.csv | wc -l)" -eq "$(($(wc -l <"$YEAR") - 1))" ]
+}
+
 @test "cm-tune searches gbdt settings; the best trial's model is a gbdt" {
     features
     run --separate-stderr cm-tune -q -m gbdt --grid 'depth=2,4 eta=0.1,0.3' --trees 20 --folds 2 \

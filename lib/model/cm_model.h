@@ -40,6 +40,10 @@ long cm_model_input_index(const cm_model *m, const char *name);
 cm_status cm_model_predict(const cm_model *m, const cm_schema *s,
                            const cm_batch *b, double *pred, uint8_t *ok,
                            size_t *why, uint64_t *unseen, cm_error *err);
+/* Threads for cm_model_predict of a batch of thousands of rows (the
+ * default 1): the forecasts are the same for any number.  Set it before
+ * the model is shared between threads. */
+void cm_model_set_threads(cm_model *m, int threads);
 /* The steps a model forecasts at once: 1, or a direct model's horizon H,
  * whose outputs are the target at the row's time and the H - 1 steps
  * after it (cm_model_predict gives the first). */
@@ -133,6 +137,9 @@ typedef struct cm_kind {
     void (*describe)(const void *net, const cm_model *m, FILE *out);
     void (*free)(void *net);
     int raw; /* takes inputs unscaled, and missing ones (cm_encoder.raw) */
+    /* the work of one row's forward pass, in multiply-adds (or steps
+     * down a tree): whether rows are worth a thread */
+    size_t (*cost)(const void *net);
 } cm_kind;
 
 /* The kind named so, or NULL. */
@@ -154,7 +161,16 @@ typedef struct cm_forest {
     float base;
     char *xgb;      /* XGBoost's own JSON model of the same trees, for export */
     size_t xgb_len;
+    /* made by cm_forest_ready from the arrays above: the nodes as the
+     * walk reads them, and each tree's depth */
+    struct cm_fnode *walk;
+    uint8_t *depth;
 } cm_forest;
+/* Checks a forest built from its arrays (every node a leaf, or a split of
+ * an input below width with both children later in its tree; a default
+ * way of 0 or 1; the trees one after another) and readies it for walking:
+ * CM_ERR_CORRUPT when it is not one. */
+cm_status cm_forest_ready(cm_forest *f, cm_error *err);
 void cm_forest_free(cm_forest *f);
 
 /* Tensors of a model file, a kind's save and load: float32 (type 1),

@@ -68,8 +68,14 @@ static void linear_free(void *net)
     cm_linear_free(net);
 }
 
+static size_t linear_cost(const void *net)
+{
+    const cm_linear *l = net;
+    return l->width * l->nout;
+}
+
 const cm_kind cm_kind_linear = {"linear", linear_forward, linear_scratch, linear_save,
-                                linear_load, linear_describe, linear_free, 0};
+                                linear_load, linear_describe, linear_free, 0, linear_cost};
 
 /* ---- mlp: dense layers ---------------------------------------------------------- */
 
@@ -175,8 +181,17 @@ static void mlp_free(void *net)
     cm_mlp_free(net);
 }
 
+static size_t mlp_cost(const void *net)
+{
+    const cm_mlp *n = net;
+    size_t c = 0;
+    for (size_t l = 0; l < n->nlayers; l++)
+        c += n->size[l] * n->size[l + 1];
+    return c;
+}
+
 const cm_kind cm_kind_mlp = {"mlp", mlp_forward, mlp_scratch, mlp_save, mlp_load,
-                             mlp_describe, mlp_free, 0};
+                             mlp_describe, mlp_free, 0, mlp_cost};
 
 static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt};
 

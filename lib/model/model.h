@@ -38,6 +38,7 @@ struct cm_model {
     cm_schema *schema; /* of the training stream: recipe and dictionaries */
     cm_kv *meta;       /* hyperparameters, metrics, provenance */
     uint8_t major, minor; /* of the file it was read from (or will be written as) */
+    int threads;          /* for predicting many rows at once (0 or 1: this one) */
 };
 
 /* Column of each feature in schema s (by name), kinds checked; the

@@ -305,6 +305,8 @@ static cm_status fit_gbdt(const cm_train_cfg *c, const cm_encoder *e, const cm_s
         st = to_forest(json, len, w, f, err);
     }
     if (!st)
+        st = cm_forest_ready(f, err);
+    if (!st)
         st = agree(f, best, dm[0], &tr, err);
     if (!st && nvalid)
         st = agree(f, best, dm[1], &va, err);

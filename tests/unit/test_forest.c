@@ -34,6 +34,9 @@ static cm_forest *forest(void)
     DUP(xgb, json);
 #undef DUP
     f->xgb_len = sizeof json - 1;
+    cm_error err;
+    if (cm_forest_ready(f, &err))
+        printf("# ready: %s\n", err.msg);
     return f;
 }
 
@@ -71,6 +74,21 @@ static void test_walk(void)
     CHECK(ys[0] == (double)(0.5f + 1 + 0.25f + 1024.0f) && ys[1] == 3.75 &&
               ys[2] == (double)(0.5f + 3 + 0.25f + 1024.0f),
           "a batch of rows: each its own walk (got %.9g %.9g %.9g)", ys[0], ys[1], ys[2]);
+    /* 130 rows: two blocks of 64 walked side by side and a short one */
+    float xb[260];
+    double yb[130], y1;
+    uint64_t seed = 7;
+    for (int i = 0; i < 260; i++) {
+        uint64_t r = tap_rand(&seed);
+        xb[i] = r % 7 == 0 ? NAN : (float)(r % 1000) / 250 - 2;
+    }
+    cm_kind_gbdt.forward(f, 130, xb, yb, NULL);
+    int differ = 0;
+    for (int r = 0; r < 130; r++) {
+        cm_kind_gbdt.forward(f, 1, xb + 2 * r, &y1, NULL);
+        differ += y1 != yb[r];
+    }
+    CHECK(differ == 0, "130 rows at once walk as each alone (%d differ)", differ);
     cm_forest_free(f);
 }
 

@@ -16,6 +16,65 @@ static uint64_t next(void)
     return tap_rand(&state);
 }
 
+/* The shortest of printf's %.15g, %.16g and %.17g that reads back: what
+ * cm_fmt_f64 must print, faster. */
+static void shortest(char *buf, size_t n, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+static void test_shortest(void)
+{
+    char got[64], want[64], first[160] = "";
+    long differ = 0, tries = 0;
+    for (int i = 0; i < 300000; i++) {
+        double x;
+        uint64_t bits = next();
+        switch (i % 4) {
+        case 0: /* any bits */
+            memcpy(&x, &bits, 8);
+            break;
+        case 1: /* a float32, as boosted trees forecast */
+            {
+                float f;
+                uint32_t b32 = (uint32_t)bits;
+                memcpy(&f, &b32, 4);
+                x = f;
+            }
+            break;
+        case 2: /* a short decimal, as sensors write them */
+            x = (double)(int64_t)(bits % 2000001 - 1000000) / 1000;
+            break;
+        default: /* a number near a tie of 15 or 16 digits */
+            x = (double)(bits % 1000000000000000ULL) + 0.5;
+            x *= (bits >> 60) & 1 ? 1e-10 : 1e3;
+            break;
+        }
+        if (!isfinite(x))
+            continue;
+        tries++;
+        cm_fmt_f64(got, sizeof got, x);
+        shortest(want, sizeof want, x);
+        if (strcmp(got, want) && !differ++)
+            snprintf(first, sizeof first, "%s for %s", got, want);
+    }
+    CHECK(differ == 0, "f64 text is printf's shortest of 15 to 17 digits for %ld numbers "
+          "(%ld differ%s%s)", tries, differ, *first ? ", first " : "", first);
+    static const double edge[] = {9.9999999999999995e-5, 1e-4, 1e15, 1e16, 1e17, 123456789012345680,
+                                  0.5, 5e-324, 1.7976931348623157e308, 999999999999999.9, -0.0};
+    differ = 0;
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        cm_fmt_f64(got, sizeof got, edge[i]);
+        shortest(want, sizeof want, edge[i]);
+        differ += strcmp(got, want) != 0;
+    }
+    CHECK(differ == 0, "f64 text at the edges of the forms and of the range");
+}
+
 static void test_numbers(void)
 {
     char buf[64];
@@ -245,6 +304,7 @@ static void test_atomic(void)
 
 int main(void)
 {
+    test_shortest();
     test_numbers();
     test_times();
     test_utf8();
