@@ -99,19 +99,14 @@ static int model_info(FILE *in, const char *name, const opts *o)
     cm_model *m = cm_model_load(in, &err);
     if (!m)
         cli_die_error(name, &err);
-    size_t len = 0;
-    const char *json = o->export ? cm_model_xgboost(m, &len) : NULL;
-    if (o->export && !json) {
-        char kind[32];
-        snprintf(kind, sizeof kind, "%s", cm_kv_get(cm_model_meta(m), "kind"));
-        cm_model_free(m);
-        cli_die("%s: a %s model has no trees to export (only gbdt models do)", name, kind);
-    }
     cli_output *out = cli_output_open(o->co.output, 0, 0);
-    if (json)
-        fwrite(json, 1, len, cli_output_file(out));
-    else
+    if (!o->export)
         cm_model_describe(m, cli_output_file(out));
+    else if (cm_model_export_xgboost(m, cli_output_file(out), &err)) {
+        cm_model_free(m);
+        cli_output_abort(out);
+        cli_die_error(name, &err);
+    }
     cm_model_free(m);
     cli_output_close(out);
     return CLI_OK;

@@ -133,7 +133,10 @@ int main(int argc, char **argv)
     cli_output *hist = o.history ? cli_output_open(o.history, 0, 0) : NULL;
     run *rs = &h->rs;
     rs->progress = cli_progress_wanted(o.co.quiet);
-    cm_model *m = h->m = cm_train(r, settings, on_epoch, rs, &err);
+    /* Epochs are heard only when someone listens: gbdt then skips the
+     * losses of each round */
+    int listen = hist || rs->progress || (o.co.verbose && !o.co.quiet);
+    cm_model *m = h->m = cm_train(r, settings, listen ? on_epoch : NULL, rs, &err);
     if (!m) {
         cli_output_abort(hist);
         cli_output_abort(out);

@@ -66,10 +66,10 @@ size_t cm_model_categories(const cm_model *m, const char *name);
  * (read under s), far[i] is 0, or 1 + the first such input's index. */
 cm_status cm_model_far(const cm_model *m, const cm_schema *s, const cm_batch *b,
                        size_t *far, cm_error *err);
-/* XGBoost's own JSON model of a gbdt model (the same trees, the inputs'
- * values named as cm_encoder_slot_name names them), or NULL for another
- * kind. */
-const char *cm_model_xgboost(const cm_model *m, size_t *len);
+/* XGBoost's own JSON model of a gbdt model's trees, the inputs' values
+ * named as cm_encoder_slot_name names them, to out; CM_ERR_DATA for a
+ * model of another kind. */
+cm_status cm_model_export_xgboost(const cm_model *m, FILE *out, cm_error *err);
 /* Input k's least and greatest training value; 0 when not known. */
 int cm_model_seen(const cm_model *m, size_t k, double *lo, double *hi);
 
@@ -158,8 +158,12 @@ typedef struct cm_forest {
     int32_t *start, *feature, *left, *right; /* children: indices into the arrays */
     uint8_t *dleft;
     float *thr, *leaf, *gain; /* gain: the split's loss reduction (0 at a leaf) */
+    float *hess, *weight;     /* XGBoost's sum of hessians and weight of each node,
+                                 kept for the export alone */
     float base;
-    char *xgb;      /* XGBoost's own JSON model of the same trees, for export */
+    /* XGBoost's JSON model with an empty list of trees ("trees":[]): its
+     * learner, objective and names, for the export */
+    char *xgb;
     size_t xgb_len;
     /* made by cm_forest_ready from the arrays above: the nodes as the
      * walk reads them, and each tree's depth */
@@ -171,6 +175,8 @@ typedef struct cm_forest {
  * way of 0 or 1; the trees one after another) and readies it for walking:
  * CM_ERR_CORRUPT when it is not one. */
 cm_status cm_forest_ready(cm_forest *f, cm_error *err);
+/* Where a forest's trees go in its XGBoost JSON, once, between the brackets. */
+#define CM_XGB_TREES "\"trees\":[]"
 void cm_forest_free(cm_forest *f);
 
 /* Tensors of a model file, a kind's save and load: float32 (type 1),

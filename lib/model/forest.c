@@ -24,7 +24,8 @@ void cm_forest_free(cm_forest *f)
     if (!f)
         return;
     free(f->start), free(f->feature), free(f->left), free(f->right), free(f->dleft);
-    free(f->thr), free(f->leaf), free(f->gain), free(f->xgb), free(f->walk), free(f->depth);
+    free(f->thr), free(f->leaf), free(f->gain), free(f->hess), free(f->weight);
+    free(f->xgb), free(f->walk), free(f->depth);
     free(f);
 }
 
@@ -138,6 +139,8 @@ static cm_status forest_save(const void *net, cm_tensor_out *o, cm_error *err)
     if (!st) st = cm_tensor_write(o, "right", CM_TENSOR_I32, N, 0, r, err);
     if (!st) st = cm_tensor_write(o, "leaf", CM_TENSOR_F32, N, 0, f->leaf, err);
     if (!st) st = cm_tensor_write(o, "gain", CM_TENSOR_F32, N, 0, f->gain, err);
+    if (!st) st = cm_tensor_write(o, "hessian", CM_TENSOR_F32, N, 0, f->hess, err);
+    if (!st) st = cm_tensor_write(o, "weight", CM_TENSOR_F32, N, 0, f->weight, err);
     if (!st) st = cm_tensor_write(o, "xgboost", CM_TENSOR_U8, f->xgb_len, 0, f->xgb, err);
     free(count), free(l), free(r);
     return st;
@@ -169,13 +172,22 @@ static int absolute(cm_forest *f, const int32_t *count)
     return at == f->nnodes ? 0 : -1;
 }
 
+/* The JSON of the export must be XGBoost's with the trees left out. */
+static int xgb_bad(const cm_forest *f)
+{
+    size_t k = strlen(CM_XGB_TREES), hits = 0;
+    for (size_t i = 0; i + k <= f->xgb_len; i++)
+        hits += !memcmp(f->xgb + i, CM_XGB_TREES, k);
+    return hits != 1 || memchr(f->xgb, 0, f->xgb_len) != NULL;
+}
+
 static void *forest_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size_t nout,
                          cm_error *err)
 {
     (void)meta;
     cm_forest *f = calloc(1, sizeof *f);
     void *base = NULL, *count = NULL;
-    size_t n[8] = {0}, nt = 0;
+    size_t n[9] = {0}, nt = 0;
     cm_status st = f ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st && nout != 1)
         st = cm_fail(err, CM_ERR_CORRUPT, "corrupt model file: trees of %zu outputs", nout);
@@ -188,6 +200,8 @@ static void *forest_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size
     if (!st) st = cm_tensor_read_vec(in, "right", CM_TENSOR_I32, &n[4], (void **)&f->right, err);
     if (!st) st = cm_tensor_read_vec(in, "leaf", CM_TENSOR_F32, &n[5], (void **)&f->leaf, err);
     if (!st) st = cm_tensor_read_vec(in, "gain", CM_TENSOR_F32, &n[6], (void **)&f->gain, err);
+    if (!st) st = cm_tensor_read_vec(in, "hessian", CM_TENSOR_F32, &n[7], (void **)&f->hess, err);
+    if (!st) st = cm_tensor_read_vec(in, "weight", CM_TENSOR_F32, &n[8], (void **)&f->weight, err);
     if (!st) st = cm_tensor_read_vec(in, "xgboost", CM_TENSOR_U8, &f->xgb_len, (void **)&f->xgb, err);
     if (!st) {
         f->ntrees = nt;
@@ -198,7 +212,8 @@ static void *forest_load(cm_tensor_in *in, const cm_kv *meta, size_t width, size
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     }
     if (!st && (nt == 0 || n[1] != n[0] || n[2] != n[0] || n[3] != n[0] || n[4] != n[0] ||
-                n[5] != n[0] || n[6] != n[0] || n[0] > INT32_MAX || absolute(f, count)))
+                n[5] != n[0] || n[6] != n[0] || n[7] != n[0] || n[8] != n[0] ||
+                n[0] > INT32_MAX || absolute(f, count) || xgb_bad(f)))
         st = cm_fail(err, CM_ERR_CORRUPT, "corrupt model file: trees");
     if (!st)
         st = cm_forest_ready(f, err);
@@ -264,12 +279,3 @@ static size_t forest_cost(const void *net)
 
 const cm_kind cm_kind_gbdt = {"gbdt", forest_forward, forest_scratch, forest_save,
                               forest_load, forest_describe, forest_free, 1, forest_cost};
-
-const char *cm_model_xgboost(const cm_model *m, size_t *len)
-{
-    if (cm_model_kind(m) != &cm_kind_gbdt)
-        return NULL;
-    const cm_forest *f = cm_model_net(m);
-    *len = f->xgb_len;
-    return f->xgb;
-}

@@ -4,6 +4,7 @@
  * taken out of XGBoost's JSON into cm's own cm_forest (model/forest.c).
  * Only cm-train and cm-tune link XGBoost; predicting never does. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -172,7 +173,9 @@ static cm_status to_forest(const char *json, size_t len, size_t width, cm_forest
                 !(f->right = malloc((total + 1) * sizeof *f->right)) ||
                 !(f->dleft = malloc(total + 1)) || !(f->thr = malloc((total + 1) * sizeof *f->thr)) ||
                 !(f->leaf = malloc((total + 1) * sizeof *f->leaf)) ||
-                !(f->gain = malloc((total + 1) * sizeof *f->gain))))
+                !(f->gain = malloc((total + 1) * sizeof *f->gain)) ||
+                !(f->hess = malloc((total + 1) * sizeof *f->hess)) ||
+                !(f->weight = malloc((total + 1) * sizeof *f->weight))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     size_t at = 0;
     for (size_t t = 0; !st && t < f->ntrees; t++) {
@@ -181,8 +184,10 @@ static cm_status to_forest(const char *json, size_t len, size_t width, cm_forest
         const cm_jv *r = tree_array(tr, "right_children", n), *ix = tree_array(tr, "split_indices", n),
                     *cond = tree_array(tr, "split_conditions", n),
                     *dl = tree_array(tr, "default_left", n), *g = tree_array(tr, "loss_changes", n),
-                    *ty = tree_array(tr, "split_type", n);
-        if (!n || !tree_array(tr, "left_children", n) || !r || !ix || !cond || !dl || !g || !ty) {
+                    *ty = tree_array(tr, "split_type", n), *h = tree_array(tr, "sum_hessian", n),
+                    *bw = tree_array(tr, "base_weights", n);
+        if (!n || !tree_array(tr, "left_children", n) || !r || !ix || !cond || !dl || !g || !ty ||
+            !h || !bw) {
             st = cm_fail(err, CM_ERR_DATA, "XGBoost's model: tree %zu is not as expected", t);
             break;
         }
@@ -198,6 +203,8 @@ static cm_status to_forest(const char *json, size_t len, size_t width, cm_forest
             f->thr[at] = leaf ? 0 : (float)cond->item[i].num;
             f->leaf[at] = leaf ? (float)cond->item[i].num : 0;
             f->gain[at] = leaf ? 0 : (float)g->item[i].num;
+            f->hess[at] = (float)h->item[i].num;
+            f->weight[at] = (float)bw->item[i].num;
         }
     }
     if (!st)
@@ -208,23 +215,85 @@ static cm_status to_forest(const char *json, size_t len, size_t width, cm_forest
 
 /* Every row of a part walked by cm's own code (model/forest.c) equals
  * XGBoost's prediction of it, to the bit: the promise that a model
- * predicts what XGBoost would, checked on each training. */
+ * predicts what XGBoost would, checked on each training, on threads. */
+typedef struct walk {
+    const cm_forest *f;
+    const float *x;
+    double *y;
+    size_t n;
+} walk;
+
+static void *walk_rows(void *arg)
+{
+    walk *w = arg;
+    cm_kind_gbdt.forward(w->f, w->n, w->x, w->y, NULL);
+    return NULL;
+}
+
+#define MAX_WALKS 16
+
 static cm_status agree(const cm_forest *f, BoosterHandle b, DMatrixHandle m, const part *p,
-                       cm_error *err)
+                       int threads, cm_error *err)
 {
     const float *want;
-    double y[256];
-    cm_status st = predict(b, m, &want, err);
-    for (size_t i = 0; !st && i < p->n; i += 256) {
-        size_t n = p->n - i < 256 ? p->n - i : 256;
-        cm_kind_gbdt.forward(f, n, p->x + i * f->width, y, NULL);
-        for (size_t r = 0; r < n; r++)
-            if ((float)y[r] != want[i + r] && !(isnan(y[r]) && isnan(want[i + r])))
-                return cm_fail(err, CM_ERR_DATA, "the trees as cm walks them give %.9g for "
-                               "training row %zu, XGBoost %.9g: a bug, please report it",
-                               y[r], i + r + 1, (double)want[i + r]);
+    double *y = malloc((p->n + 1) * sizeof *y);
+    cm_status st = y ? predict(b, m, &want, err) : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    /* the rows split among the threads, each run walked whole by one */
+    size_t parts = threads < 1 ? 1 : threads > MAX_WALKS ? MAX_WALKS : (size_t)threads;
+    walk w[MAX_WALKS];
+    pthread_t tid[MAX_WALKS];
+    int started[MAX_WALKS] = {0};
+    for (size_t t = 0; !st && t < parts; t++) {
+        size_t lo = p->n * t / parts, hi = p->n * (t + 1) / parts;
+        w[t] = (walk){f, p->x + lo * f->width, y + lo, hi - lo};
+        if (t && !(started[t] = pthread_create(&tid[t], NULL, walk_rows, &w[t]) == 0))
+            walk_rows(&w[t]);
     }
+    if (!st)
+        walk_rows(&w[0]);
+    for (size_t t = 1; !st && t < parts; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    for (size_t r = 0; !st && r < p->n; r++)
+        if ((float)y[r] != want[r] && !(isnan(y[r]) && isnan(want[r])))
+            st = cm_fail(err, CM_ERR_DATA, "the trees as cm walks them give %.9g for "
+                         "training row %zu, XGBoost %.9g: a bug, please report it", y[r],
+                         r + 1, (double)want[r]);
+    free(y);
     return st;
+}
+
+/* XGBoost's JSON with its list of trees emptied (CM_XGB_TREES): the
+ * learner, objective and names that the export puts the trees back in. */
+static cm_status skeleton(const char *json, size_t len, cm_forest *f, cm_error *err)
+{
+    static const char key[] = "\"trees\":[";
+    const char *at = NULL;
+    for (size_t i = 0; !at && i + sizeof key - 1 <= len; i++)
+        if (!memcmp(json + i, key, sizeof key - 1))
+            at = json + i + sizeof key - 2; /* its '[' */
+    size_t end = 0;
+    int depth = 0, str = 0;
+    for (size_t i = at ? (size_t)(at - json) : len; i < len && !end; i++) {
+        char ch = json[i];
+        if (str)
+            str = ch == '\\' ? (i++, 1) : ch != '"';
+        else if (ch == '"')
+            str = 1;
+        else if (ch == '[' || ch == '{')
+            depth++;
+        else if ((ch == ']' || ch == '}') && --depth == 0)
+            end = i;
+    }
+    if (!end)
+        return cm_fail(err, CM_ERR_DATA, "XGBoost's model: no list of trees");
+    size_t head = (size_t)(at - json) + 1, tail = len - end;
+    if (!(f->xgb = malloc(head + tail + 1)))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    memcpy(f->xgb, json, head);
+    memcpy(f->xgb + head, json + end, tail);
+    f->xgb_len = head + tail;
+    return CM_OK;
 }
 
 static cm_status fit_gbdt(const cm_train_cfg *c, const cm_encoder *e, const cm_schema *s,
@@ -261,14 +330,19 @@ static cm_status fit_gbdt(const cm_train_cfg *c, const cm_encoder *e, const cm_s
     *out = (cm_fit){0};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* The losses of a round cost two predictions of every row (measured:
+     * as much again as growing the trees): made only when they are heard
+     * or stop the training, and the training loss only when heard or
+     * nothing is held out. */
+    int want_train = on_epoch || (c->patience && !nvalid), want_valid = on_epoch || c->patience;
     for (int r = 0; !st && r < c->trees; r++) {
         const float *p;
         double train = NAN, valid = NAN;
         if (XGBoosterUpdateOneIter(b, r, dm[0]))
             st = xgb_fail(err, "a round");
-        if (!st && !(st = predict(b, dm[0], &p, err)))
+        if (!st && want_train && !(st = predict(b, dm[0], &p, err)))
             train = loss(c, &tr, p);
-        if (!st && nvalid && !(st = predict(b, dm[1], &p, err)))
+        if (!st && nvalid && want_valid && !(st = predict(b, dm[1], &p, err)))
             valid = loss(c, &va, p);
         if (st)
             break;
@@ -288,28 +362,33 @@ static cm_status fit_gbdt(const cm_train_cfg *c, const cm_encoder *e, const cm_s
      * with it, the best (and the rounds after it are dropped). */
     if (!st && (out->best_epoch == 0 || !c->patience))
         out->best_epoch = out->epochs_run;
-    /* the best round's trees alone, as XGBoost itself would save them */
-    if (!st && XGBoosterSlice(b, 0, out->best_epoch, 1, &best))
-        st = xgb_fail(err, "keep the best round");
-    if (!st && XGBoosterSetStrFeatureInfo(best, "feature_name", view, w))
+    /* the best round's trees alone, as XGBoost itself would save them;
+     * every round kept, the booster itself, whose predictions of the
+     * rows are cached */
+    BoosterHandle keep = b;
+    if (!st && out->best_epoch < out->epochs_run) {
+        if (XGBoosterSlice(b, 0, out->best_epoch, 1, &best))
+            st = xgb_fail(err, "keep the best round");
+        keep = best;
+    }
+    if (!st && XGBoosterSetStrFeatureInfo(keep, "feature_name", view, w))
         st = xgb_fail(err, "the inputs' names");
     bst_ulong len = 0;
     const char *json = NULL;
-    if (!st && XGBoosterSaveModelToBuffer(best, "{\"format\": \"json\"}", &len, &json))
+    if (!st && XGBoosterSaveModelToBuffer(keep, "{\"format\": \"json\"}", &len, &json))
         st = xgb_fail(err, "save");
-    if (!st && !(f->xgb = malloc(len + 1)))
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!st) {
-        memcpy(f->xgb, json, len);
-        f->xgb_len = len;
+    if (!st)
         st = to_forest(json, len, w, f, err);
-    }
+    if (!st)
+        st = skeleton(json, len, f, err);
     if (!st)
         st = cm_forest_ready(f, err);
     if (!st)
-        st = agree(f, best, dm[0], &tr, err);
-    if (!st && nvalid)
-        st = agree(f, best, dm[1], &va, err);
+        st = agree(f, keep, dm[0], &tr, c->threads, err);
+    /* the held-out rows too when XGBoost has their forecasts at hand (a
+     * full prediction by its own code costs a tenth of the training) */
+    if (!st && nvalid && want_valid && keep == b)
+        st = agree(f, keep, dm[1], &va, c->threads, err);
     if (best)
         XGBoosterFree(best);
     if (b)
