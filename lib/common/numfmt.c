@@ -59,10 +59,28 @@ static int as_g(char *buf, size_t n, int neg, const char *d, int prec, int x)
     return snprintf(buf, n, "%s", t);
 }
 
+/* A whole number below 10^15, as %.15g writes it, without printf: counts
+ * and other whole values are most of what cm prints. */
+static size_t whole(char *buf, size_t n, double v)
+{
+    char t[24];
+    int j = (int)sizeof t;
+    unsigned long long u = (unsigned long long)fabs(v);
+    t[--j] = '\0';
+    do
+        t[--j] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (signbit(v))
+        t[--j] = '-';
+    return (size_t)snprintf(buf, n, "%s", t + j);
+}
+
 size_t cm_fmt_f64(char *buf, size_t n, double v)
 {
     if (!isfinite(v))
         return special(buf, n, v);
+    if (v == trunc(v) && fabs(v) < 1e15)
+        return whole(buf, n, v);
     /* The fewest significant digits, from 15, that read back exactly: most
      * values that came from decimal text need 15 or fewer.  printf makes
      * the 17 digits once (%.16e, rounded from the exact value), and 15 and

@@ -9,9 +9,10 @@
 #      cm's is) and with cm-tune's best settings, searched on the training
 #      rows only;
 #   3. one ad-hoc forecast of a 500-tree, depth-6 model, whole process;
-#   4. batch: cm-predict's whole process (a cm stream in, CSV out) against
-#      XGBoost's inplace_predict of the same rows, already in memory, on 2
-#      threads, with the same trees (cm-cat --export xgboost);
+#   4. batch: cm-predict's whole process (a cm stream in, CSV out; and
+#      with --eval, scores out instead of text) against XGBoost's
+#      inplace_predict of the same rows, already in memory, on 2 threads,
+#      with the same trees (cm-cat --export xgboost);
 #   5. cm-serve: requests/s for a gbdt model against the MLP's, the same
 #      request (wrk, through ../shared/bench/bench-serve.sh).
 . "$(dirname "$0")/common.sh"
@@ -67,7 +68,9 @@ rows=$(($(wc -l < "$tmp/big.csv") - 1))
 "$BIN/cm-cat" --export xgboost "$tmp/g.cmm" > "$tmp/g.json"
 for j in 1 2; do
     s=$(RUNS=3 median "$BIN/cm-predict" -j $j -q -m "$tmp/g.cmm" "$tmp/big.cmt" -o "$tmp/out.csv")
-    echo "$j $s" >> "$tmp/cm.batch"
+    echo "$j $s CSV-out" >> "$tmp/cm.batch"
+    s=$(RUNS=3 median "$BIN/cm-predict" -j $j --eval -m "$tmp/g.cmm" "$tmp/big.cmt")
+    echo "$j $s --eval" >> "$tmp/cm.batch"
 done
 $PY - "$tmp/g.json" "$tmp/big.csv" "$tmp/out.csv" > "$tmp/xgb.batch" <<'PYEOF'
 import sys, time, numpy as np, xgboost as xgb
@@ -87,10 +90,10 @@ cm = np.loadtxt(sys.argv[3], delimiter=",", skiprows=1, usecols=0)
 print(sorted(t)[2], int(np.sum(cm.astype(np.float32) != p)))
 PYEOF
 read -r xs differ < "$tmp/xgb.batch"
-while read -r j s; do
-    awk -v j="$j" -v s="$s" -v x="$xs" -v r="$rows" 'BEGIN {
-        printf "batch, %d rows: cm-predict -j %d whole process (stream in, CSV out) %.0f rows/s; XGBoost inplace_predict alone, 2 threads, %.0f rows/s: cm %.2fx\n",
-            r, j, r / s, r / x, x / s }'
+while read -r j s how; do
+    awk -v j="$j" -v s="$s" -v x="$xs" -v r="$rows" -v how="$how" 'BEGIN {
+        printf "batch, %d rows: cm-predict -j %d whole process (stream in, %s) %.0f rows/s; XGBoost inplace_predict alone, 2 threads, %.0f rows/s: cm %.2fx\n",
+            r, j, how, r / s, r / x, x / s }'
 done < "$tmp/cm.batch"
 echo "batch: forecasts that differ from XGBoost's (as float32): $differ of $rows"
 

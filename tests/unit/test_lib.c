@@ -65,7 +65,8 @@ static void test_shortest(void)
     CHECK(differ == 0, "f64 text is printf's shortest of 15 to 17 digits for %ld numbers "
           "(%ld differ%s%s)", tries, differ, *first ? ", first " : "", first);
     static const double edge[] = {9.9999999999999995e-5, 1e-4, 1e15, 1e16, 1e17, 123456789012345680,
-                                  0.5, 5e-324, 1.7976931348623157e308, 999999999999999.9, -0.0};
+                                  0.5, 5e-324, 1.7976931348623157e308, 999999999999999.9, -0.0,
+                                  0, 999999999999999, -5, 1e14, 4503599627370497};
     differ = 0;
     for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
         cm_fmt_f64(got, sizeof got, edge[i]);
