@@ -74,8 +74,36 @@ cm_status cm_forest_ready(cm_forest *f, cm_error *err)
 /* Rows a block at a time, tree by tree: each row's walk is a fixed number
  * of steps without a branch, and the rows of a block walk side by side,
  * so the processor overlaps them; each row's sum still adds its leaves in
- * tree order, in float32. */
+ * tree order, in float32.  A row or two (a request to cm-serve) walk
+ * TREES trees side by side instead. */
 #define BLOCK 64
+#define TREES 8
+
+static float one_row(const cm_forest *f, const float *x)
+{
+    const struct cm_fnode *w = f->walk;
+    float sum = f->base;
+    for (size_t t0 = 0; t0 < f->ntrees; t0 += TREES) {
+        size_t nt = f->ntrees - t0 < TREES ? f->ntrees - t0 : TREES;
+        int32_t at[TREES];
+        int depth = 0;
+        for (size_t j = 0; j < nt; j++) {
+            at[j] = f->start[t0 + j];
+            depth = f->depth[t0 + j] > depth ? f->depth[t0 + j] : depth;
+        }
+        /* a shallower tree's walk waits at its leaf, which leads to itself */
+        for (int s = 0; s < depth; s++)
+            for (size_t j = 0; j < nt; j++) {
+                const struct cm_fnode *n = &w[at[j]];
+                float v = x[n->feature];
+                int left = isnan(v) ? n->dleft : v < n->thr;
+                at[j] = n->next[left];
+            }
+        for (size_t j = 0; j < nt; j++)
+            sum += f->leaf[at[j]];
+    }
+    return sum;
+}
 
 static void forest_forward(const void *net, size_t batch, const float *x, double *y,
                            float *scratch)
@@ -83,6 +111,11 @@ static void forest_forward(const void *net, size_t batch, const float *x, double
     (void)scratch;
     const cm_forest *f = net;
     const struct cm_fnode *w = f->walk;
+    if (batch < 4) {
+        for (size_t r = 0; r < batch; r++)
+            y[r] = one_row(f, x + r * f->width);
+        return;
+    }
     for (size_t r0 = 0; r0 < batch; r0 += BLOCK) {
         size_t nb = batch - r0 < BLOCK ? batch - r0 : BLOCK;
         const float *xb = x + r0 * f->width;
