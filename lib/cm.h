@@ -20,5 +20,6 @@
 #include "predict/cm_predict.h"
 #include "tune/cm_tune.h"
 #include "forecast/cm_forecast.h"
+#include "plot/cm_plot.h"
 
 #endif

@@ -116,7 +116,7 @@ assert_closed_pipe() {
 
 @test "--help and --version: a write failure names (stdout), a closed pipe is no error" {
     local p
-    for p in cm-clean cm-features cm-cat cm-train cm-predict cm-tune cm-serve; do
+    for p in cm-clean cm-features cm-cat cm-train cm-predict cm-tune cm-serve cm-plot; do
         assert_full "$p" 1 "$p: (stdout): $FULL" --help
         assert_full "$p" 1 "$p: (stdout): $FULL" --version
         assert_closed_pipe "$p" --help

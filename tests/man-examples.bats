@@ -203,6 +203,10 @@ check_page() {
     check_page cm-features.1
 }
 
+@test "man/cm-plot.1 examples" {
+    check_page cm-plot.1
+}
+
 @test "man/cm-predict.1 examples" {
     check_page cm-predict.1
 }

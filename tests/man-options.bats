@@ -184,6 +184,10 @@ check_page() {
     check_page cm-features
 }
 
+@test "man/cm-plot.1 options" {
+    check_page cm-plot
+}
+
 @test "man/cm-predict.1 options" {
     check_page cm-predict
 }

@@ -480,6 +480,10 @@ check_section() {
     check_section "Forecasting: the next hours, and how good they are"
 }
 
+@test "README.md: cm-plot" {
+    check_section "cm-plot: pictures of forecasts, backtests and training"
+}
+
 @test "README.md: cm-serve" {
     check_section "cm-serve: models over HTTP"
 }
