@@ -226,6 +226,30 @@ static void help(FILE *out, const cli_spec *spec)
     fputs(spec->tail, out);
 }
 
+/* --complete, for scripts/completion/cm.bash: every option a line,
+ * "--NAME<TAB>-S<TAB>KIND<TAB>VALUES" (KIND flag, file, choice or
+ * value; VALUES a choice's, '|'-separated), from the declarations as
+ * --help is, so completion cannot drift from the options. */
+static void complete(FILE *out, const cli_spec *spec)
+{
+    for (size_t k = 0; k < spec->ntables; k++)
+        for (size_t i = 0; i < spec->tables[k].set->n; i++) {
+            const cm_setting *s = &spec->tables[k].set->set[i];
+            if (!is_option(&spec->tables[k], s))
+                continue;
+            const char *kind = s->type == CM_SET_FLAG     ? "flag"
+                             : s->type == CM_SET_CHOICE   ? "choice"
+                             : s->arg && strstr(s->arg, "FILE") ? "file"
+                                                          : "value";
+            char sh[4] = "-";
+            if (s->short_opt)
+                snprintf(sh, sizeof sh, "-%c", s->short_opt);
+            fprintf(out, "--%s\t%s\t%s\t%s\n", long_name(s), sh, kind,
+                    s->type == CM_SET_CHOICE ? s->choices : "-");
+        }
+    fputs("--help\t-h\tflag\t-\n--version\t-V\tflag\t-\n", out);
+}
+
 /* The key an option's value goes under: NAME, NAME.COL or NAME.N. */
 static void option_key(const cm_setting *s, const char *arg, int *nth, char *key,
                        size_t n, const char **value)
@@ -246,7 +270,7 @@ static void option_key(const cm_setting *s, const char *arg, int *nth, char *key
 
 int cli_parse(int argc, char **argv, const cli_spec *spec)
 {
-    struct option lo[MAX_OPTIONS + 3];
+    struct option lo[MAX_OPTIONS + 4];
     optmap map[MAX_OPTIONS];
     int nth[MAX_OPTIONS] = {0};
     char shorts[3 * MAX_OPTIONS + 8];
@@ -273,6 +297,7 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
         }
     lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
     lo[n++] = (struct option){"version", no_argument, NULL, 'V'};
+    lo[n++] = (struct option){"complete", no_argument, NULL, 'C'};
     lo[n] = (struct option){NULL, 0, NULL, 0};
     memcpy(shorts + ns, "hV", 3);
     int c;
@@ -284,13 +309,18 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
         }
         if (c == 'V')
             cli_version();
+        if (c == 'C') {
+            complete(stdout, spec);
+            cli_stdout_flush();
+            exit(CLI_OK);
+        }
         size_t i = 0;
-        if (c >= OPT_BASE && c < OPT_BASE + (int)(n - 2)) {
+        if (c >= OPT_BASE && c < OPT_BASE + (int)(n - 3)) {
             i = (size_t)(c - OPT_BASE);
         } else {
-            while (i < n - 2 && !(map[i].s->short_opt == c && c))
+            while (i < n - 3 && !(map[i].s->short_opt == c && c))
                 i++;
-            if (i == n - 2) { /* getopt has said what it was */
+            if (i == n - 3) { /* getopt has said what it was */
                 fprintf(stderr, "Try '%s --help' for more information.\n", prog);
                 exit(CLI_USAGE);
             }

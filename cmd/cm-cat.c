@@ -14,8 +14,8 @@ static const char tail[] =
     "Exit status: 0 success, 1 bad or unreadable input, 2 usage error.\n"
     "See cm-cat(1) and cm-tensor(5).\n";
 
-/* -f's choices: the text formats (as cm_text_format), then cmt */
-enum { FORMAT_CMT = 3 };
+/* -f's choices: the text formats (as cm_text_format), then cmt, npy, npz */
+enum { FORMAT_CMT = 3, FORMAT_NPY = 4, FORMAT_NPZ = 5 };
 
 typedef struct opts {
     int info, header, format, export;
@@ -26,8 +26,9 @@ typedef struct opts {
 #define AT(f, U) CM_SET_AT(opts, f, U)
 static const cm_setting own[] = {
     {.name = "format", .short_opt = 'f', .type = CM_SET_CHOICE, .arg = "FMT",
-     .choices = "csv|tsv|json|cmt", .dflt = "csv",
-     .help = "csv, tsv, json (one object a line), or\ncmt (a cm stream again)",
+     .choices = "csv|tsv|json|cmt|npy|npz", .dflt = "csv",
+     .help = "csv, tsv, json (one object a line), cmt (a cm\nstream again), npy (the number "
+     "columns, a NumPy\nmatrix) or npz (each column a NumPy array)",
      .offset = AT(format, int)},
     {.name = "head", .short_opt = 'n', .type = CM_SET_COUNT, .arg = "N",
      .help = "stop after N rows", .offset = AT(head, int64_t)},
@@ -117,12 +118,14 @@ typedef struct held {
     cli_held cli; /* first: see cli_hold */
     cm_reader *r;
     cm_writer *w;
+    cm_npy *npy;
 } held;
 
 static void release(void *ctx)
 {
     held *h = ctx;
     cm_writer_free(h->w);
+    cm_npy_free(h->npy);
     cm_reader_free(h->r);
 }
 
@@ -133,9 +136,9 @@ int main(int argc, char **argv)
     held *h = cli_hold(sizeof *h, release);
     cli_args_parse(&h->cli.a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
     const char *input = cli_one_input(argc, argv, h->cli.a.first);
-    int cmt = o.format == FORMAT_CMT;
-    cm_text_format fmt = cmt ? CM_TEXT_CSV : (cm_text_format)o.format;
-    if ((o.info || o.export) && (cmt || o.head >= 0))
+    int cmt = o.format == FORMAT_CMT, npy = o.format == FORMAT_NPY || o.format == FORMAT_NPZ;
+    cm_text_format fmt = cmt || npy ? CM_TEXT_CSV : (cm_text_format)o.format;
+    if ((o.info || o.export) && (cmt || npy || o.head >= 0))
         cli_usage_error("--%s does not combine with --format=cmt or --head",
                         o.info ? "info" : "export");
     if (o.info && o.export)
@@ -155,13 +158,17 @@ int main(int argc, char **argv)
         cli_usage_error("--export: %s is a stream, not a model file", name);
     const cm_schema *s = cm_reader_schema(r);
 
-    cli_output *out = cli_output_open(o.co.output, cmt, o.co.force);
+    cli_output *out = cli_output_open(o.co.output, cmt || npy, o.co.force);
     FILE *f = cli_output_file(out);
+    if (npy && !o.info && !(h->npy = cm_npy_new(s, o.format == FORMAT_NPZ, &err))) {
+        cli_output_abort(out);
+        cli_die_error(name, &err);
+    }
     if (cmt) {
         cm_writer_opts wo = {(int)o.level, CM_LAYOUT_AUTO, 1};
         if (!(h->w = cm_writer_new(f, s, &wo, &err)))
             cli_output_fail(out, &err);
-    } else if (!o.info && o.header) {
+    } else if (!o.info && o.header && !npy) {
         cm_text_header(f, s, fmt);
     }
 
@@ -183,6 +190,13 @@ int main(int argc, char **argv)
                 h->w = NULL;
                 cli_output_fail(out, &err);
             }
+        } else if (h->npy) {
+            if (n < cm_batch_nrows(b))
+                cm_batch_set_nrows(b, n);
+            if (cm_npy_add(h->npy, s, b, &err)) {
+                cli_output_abort(out);
+                cli_die_error(NULL, &err);
+            }
         } else if (!o.info) {
             cm_text_rows(f, s, b, 0, n, fmt);
         }
@@ -198,6 +212,8 @@ int main(int argc, char **argv)
         }
         cli_output_fail(out, &err);
     }
+    if (h->npy && cm_npy_finish(h->npy, s, f, &err))
+        cli_output_fail(out, &err);
     if (o.info) {
         cm_stream_stats st;
         cm_reader_stats(r, &st);

@@ -94,14 +94,28 @@ static void release(void *ctx)
     }
 }
 
+/* The kinds, in the order of cm_plot_kind; the messages list them, and
+ * shell completion reads them there. */
+static const char *const kinds[] = {"forecast", "backtest", "history", "tune", "predict"};
+#define NKINDS (sizeof kinds / sizeof *kinds)
+
+/* "forecast, backtest, ... or predict" into list[80] */
+static const char *kind_list(char *list)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < NKINDS; i++)
+        k += (size_t)snprintf(list + k, 80 - k, "%s%s",
+                              i == 0 ? "" : i + 1 == NKINDS ? " or " : ", ", kinds[i]);
+    return list;
+}
+
 static cm_plot_kind kind_of(const char *k)
 {
-    static const char *const names[] = {"forecast", "backtest", "history", "tune", "predict"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(k, names[i]))
+    char list[80];
+    for (size_t i = 0; i < NKINDS; i++)
+        if (!strcmp(k, kinds[i]))
             return (cm_plot_kind)i;
-    cli_usage_error("'%s' is not a kind of plot: forecast, backtest, history, tune or predict",
-                    k);
+    cli_usage_error("'%s' is not a kind of plot: %s", k, kind_list(list));
 }
 
 static void add(cm_plot *p, const char *path, const char *label)
@@ -203,8 +217,9 @@ int main(int argc, char **argv)
     held *h = cli_hold(sizeof *h, release);
     cli_args_parse(&h->cli.a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &o);
     int first = h->cli.a.first;
+    char list[80];
     if (first >= argc)
-        cli_usage_error("no kind of plot: forecast, backtest, history, tune or predict");
+        cli_usage_error("no kind of plot: %s", kind_list(list));
     cm_plot_kind kind = kind_of(argv[first]);
     const cm_kv *mine = h->cli.a.own;
     size_t labels = 0;

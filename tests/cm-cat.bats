@@ -555,11 +555,11 @@ Try 'cm-cat --help' for more information." ]
     run --separate-stderr cm-cat --format xml x.cmt
     [ "$status" -eq 2 ]
     [ -z "$output" ]
-    [ "$stderr" = "cm-cat: --format: 'xml' is not csv, tsv, json or cmt
+    [ "$stderr" = "cm-cat: --format: 'xml' is not csv, tsv, json, cmt, npy or npz
 Try 'cm-cat --help' for more information." ]
     run --separate-stderr cm-cat -f CSV x.cmt
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = "cm-cat: --format: 'CSV' is not csv, tsv, json or cmt" ]
+    [ "${stderr_lines[0]}" = "cm-cat: --format: 'CSV' is not csv, tsv, json, cmt, npy or npz" ]
     run --separate-stderr cm-cat -f
     [ "$status" -eq 2 ]
     [ "${stderr_lines[1]}" = "Try 'cm-cat --help' for more information." ]
@@ -781,4 +781,49 @@ check_none_complete() {
     run script -qec 'cm-cat --head 1 typed.cmt' /dev/null </dev/null
     assert_success
     assert_output --partial '2026-01-01T00:00:00Z,0.1,0.1,42,Clear'
+}
+
+@test "-f npy and -f npz: NumPy reads them, every value as the CSV has it; times, categories, missing values" {
+    printf '%s\n' t,a,c,b '2026-01-01 00:00,1.5,x,7' '2026-01-01 01:00,,y,8' \
+        '2026-01-01 02:00,-2,x,' '2026-01-01 03:00,1e300,,9' >m.csv
+    cm-clean -q --time t -t c=cat -m keep -o m.cmt m.csv
+    cm-cat -f npy m.cmt -o m.npy
+    cm-cat -f npz m.cmt >m.npz
+    # the header of a .npy: magic, version 1.0, a multiple of 64 bytes
+    [ "$(head -c 8 m.npy | od -An -c | tr -d ' ')" = '223NUMPY001\0' ]
+    [ $(( $(od -An -tu2 -j8 -N2 m.npy) % 64 )) -eq 54 ]
+    # a stream without a number column: nothing for a matrix
+    printf '%s\n' t,c '2026-01-01,x' >n.csv
+    cm-clean -q --time t -t c=cat -o n.cmt n.csv
+    assert_exit cm-cat 1 "cm-cat: n.cmt: no number columns for a .npy matrix (-f npz writes times and categories too)" \
+        -f npy n.cmt -o n.npy
+    [ ! -e n.npy ]
+    assert_exit cm-cat 2 "cm-cat: --info does not combine with --format=cmt or --head
+Try 'cm-cat --help' for more information." -f npz --info m.cmt
+    if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+        skip "Python's numpy is not installed (python3-numpy)"
+    fi
+    cm-cat m.cmt >m.out.csv
+    /usr/bin/python3 - m.npy m.npz m.out.csv <<'PY'
+import csv, math, sys
+import numpy as np
+a = np.load(sys.argv[1])
+z = np.load(sys.argv[2])
+rows = list(csv.DictReader(open(sys.argv[3])))
+assert a.dtype == np.float64 and a.shape == (4, 2), (a.dtype, a.shape)
+assert sorted(z.files) == ["a", "b", "c", "c_categories", "t"], z.files
+def num(s):
+    return math.nan if s == "" else float(s)
+for i, r in enumerate(rows):
+    for j, name in enumerate(["a", "b"]):
+        want = num(r[name])
+        for got in (a[i, j], z[name][i]):
+            assert (math.isnan(want) and math.isnan(got)) or got == want, (i, name, got, want)
+    assert str(z["t"][i]) + "Z" == r["t"], (z["t"][i], r["t"])
+    code = z["c"][i]
+    assert (code == -1) == (r["c"] == ""), (code, r["c"])
+    if code >= 0:
+        assert z["c_categories"][code] == r["c"], (z["c_categories"][code], r["c"])
+assert z["t"].dtype == np.dtype("datetime64[s]") and z["c"].dtype == np.int32
+PY
 }

@@ -264,4 +264,17 @@ void cm_text_string(FILE *out, const char *s, size_t n, cm_text_format f);
 void cm_text_value(FILE *out, const cm_schema *s, const cm_batch *b, size_t c,
                    size_t row, cm_text_format f, const cm_tz *tz);
 
+/* ---- NumPy (npyout.c) --------------------------------------------------- */
+
+/* A stream's rows as NumPy's .npy (the number columns, one float64
+ * matrix) or .npz (each column an array: float64, datetime64[s], int32
+ * codes and NAME_categories strings); missing values NaN, NaT, -1.  Rows
+ * wait in temporary files, so memory stays bounded. */
+typedef struct cm_npy cm_npy;
+cm_npy *cm_npy_new(const cm_schema *s, int npz, cm_error *err);
+cm_status cm_npy_add(cm_npy *w, const cm_schema *s, const cm_batch *b, cm_error *err);
+/* The file, to out (which may be a pipe); s the stream's final schema. */
+cm_status cm_npy_finish(cm_npy *w, const cm_schema *s, FILE *out, cm_error *err);
+void cm_npy_free(cm_npy *w);
+
 #endif
