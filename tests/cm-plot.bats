@@ -76,6 +76,8 @@ PY
     [ "$(svg_series alone.svg)" -eq 1 ]
     COLUMNS=100 LINES=30 cm-plot forecast --history y.cmt -t fc.csv >fc.txt
     grep -q 'cnt: 24 steps from 2011-12-31 23:00' fc.txt
+    # the time axis: the last day's hours, as day/hour
+    grep -q '31/00h' fc.txt
     # the terminal's size less a line for the prompt
     [ "$(wc -l <fc.txt)" -ge 27 ]
     [ "$(wc -l <fc.txt)" -le 29 ]
