@@ -48,8 +48,11 @@ PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench
+# The fuzz targets (tests/fuzz/): each replays its corpus in make check.
+FUZZ_TARGETS = csv time stream model fields zone
+FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
 
-.PHONY: all deps check unit asan demo bench install uninstall clean
+.PHONY: all deps check unit asan demo bench install uninstall clean fuzz
 .SECONDARY:
 all: $(LIBA) $(PROGS:%=$(BIN)/%) lib/libcm.a
 
@@ -90,13 +93,35 @@ $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(LIBA)
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lxgboost $(LDLIBS)
 
+# A fuzz target with the replay driver, its corpus and crashers compiled in.
+$(B)/tests/fuzz/replay_%.o: tests/fuzz/replay.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) -DCORPUS_DIR='"$(CURDIR)/tests/fuzz/corpus/$*"' \
+	    -DCRASHERS_DIR='"$(CURDIR)/tests/fuzz/crashers/$*"' -c -o $@ $<
+
+$(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay_%.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lxgboost $(LDLIBS)
+
+# make fuzz [FUZZ_SECONDS=N]: each target under libFuzzer (clang, with
+# ASan and UBSan) for N seconds from its corpus; scripts/fuzz reports.
+FUZZ_SECONDS ?= 60
+FB = build/fuzz
+fuzz: deps
+	@$(MAKE) -s --no-print-directory B=$(FB) BIN=$(FB)/bin CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	    $(FUZZ_TARGETS:%=$(FB)/fuzz-%)
+	@FB=$(FB) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz $(FUZZ_TARGETS)
+
+$(B)/fuzz-%: $(B)/tests/fuzz/fuzz_%.o $(LIBA)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ -lxgboost $(LDLIBS)
+
 $(B)/tests/cmt-gen: $(B)/tests/cmt-gen.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/install-deps
 
-unit: $(UNITS) $(TOOLS)
+unit: $(UNITS) $(TOOLS) $(FUZZ_REPLAYS)
 
 # The summary line `N passed, N failed` comes from scripts/run-tests.
 check: deps

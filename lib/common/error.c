@@ -34,6 +34,9 @@ void cm_error_clear(cm_error *err)
         memset(err, 0, sizeof *err);
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 0)))
+#endif
 static cm_status vfail(cm_error *err, cm_status status, int errnum,
                        const char *fmt, va_list ap)
 {

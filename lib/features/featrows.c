@@ -300,7 +300,7 @@ static int derive(cm_features *f, const cm_history *h, int64_t t, const cm_timep
             break;
         case D_LAG: ok = hist_value(h, back(h, d, t), d->src, &v); break;
         case D_DIFF: {
-            double then;
+            double then = 0; /* unread when the lag is missing */
             ok = f->oks[d->src] && hist_value(h, back(h, d, t), d->src, &then);
             v = f->vals[d->src] - then;
             break;
