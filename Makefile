@@ -107,6 +107,8 @@ $(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay_%.o $(LI
 FUZZ_SECONDS ?= 60
 FB = build/fuzz
 fuzz: deps
+	@command -v clang >/dev/null && [ -n "$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ] || \
+	    { echo "make fuzz: needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)"; exit 1; }
 	@$(MAKE) -s --no-print-directory B=$(FB) BIN=$(FB)/bin CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
 	    $(FUZZ_TARGETS:%=$(FB)/fuzz-%)
