@@ -49,7 +49,7 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench
 # The fuzz targets (tests/fuzz/): each replays its corpus in make check.
-FUZZ_TARGETS = csv time stream model fields zone
+FUZZ_TARGETS = csv time stream model fields zone request
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
 
 .PHONY: all deps check unit asan demo bench install uninstall clean fuzz
@@ -99,8 +99,12 @@ $(B)/tests/fuzz/replay_%.o: tests/fuzz/replay.c
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) -DCORPUS_DIR='"$(CURDIR)/tests/fuzz/corpus/$*"' \
 	    -DCRASHERS_DIR='"$(CURDIR)/tests/fuzz/crashers/$*"' -c -o $@ $<
 
-$(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay_%.o $(LIBA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lxgboost $(LDLIBS)
+# Every target links the server's library and the model maker; those that
+# use neither lose nothing.
+FUZZ_LIBS = -lmicrohttpd -ljansson -lxgboost
+$(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay_%.o \
+		$(B)/tests/fuzz/fuzzmodel.o $(SERVEA) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS) $(LDLIBS)
 
 # make fuzz [FUZZ_SECONDS=N]: each target under libFuzzer (clang, with
 # ASan and UBSan) for N seconds from its corpus; scripts/fuzz reports.
@@ -114,8 +118,8 @@ fuzz: deps
 	    $(FUZZ_TARGETS:%=$(FB)/fuzz-%)
 	@FB=$(FB) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz $(FUZZ_TARGETS)
 
-$(B)/fuzz-%: $(B)/tests/fuzz/fuzz_%.o $(LIBA)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ -lxgboost $(LDLIBS)
+$(B)/fuzz-%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/fuzzmodel.o $(SERVEA) $(LIBA)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LIBS) $(LDLIBS)
 
 $(B)/tests/cmt-gen: $(B)/tests/cmt-gen.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -16,7 +16,6 @@
 
 #include "serve/serve.h"
 
-enum { EP_PREDICT, EP_FORECAST, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
 static const char *const ep_name[NEP] = {"predict", "forecast", "models", "model", "healthz",
                                          "metrics", "other"};
 enum { NCODES = 8 };
@@ -95,134 +94,19 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
     return send_json(c, q, code, j);
 }
 
-/* ---- predictions ---------------------------------------------------------------- */
+/* ---- predictions and forecasts ------------------------------------------------ */
 
-/* One object of raw fields to a forecast, or an error object naming the
- * field; 1 when forecast. */
-static int predict_one(cm_served *s, json_t *obj, json_t **out)
-{
-    char err_msg[700] = "", field[CM_MAX_NAME + 1] = "";
-    cm_json_fields jf;
-    cm_error err;
-    cm_error_clear(&err);
-    cm_predictor *p = cm_served_predictor(s, &err);
-    if (!p)
-        snprintf(err_msg, sizeof err_msg, "%s", err.msg);
-    if (cm_json_fields_init(&jf, json_object_size(obj)))
-        snprintf(err_msg, sizeof err_msg, "out of memory");
-    if (!err_msg[0])
-        cm_json_fields_read(obj, p, &jf, err_msg, sizeof err_msg, field, sizeof field);
-    const char **names = jf.names, **values = jf.values;
-    size_t k = jf.n;
-    cm_pred_one r = {0};
-    if (!err_msg[0] && cm_predict_row(p, names, values, k, &r, &err)) {
-        snprintf(err_msg, sizeof err_msg, "%s%s%s", err.column[0] ? err.column : "",
-                 err.column[0] ? ": " : "", err.msg);
-        /* a bad value or an unknown field names its column */
-        if (err.column[0])
-            snprintf(field, sizeof field, "%s", err.column);
-    } else if (!err_msg[0] && r.why != CM_PRED_OK) {
-        if (r.why == CM_PRED_NOT_FINITE)
-            snprintf(err_msg, sizeof err_msg, "the forecast is not a finite number");
-        else
-            snprintf(err_msg, sizeof err_msg, "missing inputs: %s",
-                     r.why == CM_PRED_NO_TIME ? "the time" : r.missing);
-        /* the first input missing; for a row without its time, the first
-         * field that makes the time */
-        if (r.field)
-            snprintf(field, sizeof field, "%s", r.field);
-    }
-    if (p)
-        cm_served_give_back(s, p);
-    cm_json_fields_free(&jf);
-    if (!err_msg[0]) {
-        *out = json_real(r.pred);
-        return 1;
-    }
-    json_t *e = json_object();
-    json_object_set_new(e, "error", json_string(err_msg));
-    if (field[0])
-        json_object_set_new(e, "field", json_string(field));
-    *out = e;
-    return 0;
-}
-
-/* What a POST to a model does with its body, parsed. */
-typedef enum MHD_Result (*post_fn)(cm_server *sv, cm_served *s, json_t *in,
-                                   struct MHD_Connection *c, req *q);
-
-/* A POST to model name: 404 without it, 400 for a body that is no JSON,
- * else fn's answer. */
+/* A POST to model name: 404 without it, else servepost.c's answer. */
 static enum MHD_Result on_post(cm_server *sv, struct MHD_Connection *c, req *q,
-                               const char *name, post_fn fn)
+                               const char *name, int ep)
 {
     cm_served *s = cm_registry_get(sv->reg, name);
     if (!s)
         return send_error(c, q, 404, "no such model", NULL);
-    json_error_t je;
-    json_t *in = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je);
-    enum MHD_Result ok;
-    if (!in) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "bad JSON: %s (line %d, column %d)", je.text, je.line,
-                 je.column);
-        ok = send_error(c, q, 400, msg, NULL);
-    } else {
-        ok = fn(sv, s, in, c, q);
-    }
-    json_decref(in);
-    cm_served_release(s);
-    return ok;
-}
-
-static enum MHD_Result predict(cm_server *sv, cm_served *s, json_t *in,
-                               struct MHD_Connection *c, req *q)
-{
-    enum MHD_Result ok;
-    if (json_is_object(in)) {
-        json_t *out;
-        if (predict_one(s, in, &out)) {
-            json_t *j = json_object();
-            json_object_set_new(j, "prediction", out);
-            ok = send_json(c, q, 200, j);
-        } else {
-            ok = send_json(c, q, 400, out);
-        }
-    } else if (json_is_array(in)) {
-        size_t n = json_array_size(in);
-        if (n > sv->o.max_batch) {
-            char msg[100];
-            snprintf(msg, sizeof msg, "a batch of %zu rows: at most %zu", n, sv->o.max_batch);
-            ok = send_error(c, q, 413, msg, NULL);
-        } else {
-            json_t *arr = json_array(), *out;
-            for (size_t i = 0; i < n; i++) {
-                json_t *item = json_array_get(in, i);
-                if (json_is_object(item)) {
-                    predict_one(s, item, &out);
-                } else {
-                    out = json_object();
-                    json_object_set_new(out, "error", json_string("not an object of fields"));
-                }
-                json_array_append_new(arr, out);
-            }
-            json_t *j = json_object();
-            json_object_set_new(j, "predictions", arr);
-            ok = send_json(c, q, 200, j);
-        }
-    } else {
-        ok = send_error(c, q, 400, "the body is neither an object of fields nor an array "
-                        "of them", NULL);
-    }
-    return ok;
-}
-
-static enum MHD_Result forecast(cm_server *sv, cm_served *s, json_t *in,
-                                struct MHD_Connection *c, req *q)
-{
     json_t *out;
     int code;
-    cm_serve_forecast(s, in, sv->o.max_horizon, &out, &code);
+    cm_serve_post(s, ep, q->body, q->len, sv->o.max_batch, sv->o.max_horizon, &code, &out);
+    cm_served_release(s);
     return send_json(c, q, code, out);
 }
 
@@ -362,26 +246,8 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int post = !strcmp(method, "POST");
-    const char *prefix = "/v1/models/";
-    size_t np = strlen(prefix);
-    char name[CM_MAX_NAME + 1] = "";
-    if (!strcmp(url, "/healthz")) {
-        q->ep = EP_HEALTH;
-    } else if (!strcmp(url, "/metrics")) {
-        q->ep = EP_METRICS;
-    } else if (!strcmp(url, "/v1/models")) {
-        q->ep = EP_MODELS;
-    } else if (!strncmp(url, prefix, np) && strlen(url + np) <= CM_MAX_NAME) {
-        const char *rest = url + np, *slash = strchr(rest, '/');
-        size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
-        snprintf(name, sizeof name, "%.*s", (int)len, rest);
-        q->ep = !slash ? EP_MODEL : !strcmp(slash, "/predict") ? EP_PREDICT
-              : !strcmp(slash, "/forecast") ? EP_FORECAST : EP_OTHER;
-        if (!len)
-            q->ep = EP_OTHER;
-    } else {
-        q->ep = EP_OTHER;
-    }
+    char name[CM_MAX_NAME + 1];
+    q->ep = cm_serve_path(url, name);
     if (q->ep == EP_OTHER)
         return send_error(c, q, 404, "no such path", NULL);
     if (sv->o.token && q->ep != EP_HEALTH) {
@@ -417,8 +283,7 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
         cm_served_release(s);
         return ok;
     }
-    case EP_FORECAST: return on_post(sv, c, q, name, forecast);
-    default: return on_post(sv, c, q, name, predict);
+    default: return on_post(sv, c, q, name, q->ep);
     }
 }
 

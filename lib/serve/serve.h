@@ -1,7 +1,8 @@
 /*
  * serve.h - inside libcmserve: a JSON object of raw fields as the names
- * and values a replay takes (fields.c), and the forecast endpoint
- * (servefc.c) that serve.c routes to.
+ * and values a replay takes (fields.c), a POST's answer without the
+ * socket (servepost.c) and the forecast endpoint (servefc.c), which
+ * serve.c routes to.
  */
 #ifndef CM_SERVE_INTERNAL_H
 #define CM_SERVE_INTERNAL_H
@@ -26,6 +27,18 @@ int cm_json_fields_read(json_t *obj, const cm_predictor *p, cm_json_fields *f, c
 /* Room for the fields of an object of n members; 0, or -1 out of memory. */
 int cm_json_fields_init(cm_json_fields *f, size_t n);
 void cm_json_fields_free(cm_json_fields *f);
+
+/* The endpoints, and the one of a path (NAME into name, CM_MAX_NAME + 1
+ * bytes, for the paths of a model). */
+enum { EP_PREDICT, EP_FORECAST, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
+int cm_serve_path(const char *url, char *name);
+/* {"error": msg, "field": field}, the field left out when NULL or "". */
+json_t *cm_serve_error(const char *msg, const char *field);
+/* The answer to a POST of body to model s at ep (EP_PREDICT or
+ * EP_FORECAST): its status (200, 400, 413) and JSON, for serve.c to send
+ * and the fuzz target to check (servepost.c). */
+void cm_serve_post(cm_served *s, int ep, const char *body, size_t len, size_t max_batch,
+                   size_t max_horizon, int *code, json_t **out);
 
 /* POST /v1/models/NAME/forecast: {"history": [rows], "future": [rows],
  * "horizon": H, "future_fill": "last"}.  The response and its status

@@ -7,15 +7,6 @@
 
 #include "serve/serve.h"
 
-static json_t *error(const char *msg, const char *field)
-{
-    json_t *e = json_object();
-    json_object_set_new(e, "error", json_string(msg));
-    if (field && *field)
-        json_object_set_new(e, "field", json_string(field));
-    return e;
-}
-
 /* The results, one object a forecast, into an array. */
 typedef struct collect {
     json_t *arr;
@@ -91,23 +82,23 @@ void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **
     json_t *h = json_object_get(body, "horizon"), *fill = json_object_get(body, "future_fill");
     *code = 400;
     if (!json_is_object(body) || !json_is_array(hist)) {
-        *out = error("the body is an object with \"history\": an array of rows", "history");
+        *out = cm_serve_error("the body is an object with \"history\": an array of rows", "history");
         return;
     }
     if (!json_is_integer(h) || json_integer_value(h) < 1) {
-        *out = error("horizon: a whole number of steps, from 1", "horizon");
+        *out = cm_serve_error("horizon: a whole number of steps, from 1", "horizon");
         return;
     }
     if ((size_t)json_integer_value(h) > max_horizon) {
         snprintf(msg, sizeof msg, "horizon: %lld steps; at most %zu",
                  (long long)json_integer_value(h), max_horizon);
         *code = 413;
-        *out = error(msg, "horizon");
+        *out = cm_serve_error(msg, "horizon");
         return;
     }
     if ((fut && !json_is_array(fut)) || (fill && !(json_is_string(fill) &&
                                                   !strcmp(json_string_value(fill), "last")))) {
-        *out = error(fut && !json_is_array(fut) ? "future: an array of rows"
+        *out = cm_serve_error(fut && !json_is_array(fut) ? "future: an array of rows"
                                                 : "future_fill: \"last\" or nothing",
                      fut && !json_is_array(fut) ? "future" : "future_fill");
         return;
@@ -139,7 +130,7 @@ void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **
         cm_served_give_back(s, p);
     if (bad) {
         json_decref(c.arr);
-        *out = error(msg, field);
+        *out = cm_serve_error(msg, field);
         return;
     }
     *code = 200;

@@ -16,6 +16,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
+/* The model of fuzzmodel.c, made anew. */
+cm_model *fuzz_model(void);
+
 /* The bytes as a FILE to read (an empty input too). */
 static inline FILE *fuzz_file(const uint8_t *data, size_t n)
 {
