@@ -6,23 +6,11 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
+#include "../settings.h"
 
 static cm_status write_batch(void *ctx, cm_batch *b, cm_error *err)
 {
     return cm_writer_write(ctx, b, err);
-}
-
-static cm_kv *kv_of(const char *text)
-{
-    cm_kv *kv = cm_kv_new();
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(p, '=');
-        *eq = '\0';
-        cm_kv_set(kv, p, eq + 1, NULL);
-    }
-    return kv;
 }
 
 cm_model *fuzz_model(void)
@@ -34,9 +22,9 @@ cm_model *fuzz_model(void)
                               28 + i / 24, i % 24, i % 3 ? "north" : "south", i % 7,
                               10 + (i * 7) % 13);
     cm_error err;
-    cm_kv *ck = kv_of("time=day,hr tz=Europe/Berlin type.site=cat");
-    cm_kv *fk = kv_of("target=v lag.1=v:1h,2h time-features=hour,dow");
-    cm_kv *tk = kv_of("model=linear valid=0");
+    cm_kv *ck = settings("time=day,hr tz=Europe/Berlin type.site=cat");
+    cm_kv *fk = settings("target=v lag.1=v:1h,2h time-features=hour,dow");
+    cm_kv *tk = settings("model=linear valid=0");
     cm_clean *c = cm_clean_new(ck, &err);
     FILE *in = fmemopen(csv, k, "rb"), *clean = tmpfile(), *feat = tmpfile();
     cm_reader *r = NULL, *r2 = NULL;

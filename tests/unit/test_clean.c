@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cm.h"
+#include "../settings.h"
 #include "tap.h"
 
 #define MAXROWS 64
@@ -35,21 +36,6 @@ static cm_status gather(void *ctx, cm_batch *b, cm_error *err)
         cm_batch_copy_row(s, g->rows, g->n++, b, i);
     cm_batch_set_nrows(g->rows, g->n);
     return CM_OK;
-}
-
-/* "key=value key=value": settings as cm-clean would hand them over
- * (values in their normal form: seconds, yes/no). */
-static cm_kv *settings(const char *text)
-{
-    cm_kv *kv = cm_kv_new();
-    char buf[512], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *kvp = strtok_r(buf, " ", &save); kvp; kvp = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kvp, '=');
-        *eq = '\0';
-        cm_kv_set(kv, kvp, eq + 1, NULL);
-    }
-    return kv;
 }
 
 /* Cleans csv with the settings; g->st and g->err say how it went.  The

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cm.h"
+#include "../settings.h"
 #include "tap.h"
 
 /* ---- the encoder alone ---------------------------------------------------------- */
@@ -70,19 +71,6 @@ static char *training_csv(void)
                               "abc"[i % 3], 3 * i + x2 + shift[i % 3]);
     }
     return s;
-}
-
-static cm_kv *settings(const char *text)
-{
-    cm_kv *kv = cm_kv_new();
-    char buf[512], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *kvp = strtok_r(buf, " ", &save); kvp; kvp = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kvp, '=');
-        *eq = '\0';
-        cm_kv_set(kv, kvp, eq + 1, NULL);
-    }
-    return kv;
 }
 
 /* csv cleaned (time=t, missing=keep) into a stream in a temporary file,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cm.h"
+#include "../settings.h"
 #include "tap.h"
 
 #define MAXROWS 64
@@ -60,20 +61,6 @@ static cm_schema *input_schema(const char *zone, int keyed)
     if (keyed)
         cm_schema_add(s, "k", CM_CAT, CM_ROLE_FEATURE, NULL, NULL);
     return s;
-}
-
-/* "key=value key=value" */
-static cm_kv *settings(const char *text)
-{
-    cm_kv *kv = cm_kv_new();
-    char buf[512], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *kvp = strtok_r(buf, " ", &save); kvp; kvp = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kvp, '=');
-        *eq = '\0';
-        cm_kv_set(kv, kvp, eq + 1, NULL);
-    }
-    return kv;
 }
 
 /* Derives the features of rows[0..n) by the settings, pushed two at a
