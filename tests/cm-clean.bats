@@ -1410,3 +1410,9 @@ Try 'cm-clean --help' for more information." --from soon w.csv
     cm-clean -q --report rep.json -o rep.cmt rep.csv
     grep -q '"repeated_times":3' rep.json
 }
+
+@test "a time column found by its values whose name holds commas (tab-delimited): the name taken whole" {
+    printf 'when, local,v\tx\n2026-01-01 00:00\t1\n2026-01-01 01:00\t2\n' >tabs.csv
+    cm-clean -q tabs.csv -o tabs.cmt
+    [ "$(cm-cat tabs.cmt | head -2 | tr '\n' '|')" = '"when, local,v",x|2026-01-01T00:00:00Z,1|' ]
+}

@@ -158,11 +158,17 @@ static cm_status settle(cm_clean *c, char ***rows, const size_t *nf, size_t n,
     cm_clean_infer(c, rows, nf, n);
     for (size_t i = 0; i < c->time.n; i++)
         c->cols[cm_clean_find(c, c->time.item[i])].kind = K_TIME;
-    /* Without --time, the first column that reads as times is the time. */
+    /* Without --time, the first column that reads as times is the time:
+     * its name whole (a name may hold a comma, which would split it). */
     for (size_t j = 0; !c->time.n && j < c->ncols; j++)
-        if (c->cols[j].kind == K_TIME)
-            st = cm_list_split(&c->time, c->cols[j].name, err),
+        if (c->cols[j].kind == K_TIME) {
+            if (!(c->time.item = calloc(1, sizeof *c->time.item)) ||
+                !(c->time.item[0] = cm_strdup(c->cols[j].name)))
+                st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+            else
+                c->time.n = 1;
             c->cols[j].time_part = 0;
+        }
     if (!st && (c->dedupe || c->sort || c->p->have_from || c->p->have_until) && !c->time.n)
         st = cm_fail(err, CM_ERR_ARG, "%s needs a time column (--time)",
                      c->sort ? "sort" : c->dedupe ? "dedupe"
