@@ -130,17 +130,14 @@ static size_t npy_header(char *h, size_t n, const char *descr, uint64_t rows, si
     return total;
 }
 
-/* Copies the rest of in to out, the CRC-32 of what passed into *crc. */
-static int copy(FILE *in, FILE *out, uLong *crc)
+/* Copies all of in to out. */
+static int copy(FILE *in, FILE *out)
 {
     char buf[65536];
     size_t n;
     rewind(in);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) {
-        if (crc)
-            *crc = crc32(*crc, (const Bytef *)buf, (uInt)n);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         fwrite(buf, 1, n, out);
-    }
     return ferror(in) ? -1 : 0;
 }
 
@@ -191,8 +188,8 @@ static void local_header(FILE *out, const member *m)
     fwrite(m->name, 1, k, out);
 }
 
-/* One .npy member: its header, then the data of in (NULL: none) and of
- * more (NULL: none); the CRC computed on the way, written after. */
+/* One .npy member of the ZIP: its header, then the data of in (NULL:
+ * none), its CRC and size first in the local header. */
 static cm_status member_out(FILE *out, uint64_t *pos, member *m, const char *hdr, size_t hlen,
                             FILE *in, FILE *tmp, cm_error *err)
 {
@@ -202,7 +199,7 @@ static cm_status member_out(FILE *out, uint64_t *pos, member *m, const char *hdr
     if (ftruncate(fileno(tmp), 0))
         return cm_fail_sys(err, errno, "a temporary file");
     fwrite(hdr, 1, hlen, tmp);
-    if (in && copy(in, tmp, NULL))
+    if (in && copy(in, tmp))
         return cm_fail_sys(err, errno, "a temporary file: read failed");
     fflush(tmp);
     m->size = (uint64_t)ftello(tmp);
@@ -217,7 +214,7 @@ static cm_status member_out(FILE *out, uint64_t *pos, member *m, const char *hdr
     m->at = *pos; /* counted: the output may be a pipe */
     *pos += 30 + strlen(m->name) + m->size;
     local_header(out, m);
-    return copy(tmp, out, NULL) ? cm_fail_sys(err, errno, "a temporary file: read failed")
+    return copy(tmp, out) ? cm_fail_sys(err, errno, "a temporary file: read failed")
                                 : CM_OK;
 }
 
@@ -227,7 +224,7 @@ cm_status cm_npy_finish(cm_npy *w, const cm_schema *s, FILE *out, cm_error *err)
     if (!w->npz) {
         size_t n = npy_header(hdr, sizeof hdr, "<f8", w->rows, w->ncols, 1);
         fwrite(hdr, 1, n, out);
-        if (copy(w->data[0], out, NULL))
+        if (copy(w->data[0], out))
             return cm_fail_sys(err, errno, "a temporary file: read failed");
         return ferror(out) ? cm_fail_sys(err, errno, "write failed") : CM_OK;
     }
