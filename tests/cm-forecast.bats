@@ -13,14 +13,6 @@ bats_require_minimum_version 1.5.0
 YEAR="$DATA/bike-2011.csv"
 CLEAN=(--time dteday,hr --drop instant,casual,registered)
 
-quiet() {
-    "$@" 2>quiet.err </dev/null || {
-        echo "$* failed:" >&2
-        cat quiet.err >&2
-        return 1
-    }
-}
-
 # lin.cmm: a ridge model of the year's hourly counts with lags of 1, 24 and
 # 168 hours and a day's mean.
 bike_linear() {

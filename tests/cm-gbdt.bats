@@ -12,18 +12,6 @@ bats_require_minimum_version 1.5.0
 YEAR="$DATA/bike-2011.csv"
 CLEAN=(--time dteday,hr --drop instant,casual,registered -t season=cat -t weathersit=cat)
 
-quiet() {
-    "$@" 2>quiet.err </dev/null || {
-        echo "$* failed:" >&2
-        cat quiet.err >&2
-        return 1
-    }
-}
-
-meta() {
-    cm-cat --info "$1" | sed -n "s/^  $2=//p"
-}
-
 # f.cmt: the year's hourly counts with lags, rows whose lags reach before
 # the first hour kept with those lags missing
 features() {

@@ -17,15 +17,6 @@ BIKE="$DATA/bike-2011-01.csv"
 CLEAN=(-T dteday,hr --drop instant,casual,registered -t weathersit=cat)
 FEAT=(-y cnt -L cnt:1h,24h -R cnt:mean:24h)
 
-# Runs a command quietly; fails with its stderr when it fails.
-quiet() {
-    "$@" 2>quiet.err </dev/null || {
-        echo "$* failed:" >&2
-        cat quiet.err >&2
-        return 1
-    }
-}
-
 # clean.cmt and feat.cmt from CSV (default the January bike file), then
 # OUT.cmm trained on feat.cmt with the cm-train options given.
 # bike_model OUT.cmm [CSV [cm-train options...]]

@@ -11,11 +11,6 @@ bats_require_minimum_version 1.5.0
 
 # ---- helpers -----------------------------------------------------------------
 
-# The value of metadata KEY of MODEL (empty when absent).
-meta() {
-    cm-cat --info "$1" | sed -n "s/^  $2=//p"
-}
-
 # A finite decimal number, as cm_fmt_f64 writes them.
 is_number() {
     [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?$ ]] || {

@@ -24,11 +24,6 @@ tune() {
     fi
 }
 
-# The value of metadata KEY of MODEL (empty when absent).
-meta() {
-    cm-cat --info "$1" | sed -n "s/^  $2=//p"
-}
-
 # The metric NAME of cm-predict --eval -m MODEL DATA.
 evalm() {
     cm-predict -q --eval -m "$1" "$2" | sed -n "s/^$3=//p"
@@ -697,7 +692,6 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     tune -j 1 -m linear -y y -k 2 --cv kfold --grid 'l2=1' u.cmt
     [ "$(cat best.out)" = l2=1 ]
 }
-
 
 @test "bad grids: one line naming the problem (the trial for a bad value), before any row is read" {
     # nofile.cmt does not exist: every message comes before the data are opened.

@@ -69,5 +69,19 @@ train() {
     fi
 }
 
+# Runs a command quietly; fails with its stderr when it fails.
+quiet() {
+    "$@" 2>quiet.err </dev/null || {
+        echo "$* failed:" >&2
+        cat quiet.err >&2
+        return 1
+    }
+}
+
+# The value of metadata KEY of MODEL (empty when absent).
+meta() {
+    cm-cat --info "$1" | sed -n "s/^  $2=//p"
+}
+
 # The version the sources declare, for --version and cm_version checks.
 CM_VERSION=$(sed -n 's/^#define CM_VERSION_STRING "\(.*\)"$/\1/p' "$TOP/lib/common/cm_common.h")

@@ -118,6 +118,17 @@ void cm_list_free(cm_list *l);
 /* Index of s in l, or -1. */
 long cm_list_find(const cm_list *l, const char *s);
 
+/* ---- rows by series and time (rowkey.c) ---------------------------------- */
+
+/* A row by its series, its time and its place: sorted by cm_rowkey_cmp,
+ * each series' rows in time order, rows of one time in their order. */
+typedef struct cm_rowkey {
+    uint64_t series;
+    int64_t t;
+    size_t row;
+} cm_rowkey;
+int cm_rowkey_cmp(const void *a, const void *b);
+
 /* ---- JSON out ---------------------------------------------------------------- */
 
 /* A string escaped (invalid UTF-8 as U+FFFD), quotes included. */

@@ -280,31 +280,16 @@ cm_status fc_read_stream(cm_forecaster *fc, FILE *in, const char *name, cm_error
 
 /* ---- the future ------------------------------------------------------------------- */
 
-/* A future row by its series and time, for sorting. */
-typedef struct fkey {
-    size_t series;
-    int64_t t;
-    size_t row;
-} fkey;
-
-static int by_series_time(const void *a, const void *b)
-{
-    const fkey *x = a, *y = b;
-    if (x->series != y->series)
-        return x->series < y->series ? -1 : 1;
-    return x->t < y->t ? -1 : x->t > y->t;
-}
-
 cm_status fc_index_future(cm_forecaster *fc, cm_error *err)
 {
-    fkey *key = malloc((fc->fut.n + 1) * sizeof *key);
+    cm_rowkey *key = malloc((fc->fut.n + 1) * sizeof *key);
     if (!key || cm_resize(&fc->fidx, 0, fc->fut.n + 1, sizeof *fc->fidx, err)) {
         free(key);
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < fc->fut.n; i++)
-        key[i] = (fkey){series_of(fc, fc->fut.b, i), fc_time(fc, fc->fut.b, i), i};
-    qsort(key, fc->fut.n, sizeof *key, by_series_time);
+        key[i] = (cm_rowkey){series_of(fc, fc->fut.b, i), fc_time(fc, fc->fut.b, i), i};
+    qsort(key, fc->fut.n, sizeof *key, cm_rowkey_cmp);
     for (size_t i = 0; i < fc->fut.n; i++)
         fc->fidx[i] = key[i].row;
     free(key);

@@ -91,8 +91,7 @@ void cm_plot_free(cm_plot *p)
     }
     for (size_t i = 0; i < p->nhist; i++) {
         free(p->hist[i].id);
-        free(p->hist[i].t);
-        free(p->hist[i].v);
+        free(p->hist[i].pt);
     }
     free(p->in);
     free(p->hist);
@@ -217,26 +216,20 @@ static cm_status take(void *ctx, cm_batch *b, cm_error *err)
             return err->status;
         if (s->n == s->cap) {
             size_t cap = cm_cap_for(s->cap, s->n, 256);
-            if (cm_resize(&s->t, s->cap, cap, sizeof *s->t, err) ||
-                cm_resize(&s->v, s->cap, cap, sizeof *s->v, err))
+            if (cm_resize(&s->pt, s->cap, cap, sizeof *s->pt, err))
                 return CM_ERR_NOMEM;
             s->cap = cap;
         }
         int64_t t = ((const int64_t *)c.values[h->time])[i];
-        s->t[s->n] = t + (h->tz ? cm_tz_offset(h->tz, t) : 0);
-        s->v[s->n++] = cm_cell_f64(c.values[h->target], dt, i);
+        s->pt[s->n++] = (plot_point){t + (h->tz ? cm_tz_offset(h->tz, t) : 0),
+                                     cm_cell_f64(c.values[h->target], dt, i)};
     }
     return CM_OK;
 }
 
-typedef struct tv {
-    int64_t t;
-    double v;
-} tv;
-
-static int by_time(const void *a, const void *b)
+int plot_by_time(const void *a, const void *b)
 {
-    const tv *x = a, *y = b;
+    const plot_point *x = a, *y = b;
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
@@ -244,16 +237,12 @@ static int by_time(const void *a, const void *b)
  * (a date without its hour): no picture rather than a false one. */
 static cm_status in_time_order(plot_series *s, cm_error *err)
 {
-    tv *a = malloc((s->n + 1) * sizeof *a);
-    if (!a)
-        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < s->n; i++)
-        a[i] = (tv){s->t[i], s->v[i]};
-    qsort(a, s->n, sizeof *a, by_time);
+    const plot_point *a = s->pt;
+    if (s->n)
+        qsort(s->pt, s->n, sizeof *s->pt, plot_by_time);
     cm_status st = CM_OK;
-    for (size_t i = 0; i < s->n && !st; i++) {
-        s->t[i] = a[i].t, s->v[i] = a[i].v;
-        if (i && a[i].t == a[i - 1].t) {
+    for (size_t i = 1; i < s->n && !st; i++) {
+        if (a[i].t == a[i - 1].t) {
             char when[40];
             cm_fmt_time(when, sizeof when, a[i].t);
             when[10] = ' ', when[16] = '\0';
@@ -262,7 +251,6 @@ static cm_status in_time_order(plot_series *s, cm_error *err)
                          *s->id ? " in series " : "", s->id);
         }
     }
-    free(a);
     return st;
 }
 
@@ -310,7 +298,7 @@ plot_series *plot_series_get(cm_plot *p, const char *id, cm_error *err)
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    p->hist[p->nhist] = (plot_series){copy, NULL, NULL, 0, 0};
+    p->hist[p->nhist] = (plot_series){copy, NULL, 0, 0};
     return &p->hist[p->nhist++];
 }
 

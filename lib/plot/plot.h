@@ -54,11 +54,18 @@ typedef struct plot_input {
     plot_shape shape;
 } plot_input;
 
-/* Actual values over time, by series (the history of a forecast). */
+/* A value at a time (wall-clock seconds), and their order by time. */
+typedef struct plot_point {
+    int64_t t;
+    double v;
+} plot_point;
+int plot_by_time(const void *a, const void *b);
+
+/* Actual values over time, by series (the history of a forecast), in
+ * time order once read. */
 typedef struct plot_series {
     char *id;            /* the ids joined by '/', "" for a single series */
-    int64_t *t;          /* wall-clock seconds */
-    double *v;
+    plot_point *pt;
     size_t n, cap;
 } plot_series;
 

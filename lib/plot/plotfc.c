@@ -9,17 +9,6 @@
 
 #define MAX_PANELS 12
 
-typedef struct point {
-    int64_t t;
-    double v;
-} point;
-
-static int by_time(const void *a, const void *b)
-{
-    const point *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t;
-}
-
 /* The ids of row r (columns [from, to)) joined by '/'. */
 static void row_id(const plot_table *t, size_t r, size_t from, size_t to, char *id, size_t n)
 {
@@ -67,24 +56,22 @@ static cm_status series_of(const cm_plot *p, const plot_table *t, size_t from, s
     return CM_OK;
 }
 
-/* The points of series id in the history, in time order, within [lo, hi]. */
-static point *history_points(cm_plot *p, const char *id, int64_t lo, int64_t hi, size_t *n)
+/* The points of series id in the history (in time order) within [lo, hi]. */
+static plot_point *history_points(cm_plot *p, const char *id, int64_t lo, int64_t hi, size_t *n)
 {
     *n = 0;
     plot_series *s = NULL;
     for (size_t i = 0; i < p->nhist && !s; i++)
         if (!strcmp(p->hist[i].id, id))
             s = &p->hist[i];
-    point *pt = s ? malloc((s->n + 1) * sizeof *pt) : NULL;
+    plot_point *pt = s ? malloc((s->n + 1) * sizeof *pt) : NULL;
     for (size_t i = 0; pt && i < s->n; i++)
-        if (s->t[i] >= lo && s->t[i] <= hi)
-            pt[(*n)++] = (point){s->t[i], s->v[i]};
-    if (pt)
-        qsort(pt, *n, sizeof *pt, by_time);
+        if (s->pt[i].t >= lo && s->pt[i].t <= hi)
+            pt[(*n)++] = s->pt[i];
     return pt;
 }
 
-static void block(FILE *out, const char *name, size_t k, const point *pt, size_t n)
+static void block(FILE *out, const char *name, size_t k, const plot_point *pt, size_t n)
 {
     fprintf(out, "$%s%zu << EOD\n", name, k);
     for (size_t i = 0; i < n; i++) {
@@ -106,7 +93,7 @@ cm_status plot_forecast(cm_plot *p, FILE *out, cm_error *err)
     if (p->nhist && !p->hist[0].n)
         return cm_fail(err, CM_ERR_DATA, "history: no rows with a time and a value of '%s'",
                        p->target);
-    point *fc = malloc((t->nrows + 2) * sizeof *fc);
+    plot_point *fc = malloc((t->nrows + 2) * sizeof *fc);
     if (!fc)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     char title[400] = "";
@@ -125,7 +112,7 @@ cm_status plot_forecast(cm_plot *p, FILE *out, cm_error *err)
                 st = cm_fail(err, CM_ERR_DATA, "row %zu: '%s' is not a time", r + 2,
                              plot_cell(t, r, 0));
             else
-                fc[1 + n++] = (point){w, plot_num(t, r, pred, &v) ? NAN : v};
+                fc[1 + n++] = (plot_point){w, plot_num(t, r, pred, &v) ? NAN : v};
         }
         if (st || !n)
             break;
@@ -133,7 +120,7 @@ cm_status plot_forecast(cm_plot *p, FILE *out, cm_error *err)
          * the forecast's own times */
         int64_t span = fc[n].t - fc[1].t + (n > 1 ? (fc[n].t - fc[1].t) / (int64_t)(n - 1) : 3600);
         size_t nh = 0;
-        point *h = p->nhist ? history_points(p, id[k], fc[1].t - 3 * span, fc[n].t, &nh) : NULL;
+        plot_point *h = p->nhist ? history_points(p, id[k], fc[1].t - 3 * span, fc[n].t, &nh) : NULL;
         if (p->nhist && !nh) {
             free(h);
             st = cm_fail(err, CM_ERR_DATA, "history: no rows of series '%s' before the "
@@ -203,7 +190,7 @@ cm_status plot_fan(cm_plot *p, FILE *out, cm_error *err)
     cm_status st = series_of(p, t, 2, step, id, 1, &ns, err);
     if (st)
         return st;
-    point *a = malloc((t->nrows + 1) * sizeof *a);
+    plot_point *a = malloc((t->nrows + 1) * sizeof *a);
     if (!a)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     size_t na = 0;
@@ -219,9 +206,9 @@ cm_status plot_fan(cm_plot *p, FILE *out, cm_error *err)
             st = cm_fail(err, CM_ERR_DATA, "row %zu: '%s' is not a time", r + 2,
                          plot_cell(t, r, time));
         else if (!plot_num(t, r, actual, &v))
-            a[na++] = (point){w, v};
+            a[na++] = (plot_point){w, v};
     }
-    qsort(a, na, sizeof *a, by_time);
+    qsort(a, na, sizeof *a, plot_by_time);
     size_t u = 0;
     for (size_t i = 0; i < na; i++)
         if (!u || a[i].t != a[u - 1].t)
@@ -247,8 +234,8 @@ cm_status plot_fan(cm_plot *p, FILE *out, cm_error *err)
                 prev = plot_cell(t, r, 0);
                 origins++;
                 if (!plot_time(t, r, 0, &o)) {
-                    point key = {o, 0};
-                    point *at = bsearch(&key, a, na, sizeof *a, by_time);
+                    plot_point key = {o, 0};
+                    plot_point *at = bsearch(&key, a, na, sizeof *a, plot_by_time);
                     if (at) {
                         fprintf(out, "%lld ", (long long)at->t);
                         plot_value(out, at->v);

@@ -9,23 +9,6 @@
 
 #include "train/trainer.h"
 
-/* A row by series, then time, then place in the stream. */
-typedef struct place {
-    uint32_t key;
-    int64_t t;
-    size_t row;
-} place;
-
-static int by_series_time(const void *a, const void *b)
-{
-    const place *p = a, *q = b;
-    if (p->key != q->key)
-        return p->key < q->key ? -1 : 1;
-    if (p->t != q->t)
-        return p->t < q->t ? -1 : 1;
-    return p->row < q->row ? -1 : p->row > q->row;
-}
-
 /* The horizon in steps of the series (a count, or a span of them). */
 static cm_status horizon_steps(const cm_rowreader *s, cm_step *step, size_t *h,
                                cm_error *err)
@@ -57,15 +40,15 @@ cm_status cm_rows_ahead(cm_train_rows *src, size_t *dropped, cm_error *err)
     cm_status st = horizon_steps(&src->s, &step, &H, err);
     if (st || H == 1)
         return st; /* one step: the ordinary model */
-    place *p = malloc((n + 1) * sizeof *p);
+    cm_rowkey *p = malloc((n + 1) * sizeof *p);
     double *y = malloc((n * H + 1) * sizeof *y);
     if (!p || !y) {
         free(p), free(y);
         return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows of %zu targets", n, H);
     }
     for (size_t i = 0; i < n; i++)
-        p[i] = (place){d->key[i], d->t[i], i};
-    qsort(p, n, sizeof *p, by_series_time);
+        p[i] = (cm_rowkey){d->key[i], d->t[i], i};
+    qsort(p, n, sizeof *p, cm_rowkey_cmp);
     /* ok: the row has every target ahead; y: row i's at y[i * H] */
     uint8_t *ok = calloc(n + 1, 1);
     for (size_t a = 0; ok && a < n; a++) {
@@ -74,9 +57,9 @@ cm_status cm_rows_ahead(cm_train_rows *src, size_t *dropped, cm_error *err)
         y[i * H] = d->y[i];
         for (size_t k = 1; all && k < H; k++) {
             int64_t want = cm_step_add(src->s.tz, d->t[i], step, (int64_t)k);
-            while (b < n && p[b].key == p[a].key && p[b].t < want)
+            while (b < n && p[b].series == p[a].series && p[b].t < want)
                 b++;
-            all = b < n && p[b].key == p[a].key && p[b].t == want;
+            all = b < n && p[b].series == p[a].series && p[b].t == want;
             if (all)
                 y[i * H + k] = d->y[p[b].row];
         }
