@@ -109,6 +109,13 @@ void cli_usage_error(const char *fmt, ...)
     exit(CLI_USAGE);
 }
 
+void cli_refused(const cm_error *err)
+{
+    if (err->status == CM_ERR_NOMEM)
+        cli_die("%s", err->msg);
+    cli_usage_error("%s", err->msg);
+}
+
 void cli_die_error(const char *file, const cm_error *err)
 {
     fprintf(stderr, "%s: ", prog);
@@ -135,7 +142,7 @@ void cli_set(cm_kv *settings, const char *key, const char *value)
 {
     cm_error err;
     if (cm_kv_set(settings, key, value, &err))
-        cli_usage_error("%s", err.msg);
+        cli_refused(&err);
 }
 
 /* ---- options from settings tables ------------------------------------------ */
@@ -339,7 +346,7 @@ int cli_parse(int argc, char **argv, const cli_spec *spec)
         cm_error err;
         cm_error_clear(&err);
         if (cm_setting_check(s, label, value, norm, sizeof norm, &err))
-            cli_usage_error("%s", err.msg);
+            cli_refused(&err);
         cli_set(map[i].t->kv, key, norm);
     }
     for (size_t k = 0; k < spec->ntables; k++)
@@ -375,7 +382,7 @@ void cli_read(const cm_settings *t, const cm_kv *kv, void *out)
     cm_error err;
     cm_error_clear(&err);
     if (cm_settings_read(t, kv, out, &err))
-        cli_usage_error("%s", err.msg);
+        cli_refused(&err);
 }
 
 /* Provenance for the model: the command line and the time, which

@@ -49,6 +49,9 @@ void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 CLI_NORETURN void cli_die(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "prog: msg" and a pointer to --help, exit 2. */
 CLI_NORETURN void cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* A setting the library refused, as cli_usage_error; but exit 1 when
+ * it failed for want of memory, which no other command line mends. */
+CLI_NORETURN void cli_refused(const cm_error *err);
 /* "prog: FILE:LINE: column 'C': msg" from a library error, exit 1. */
 CLI_NORETURN void cli_die_error(const char *file, const cm_error *err);
 /* "prog (cm) VERSION" on stdout, exit 0. */

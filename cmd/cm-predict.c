@@ -303,7 +303,7 @@ static int64_t steps_of(const char *option, const char *text, cm_step step)
     cm_error_clear(&err);
     snprintf(what, sizeof what, "--%s", option);
     if (cm_steps_of(what, text, step, &n, &err))
-        cli_usage_error("%s", err.msg);
+        cli_refused(&err);
     return n;
 }
 
@@ -437,14 +437,14 @@ static int forecast_mode(const opts *o, held *h, const cm_model *m, cm_predictor
     cm_forecast_opts fo = forecast_opts(o, p);
     cm_forecaster *fc = h->fc = cm_forecaster_new(p, &fo, &err);
     if (!fc)
-        cli_usage_error("%s", err.msg);
+        cli_refused(&err);
     cm_step step;
     cm_forecast_step(fc, &step, &err);
     fo.horizon = steps_of("horizon", o->horizon, step);
     fo.every = o->every ? steps_of("every", o->every, step) : 0;
     cm_forecaster_free(fc);
     if (!(fc = h->fc = cm_forecaster_new(p, &fo, &err)))
-        cli_usage_error("%s", err.msg);
+        cli_refused(&err);
     if (o->future) {
         FILE *f = cli_open_in(o->future);
         cm_status st = cm_forecast_future(fc, f, cli_in_name(o->future), &err);

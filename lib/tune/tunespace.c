@@ -239,7 +239,7 @@ cm_status cm_space_check(const cm_space *s, const cm_kv *fixed, cm_error *err)
             for (size_t j = 0; j < s->np && k < sizeof who; j++)
                 k += (size_t)snprintf(who + k, sizeof who - k, "%s%s=%s", j ? " " : "",
                                       s->p[j].key, s->trial[i][j]);
-            cm_fail(err, CM_ERR_ARG, "trial %zu (%s): %s", i + 1, who, msg);
+            cm_fail(err, st, "trial %zu (%s): %s", i + 1, who, msg);
         }
     }
     cm_kv_free(set);
