@@ -30,7 +30,7 @@ static cm_status fit_ridge(const cm_train_cfg *c, const cm_encoder *e, const cm_
         }
     for (size_t j = 0; !st && j < w; j++)
         mean[j] /= (double)n;
-    for (size_t o = 0; o < K; o++)
+    for (size_t o = 0; !st && o < K; o++)
         ym[o] /= (double)n;
     while (!st && !(st = src->next(src->ctx, 0, &ch, err)) && ch.n)
         for (size_t i = 0; i < ch.n; i++) {

@@ -117,7 +117,7 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
         add_sums(e, &src->d, src->idx, from, n, mean);
     double count = (double)(src->ntrain ? src->ntrain : 1);
-    for (size_t j = 0; j <= nn; j++)
+    for (size_t j = 0; !st && j <= nn; j++)
         mean[j] /= count;
     while (!st && !(st = next_raw(src, 0, &from, &n, err)) && n)
         add_squares(&src->d, src->idx, from, n, mean, q, lo, hi);
