@@ -230,15 +230,22 @@ static int better(int metric, double a, double b)
     return metric == CM_METRIC_R2 ? a > b : a < b;
 }
 
+/* What is in the results file reaches it now: tail -f follows, and a
+ * crash loses only the trials that run. */
+static void results_flush(FILE *f, const char *name)
+{
+    errno = 0;
+    if (fflush(f) || ferror(f))
+        cli_die("%s: write failed: %s", name, strerror(errno ? errno : EIO));
+}
+
 static cm_status on_trial(void *ctx, const cm_trial_result *r, cm_error *err)
 {
     run *s = ctx;
     (void)err;
     if (s->out) {
         cm_results_line(s->out, s->space, r, s->data, s->setup, s->fixed);
-        /* a line at a time: tail -f follows, a crash loses only what runs */
-        if (fflush(s->out) || ferror(s->out))
-            cli_die("%s: write failed: %s", s->o->results, strerror(errno));
+        results_flush(s->out, s->o->results);
     }
     if (r->error)
         cli_warn("trial %zu: %s", r->trial + 1, r->error);
@@ -460,7 +467,17 @@ static cm_results *resume(const opts *o, const cm_space *sp, const char *data,
     cm_results_header(mem, sp, (size_t)o->folds, metrics[o->metric]);
     fclose(mem);
     ssize_t got = getline(&have, &hn, f);
-    if (got > 0 && strcmp(have, want))
+    /* Nothing, or a header cut short (its write failed, or the search was
+     * killed in it): the search begins again in this file. */
+    if (got <= 0 || (have[got - 1] != '\n' && strncmp(want, have, (size_t)got) == 0)) {
+        if (ftruncate(fileno(f), 0))
+            cli_die("%s: %s", o->results, strerror(errno));
+        fclose(f);
+        free(want);
+        free(have);
+        return NULL;
+    }
+    if (strcmp(have, want))
         cli_die("%s: the results of another search (its header differs: other settings, "
                 "folds or metric)", o->results);
     free(want);
@@ -563,7 +580,7 @@ int main(int argc, char **argv)
             cli_die("%s: %s", o.results, strerror(errno));
         if (fresh)
             cm_results_header(s.out, sp, (size_t)o.folds, metrics[o.metric]);
-        fflush(s.out);
+        results_flush(s.out, o.results);
     }
     /* Earlier lines count towards the best. */
     for (size_t l = 0; old && l < cm_results_count(old); l++) {
@@ -583,8 +600,11 @@ int main(int argc, char **argv)
         cli_die_error(NULL, &err);
     }
     cli_progress_done();
-    if (s.out && fclose(s.out))
-        cli_die("%s: write failed: %s", o.results, strerror(errno));
+    if (s.out) {
+        results_flush(s.out, o.results);
+        if (fclose(s.out))
+            cli_die("%s: write failed: %s", o.results, strerror(errno));
+    }
     /* a shard may have nothing (more shards than trials), or only failed
      * trials: its file is still good for --merge */
     int quiet_shard = s.best < 0 && o.nshards && !o.co.output;

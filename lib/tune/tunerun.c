@@ -27,7 +27,7 @@ typedef struct task {
 typedef struct answer {
     uint64_t trial, fold;
     double v[4], secs;
-    int32_t failed;
+    int32_t failed; /* the fit's cm_status, 0 if none */
     char msg[200];
 } answer;
 
@@ -60,7 +60,7 @@ static void run_task(const cm_tune_job *job, task t, answer *a)
                                              a->v, &err)
                           : cm_dataset_score(m, job->ds, valid, nvalid, a->v, &err);
     if (st) {
-        a->failed = 1;
+        a->failed = (int32_t)st;
         snprintf(a->msg, sizeof a->msg, "%.199s", err.msg);
     }
     cm_model_free(m);
@@ -109,6 +109,12 @@ static cm_status collect(const cm_tune_job *job, pending *p, const answer *a,
 {
     size_t k = cm_folds_count(job->folds);
     pending *q = &p[a->trial];
+    /* A trial's own failure (it diverged, its settings do not fit the
+     * data) is its score; the machine's (memory, I/O) would fail every
+     * other trial as well, and make a best of those that ran before. */
+    if (a->failed == CM_ERR_NOMEM || a->failed == CM_ERR_IO)
+        return cm_fail(err, (cm_status)a->failed, "trial %llu: fold %llu: %s",
+                       (unsigned long long)a->trial + 1, (unsigned long long)a->fold + 1, a->msg);
     q->score[a->fold] = a->failed ? NAN : a->v[job->metric];
     q->secs += a->secs;
     if (a->failed && !q->error) {
