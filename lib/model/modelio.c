@@ -353,6 +353,8 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
         st = bad(err, "end marker");
     if (!st && fgetc(f) != EOF)
         st = bad(err, "data after the end marker");
+    else if (!st && ferror(f)) /* not the end: a read that failed */
+        st = cm_fail_sys(err, errno, "read failed");
     cm_frame_free(fr);
     if (st) {
         cm_model_free(m);
