@@ -47,7 +47,8 @@ CLI_OBJ  = $(B)/cmd/cli.o
 PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench
+TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench \
+	   $(B)/tests/libcmfault.so
 # The fuzz targets (tests/fuzz/): each replays its corpus in make check.
 FUZZ_TARGETS = csv time stream model fields zone request
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
@@ -120,6 +121,12 @@ fuzz: deps
 
 $(B)/fuzz-%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/fuzzmodel.o $(SERVEA) $(LIBA)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LIBS) $(LDLIBS)
+
+# The fault shim tests/faults.bats preloads (tests/fault/): without the
+# sanitizers, whose runtime would have to come before it.
+$(B)/tests/libcmfault.so: tests/fault/faultshim.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -fPIC -shared -o $@ $< -ldl -lpthread
 
 $(B)/tests/cmt-gen: $(B)/tests/cmt-gen.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
