@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,6 +154,23 @@ static void release(void *ctx)
     free(h->token);
 }
 
+/* Each connection is a descriptor: room for them all (and the models,
+ * the listening socket, the epoll sets), as far as the hard limit goes;
+ * a Debian login's soft limit of 1024 would refuse --max-connections
+ * 1000. */
+static void room_for(unsigned connections)
+{
+    struct rlimit r;
+    rlim_t want = (rlim_t)connections + 64;
+    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= want)
+        return;
+    r.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max >= want ? want : r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+    if (r.rlim_cur < want)
+        cli_warn("--max-connections %u: only %llu open files allowed (ulimit -Hn)", connections,
+                 (unsigned long long)r.rlim_cur);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv, "cm-serve");
@@ -174,6 +192,7 @@ int main(int argc, char **argv)
     cm_serve_opts o = {a.bind, (unsigned)a.threads, (size_t)a.max_body, (size_t)a.max_batch,
                        (size_t)a.max_header, (size_t)a.max_horizon, (unsigned)a.max_connections,
                        (unsigned)a.timeout, NULL, a.verbose ? access_log : NULL, NULL};
+    room_for(o.max_connections);
     unsigned port = (unsigned)a.port, watch = (unsigned)a.watch;
     int quiet = a.quiet;
     const char *token_file = a.token_file;

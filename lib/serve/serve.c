@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,8 +19,8 @@
 
 static const char *const ep_name[NEP] = {"predict", "forecast", "models", "model", "healthz",
                                          "metrics", "other"};
-enum { NCODES = 8 };
-static const int codes[NCODES] = {200, 400, 401, 404, 405, 413, 500, 503};
+enum { NCODES = 9 };
+static const int codes[NCODES] = {200, 400, 401, 404, 405, 413, 500, 501, 503};
 static const double bucket[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                 0.25, 1};
 enum { NBUCKETS = sizeof bucket / sizeof *bucket };
@@ -31,6 +32,7 @@ struct cm_server {
     atomic_ullong count[NEP][NCODES];
     atomic_ullong hist[NBUCKETS + 1];
     atomic_ullong lat_sum_us, active;
+    cm_cutter *cut;
 };
 
 /* One request: its body as it arrives. */
@@ -41,6 +43,7 @@ typedef struct req {
     struct timespec t0;
     int ep, code;
     int bad_token; /* a bearer token, not the server's */
+    int close;     /* the connection ends with this answer */
 } req;
 
 /* ---- responses ---------------------------------------------------------------- */
@@ -62,6 +65,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, req *q, int code,
     if (code == 401)
         MHD_add_response_header(r, "WWW-Authenticate",
                                 q->bad_token ? "Bearer error=\"invalid_token\"" : "Bearer");
+    if (q->close)
+        MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, r);
     MHD_destroy_response(r);
     return ok;
@@ -204,6 +209,9 @@ static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
     }
     fprintf(f, "cm_request_seconds_sum %.6f\ncm_request_seconds_count %llu\n",
             (double)atomic_load(&sv->lat_sum_us) * 1e-6, cum);
+    fprintf(f, "# HELP cm_connections_cut_total Connections shut whose request was not in "
+               "within --timeout.\n# TYPE cm_connections_cut_total counter\n"
+               "cm_connections_cut_total %llu\n", cm_cutter_cuts(sv->cut));
     uint64_t reloads, failures;
     cm_registry_counts(sv->reg, &reloads, &failures);
     fprintf(f, "# HELP cm_model_reloads_total Model files read again.\n"
@@ -287,6 +295,64 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
     }
 }
 
+/* ---- connections ------------------------------------------------------------------ */
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+                          enum MHD_ConnectionNotificationCode what)
+{
+    cm_server *sv = cls;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *ctx = ci ? cm_cutter_add(sv->cut, ci->connect_fd) : NULL;
+    } else {
+        cm_cutter_remove(sv->cut, *ctx);
+        *ctx = NULL;
+    }
+}
+
+static cm_cut_conn *cut_conn(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* How the body's end is told: by Content-Length or by chunks. */
+typedef struct framing {
+    int length, coding;
+    const char *codings;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    framing *f = cls;
+    (void)kind;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        f->length++;
+    else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        f->coding++, f->codings = value;
+    return MHD_YES;
+}
+
+/* A body whose end two readers could find in two places (two lengths, a
+ * length and chunks) is how a request is smuggled past a proxy in front:
+ * 400, as RFC 9112 6.3 has it, and the connection closed.  A coding
+ * other than chunked cannot be read: 501.  0 when the framing is sound. */
+static int bad_framing(struct MHD_Connection *c, const char **why)
+{
+    framing f = {0, 0, NULL};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.length > 1)
+        return *why = "more than one Content-Length", 400;
+    if (f.length && f.coding)
+        return *why = "both Content-Length and Transfer-Encoding", 400;
+    if (f.coding > 1 || (f.coding && strcasecmp(f.codings, "chunked")))
+        return *why = "a Transfer-Encoding other than chunked", 501;
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **state)
@@ -305,7 +371,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             q->too_big = 1;
         atomic_fetch_add(&sv->active, 1);
         *state = q;
-        return MHD_YES;
+        const char *why;
+        int code = bad_framing(c, &why);
+        if (!code)
+            return MHD_YES;
+        q->close = 1;
+        cm_cutter_arm(sv->cut, cut_conn(c), 0);
+        return send_error(c, q, code, why, NULL);
     }
     if (*upload_size) {
         if (!q->too_big && q->len + *upload_size <= sv->o.max_body) {
@@ -325,6 +397,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    cm_cutter_arm(sv->cut, cut_conn(c), 0);
     return route(sv, c, q, url, method);
 }
 
@@ -334,6 +407,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state,
     cm_server *sv = cls;
     req *q = *state;
     (void)why;
+    cm_cutter_arm(sv->cut, cut_conn(c), 1); /* the next request's time begins */
     if (!q)
         return;
     struct timespec t1;
@@ -372,10 +446,16 @@ cm_server *cm_server_start(cm_registry *reg, const cm_serve_opts *o, unsigned *p
     }
     sv->reg = reg;
     sv->o = *o;
+    if (!(sv->cut = cm_cutter_new(o->timeout))) {
+        free(sv);
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)*port);
     if (inet_pton(AF_INET, o->bind ? o->bind : "127.0.0.1", &addr.sin_addr) != 1) {
+        cm_cutter_free(sv->cut);
         free(sv);
         cm_fail(err, CM_ERR_ARG, "bind: '%s' is not an IPv4 address", o->bind);
         return NULL;
@@ -391,8 +471,10 @@ cm_server *cm_server_start(cm_registry *reg, const cm_serve_opts *o, unsigned *p
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->max_header,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, sv,
         MHD_OPTION_END);
     if (!sv->d) {
+        cm_cutter_free(sv->cut);
         free(sv);
         cm_fail(err, CM_ERR_IO, "cannot listen on %s port %u (in use?)",
                 o->bind ? o->bind : "127.0.0.1", *port);
@@ -417,5 +499,6 @@ void cm_server_stop(cm_server *sv)
         nanosleep(&ms, NULL);
     }
     MHD_stop_daemon(sv->d);
+    cm_cutter_free(sv->cut);
     free(sv);
 }

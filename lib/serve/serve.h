@@ -46,4 +46,19 @@ void cm_serve_post(cm_served *s, int ep, const char *body, size_t len, size_t ma
 void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **out,
                        int *code);
 
+/* Deadlines of connections (servecut.c): each request must be in, body
+ * and all, within timeout seconds of its connection opening or of the
+ * previous answer; the socket of one that is not is shut down. */
+typedef struct cm_cutter cm_cutter;
+typedef struct cm_cut_conn cm_cut_conn;
+cm_cutter *cm_cutter_new(unsigned timeout); /* NULL: no memory or thread */
+void cm_cutter_free(cm_cutter *c);
+/* A connection opened on fd, waiting for its first request (NULL: out of
+ * memory, and no deadline for it). */
+cm_cut_conn *cm_cutter_add(cm_cutter *c, int fd);
+void cm_cutter_remove(cm_cutter *c, cm_cut_conn *k); /* before fd closes */
+/* waiting 1: a request is awaited from now; 0: it is in, being answered. */
+void cm_cutter_arm(cm_cutter *c, cm_cut_conn *k, int waiting);
+unsigned long long cm_cutter_cuts(cm_cutter *c);
+
 #endif
