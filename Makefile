@@ -53,7 +53,7 @@ TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench \
 FUZZ_TARGETS = csv time stream model fields zone request
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
 
-.PHONY: all deps check unit asan demo bench install uninstall clean fuzz
+.PHONY: all deps check unit asan demo bench install uninstall clean fuzz soak
 .SECONDARY:
 all: $(LIBA) $(PROGS:%=$(BIN)/%) lib/libcm.a
 
@@ -152,6 +152,11 @@ asan: deps
 demo: deps
 	@$(MAKE) -s --no-print-directory all unit
 	@B=$(B) BIN=$(BIN) scripts/demo
+
+# cm-serve for ten minutes (SOAK_SECONDS) under load, with reloads.
+soak: deps
+	@$(MAKE) -s --no-print-directory all
+	@BIN=$(BIN) scripts/soak
 
 bench: deps
 	@$(MAKE) -s --no-print-directory all unit
