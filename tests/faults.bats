@@ -44,7 +44,9 @@ sweep() { # sweep KIND OUT CMD...
     cd in
     CM_FAULT_COUNT=n LD_PRELOAD="$SHIM" cm-clean --time dteday,hr raw.csv -o a.cmt
     read -r w r m <n
-    [ "$w" -ge 1 ] && [ "$r" -ge 2 ] && [ "$m" -ge 100 ]
+    [ "$w" -ge 1 ]
+    [ "$r" -ge 2 ]
+    [ "$m" -ge 100 ]
     run --separate-stderr env CM_FAULT=write:1:ENOSPC LD_PRELOAD="$SHIM" \
         cm-clean --time dteday,hr raw.csv -o a.cmt
     [ "$status" -eq 1 ]
@@ -195,7 +197,8 @@ kill_after() { # kill_after MS CMD...
             pgrep -f "cm-tune ${t[*]}" >/dev/null || break
             sleep 0.1
         done
-        ! pgrep -f "cm-tune ${t[*]}" >/dev/null
+        run pgrep -f "cm-tune ${t[*]}"
+        [ "$status" -ne 0 ]
     done
     echo "cm-tune --results, --resume: 8 pairs of SIGKILLs in ${ms} ms, $part left a file to complete" >>"${FAULT_FIGURES:-/dev/null}"
 }
