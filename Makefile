@@ -50,7 +50,7 @@ UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench \
 	   $(B)/tests/libcmfault.so
 # The fuzz targets (tests/fuzz/): each replays its corpus in make check.
-FUZZ_TARGETS = csv time stream model fields zone request history
+FUZZ_TARGETS = csv time stream model fields zone request history tables
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
 
 .PHONY: all deps check unit asan demo bench install uninstall clean fuzz soak
