@@ -450,7 +450,7 @@ static int merge(const opts *o, held *h, int argc, char **argv)
 /* With --resume, what FILE holds, checked against this search; the file
  * is then cut after its last whole line, to be appended to. */
 static cm_results *resume(const opts *o, const cm_space *sp, const char *data,
-                          const char *setup)
+                          const char *setup, cm_results **held_at)
 {
     FILE *f = fopen(o->results, "r+");
     if (!f && errno == ENOENT)
@@ -469,24 +469,25 @@ static cm_results *resume(const opts *o, const cm_space *sp, const char *data,
     ssize_t got = getline(&have, &hn, f);
     /* Nothing, or a header cut short (its write failed, or the search was
      * killed in it): the search begins again in this file. */
-    if (got <= 0 || (have[got - 1] != '\n' && strncmp(want, have, (size_t)got) == 0)) {
+    int cut = got <= 0 || (have[got - 1] != '\n' && strncmp(want, have, (size_t)got) == 0);
+    int other = !cut && strcmp(have, want);
+    free(want);
+    free(have);
+    if (other)
+        cli_die("%s: the results of another search (its header differs: other settings, "
+                "folds or metric)", o->results);
+    if (cut) {
         if (ftruncate(fileno(f), 0))
             cli_die("%s: %s", o->results, strerror(errno));
         fclose(f);
-        free(want);
-        free(have);
         return NULL;
     }
-    if (strcmp(have, want))
-        cli_die("%s: the results of another search (its header differs: other settings, "
-                "folds or metric)", o->results);
-    free(want);
-    free(have);
     rewind(f);
     cm_error err;
     cm_error_clear(&err);
     const char *name = o->results;
-    cm_results *r = cm_results_read(&f, &name, 1, &err);
+    /* held at once: a refusal below exits, and the exit frees it */
+    cm_results *r = *held_at = cm_results_read(&f, &name, 1, &err);
     if (!r)
         cli_die_error(NULL, &err);
     if (cm_results_params(r) != cm_space_params(sp))
@@ -560,7 +561,7 @@ int main(int argc, char **argv)
     snprintf(data, sizeof data, "%016llx", (unsigned long long)cm_dataset_fingerprint(ds));
     char *fixtext = h->fixtext = fixed_text(fixed);
     setup_id(&o, sp, fixtext, time, setup, sizeof setup);
-    cm_results *old = h->old = o.resume ? resume(&o, sp, data, setup) : NULL;
+    cm_results *old = o.resume ? resume(&o, sp, data, setup, &h->old) : NULL;
 
     /* This shard's trials, less those done. */
     size_t n = cm_space_trials(sp), *todo = h->todo = calloc(n + 1, sizeof *todo), ntodo = 0;
