@@ -406,6 +406,19 @@ Try 'cm-tune --help' for more information." -m linear -y y --gap 2x --grid 'l2=0
     # --resume with no file yet starts one.
     tune "${a[@]}" --results new.tsv --resume n.cmt
     diff <(sans_seconds full.tsv) <(sans_seconds new.tsv)
+    # An empty file, or a header cut short (killed in its first write):
+    # the search begins again in it.
+    : >empty.tsv
+    tune "${a[@]}" --results empty.tsv --resume n.cmt
+    diff <(sans_seconds full.tsv) <(sans_seconds empty.tsv)
+    head -c 20 full.tsv >torn.tsv
+    tune "${a[@]}" --results torn.tsv --resume n.cmt
+    diff <(sans_seconds full.tsv) <(sans_seconds torn.tsv)
+    # A whole header of another search is still refused.
+    { head -n 1 full.tsv | sed 's/lr/eta/'; } >other.tsv
+    run --separate-stderr cm-tune "${a[@]}" --results other.tsv --resume n.cmt
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"the results of another search"* ]]
 }
 
 @test "--resume refuses the results of other data, another grid, folds, metric or fixed settings, leaving the file as it was" {
