@@ -11,7 +11,7 @@ bats_require_minimum_version 1.5.0
 
 SWEEP="$TOP/tests/fault/sweep"
 export SHIM="$CM_TOOLS/libcmfault.so"
-export SOURCE_DATE_EPOCH=1700000000
+export SOURCE_DATE_EPOCH=1700000000 LC_ALL=C # errno texts in English
 
 setup() {
     cd "$BATS_TEST_TMPDIR" || return 1
