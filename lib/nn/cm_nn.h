@@ -99,6 +99,30 @@ float cm_schedule(cm_sched_kind s, float lr, int epoch, int epochs,
 int cm_ridge_solve(size_t d, const double *A, const double *b, double l2,
                    double *w, double *work);
 
+/* ---- recurrent layers (rnn.c) ------------------------------------------------
+ * A GRU or an LSTM layer over T steps of a batch, as PyTorch's nn.GRU and
+ * nn.LSTM: Wih is G x in, Whh G x H, bih and bhh G, with G = 3H (gates
+ * r, z, n) or 4H (i, f, g, o); h0 = c0 = 0.  x is time-major, T x batch x
+ * in (step t's rows contiguous), and hs gets every step's h, T x batch x
+ * H: the input of a layer stacked above, and h_T its last rows. */
+typedef enum { CM_RNN_GRU, CM_RNN_LSTM } cm_rnn_kind;
+typedef struct cm_rnn_weights {
+    float *Wih, *Whh, *bih, *bhh;
+} cm_rnn_weights;
+/* Floats forward keeps for backward, and backward's scratch. */
+size_t cm_rnn_cache(cm_rnn_kind k, size_t T, size_t batch, size_t H);
+size_t cm_rnn_work(cm_rnn_kind k, size_t T, size_t batch, size_t H);
+void cm_rnn_forward(cm_rnn_kind k, size_t T, size_t batch, size_t in, size_t H,
+                    const float *x, const cm_rnn_weights *w, float *hs, float *cache,
+                    int threads);
+/* From dhs (T x batch x H: the gradient arriving at each step's h, from a
+ * layer above or, at the last step, the head), through time: dw's four
+ * arrays replaced, and dx (T x batch x in) unless NULL. */
+void cm_rnn_backward(cm_rnn_kind k, size_t T, size_t batch, size_t in, size_t H,
+                     const float *x, const cm_rnn_weights *w, const float *hs,
+                     const float *cache, const float *dhs, cm_rnn_weights *dw, float *dx,
+                     float *work, int threads);
+
 /* ---- networks for inference (net.c) --------------------------------------------- */
 
 /* Dense layers, the activation after every one but the last. */
