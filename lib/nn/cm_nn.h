@@ -123,6 +123,23 @@ void cm_rnn_backward(cm_rnn_kind k, size_t T, size_t batch, size_t in, size_t H,
                      const float *cache, const float *dhs, cm_rnn_weights *dw, float *dx,
                      float *work, int threads);
 
+/* ---- causal dilated convolutions (conv.c) --------------------------------------
+ * PyTorch's Conv1d(cin, cout, kernel, dilation) over T steps, the input
+ * left-padded with (kernel-1)*dilation zeros: step t sees t, t-d, ...,
+ * t-(kernel-1)d, never a later step, and the length stays T.  x is batch x
+ * T x cin (a row's steps in order, a step's channels together), W is cout
+ * x cin x kernel (PyTorch's order), b is cout, y is batch x T x cout.
+ * col (cm_conv_col floats) keeps the gathered inputs for backward. */
+size_t cm_conv_col(size_t batch, size_t T, size_t cin, size_t kernel);
+void cm_conv_forward(size_t batch, size_t T, size_t cin, size_t cout, size_t kernel,
+                     size_t dilation, const float *x, const float *W, const float *b,
+                     float *y, float *col, int threads);
+/* dW and db replaced; dx (batch x T x cin) unless NULL, through dcol
+ * (cm_conv_col floats of scratch). */
+void cm_conv_backward(size_t batch, size_t T, size_t cin, size_t cout, size_t kernel,
+                      size_t dilation, const float *col, const float *W, const float *dy,
+                      float *dW, float *db, float *dx, float *dcol, int threads);
+
 /* ---- networks for inference (net.c) --------------------------------------------- */
 
 /* Dense layers, the activation after every one but the last. */
