@@ -26,7 +26,6 @@ figures and exits 1 when a rule was broken, naming it on stderr.
 """
 import argparse
 import json
-import os
 import selectors
 import socket
 import sys
@@ -106,7 +105,7 @@ def rss(pid):
     return -1
 
 
-def outcome(raw, pause=0):
+def outcome(raw):
     """What one connection sending raw gets: ('answer', status) of the
     first response, or ('cut', seconds) when closed unanswered."""
     s = connect()
