@@ -140,6 +140,43 @@ void cm_conv_backward(size_t batch, size_t T, size_t cin, size_t cout, size_t ke
                       size_t dilation, const float *col, const float *W, const float *dy,
                       float *dW, float *db, float *dx, float *dcol, int threads);
 
+/* ---- sequence networks (seqnet.c) ---------------------------------------------
+ * A window of W steps of C values through a GRU or LSTM stack, or a
+ * causal convolution stack with ReLU after each (dilation[l] for layer
+ * l), width wide; its last step's state beside the row's current inputs
+ * into a dense head (ReLU, optional dropout mask) and nout outputs: the
+ * network of ../shared/bench/peer-seq.py.  p holds cm_seqnet_params
+ * floats in PyTorch's order: each layer's (GRU/LSTM: W_ih, W_hh, b_ih,
+ * b_hh; conv: W, b), then the head's W1, b1, W2, b2. */
+typedef enum { CM_SEQ_GRU, CM_SEQ_LSTM, CM_SEQ_CNN } cm_seq_kind;
+enum { CM_SEQ_MAX_LAYERS = 16 };
+typedef struct cm_seqnet {
+    cm_seq_kind kind;
+    size_t window, channels, current;
+    size_t width, layers; /* hidden units (gru, lstm) or filters (cnn) */
+    size_t kernel, dilation[CM_SEQ_MAX_LAYERS]; /* cnn */
+    size_t head, nout;
+    float *p;
+} cm_seqnet;
+size_t cm_seqnet_params(const cm_seqnet *n);
+/* What a pass over up to batch rows keeps; NULL when out of memory. */
+typedef struct cm_seqnet_ws cm_seqnet_ws;
+cm_seqnet_ws *cm_seqnet_ws_new(const cm_seqnet *n, size_t batch);
+void cm_seqnet_ws_free(cm_seqnet_ws *ws);
+/* The outputs (batch x nout) of batch rows: seq batch x W x C (each
+ * row's steps oldest first), cur batch x current; mask, when not NULL,
+ * multiplies the head's ReLU outputs (dropout's kept-and-scaled). */
+const float *cm_seqnet_forward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
+                               const float *seq, const float *cur, const float *mask,
+                               int threads);
+/* After forward on the same rows: from dy (batch x nout), grad (laid out
+ * as p) replaced, dcur (batch x current) unless NULL, and the window's
+ * gradient (batch x W x C) in cm_seqnet_dseq. */
+void cm_seqnet_backward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
+                        const float *mask, const float *dy, float *grad, float *dcur,
+                        int threads);
+const float *cm_seqnet_dseq(const cm_seqnet_ws *ws);
+
 /* ---- networks for inference (net.c) --------------------------------------------- */
 
 /* Dense layers, the activation after every one but the last. */

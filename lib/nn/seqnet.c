@@ -1,0 +1,247 @@
+/* seqnet.c - a sequence model: a window of the recent past through a
+ * recurrent stack (GRU, LSTM) or a causal convolution stack, its last
+ * step's state beside the row's current inputs, then a dense head:
+ *
+ *     window (W steps x C) -> rnn layers | conv layers, ReLU after each
+ *                          -> h at the last step (width)
+ *     [h, current] -> dense (head) -> ReLU (dropout) -> dense (nout)
+ *
+ * as ../shared/bench/peer-seq.py builds it.  The parameters are one flat
+ * array in PyTorch's order of creation (the layers, then the head), so
+ * that an optimizer steps them all at once and a model file stores them
+ * as one tensor. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/cm_nn.h"
+
+struct cm_seqnet_ws {
+    size_t batch;
+    float *xt;            /* rnn: the window time-major, W x batch x C */
+    float **out, **cache; /* per layer: rnn hs and cache; conv y and col */
+    float **act;          /* conv: each layer's ReLU output */
+    float *z, *z1, *a1, *y;
+    float *dz, *d1, *dseq, *dtop, *dbelow, *work;
+};
+
+static size_t rnn_gates(cm_seq_kind k)
+{
+    return k == CM_SEQ_GRU ? 3 : 4;
+}
+
+static cm_rnn_kind rnn_kind(cm_seq_kind k)
+{
+    return k == CM_SEQ_GRU ? CM_RNN_GRU : CM_RNN_LSTM;
+}
+
+/* The inputs of layer l. */
+static size_t layer_in(const cm_seqnet *n, size_t l)
+{
+    return l ? n->width : n->channels;
+}
+
+static size_t layer_params(const cm_seqnet *n, size_t l)
+{
+    size_t in = layer_in(n, l), w = n->width;
+    if (n->kind == CM_SEQ_CNN)
+        return w * in * n->kernel + w;
+    size_t G = rnn_gates(n->kind) * w;
+    return G * in + G * w + 2 * G;
+}
+
+size_t cm_seqnet_params(const cm_seqnet *n)
+{
+    size_t p = 0;
+    for (size_t l = 0; l < n->layers; l++)
+        p += layer_params(n, l);
+    size_t z = n->width + n->current;
+    return p + z * n->head + n->head + n->head * n->nout + n->nout;
+}
+
+/* Layer l's weights inside the flat array p. */
+static cm_rnn_weights rnn_at(const cm_seqnet *n, float *p, size_t l)
+{
+    for (size_t i = 0; i < l; i++)
+        p += layer_params(n, i);
+    size_t in = layer_in(n, l), G = rnn_gates(n->kind) * n->width;
+    return (cm_rnn_weights){p, p + G * in, p + G * in + G * n->width,
+                            p + G * in + G * n->width + G};
+}
+
+static float *layer_at(const cm_seqnet *n, float *p, size_t l)
+{
+    for (size_t i = 0; i < l; i++)
+        p += layer_params(n, i);
+    return p;
+}
+
+/* The head's W1, b1, W2, b2 after the layers. */
+static void head_at(const cm_seqnet *n, float *p, float **W1, float **b1, float **W2,
+                    float **b2)
+{
+    p = layer_at(n, p, n->layers);
+    size_t z = n->width + n->current;
+    *W1 = p, *b1 = p + z * n->head, *W2 = *b1 + n->head, *b2 = *W2 + n->head * n->nout;
+}
+
+void cm_seqnet_ws_free(cm_seqnet_ws *ws)
+{
+    if (!ws)
+        return;
+    for (size_t i = 0; ws->out && i < CM_SEQ_MAX_LAYERS; i++)
+        free(ws->out[i]), free(ws->cache[i]), free(ws->act[i]);
+    free(ws->out), free(ws->cache), free(ws->act);
+    free(ws->xt), free(ws->z), free(ws->z1), free(ws->a1), free(ws->y);
+    free(ws->dz), free(ws->d1), free(ws->dseq), free(ws->dtop), free(ws->dbelow);
+    free(ws->work);
+    free(ws);
+}
+
+cm_seqnet_ws *cm_seqnet_ws_new(const cm_seqnet *n, size_t batch)
+{
+    cm_seqnet_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->batch = batch;
+    size_t W = n->window, w = n->width, z = w + n->current, cell = batch * W;
+    size_t widest = n->channels > w ? n->channels : w, work = 0;
+    int ok = (ws->out = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->out)) &&
+             (ws->cache = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->cache)) &&
+             (ws->act = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->act));
+    for (size_t l = 0; ok && l < n->layers; l++) {
+        size_t keep = n->kind == CM_SEQ_CNN
+                          ? cm_conv_col(batch, W, layer_in(n, l), n->kernel)
+                          : cm_rnn_cache(rnn_kind(n->kind), W, batch, w);
+        ok = (ws->out[l] = malloc(cell * w * sizeof(float))) &&
+             (ws->cache[l] = malloc(keep * sizeof(float))) &&
+             (n->kind != CM_SEQ_CNN || (ws->act[l] = malloc(cell * w * sizeof(float))));
+        size_t need = n->kind == CM_SEQ_CNN ? keep : cm_rnn_work(rnn_kind(n->kind), W, batch, w);
+        work = need > work ? need : work;
+    }
+    ok = ok && (n->kind == CM_SEQ_CNN || (ws->xt = malloc(cell * n->channels * sizeof(float)))) &&
+         (ws->z = malloc(batch * z * sizeof(float))) &&
+         (ws->z1 = malloc(batch * n->head * sizeof(float))) &&
+         (ws->a1 = malloc(batch * n->head * sizeof(float))) &&
+         (ws->y = malloc(batch * n->nout * sizeof(float))) &&
+         (ws->dz = malloc(batch * z * sizeof(float))) &&
+         (ws->d1 = malloc(batch * n->head * sizeof(float))) &&
+         (ws->dseq = malloc(cell * n->channels * sizeof(float))) &&
+         (ws->dtop = malloc(cell * widest * sizeof(float))) &&
+         (ws->dbelow = malloc(cell * widest * sizeof(float))) &&
+         (ws->work = malloc((work ? work : 1) * sizeof(float)));
+    if (!ok) {
+        cm_seqnet_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+const float *cm_seqnet_forward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
+                               const float *seq, const float *cur, const float *mask,
+                               int threads)
+{
+    size_t W = n->window, C = n->channels, w = n->width, z = w + n->current;
+    const float *in = seq;
+    if (n->kind == CM_SEQ_CNN) {
+        for (size_t l = 0; l < n->layers; l++) {
+            size_t m = batch * W * w;
+            cm_conv_forward(batch, W, layer_in(n, l), w, n->kernel, n->dilation[l], in,
+                            layer_at(n, n->p, l), layer_at(n, n->p, l) + w * layer_in(n, l) * n->kernel,
+                            ws->out[l], ws->cache[l], threads);
+            cm_act_forward(CM_ACT_RELU, m, ws->out[l], ws->act[l]);
+            in = ws->act[l];
+        }
+        for (size_t b = 0; b < batch; b++) /* the last step of each row */
+            memcpy(ws->z + b * z, in + (b * W + W - 1) * w, w * sizeof(float));
+    } else {
+        for (size_t t = 0; t < W; t++) /* rows of steps to steps of rows */
+            for (size_t b = 0; b < batch; b++)
+                memcpy(ws->xt + (t * batch + b) * C, seq + (b * W + t) * C, C * sizeof(float));
+        in = ws->xt;
+        for (size_t l = 0; l < n->layers; l++) {
+            cm_rnn_weights rw = rnn_at(n, n->p, l);
+            cm_rnn_forward(rnn_kind(n->kind), W, batch, layer_in(n, l), w, in, &rw, ws->out[l],
+                           ws->cache[l], threads);
+            in = ws->out[l];
+        }
+        const float *last = in + (W - 1) * batch * w;
+        for (size_t b = 0; b < batch; b++)
+            memcpy(ws->z + b * z, last + b * w, w * sizeof(float));
+    }
+    for (size_t b = 0; b < batch; b++)
+        memcpy(ws->z + b * z + w, cur + b * n->current, n->current * sizeof(float));
+    float *W1, *b1, *W2, *b2;
+    head_at(n, n->p, &W1, &b1, &W2, &b2);
+    cm_dense_forward(batch, z, n->head, ws->z, W1, b1, ws->z1, threads);
+    cm_act_forward(CM_ACT_RELU, batch * n->head, ws->z1, ws->a1);
+    if (mask)
+        for (size_t i = 0; i < batch * n->head; i++)
+            ws->a1[i] *= mask[i];
+    cm_dense_forward(batch, n->head, n->nout, ws->a1, W2, b2, ws->y, threads);
+    return ws->y;
+}
+
+void cm_seqnet_backward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
+                        const float *mask, const float *dy, float *grad, float *dcur,
+                        int threads)
+{
+    size_t W = n->window, w = n->width, z = w + n->current, cell = batch * W;
+    float *W1, *b1, *W2, *b2, *gW1, *gb1, *gW2, *gb2;
+    head_at(n, n->p, &W1, &b1, &W2, &b2);
+    head_at(n, grad, &gW1, &gb1, &gW2, &gb2);
+    cm_dense_backward(batch, n->head, n->nout, ws->a1, W2, dy, gW2, gb2, ws->d1, threads);
+    if (mask)
+        for (size_t i = 0; i < batch * n->head; i++)
+            ws->d1[i] *= mask[i];
+    cm_act_backward(CM_ACT_RELU, batch * n->head, ws->z1, ws->a1, ws->d1, ws->d1);
+    cm_dense_backward(batch, z, n->head, ws->z, W1, ws->d1, gW1, gb1, ws->dz, threads);
+    if (dcur)
+        for (size_t b = 0; b < batch; b++)
+            memcpy(dcur + b * n->current, ws->dz + b * z + w, n->current * sizeof(float));
+    /* Only the last step's state reaches the head: the gradient at the
+     * top layer's outputs is zero at every other step. */
+    memset(ws->dtop, 0, cell * w * sizeof(float));
+    if (n->kind == CM_SEQ_CNN) {
+        for (size_t b = 0; b < batch; b++)
+            memcpy(ws->dtop + (b * W + W - 1) * w, ws->dz + b * z, w * sizeof(float));
+        for (size_t l = n->layers; l-- > 0;) {
+            size_t in = layer_in(n, l);
+            float *p = layer_at(n, n->p, l), *g = layer_at(n, grad, l);
+            cm_act_backward(CM_ACT_RELU, cell * w, ws->out[l], ws->act[l], ws->dtop, ws->dtop);
+            cm_conv_backward(batch, W, in, w, n->kernel, n->dilation[l], ws->cache[l], p,
+                             ws->dtop, g, g + w * in * n->kernel, l ? ws->dbelow : ws->dseq,
+                             ws->work, threads);
+            if (l) {
+                float *t = ws->dtop;
+                ws->dtop = ws->dbelow, ws->dbelow = t;
+            }
+        }
+    } else {
+        float *last = ws->dtop + (W - 1) * batch * w;
+        for (size_t b = 0; b < batch; b++)
+            memcpy(last + b * w, ws->dz + b * z, w * sizeof(float));
+        for (size_t l = n->layers; l-- > 0;) {
+            cm_rnn_weights rw = rnn_at(n, n->p, l), gw = rnn_at(n, grad, l);
+            const float *in = l ? ws->out[l - 1] : ws->xt;
+            cm_rnn_backward(rnn_kind(n->kind), W, batch, layer_in(n, l), w, in, &rw,
+                            ws->out[l], ws->cache[l], ws->dtop, &gw,
+                            l ? ws->dbelow : ws->dseq, ws->work, threads);
+            if (l) {
+                float *t = ws->dtop;
+                ws->dtop = ws->dbelow, ws->dbelow = t;
+            }
+        }
+        /* the window's gradient back to rows of steps, as seq came */
+        size_t C = n->channels;
+        memcpy(ws->dbelow, ws->dseq, cell * C * sizeof(float));
+        for (size_t t = 0; t < W; t++)
+            for (size_t b = 0; b < batch; b++)
+                memcpy(ws->dseq + (b * W + t) * C, ws->dbelow + (t * batch + b) * C,
+                       C * sizeof(float));
+    }
+}
+
+const float *cm_seqnet_dseq(const cm_seqnet_ws *ws)
+{
+    return ws->dseq;
+}
