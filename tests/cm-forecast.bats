@@ -48,6 +48,14 @@ assert_fails() {
         grep -qE '^\{"time":"2012-01-01T00:00:00Z","step":1,"cnt_pred":-?[0-9.]+(e[-+][0-9]+)?\}$'
 }
 
+@test "--fill-history: a gap of centuries (a typo in a year) is refused with its two times, at once" {
+    bike_linear
+    { head -200 "$YEAR"; sed -n 201p "$YEAR" | sed 's/^\([^,]*\),2011-/\1,6011-/'; } >typo.csv
+    grep -q ',6011-' typo.csv
+    assert_fails 1 "cm-predict: typo.csv: fill-history: the gap from 2011-01-09T13:00:00Z to 6011-01-09T14:00:00Z is more than 1048576 steps, too long to fill" \
+        -m lin.cmm --horizon 3 --future-fill last --fill-history linear typo.csv
+}
+
 @test "step 1 is the ordinary forecast of the row of that time, bit for bit, from CSV and streams alike" {
     bike_linear
     # origins inside the year: the rows after them give the covariates
