@@ -32,7 +32,9 @@ plot_shape plot_shape_of(const plot_table *t)
         for (size_t i = 1; i < t->ncols; i++)
             if (ends_with(t->name[i], "_mean"))
                 return SHAPE_TUNE;
-    if (pred >= 0 && plot_col(t, "origin") == 0 && plot_col(t, "step") > 0)
+    /* the actual value follows the forecast */
+    if (pred >= 0 && (size_t)pred + 1 < t->ncols && plot_col(t, "origin") == 0 &&
+        plot_col(t, "step") > 0)
         return SHAPE_FAN;
     if (pred > 0 && plot_col(t, "step") > 0)
         return SHAPE_FORECAST;

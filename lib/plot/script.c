@@ -57,7 +57,7 @@ void plot_begin(const cm_plot *p, FILE *out, const char *title)
 
 void plot_time_axis(const cm_plot *p, FILE *out, int64_t lo, int64_t hi)
 {
-    int64_t span = hi - lo;
+    int64_t span = hi > lo ? hi - lo : 0; /* no points: lo > hi */
     int t = p->o.text;
     const char *fmt = span <= 2 * 86400    ? "%H:%M"
                     : span <= 20 * 86400   ? (t ? "%d/%Hh" : "%d %b %Hh")
