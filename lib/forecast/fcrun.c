@@ -418,6 +418,11 @@ static cm_status forecast(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *e
 
 /* ---- backtests ------------------------------------------------------------------------ */
 
+/* The most origins of one backtest: every hour of a century.  A history
+ * that spans more (a year mistyped) would run for hours on windows
+ * with nothing in them. */
+#define FC_MAX_ORIGINS (1 << 20)
+
 /* The grid of origins: from `from`, every `every` steps, while a whole
  * window fits before the end; or the last `windows` that fit. */
 static cm_status origins(const cm_forecaster *fc, int64_t first, int64_t end, int64_t **out,
@@ -437,6 +442,13 @@ static cm_status origins(const cm_forecaster *fc, int64_t first, int64_t end, in
             break;
         if (fc->o.windows && *n == (size_t)fc->o.windows)
             break;
+        if (*n == FC_MAX_ORIGINS) {
+            char x[40], y[40];
+            cm_fmt_time(x, sizeof x, first);
+            cm_fmt_time(y, sizeof y, end);
+            return cm_fail(err, CM_ERR_LIMIT, "backtest: more than %d origins from %s to %s: "
+                           "give --windows, --from or a longer --every", FC_MAX_ORIGINS, x, y);
+        }
         if (*n == cap) {
             cap = cm_cap_for(cap, *n, 256);
             if (cm_resize(out, *n, cap, sizeof **out, err))
