@@ -29,7 +29,7 @@ plot_shape plot_shape_of(const plot_table *t)
     if (plot_col(t, "epoch") == 0 && plot_col(t, "train_loss") >= 0)
         return SHAPE_HISTORY;
     if (plot_col(t, "trial") == 0 && t->sep == '\t')
-        for (size_t i = 1; i < t->ncols; i++)
+        for (size_t i = 1; i + 1 < t->ncols; i++) /* the mean, then its sd */
             if (ends_with(t->name[i], "_mean"))
                 return SHAPE_TUNE;
     /* the actual value follows the forecast */
