@@ -68,8 +68,8 @@ cm_status plot_history_of_training(cm_plot *p, FILE *out, cm_error *err)
         if (va >= 0 && !plot_num(t, r, (size_t)va, &b))
             valid++;
         double score = va >= 0 && isfinite(b) ? b : a;
-        if (score < best)
-            best = score, best_epoch = (size_t)e;
+        if (score < best) /* an epoch no size_t holds is none */
+            best = score, best_epoch = e >= 0 && e < 1e15 ? (size_t)e : 0;
         lo = fmin(lo, fmin(a, isfinite(b) ? b : a));
         hi = fmax(hi, fmax(a, isfinite(b) ? b : a));
         fprintf(out, "%.0f ", e);
