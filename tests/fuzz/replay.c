@@ -30,8 +30,13 @@ int main(int argc, char **argv)
         count[k] = scandir(dirs[k], &list[k], pick, alphasort);
         total += count[k] > 0 ? count[k] : 0;
     }
-    printf("1..%d\n", total);
-    int n = 0;
+    /* a corpus gone (a directory renamed, a bad merge) is a failure,
+     * not a run of no checks */
+    int empty = count[0] <= 0;
+    printf("1..%d\n", total + empty);
+    if (empty)
+        printf("not ok 1 - the corpus %s has no inputs\n", dirs[0]);
+    int n = empty;
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < count[k]; i++) {
             char path[4096];
@@ -61,5 +66,5 @@ int main(int argc, char **argv)
         }
         free(list[k]);
     }
-    return 0;
+    return empty;
 }
