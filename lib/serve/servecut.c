@@ -9,6 +9,7 @@
  * the socket of any connection past its own; libmicrohttpd then sees the
  * end of the stream and closes the connection as it would any other. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -17,7 +18,9 @@
 
 struct cm_cut_conn {
     int fd;
-    double deadline; /* monotonic seconds; 0: answering, no deadline */
+    /* monotonic seconds, 0 while answering; set by the request's thread
+     * without the lock, so that a request takes none on its way */
+    _Atomic double deadline;
     struct cm_cut_conn *prev, *next;
 };
 
@@ -52,14 +55,16 @@ static void *watch(void *arg)
             t.tv_sec++, t.tv_nsec -= 1000000000;
         pthread_cond_timedwait(&c->wake, &c->lock, &t);
         double n = now();
-        for (cm_cut_conn *k = c->head.next; k != &c->head; k = k->next)
-            if (k->deadline > 0 && n > k->deadline) {
+        for (cm_cut_conn *k = c->head.next; k != &c->head; k = k->next) {
+            double d = atomic_load_explicit(&k->deadline, memory_order_relaxed);
+            if (d > 0 && n > d) {
                 /* the descriptor is still this connection's: it is
                  * closed only after cm_cutter_remove, under this lock */
                 shutdown(k->fd, SHUT_RDWR);
-                k->deadline = 0;
+                atomic_store_explicit(&k->deadline, 0, memory_order_relaxed);
                 c->cuts++;
             }
+        }
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
@@ -105,8 +110,8 @@ cm_cut_conn *cm_cutter_add(cm_cutter *c, int fd)
     if (!k)
         return NULL;
     k->fd = fd;
+    atomic_init(&k->deadline, now() + c->timeout);
     pthread_mutex_lock(&c->lock);
-    k->deadline = now() + c->timeout;
     k->next = &c->head;
     k->prev = c->head.prev;
     k->prev->next = k;
@@ -128,11 +133,9 @@ void cm_cutter_remove(cm_cutter *c, cm_cut_conn *k)
 
 void cm_cutter_arm(cm_cutter *c, cm_cut_conn *k, int waiting)
 {
-    if (!k)
-        return;
-    pthread_mutex_lock(&c->lock);
-    k->deadline = waiting ? now() + c->timeout : 0;
-    pthread_mutex_unlock(&c->lock);
+    if (k)
+        atomic_store_explicit(&k->deadline, waiting ? now() + c->timeout : 0,
+                              memory_order_relaxed);
 }
 
 unsigned long long cm_cutter_cuts(cm_cutter *c)
