@@ -18,6 +18,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* The model of fuzzmodel.c, made anew. */
 cm_model *fuzz_model(void);
+/* A predictor of a new fuzz_model, into *model (aborts on failure). */
+cm_predictor *fuzz_predictor(cm_model **model);
 
 /* The bytes as a FILE to read (an empty input too). */
 static inline FILE *fuzz_file(const uint8_t *data, size_t n)

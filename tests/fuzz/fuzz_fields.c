@@ -12,9 +12,7 @@ static cm_predictor *pred;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    cm_error err;
-    if (!(pred = cm_predictor_new(model = fuzz_model(), &err)))
-        abort();
+    pred = fuzz_predictor(&model);
     return 0;
 }
 

@@ -3,7 +3,6 @@
  * forecasts: the forecast module's reading of series, gaps and origins.
  * The first byte picks the run: a forecast or a backtest, how gaps are
  * filled, where future covariates come from. */
-#include <stdlib.h>
 
 #include "fuzz.h"
 
@@ -13,9 +12,7 @@ static cm_predictor *pred;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    cm_error err;
-    if (!(pred = cm_predictor_new(model = fuzz_model(), &err)))
-        abort();
+    pred = fuzz_predictor(&model);
     return 0;
 }
 

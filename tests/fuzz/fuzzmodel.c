@@ -52,3 +52,13 @@ cm_model *fuzz_model(void)
     return model;
 }
 
+cm_predictor *fuzz_predictor(cm_model **model)
+{
+    cm_error err;
+    cm_predictor *p = cm_predictor_new(*model = fuzz_model(), &err);
+    if (!p) {
+        fprintf(stderr, "fuzz: no predictor: %s\n", err.msg);
+        abort();
+    }
+    return p;
+}
