@@ -158,6 +158,29 @@ kill_after() { # kill_after MS CMD...
     wait "$pid" || true
 }
 
+# N SIGKILLs of CMD... at random moments of its MS, OUT holding "old"
+# before each: after each, OUT's directory holds OUT alone, and OUT is
+# "old" or the whole REF; $SPILL, when set, is empty.  Some kill must
+# come before OUT is written, or the rounds tested nothing.  The figures
+# go to $FAULT_FIGURES as "WHAT: ...".
+kill_rounds() { # kill_rounds N MS OUT REF WHAT CMD...
+    local n=$1 ms=$2 out=$3 ref=$4 what=$5 mid=0
+    shift 5
+    for _ in $(seq "$n"); do
+        echo old >"$out"
+        kill_after "$ms" "$@"
+        [ -z "${SPILL:-}" ] || [ -z "$(ls -A "$SPILL")" ] || { cat kills.log; ls -A "$SPILL"; false; }
+        [ "$(ls -A "$(dirname "$out")")" = "$(basename "$out")" ] || { cat kills.log; false; }
+        if [ "$(cat "$out")" = old ]; then
+            mid=$((mid + 1))
+        else
+            cmp "$out" "$ref" || { cat kills.log; false; }
+        fi
+    done
+    [ "$mid" -gt 0 ] || { echo "no kill came before $out was written" >&2; cat kills.log; false; }
+    echo "$what: $n SIGKILLs in $ms ms, $mid before the output was written" >>"${FAULT_FIGURES:-/dev/null}"
+}
+
 @test "SIGKILL at random moments in cm-train -o: the old model or the new one, never a temporary file" {
     inputs 2000
     cd in
@@ -165,18 +188,8 @@ kill_after() { # kill_after MS CMD...
     # the model records its command line: the reference is made by the same
     ms=$(ms_of cm-train -q -m mlp --epochs 200 --seed 1 feat.cmt -o d/m.cmm)
     mv d/m.cmm new.cmm
-    mid=0
-    for i in $(seq 12); do
-        echo old >d/m.cmm
-        kill_after "$ms" cm-train -q -m mlp --epochs 200 --seed 1 feat.cmt -o d/m.cmm
-        [ "$(ls -A d)" = m.cmm ] || { cat kills.log; ls -A d; false; }
-        if [ "$(cat d/m.cmm)" = old ]; then
-            mid=$((mid + 1))
-        else
-            cmp d/m.cmm new.cmm || { cat kills.log; false; }
-        fi
-    done
-    echo "cm-train -o: 12 SIGKILLs in ${ms} ms, $mid before the model was written" >>"${FAULT_FIGURES:-/dev/null}"
+    kill_rounds 12 "$ms" d/m.cmm new.cmm "cm-train -o" \
+        cm-train -q -m mlp --epochs 200 --seed 1 feat.cmt -o d/m.cmm
 }
 
 @test "SIGKILL at random moments in cm-tune --results and --resume: --resume completes the file" {
@@ -213,17 +226,6 @@ kill_after() { # kill_after MS CMD...
     ms=$(ms_of cm-clean -s -S 64K --tmpdir spill --time dteday,hr rows.csv -o sorted.cmt)
     cm-clean -s --time dteday,hr rows.csv -o mem.cmt
     cmp sorted.cmt mem.cmt
-    mid=0
-    for i in $(seq 12); do
-        echo old >d/out.cmt
-        kill_after "$ms" cm-clean -s -S 64K --tmpdir spill --time dteday,hr rows.csv -o d/out.cmt
-        [ -z "$(ls -A spill)" ] || { cat kills.log; ls -A spill; false; }
-        [ "$(ls -A d)" = out.cmt ] || { cat kills.log; false; }
-        if [ "$(cat d/out.cmt)" = old ]; then
-            mid=$((mid + 1))
-        else
-            cmp d/out.cmt sorted.cmt || { cat kills.log; false; }
-        fi
-    done
-    echo "cm-clean --sort: 12 SIGKILLs in ${ms} ms, $mid before the output was written" >>"${FAULT_FIGURES:-/dev/null}"
+    SPILL=spill kill_rounds 12 "$ms" d/out.cmt sorted.cmt "cm-clean --sort" \
+        cm-clean -s -S 64K --tmpdir spill --time dteday,hr rows.csv -o d/out.cmt
 }
