@@ -835,6 +835,34 @@ PY
 
 # ---- usage -----------------------------------------------------------------------
 
+# cm-serve started under `ulimit ULIMIT-ARGS` with --max-connections
+# 1000: the soft limit of open files it listens with in $soft, and what
+# it said before its listening line in lim.err.
+serve_limited() { # serve_limited ULIMIT-ARGS...
+    : >serve.err
+    bash -c 'ulimit "$@" && exec cm-serve -m a.cmm -p 0 --max-connections 1000' _ "$@" \
+        </dev/null 2>serve.err 3>&- &
+    local pid=$! i
+    for ((i = 0; i < 200; i++)); do
+        grep -q 'listening on' serve.err && break
+        sleep 0.05
+    done
+    soft=$(awk '/^Max open files/ { print $4 }' /proc/$pid/limits)
+    kill "$pid" 2>/dev/null
+    wait "$pid" || true
+    grep -v 'listening on' serve.err >lim.err || true
+}
+
+@test "--max-connections 1000: the open-file limit raised to fit it; a warning when the hard limit is lower" {
+    [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1064 ] || skip "a hard limit of open files under 1064"
+    serve_limited -Sn 256
+    [ "$soft" = 1064 ]
+    [ ! -s lim.err ]
+    serve_limited -n 256
+    [ "$soft" = 256 ]
+    [ "$(cat lim.err)" = "cm-serve: --max-connections 1000: only 256 open files allowed (ulimit -Hn)" ]
+}
+
 @test "bad usage: no model, a missing or broken file, a bad name, a bad port, a port in use" {
     local try="Try 'cm-serve --help' for more information."
     assert_exit cm-serve 2 "cm-serve: no model: give one with -m [NAME=]MODEL.cmm
