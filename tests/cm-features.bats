@@ -77,6 +77,41 @@ minutes() {
     assert_line 'compared 17 columns over 447 rows: 1 differences'
 }
 
+# The golden file is the time, seq_* and cnt columns of `peer-seq.py bike
+# testdata/bike-2011-01.csv --model gru --epochs 0 --export-windows W.csv`
+# (../shared/bench): the rows with 24 whole hours before them, in order.
+@test "--sequence: the rows and windows of peer-seq.py --export-windows (golden file, bike-2011-01)" {
+    cm-clean --time dteday,hr --drop instant,casual,registered,mnth,weekday -t season=cat \
+        -t weathersit=cat "$DATA/bike-2011-01.csv" |
+        cm-features -y cnt -L cnt:1h,2h,24h,168h --sequence cnt,temp,atemp,hum,windspeed:24:1h |
+        cm-cat >ours.csv
+    # step-major, oldest first: every column of step 24, then of 23, ...
+    [ "$(head -1 ours.csv | tr , '\n' | grep '^seq_' | head -6 | tr '\n' ' ')" = \
+      'seq_cnt_24 seq_temp_24 seq_atemp_24 seq_hum_24 seq_windspeed_24 seq_cnt_23 ' ]
+    run awk -F, -f "$TOP/tests/compare-features.awk" "$DATA/golden/bike-2011-01-windows.csv" ours.csv
+    assert_success
+    assert_output 'compared 122 columns over 222 rows: 0 differences'
+    # one value of one window changed is one difference
+    awk -F, -v OFS=, 'NR == 9 { $30 = $30 + 1 } 1' ours.csv >bad.csv
+    run awk -F, -f "$TOP/tests/compare-features.awk" "$DATA/golden/bike-2011-01-windows.csv" bad.csv
+    assert_failure 1
+    assert_line 'compared 122 columns over 222 rows: 1 differences'
+}
+
+@test "--sequence: each bad setting is a usage error of one line" {
+    printf 'time,x,c\n2020-01-01T00:00:00Z,1,a\n2020-01-01T01:00:00Z,2,b\n' >seq.csv
+    stream seq.csv -t c=cat
+    assert_fails 2 "cm-features: sequence 'x:0:1h': the length must be 1 to 10000 steps" --sequence x:0:1h in.cmt
+    assert_fails 2 "cm-features: sequence 'x:10001:1h': the length must be 1 to 10000 steps" --sequence x:10001:1h in.cmt
+    assert_fails 2 "cm-features: sequence 'x:2:24': the span must be a duration (1h, 1d)" --sequence x:2:24 in.cmt
+    assert_fails 2 "cm-features: sequence 'x,x:2:1h': 'x' twice" --sequence x,x:2:1h in.cmt
+    assert_fails 2 "cm-features: sequence 'x:2': expected COL[,COL...]:W:SPAN" --sequence x:2 in.cmt
+    assert_fails 2 "cm-features: in.cmt: sequence: column 'c' is a category, not a number" --sequence x,c:2:1h in.cmt
+    printf 'x,y\n1,2\n' >plain.csv
+    stream plain.csv
+    assert_fails 2 "cm-features: in.cmt: sequence 'x:2:1h': a window needs a time column" --sequence x:2:1h in.cmt
+}
+
 @test "bike: our matrix equals make-features.py run now (pandas), the January file and the full data" {
     local py=/usr/bin/python3 mf="$SHARED/bench/make-features.py"
     [ -f "$mf" ] || skip "no $mf"

@@ -10,7 +10,7 @@
 
 enum { P_HOUR, P_MINUTE, P_DOW, P_DOM, P_MONTH, P_DOY, P_WEEK, P_YEAR,
        P_WEEKEND, P_NPARTS };
-enum { D_PART, D_SIN, D_COS, D_HOLIDAY, D_LAG, D_ROLL, D_DIFF };
+enum { D_PART, D_SIN, D_COS, D_HOLIDAY, D_LAG, D_ROLL, D_DIFF, D_SEQ };
 enum { S_MEAN, S_STD, S_MIN, S_MAX, S_SUM, S_COUNT };
 
 extern const char *const cm_feature_parts[P_NPARTS];
@@ -42,10 +42,13 @@ typedef struct feat_span {
     char *text;     /* as given: it names the derived column */
 } feat_span;
 
-/* One lag.N, diff.N or rolling.N setting, parsed. */
+/* One lag.N, diff.N or rolling.N setting, parsed; or the sequence: the
+ * window of a sequence model, lags of several columns at every step. */
 typedef struct feat_spec {
-    int kind;       /* D_LAG, D_DIFF or D_ROLL */
+    int kind;       /* D_LAG, D_DIFF, D_ROLL or D_SEQ */
     char *col;      /* the column it looks back on */
+    cm_list cols;   /* the sequence's columns (col is the first) */
+    int64_t steps;  /* the sequence's length, in spans */
     char *text;     /* the setting, for messages */
     feat_span *spans;    /* a lag's or difference's spans; a window's one */
     size_t nspans;
@@ -56,7 +59,7 @@ typedef struct feat_spec {
 /* The settings as declared (cm_settings_read fills these). */
 typedef struct feat_raw {
     const char *target, *time_features, *holidays, *holiday_col, *holiday_none, *by,
-        *drop, *keep;
+        *drop, *keep, *sequence;
     int cyclic, keep_incomplete;
     int64_t min_count, max_history;
 } feat_raw;
@@ -129,6 +132,10 @@ cm_status cm_features_make_row(cm_features *f, cm_history *h, const cm_ccols *b,
                                int64_t t, const cm_cols *ob, size_t o, int spread,
                                int *complete, cm_error *err);
 cm_status cm_features_sync_dicts(cm_features *f, cm_error *err);
+/* seq_COL_K, the sequence's column of COL K spans back. */
+#define CM_SEQ_NAME "seq_%s_%lld"
+/* The longest sequence, in steps. */
+#define CM_SEQ_MAX 10000
 #define DEFAULT_PARTS "hour,dow,month,doy,weekend"
 
 #endif

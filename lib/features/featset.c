@@ -39,6 +39,10 @@ static const cm_setting decls[] = {
              "itself left out", .offset = CM_SET_NOWHERE},
     {.name = "diff", .type = CM_SET_TEXT, .flags = REC | CM_SET_REPEAT, .arg = "COL:SPAN,...",
      .help = "value minus the value SPAN earlier", .offset = CM_SET_NOWHERE},
+    {.name = "sequence", .type = CM_SET_TEXT, .flags = REC, .arg = "COLS:W:SPAN",
+     .help = "the W values of each of COLS before the row,\nSPAN apart, as seq_COL_W..seq_COL_1 "
+             "(the\nwindow of a sequence model, cm-train -m gru)",
+     .offset = AT(sequence, const char *)},
     {.name = "by", .short_opt = 'b', .type = CM_SET_TEXT, .flags = REC, .arg = "COL",
      .help = "series (sensor, station): look back within each", .offset = AT(by, const char *)},
     {.name = "min-count", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 1, .dflt = "1",
@@ -60,6 +64,12 @@ static const cm_setting decls[] = {
 const cm_settings cm_features_settings = {decls, sizeof decls / sizeof *decls};
 
 /* ---- parts of the plan ------------------------------------------------------- */
+
+static const char *spec_what(int kind)
+{
+    return kind == D_ROLL ? "rolling" : kind == D_LAG ? "lag" : kind == D_SEQ ? "sequence"
+         : "diff";
+}
 
 /* "24" is rows, "24h" a duration. */
 static int parse_span(const char *s, int64_t *v, int *rows)
@@ -83,8 +93,7 @@ static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
     s += sp->nspans;
     if (parse_span(text, &s->span, &s->by_rows))
         return cm_fail(err, CM_ERR_ARG, "%s '%s': '%s' is not a duration (90s 15m 1h 7d "
-                       "1w) or a number of rows", sp->kind == D_ROLL ? "rolling"
-                       : sp->kind == D_LAG ? "lag" : "diff", sp->text, text);
+                       "1w) or a number of rows", spec_what(sp->kind), sp->text, text);
     if (!(s->text = cm_strndup(text, strlen(text))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     sp->nspans++;
@@ -94,7 +103,7 @@ static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
 /* lag.N and diff.N: COL:SPAN,...; rolling.N: COL:STAT,...:SPAN */
 static cm_status parse_spec(feat_spec *sp, const char *v, cm_error *err)
 {
-    const char *what = sp->kind == D_ROLL ? "rolling" : sp->kind == D_LAG ? "lag" : "diff";
+    const char *what = spec_what(sp->kind);
     const char *c1 = strchr(v, ':'), *c2 = strrchr(v, ':');
     if (!(sp->text = cm_strndup(v, strlen(v))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -129,6 +138,43 @@ static cm_status parse_spec(feat_spec *sp, const char *v, cm_error *err)
             st = add_span(sp, items.item[i], err);
     }
     cm_list_free(&items);
+    return st;
+}
+
+/* sequence: COL,COL,...:W:SPAN, a duration (a window by time alone: a
+ * step missing is a gap, never the row before it). */
+static cm_status parse_sequence(feat_spec *sp, const char *v, cm_error *err)
+{
+    const char *c2 = strrchr(v, ':'), *c1 = c2 ? c2 - 1 : NULL;
+    while (c1 && c1 >= v && *c1 != ':')
+        c1--;
+    if (!(sp->text = cm_strndup(v, strlen(v))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!c1 || c1 <= v || c2 - c1 < 2 || !c2[1])
+        return cm_fail(err, CM_ERR_ARG, "sequence '%s': expected COL[,COL...]:W:SPAN", v);
+    char num[24];
+    size_t nlen = (size_t)(c2 - c1 - 1);
+    snprintf(num, sizeof num, "%.*s", (int)(nlen < sizeof num ? nlen : sizeof num - 1), c1 + 1);
+    if (nlen >= sizeof num || strspn(num, "0123456789") != nlen ||
+        (sp->steps = strtoll(num, NULL, 10)) < 1 || sp->steps > CM_SEQ_MAX)
+        return cm_fail(err, CM_ERR_ARG, "sequence '%s': the length must be 1 to %d steps",
+                       v, CM_SEQ_MAX);
+    if (!(sp->col = cm_strndup(v, (size_t)(c1 - v))))
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    cm_status st = cm_list_split(&sp->cols, sp->col, err);
+    if (!st && sp->cols.n == 0)
+        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': no column", v);
+    for (size_t i = 0; !st && i < sp->cols.n; i++)
+        for (size_t j = 0; !st && j < i; j++)
+            if (!strcmp(sp->cols.item[i], sp->cols.item[j]))
+                st = cm_fail(err, CM_ERR_ARG, "sequence '%s': '%s' twice", v,
+                             sp->cols.item[i]);
+    if (!st)
+        st = add_span(sp, c2 + 1, err);
+    if (!st && sp->spans[0].by_rows)
+        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': the span must be a duration (1h, 1d)", v);
+    if (!st && sp->spans[0].span > CM_MAX_TIME / sp->steps)
+        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': reaches too far back", v);
     return st;
 }
 
@@ -196,6 +242,15 @@ int cm_features_plan_derives(const cm_features_plan *p, const char *name)
     for (size_t i = 0; i < p->nspecs; i++) {
         const feat_spec *sp = &p->specs[i];
         for (size_t k = 0; k < (sp->kind == D_ROLL ? sp->nstats : sp->nspans); k++) {
+            if (sp->kind == D_SEQ) {
+                for (size_t c = 0; c < sp->cols.n; c++)
+                    for (int64_t j = 1; j <= sp->steps; j++) {
+                        snprintf(buf, sizeof buf, CM_SEQ_NAME, sp->cols.item[c], (long long)j);
+                        if (!strcmp(buf, name))
+                            return 1;
+                    }
+                break;
+            }
             if (sp->kind == D_ROLL)
                 snprintf(buf, sizeof buf, "%s_%s%s", sp->col, cm_feature_stats[sp->stats[k]],
                          sp->spans[0].text);
@@ -217,7 +272,8 @@ const char *cm_features_plan_by(const cm_features_plan *p)
 int cm_features_plan_reads(const cm_features_plan *p, const char *col)
 {
     for (size_t i = 0; i < p->nspecs; i++)
-        if (!strcmp(p->specs[i].col, col))
+        if (p->specs[i].kind == D_SEQ ? cm_list_find(&p->specs[i].cols, col) >= 0
+                                      : !strcmp(p->specs[i].col, col))
             return 1;
     return (p->r.by && !strcmp(p->r.by, col)) ||
            (p->r.holiday_col && !strcmp(p->r.holiday_col, col));
@@ -237,6 +293,7 @@ void cm_features_plan_free(cm_features_plan *p)
         free(p->specs[i].spans);
         free(p->specs[i].col);
         free(p->specs[i].text);
+        cm_list_free(&p->specs[i].cols);
     }
     free(p->specs);
     free(p);
@@ -276,6 +333,17 @@ cm_features_plan *cm_features_plan_new(const cm_kv *settings, cm_error *err)
         sp += p->nspecs++;
         *sp = (feat_spec){.kind = s->name[0] == 'l' ? D_LAG : s->name[0] == 'd' ? D_DIFF : D_ROLL};
         st = parse_spec(sp, cm_kv_value(settings, i), err);
+    }
+    /* the sequence last: its columns after every other derived one */
+    feat_spec *sp = !st && p->r.sequence ? realloc(p->specs, (p->nspecs + 1) * sizeof *sp)
+                                         : NULL;
+    if (!st && p->r.sequence && !sp)
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (sp) {
+        p->specs = sp;
+        sp += p->nspecs++;
+        *sp = (feat_spec){.kind = D_SEQ};
+        st = parse_sequence(sp, p->r.sequence, err);
     }
     if (st) {
         cm_features_plan_free(p);

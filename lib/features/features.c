@@ -82,12 +82,36 @@ static cm_status need_time(cm_features *f, const char *what, const char *spec,
                    "(give a number of rows instead)", what, spec);
 }
 
+/* The sequence: a lag of each column at every step, oldest step first,
+ * the columns in the order given within a step (a network reads them so:
+ * seq_a_W, seq_b_W, ..., seq_a_1, seq_b_1). */
+static cm_status derive_sequence(cm_features *f, const feat_spec *sp, cm_error *err)
+{
+    char name[CM_MAX_NAME + 160];
+    size_t *slot = calloc(sp->cols.n, sizeof *slot);
+    cm_status st = slot ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; !st && c < sp->cols.n; c++)
+        st = source(f, "sequence", sp->cols.item[c], &slot[c], err);
+    if (!st && f->time_col < 0)
+        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': a window needs a time column",
+                     sp->text);
+    for (int64_t k = sp->steps; !st && k >= 1; k--)
+        for (size_t c = 0; !st && c < sp->cols.n; c++) {
+            snprintf(name, sizeof name, CM_SEQ_NAME, sp->cols.item[c], (long long)k);
+            st = add_derived(f, D_LAG, 0, slot[c], k * sp->spans[0].span, 0, name, err);
+        }
+    free(slot);
+    return st;
+}
+
 /* One lag.N, diff.N or rolling.N of the plan: its columns. */
 static cm_status derive(cm_features *f, const feat_spec *sp, cm_error *err)
 {
     const char *what = sp->kind == D_ROLL ? "rolling" : sp->kind == D_LAG ? "lag" : "diff";
     char name[CM_MAX_NAME + 160];
     size_t slot = 0;
+    if (sp->kind == D_SEQ)
+        return derive_sequence(f, sp, err);
     cm_status st = source(f, what, sp->col, &slot, err);
     if (!st && sp->kind == D_DIFF && cm_schema_find(f->in, sp->col) == f->target_col)
         return cm_fail(err, CM_ERR_ARG, "diff '%s': a difference of the target "
