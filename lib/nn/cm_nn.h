@@ -176,6 +176,12 @@ void cm_seqnet_backward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
                         const float *mask, const float *dy, float *grad, float *dcur,
                         int threads);
 const float *cm_seqnet_dseq(const cm_seqnet_ws *ws);
+/* Inference alone, in the caller's scratch (cm_seqnet_run_scratch
+ * floats): the outputs of batch rows of x, each row the window (W x C,
+ * oldest step first) then the current inputs, as a model encodes them. */
+size_t cm_seqnet_run_scratch(const cm_seqnet *n, size_t batch);
+const float *cm_seqnet_run(const cm_seqnet *n, size_t batch, const float *x, float *scratch,
+                           int threads);
 
 /* ---- networks for inference (net.c) --------------------------------------------- */
 

@@ -17,11 +17,14 @@
 
 struct cm_seqnet_ws {
     size_t batch;
+    float *block;         /* everything below, when the workspace owns it */
     float *xt;            /* rnn: the window time-major, W x batch x C */
-    float **out, **cache; /* per layer: rnn hs and cache; conv y and col */
-    float **act;          /* conv: each layer's ReLU output */
+    float *out[CM_SEQ_MAX_LAYERS], *cache[CM_SEQ_MAX_LAYERS]; /* rnn hs and cache;
+                                                             conv y and col */
+    float *act[CM_SEQ_MAX_LAYERS]; /* conv: each layer's ReLU output */
     float *z, *z1, *a1, *y;
-    float *dz, *d1, *dseq, *dtop, *dbelow, *work;
+    float *dz, *d1, *dseq, *dtop, *dbelow, *work; /* training only */
+    float *seq, *cur;     /* inference: a row of inputs split in two */
 };
 
 static size_t rnn_gates(cm_seq_kind k)
@@ -84,55 +87,70 @@ static void head_at(const cm_seqnet *n, float *p, float **W1, float **b1, float 
     *W1 = p, *b1 = p + z * n->head, *W2 = *b1 + n->head, *b2 = *W2 + n->head * n->nout;
 }
 
+/* Lays out a workspace for batch rows in mem (NULL: only counts) and
+ * returns its floats: what a forward pass keeps; with train, what
+ * backward needs too; without, room to split rows of inputs in two. */
+static size_t ws_place(const cm_seqnet *n, size_t batch, int train, cm_seqnet_ws *ws,
+                       float *mem)
+{
+    size_t W = n->window, w = n->width, z = w + n->current, cell = batch * W;
+    size_t widest = n->channels > w ? n->channels : w, work = 0, at = 0;
+#define TAKE(field, count)                                                     \
+    do {                                                                       \
+        size_t k_ = (count);                                                   \
+        if (mem)                                                               \
+            ws->field = mem + at;                                              \
+        at += k_ ? k_ : 1;                                                     \
+    } while (0)
+    for (size_t l = 0; l < n->layers; l++) {
+        size_t keep = n->kind == CM_SEQ_CNN
+                          ? cm_conv_col(batch, W, layer_in(n, l), n->kernel)
+                          : cm_rnn_cache(rnn_kind(n->kind), W, batch, w);
+        TAKE(out[l], cell * w);
+        TAKE(cache[l], keep);
+        if (n->kind == CM_SEQ_CNN)
+            TAKE(act[l], cell * w);
+        size_t need = n->kind == CM_SEQ_CNN ? keep : cm_rnn_work(rnn_kind(n->kind), W, batch, w);
+        work = need > work ? need : work;
+    }
+    if (n->kind != CM_SEQ_CNN)
+        TAKE(xt, cell * n->channels);
+    TAKE(z, batch * z);
+    TAKE(z1, batch * n->head);
+    TAKE(a1, batch * n->head);
+    TAKE(y, batch * n->nout);
+    if (train) {
+        TAKE(dz, batch * z);
+        TAKE(d1, batch * n->head);
+        TAKE(dseq, cell * n->channels);
+        TAKE(dtop, cell * widest);
+        TAKE(dbelow, cell * widest);
+        TAKE(work, work);
+    } else {
+        TAKE(seq, cell * n->channels);
+        TAKE(cur, batch * n->current);
+    }
+#undef TAKE
+    if (mem)
+        ws->batch = batch;
+    return at;
+}
+
 void cm_seqnet_ws_free(cm_seqnet_ws *ws)
 {
-    if (!ws)
-        return;
-    for (size_t i = 0; ws->out && i < CM_SEQ_MAX_LAYERS; i++)
-        free(ws->out[i]), free(ws->cache[i]), free(ws->act[i]);
-    free(ws->out), free(ws->cache), free(ws->act);
-    free(ws->xt), free(ws->z), free(ws->z1), free(ws->a1), free(ws->y);
-    free(ws->dz), free(ws->d1), free(ws->dseq), free(ws->dtop), free(ws->dbelow);
-    free(ws->work);
+    if (ws)
+        free(ws->block);
     free(ws);
 }
 
 cm_seqnet_ws *cm_seqnet_ws_new(const cm_seqnet *n, size_t batch)
 {
     cm_seqnet_ws *ws = calloc(1, sizeof *ws);
-    if (!ws)
-        return NULL;
-    ws->batch = batch;
-    size_t W = n->window, w = n->width, z = w + n->current, cell = batch * W;
-    size_t widest = n->channels > w ? n->channels : w, work = 0;
-    int ok = (ws->out = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->out)) &&
-             (ws->cache = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->cache)) &&
-             (ws->act = calloc(CM_SEQ_MAX_LAYERS, sizeof *ws->act));
-    for (size_t l = 0; ok && l < n->layers; l++) {
-        size_t keep = n->kind == CM_SEQ_CNN
-                          ? cm_conv_col(batch, W, layer_in(n, l), n->kernel)
-                          : cm_rnn_cache(rnn_kind(n->kind), W, batch, w);
-        ok = (ws->out[l] = malloc(cell * w * sizeof(float))) &&
-             (ws->cache[l] = malloc(keep * sizeof(float))) &&
-             (n->kind != CM_SEQ_CNN || (ws->act[l] = malloc(cell * w * sizeof(float))));
-        size_t need = n->kind == CM_SEQ_CNN ? keep : cm_rnn_work(rnn_kind(n->kind), W, batch, w);
-        work = need > work ? need : work;
-    }
-    ok = ok && (n->kind == CM_SEQ_CNN || (ws->xt = malloc(cell * n->channels * sizeof(float)))) &&
-         (ws->z = malloc(batch * z * sizeof(float))) &&
-         (ws->z1 = malloc(batch * n->head * sizeof(float))) &&
-         (ws->a1 = malloc(batch * n->head * sizeof(float))) &&
-         (ws->y = malloc(batch * n->nout * sizeof(float))) &&
-         (ws->dz = malloc(batch * z * sizeof(float))) &&
-         (ws->d1 = malloc(batch * n->head * sizeof(float))) &&
-         (ws->dseq = malloc(cell * n->channels * sizeof(float))) &&
-         (ws->dtop = malloc(cell * widest * sizeof(float))) &&
-         (ws->dbelow = malloc(cell * widest * sizeof(float))) &&
-         (ws->work = malloc((work ? work : 1) * sizeof(float)));
-    if (!ok) {
-        cm_seqnet_ws_free(ws);
+    if (!ws || !(ws->block = malloc(ws_place(n, batch, 1, ws, NULL) * sizeof(float)))) {
+        free(ws);
         return NULL;
     }
+    ws_place(n, batch, 1, ws, ws->block);
     return ws;
 }
 
@@ -244,4 +262,22 @@ void cm_seqnet_backward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
 const float *cm_seqnet_dseq(const cm_seqnet_ws *ws)
 {
     return ws->dseq;
+}
+
+size_t cm_seqnet_run_scratch(const cm_seqnet *n, size_t batch)
+{
+    return ws_place(n, batch, 0, NULL, NULL);
+}
+
+const float *cm_seqnet_run(const cm_seqnet *n, size_t batch, const float *x, float *scratch,
+                           int threads)
+{
+    cm_seqnet_ws ws = {0};
+    ws_place(n, batch, 0, &ws, scratch);
+    size_t wc = n->window * n->channels, row = wc + n->current;
+    for (size_t b = 0; b < batch; b++) {
+        memcpy(ws.seq + b * wc, x + b * row, wc * sizeof(float));
+        memcpy(ws.cur + b * n->current, x + b * row + wc, n->current * sizeof(float));
+    }
+    return cm_seqnet_forward(n, &ws, batch, ws.seq, ws.cur, NULL, threads);
 }

@@ -98,6 +98,20 @@ static void test_grad(cm_seq_kind k)
             same &= fabsf(y1[o] - yb[b * c.n.nout + o]) <= 1e-6f * (1 + fabsf(y1[o]));
     }
     CHECK(same, "%s: each row's output the same alone as in a batch", kind_name[k]);
+    /* inference in the caller's scratch, from rows as a model encodes
+     * them (window, then current): the very bits of the training pass */
+    size_t wc = c.n.window * c.n.channels, row = wc + c.n.current;
+    float *x = malloc(c.batch * row * sizeof *x);
+    float *scratch = malloc(cm_seqnet_run_scratch(&c.n, c.batch) * sizeof *scratch);
+    for (size_t b = 0; b < c.batch; b++) {
+        memcpy(x + b * row, c.seq + b * wc, wc * sizeof *x);
+        memcpy(x + b * row + wc, c.cur + b * c.n.current, c.n.current * sizeof *x);
+    }
+    const float *yr = cm_seqnet_run(&c.n, c.batch, x, scratch, 1);
+    CHECK(!memcmp(yr, yb, c.batch * c.n.nout * sizeof *yb),
+          "%s: cm_seqnet_run of encoded rows gives the training pass's outputs bit for bit",
+          kind_name[k]);
+    free(x), free(scratch);
     cm_seqnet_ws_free(one), cm_seqnet_ws_free(c.ws);
     free(yb), free(grad), free(dcur), free(dy), free(dseq);
     free(c.n.p), free(c.seq), free(c.cur), free(c.R);
