@@ -165,9 +165,9 @@ Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.cs
     [ ! -e x.cmm ]
     # a file of a later major version is refused by its version (a reader of 1.x
     # refuses a direct model's 2.0 the same way)
-    cp d.cmm v4.cmm
-    printf '\004' | dd of=v4.cmm bs=1 seek=8 conv=notrunc 2>/dev/null
-    assert_fails 1 "cm-predict: v4.cmm: format version 4.0 (or a damaged header), this build reads versions 1.x to 3.x (cm $CM_VERSION)" -m v4.cmm -H 2 direct.csv
+    cp d.cmm v5.cmm
+    printf '\005' | dd of=v5.cmm bs=1 seek=8 conv=notrunc 2>/dev/null
+    assert_fails 1 "cm-predict: v5.cmm: format version 5.0 (or a damaged header), this build reads versions 1.x to 4.x (cm $CM_VERSION)" -m v5.cmm -H 2 direct.csv
 }
 
 @test "across the change to summer time an hourly forecast stays on the hour, in the model's zone" {

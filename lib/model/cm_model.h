@@ -53,6 +53,10 @@ size_t cm_model_horizon(const cm_model *m);
 cm_status cm_model_predict_ahead(const cm_model *m, const cm_schema *s, const cm_batch *b,
                                  double *pred, uint8_t *ok, size_t *why, uint64_t *unseen,
                                  cm_error *err);
+/* A sequence model's window: its steps (0 for a model of another kind),
+ * and the values of each step into *channels; its first steps x channels
+ * inputs are the window, oldest step first. */
+size_t cm_model_window(const cm_model *m, size_t *channels);
 /* The model's inputs: their number, the name of input i, and whether
  * name is one of them. */
 size_t cm_model_ninputs(const cm_model *m);
@@ -140,11 +144,13 @@ typedef struct cm_kind {
     /* the work of one row's forward pass, in multiply-adds (or steps
      * down a tree): whether rows are worth a thread */
     size_t (*cost)(const void *net);
+    int seq; /* a sequence network: its inputs begin with a window */
 } cm_kind;
 
 /* The kind named so, or NULL. */
 const cm_kind *cm_kind_find(const char *name);
-extern const cm_kind cm_kind_linear, cm_kind_mlp, cm_kind_gbdt;
+extern const cm_kind cm_kind_linear, cm_kind_mlp, cm_kind_gbdt, cm_kind_gru, cm_kind_lstm,
+    cm_kind_cnn;
 
 /* Boosted regression trees (the gbdt kind), in flat arrays of nodes: tree
  * t's are [start[t], start[t + 1]), its root first.  A node with feature

@@ -311,4 +311,4 @@ static size_t forest_cost(const void *net)
 }
 
 const cm_kind cm_kind_gbdt = {"gbdt", forest_forward, forest_scratch, forest_save,
-                              forest_load, forest_describe, forest_free, 1, forest_cost};
+                              forest_load, forest_describe, forest_free, 1, forest_cost, 0};

@@ -75,7 +75,7 @@ static size_t linear_cost(const void *net)
 }
 
 const cm_kind cm_kind_linear = {"linear", linear_forward, linear_scratch, linear_save,
-                                linear_load, linear_describe, linear_free, 0, linear_cost};
+                                linear_load, linear_describe, linear_free, 0, linear_cost, 0};
 
 /* ---- mlp: dense layers ---------------------------------------------------------- */
 
@@ -191,9 +191,10 @@ static size_t mlp_cost(const void *net)
 }
 
 const cm_kind cm_kind_mlp = {"mlp", mlp_forward, mlp_scratch, mlp_save, mlp_load,
-                             mlp_describe, mlp_free, 0, mlp_cost};
+                             mlp_describe, mlp_free, 0, mlp_cost, 0};
 
-static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt};
+static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt,
+                                       &cm_kind_gru, &cm_kind_lstm, &cm_kind_cnn};
 
 const cm_kind *cm_kind_find(const char *name)
 {

@@ -30,8 +30,8 @@ cm_model *cm_model_new(cm_schema *schema, cm_encoder *enc, const cm_kind *k, voi
         m->schema = schema;
         m->kind = k;
         m->net = net;
-        m->major = MODEL_MAJOR_OF(m->enc.nout, k->raw);
-        m->minor = MODEL_MINOR_OF(m->enc.nout, k->raw);
+        m->major = MODEL_MAJOR_OF(m->enc.nout, k);
+        m->minor = MODEL_MINOR_OF(m->enc.nout, k);
         m->enc.raw = k->raw;
     }
     if (!m || !(m->meta = cm_kv_new())) {
@@ -56,6 +56,13 @@ size_t cm_model_ninputs(const cm_model *m) { return m->enc.nf; }
 const char *cm_model_input(const cm_model *m, size_t i) { return m->enc.f[i].name; }
 const cm_encoder *cm_model_encoder(const cm_model *m) { return &m->enc; }
 const cm_kind *cm_model_kind(const cm_model *m) { return m->kind; }
+
+size_t cm_model_window(const cm_model *m, size_t *channels)
+{
+    const cm_seqnet *n = m->kind->seq ? m->net : NULL;
+    *channels = n ? n->channels : 0;
+    return n ? n->window : 0;
+}
 const void *cm_model_net(const cm_model *m) { return m->net; }
 
 int cm_model_needs(const cm_model *m, const char *name)

@@ -27,9 +27,19 @@
 #define MODEL_MAJOR_TREES 3
 #define MODEL_MINOR_TREES 0
 
+/* Sequence networks (gru, lstm, cnn: cm_kind.seq), whose inputs begin
+ * with a window that the recipe's sequence setting derives: 4.0, one
+ * output or a direct model's horizon (its metadata key, when there). */
+#define MODEL_MAJOR_SEQ 4
+#define MODEL_MINOR_SEQ 0
+
 /* The version a model's file is written as. */
-#define MODEL_MAJOR_OF(nout, raw) ((nout) > 1 ? MODEL_MAJOR_DIRECT : (raw) ? MODEL_MAJOR_TREES : MODEL_MAJOR)
-#define MODEL_MINOR_OF(nout, raw) ((nout) > 1 ? MODEL_MINOR_DIRECT : (raw) ? MODEL_MINOR_TREES : MODEL_MINOR)
+#define MODEL_MAJOR_OF(nout, k)                                                \
+    ((k)->seq ? MODEL_MAJOR_SEQ : (nout) > 1 ? MODEL_MAJOR_DIRECT               \
+     : (k)->raw ? MODEL_MAJOR_TREES : MODEL_MAJOR)
+#define MODEL_MINOR_OF(nout, k)                                                \
+    ((k)->seq ? MODEL_MINOR_SEQ : (nout) > 1 ? MODEL_MINOR_DIRECT               \
+     : (k)->raw ? MODEL_MINOR_TREES : MODEL_MINOR)
 
 struct cm_model {
     const cm_kind *kind;

@@ -88,8 +88,8 @@ cm_status cm_model_save(const cm_model *m, FILE *f, cm_error *err)
     if (!o.frame)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     cm_status st = cm_frame_write_header(f, cm_magic_model,
-                                         MODEL_MAJOR_OF(m->enc.nout, m->kind->raw),
-                                         MODEL_MINOR_OF(m->enc.nout, m->kind->raw), err);
+                                         MODEL_MAJOR_OF(m->enc.nout, m->kind),
+                                         MODEL_MINOR_OF(m->enc.nout, m->kind), err);
     const cm_schema *s = m->schema;
     if (!st) {
         cm_encode_schema(&o.buf, s);
@@ -200,8 +200,8 @@ static cm_status read_horizon(cm_model *m, cm_error *err)
 {
     const char *v = cm_kv_get(m->meta, "horizon");
     m->enc.nout = 1;
-    if (m->major != MODEL_MAJOR_DIRECT) /* no key: one output */
-        return CM_OK;
+    if (m->major != MODEL_MAJOR_DIRECT && (m->major != MODEL_MAJOR_SEQ || !v))
+        return CM_OK; /* no key: one output */
     if (!v)
         return bad(err, "metadata: no horizon");
     char *end;
@@ -322,7 +322,7 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
     cm_status st = m && fr && (m->schema = cm_schema_new()) && (m->meta = cm_kv_new())
                        ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (!st)
-        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MAJOR_TREES, &m->major,
+        st = cm_frame_read_header(f, cm_magic_model, MODEL_MAJOR, MODEL_MAJOR_SEQ, &m->major,
                                   &m->minor, err);
     if (!st && !(st = cm_frame_expect(fr, f, CM_MSG_SCHEMA, &p, &n, err)))
         st = cm_decode_schema(p, n, m->schema, "model file", err);
@@ -342,7 +342,8 @@ cm_model *cm_model_load(FILE *f, cm_error *err)
         st = read_horizon(m, err);
     if (!st && !(m->kind = cm_kind_find(cm_kv_get(m->meta, "kind"))))
         st = bad(err, "unknown model kind");
-    if (!st && (m->major == MODEL_MAJOR_TREES) != m->kind->raw)
+    if (!st && ((m->major == MODEL_MAJOR_TREES) != m->kind->raw ||
+                (m->major == MODEL_MAJOR_SEQ) != m->kind->seq))
         st = bad(err, "its kind is not of its version");
     if (!st)
         m->enc.raw = m->kind->raw;
