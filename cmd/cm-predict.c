@@ -222,6 +222,21 @@ static void count(const char **comma, uint64_t n, const char *what, const char *
     *comma = ",";
 }
 
+/* The counts of each missing input (missing[i] for input i), a sequence
+ * model's window told as one. */
+static void count_missing(const char **comma, const cm_model *m, const uint64_t *missing)
+{
+    size_t C, W = cm_model_window(m, &C);
+    uint64_t no_window = 0;
+    for (size_t i = 0; i < W * C; i++)
+        no_window += missing[i];
+    if (no_window)
+        fprintf(stderr, "%s %llu without a whole window (the %zu steps before)", *comma,
+                (unsigned long long)no_window, W), *comma = ",";
+    for (size_t i = W * C; i < cm_model_ninputs(m); i++)
+        count(comma, missing[i], "missing", cm_model_input(m, i));
+}
+
 static void print_counts(const cm_model *m, const cm_predictor *p, const char *name,
                          int verbose)
 {
@@ -236,8 +251,7 @@ static void print_counts(const cm_model *m, const cm_predictor *p, const char *n
         fprintf(stderr, "%s: %llu of %llu rows without a forecast:", cli_name(),
                 (unsigned long long)none, (unsigned long long)s->rows);
         const char *comma = "";
-        for (size_t i = 0; i < cm_model_ninputs(m); i++)
-            count(&comma, s->missing[i], "missing", cm_model_input(m, i));
+        count_missing(&comma, m, s->missing);
         count(&comma, s->left[CM_CLEAN_NO_TIME], "without a time", NULL);
         count(&comma, s->left[CM_CLEAN_DUPLICATE], "repeating a time the recipe's dedupe "
               "keeps once", NULL);
@@ -323,8 +337,7 @@ static void print_fc_counts(const cm_model *m, const cm_forecaster *fc, int verb
     fprintf(stderr, "%s: %llu of %llu forecasts empty:", cli_name(), (unsigned long long)none,
             (unsigned long long)s->slots);
     const char *comma = "";
-    for (size_t i = 0; i < cm_model_ninputs(m); i++)
-        count(&comma, s->missing[i], "missing", cm_model_input(m, i));
+    count_missing(&comma, m, s->missing);
     count(&comma, s->no_future, "steps without a row of covariates", NULL);
     fputc('\n', stderr);
 }

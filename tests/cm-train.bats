@@ -199,7 +199,7 @@ Try 'cm-train --help' for more information." \
     assert_fails 2 "cm-train: --schedule: 'linear' is not constant, step or cosine
 Try 'cm-train --help' for more information." \
         -y y --schedule linear sq.cmt -o m.cmm
-    assert_fails 2 "cm-train: --model: 'tree' is not linear, mlp or gbdt
+    assert_fails 2 "cm-train: --model: 'tree' is not linear, mlp, gbdt, gru, lstm or cnn
 Try 'cm-train --help' for more information." \
         -y y -m tree sq.cmt -o m.cmm
     assert_fails 2 "cm-train: --dropout: '1' is not a number from 0 to 0.95

@@ -38,8 +38,8 @@ comp() {
 
 @test "option names, and an option's choices: model kinds, cm-cat's formats, compgen over them" {
     [ "$(comp cm-train --mo | tr '\n' ' ')" = "--model --momentum " ]
-    [ "$(comp cm-train -m '' | tr '\n' ' ')" = "gbdt linear mlp " ]
-    [ "$(comp cm-train --model=g)" = gbdt ]
+    [ "$(comp cm-train -m '' | tr '\n' ' ')" = "cnn gbdt gru linear lstm mlp " ]
+    [ "$(comp cm-train --model=gb)" = gbdt ]
     [ "$(comp cm-cat -f n | tr '\n' ' ')" = "npy npz " ]
     [ "$(comp cm-tune --cv '' | tr '\n' ' ')" = "kfold time " ]
     # an option that takes a number: nothing to offer

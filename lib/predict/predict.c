@@ -17,6 +17,21 @@ static long find_step(const cm_schema *s, const char *op)
     return -1;
 }
 
+/* A sequence model's windows alone, for a stream whose features step
+ * made the rest (as cm-train derived them from it). */
+static cm_features_plan *window_plan(const cm_kv *fp, cm_error *err)
+{
+    cm_kv *set = cm_kv_new();
+    const char *by = cm_kv_get(fp, "by");
+    cm_status st = set ? cm_kv_set(set, "sequence", cm_kv_get(fp, "sequence"), err)
+                       : cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st) st = cm_kv_set(set, "time-features", "none", err);
+    if (!st && by) st = cm_kv_set(set, "by", by, err);
+    cm_features_plan *plan = st ? NULL : cm_features_plan_new(set, err);
+    cm_kv_free(set);
+    return plan;
+}
+
 void cm_predictor_free(cm_predictor *p)
 {
     if (!p)
@@ -24,6 +39,7 @@ void cm_predictor_free(cm_predictor *p)
     cm_predict_forget(p);
     cm_clean_plan_free(p->clean);
     cm_features_plan_free(p->feat);
+    cm_features_plan_free(p->winplan);
     cm_kv_free(p->fixed);
     free(p->st.missing);
     free(p->tpred), free(p->tok), free(p->twhy), free(p->tfar);
@@ -46,6 +62,11 @@ cm_predictor *cm_predictor_new(const cm_model *m, cm_error *err)
                                                       err))) ||
         (feat >= 0 && !(p->feat = cm_features_plan_new(cm_recipe_params_c(s, (size_t)feat),
                                                        err)))) {
+        cm_predictor_free(p);
+        return NULL;
+    }
+    const cm_kv *fp = feat >= 0 ? cm_recipe_params_c(s, (size_t)feat) : NULL;
+    if (fp && cm_kv_get(fp, "sequence") && !(p->winplan = window_plan(fp, err))) {
         cm_predictor_free(p);
         return NULL;
     }
@@ -218,13 +239,21 @@ cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t bat
     return (*out = cm_features_start(in, p->feat, &o, err)) ? CM_OK : err->status;
 }
 
-static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *err)
+/* Rows through plan, when there is one. */
+static cm_status start_plan(cm_predictor *p, const cm_features_plan *plan, const cm_schema *in,
+                            cm_error *err)
 {
-    if (p->feat && cm_predictor_features(p, in, 0, &p->builder, err))
+    cm_features_opts o = {1, 0, cm_predictor_tz(p), CM_CLEAN_RECORD, 1};
+    if (plan && !(p->builder = cm_features_start(in, plan, &o, err)))
         return err->status;
     cm_predictor_rows_from(p, p->builder ? cm_features_schema(p->builder) : in,
                            lacks_target(p));
     return CM_OK;
+}
+
+static cm_status start_features(cm_predictor *p, const cm_schema *in, cm_error *err)
+{
+    return start_plan(p, p->feat, in, err);
 }
 
 static cm_status on_clean(void *ctx, cm_batch *b, cm_error *err)
@@ -308,10 +337,13 @@ cm_status cm_predict_stream(cm_predictor *p, cm_reader *r, cm_pred_fn fn, void *
     cm_predictor_start_run(p, fn, ctx);
     const cm_schema *s = cm_reader_schema(r);
     /* A stream of cm-clean still needs the features; one of cm-features
-     * has them all. */
+     * has them all, but for a sequence model's windows, which cm-train
+     * derived itself. */
     cm_status st = CM_OK;
     if (p->feat && find_step(s, "features") < 0)
         st = start_features(p, s, err);
+    else if (p->winplan && cm_schema_find(s, cm_model_input(p->m, 0)) < 0)
+        st = start_plan(p, p->winplan, s, err);
     else
         cm_predictor_rows_from(p, s, 0);
     cm_batch *b;

@@ -16,6 +16,7 @@ struct cm_predictor {
     /* the model's recipe, compiled once: NULL for a step it lacks */
     cm_clean_plan *clean;
     cm_features_plan *feat;
+    cm_features_plan *winplan;  /* a sequence model's windows alone */
     cm_kv *fixed;               /* derived inputs given by name */
     int lenient;                /* any raw column may be absent */
     /* one run */

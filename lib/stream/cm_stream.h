@@ -120,6 +120,8 @@ const cm_kv *cm_recipe_params_c(const cm_schema *s, size_t step);
 /* Appends a step; its index goes to *step if step != NULL. */
 cm_status cm_recipe_add(cm_schema *s, const char *op, size_t *step,
                         cm_error *err);
+/* Takes the last step away (a step merged into an earlier one). */
+void cm_recipe_drop_last(cm_schema *s);
 
 /* ---- batches: a block of rows, stored by column -------------------------- */
 

@@ -210,6 +210,15 @@ fail:
     return NULL;
 }
 
+void cm_recipe_drop_last(cm_schema *s)
+{
+    if (!s->nsteps)
+        return;
+    s->nsteps--;
+    free(s->steps[s->nsteps].op);
+    cm_kv_free(s->steps[s->nsteps].params);
+}
+
 static const char *schema_name(const void *ctx, size_t i)
 {
     return cm_schema_name(ctx, i);

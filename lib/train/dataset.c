@@ -45,8 +45,8 @@ cm_dataset *cm_dataset_load(cm_reader *r, const cm_kv *settings, cm_error *err)
                      "not the stream's (valid FRAC holds out the last of them)");
     if (!st)
         st = cm_rows_read(&ds->src, r, &ds->c, &ds->names, &ds->cols, err);
-    if (!st && !(ds->schema = cm_schema_clone(cm_reader_schema(r))))
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st && !(ds->schema = cm_rows_schema(&ds->src, err)))
+        st = err->status;
     if (st) {
         cm_dataset_free(ds);
         return NULL;
@@ -119,6 +119,15 @@ cm_model *cm_dataset_fit(const cm_dataset *ds, const cm_kv *settings, const size
         st = cm_fail(err, CM_ERR_ARG, "model: gbdt reads rows with missing inputs, %s "
                      "does not: search gbdt and the other kinds in separate runs",
                      c.kind->raw ? ds->c.kind->name : c.kind->name);
+    /* a sequence model's rows are those with a window, their inputs
+     * begin with it: every kind of a search reads them so, or none */
+    if (!st && c.kind->seq != ds->c.kind->seq)
+        st = cm_fail(err, CM_ERR_ARG, "model: gru, lstm and cnn read windows that %s "
+                     "does not: search sequence models and the other kinds in separate runs",
+                     c.kind->seq ? ds->c.kind->name : c.kind->name);
+    c.seq.window = ds->c.seq.window;
+    c.seq.channels = ds->c.seq.channels;
+    c.seq_first = ds->c.seq_first;
     if (!st && !(schema = cm_schema_clone(ds->schema)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     cm_train_rows src = ds->src; /* the rows are shared, read only */

@@ -11,7 +11,8 @@
 const cm_trainer *cm_trainer_of(const cm_kind *k)
 {
     static const cm_trainer *const all[] = {&cm_trainer_linear, &cm_trainer_mlp,
-                                            &cm_trainer_gbdt};
+                                            &cm_trainer_gbdt, &cm_trainer_gru,
+                                            &cm_trainer_lstm, &cm_trainer_cnn};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i]->kind == k)
             return all[i];
@@ -98,8 +99,8 @@ cm_model *cm_train(cm_reader *r, const cm_kv *settings,
     if (!st)
         st = cm_rows_read(&src, r, &c, &names, &cols, err);
     /* after the whole stream, so that it has every category */
-    if (!st && !(schema = cm_schema_clone(cm_reader_schema(r))))
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    if (!st && !(schema = cm_rows_schema(&src, err)))
+        st = err->status;
     if (!st && !(m = cm_train_fit(settings, &c, &src, src.s.taken, &names, schema, on_epoch,
                                   ctx, 1, err)))
         st = err->status;

@@ -32,6 +32,9 @@ typedef struct cm_train_cfg {
     const char *target, *features;
     const char *valid_from; /* the held-out rows are those at or after it */
     const char *horizon;    /* a direct model of that many steps, or a span */
+    const char *window, *sequence; /* a sequence model's window (steps or a span) */
+    cm_seqnet seq;          /* its network's kind and sizes (no window or inputs yet) */
+    size_t seq_first;       /* the column of the window's first input */
 } cm_train_cfg;
 
 /* Reads the settings, with their defaults; unknown keys are errors. */
@@ -51,10 +54,26 @@ typedef struct cm_rowset {
     uint32_t *key;    /* kept for a direct model: its series' code + 1, or 0 */
 } cm_rowset;
 
+/* A sequence model's windows (trainwin.c): every row of the stream
+ * held, with its window derived by the features step's sequence. */
+typedef struct cm_train_win {
+    cm_features *feat;  /* the builder of the windows, its schema the rows' */
+    cm_batch *rows;     /* every row of the stream, its window beside it */
+    char *spec;         /* the sequence setting: COL,...:W:SPAN */
+    size_t window, channels, first; /* first: seq_COL_W's column */
+    cm_step step;
+} cm_train_win;
+/* The most steps a window has. */
+#define CM_SEQ_MAX_WINDOW 10000
+
 /* Where reading a stream stands: the rows of the current pass, and what
  * the first pass counted. */
 typedef struct cm_rowreader {
     cm_reader *r;
+    const cm_schema *schema; /* of the rows read: r's, or the windows' */
+    cm_train_win win;   /* a sequence model's: the rows come from win.rows */
+    size_t nwin;        /* the first nwin inputs are the window's */
+    uint64_t no_window; /* rows left out for want of a whole window */
     const cm_train_cfg *c;
     const cm_encoder *e;
     long target, time_col;
@@ -98,6 +117,19 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
                           long **cols, cm_encoder *e, cm_error *err);
 /* Rows into d until it holds limit or the stream ends. */
 cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_error *err);
+/* What telling the step took (series, zone), freed: for a fresh start. */
+void cm_rowreader_release_step(cm_rowreader *s);
+/* Row i of the batch in hand (s->in) into the tally of the step. */
+cm_status cm_rowreader_watch(cm_rowreader *s, size_t i, cm_error *err);
+/* The rows of s->r held in w with their windows by c (its window and
+ * sequence), the step told from them (s's time column, series and zone
+ * set); c gets the window's size. */
+cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c,
+                             cm_error *err);
+void cm_train_win_free(cm_train_win *w);
+/* The model's schema: the rows', its recipe's features step deriving the
+ * windows as well. */
+cm_schema *cm_train_win_schema(const cm_train_win *w, cm_error *err);
 /* Back to the start of the stream for another pass. */
 cm_status cm_rowreader_restart(cm_rowreader *s, cm_error *err);
 /* How messages name valid-from: "valid-from '2011-12-01'
@@ -156,6 +188,9 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err);
  * targets y, and the targets as read (yr, when not NULL). */
 void cm_rows_design(const cm_encoder *e, const cm_rowset *d, const size_t *idx,
                     size_t from, size_t n, float *x, float *y, double *yr);
+/* A copy of the schema of the rows read, for their model: every
+ * category; a sequence model's recipe deriving its windows. */
+cm_schema *cm_rows_schema(const cm_train_rows *src, cm_error *err);
 /* The cm_source of src. */
 cm_source cm_rows_source(cm_train_rows *src);
 
@@ -177,7 +212,31 @@ typedef struct cm_trainer {
                      cm_error *err);
     cm_status (*meta)(const cm_fit *f, cm_kv *meta, cm_error *err);
 } cm_trainer;
-extern const cm_trainer cm_trainer_linear, cm_trainer_mlp, cm_trainer_gbdt;
+extern const cm_trainer cm_trainer_linear, cm_trainer_mlp, cm_trainer_gbdt, cm_trainer_gru,
+    cm_trainer_lstm, cm_trainer_cnn;
+
+/* A network trained by descent (trainsgd.c), for cm_sgd_fit's loop. */
+typedef struct cm_sgd_net {
+    void *self;
+    size_t width, nout;
+    /* The outputs of n rows of x (n at most the batch); with rng
+     * (training) and dropout, a fresh dropout mask drawn from rng. */
+    const float *(*forward)(void *self, size_t n, const float *x, float dropout, cm_rng *rng);
+    /* After forward on the same rows: the weights' gradients of the loss
+     * whose gradient at the outputs is dout. */
+    void (*backward)(void *self, size_t n, const float *x, const float *dout);
+    /* An optimizer step of every tensor, the k-th step of the fit. */
+    void (*step)(void *self, const cm_optim *o, float lr, uint64_t k);
+    /* The weights now are the best so far: into the model's network. */
+    void (*keep)(void *self);
+} cm_sgd_net;
+/* Epochs of mini-batches over src's training rows in an order drawn from
+ * rng each epoch, validation after each, the best epoch kept by t->keep;
+ * the epochs into out. */
+cm_status cm_sgd_fit(const cm_train_cfg *c, const cm_encoder *enc, const cm_sgd_net *t,
+                     cm_rng *rng, const cm_source *src, size_t ntrain, size_t nvalid,
+                     void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
+                     cm_error *err);
 const cm_trainer *cm_trainer_of(const cm_kind *k);
 
 /* A model fitted on n rows of src (picked by src->idx, or all): the

@@ -94,6 +94,8 @@ cm_status cm_train_describe(cm_model *m, const cm_kv *s, const cm_train_cfg *c,
     if (!st) st = cm_kv_set_num(meta, "train_rows", (double)src->ntrain, err);
     if (!st) st = cm_kv_set_num(meta, "valid_rows", (double)src->nvalid, err);
     if (!st && d->skipped) st = cm_kv_set_num(meta, "skipped_rows", (double)d->skipped, err);
+    if (!st && d->no_window)
+        st = cm_kv_set_num(meta, "rows_without_window", (double)d->no_window, err);
     if (!st && d->no_ahead)
         st = cm_kv_set_num(meta, "rows_without_ahead", (double)d->no_ahead, err);
     if (!st && d->have_time) {

@@ -70,12 +70,17 @@ cm_status cm_train_choose(const cm_train_cfg *c, const cm_schema *s, long *targe
                 !(e->target = cm_strndup(tname, strlen(tname)))))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     e->raw = c->kind->raw;
-    for (size_t i = 0; !st && i < cm_schema_ncols(s); i++) {
+    /* a sequence model's window first, oldest step first, as its network
+     * reads its inputs; then the row's own */
+    size_t wfirst = c->seq_first, wn = c->kind->seq ? c->seq.window * c->seq.channels : 0;
+    for (size_t at = 0; !st && at < 2 * cm_schema_ncols(s); at++) {
+        size_t i = at % cm_schema_ncols(s), r = at / cm_schema_ncols(s);
         cm_dtype t = cm_schema_dtype(s, i);
         const char *name = cm_schema_name(s, i);
-        int use = c->features ? cm_list_find(&features, name) >= 0
-                              : cm_schema_role(s, i) == CM_ROLE_FEATURE;
-        if (!use || (long)i == *target)
+        int in_window = i >= wfirst && i < wfirst + wn;
+        int use = in_window || (c->features ? cm_list_find(&features, name) >= 0
+                                            : cm_schema_role(s, i) == CM_ROLE_FEATURE);
+        if (!use || (long)i == *target || in_window != (r == 0))
             continue;
         if (t == CM_TIME) {
             if (c->features)
@@ -137,6 +142,12 @@ static cm_status from_row(cm_rowreader *s, int has_t, int64_t t, cm_error *err)
 
 void cm_rowreader_release(cm_rowreader *s)
 {
+    cm_train_win_free(&s->win);
+    cm_rowreader_release_step(s);
+}
+
+void cm_rowreader_release_step(cm_rowreader *s)
+{
     cm_tz_free(s->tz);
     free(s->last_t);
     s->tz = NULL;
@@ -145,7 +156,7 @@ void cm_rowreader_release(cm_rowreader *s)
 }
 
 /* Row i's time after the last of its series: a difference for the step. */
-static cm_status watch_step(cm_rowreader *s, size_t i, cm_error *err)
+cm_status cm_rowreader_watch(cm_rowreader *s, size_t i, cm_error *err)
 {
     const cm_ccols *b = &s->in;
     if (s->time_col < 0 || !b->valid[s->time_col][i])
@@ -172,13 +183,20 @@ static cm_status watch_step(cm_rowreader *s, size_t i, cm_error *err)
 static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
 {
     const cm_ccols *b = &s->in;
-    if (s->first && watch_step(s, i, err))
+    if (s->first && cm_rowreader_watch(s, i, err))
         return -1;
-    const cm_schema *sc = cm_reader_schema(s->r);
+    const cm_schema *sc = s->schema;
     const cm_encoder *e = s->e;
     unsigned long long line = (unsigned long long)s->line;
     size_t jn = 0, jc = 0;
     const char *missing = NULL;
+    /* a window with a step missing (a gap, or a missing value) trains
+     * nothing, as lags are; it is no error */
+    for (size_t k = 0; k < s->nwin; k++)
+        if (!b->valid[s->cols[k]][i]) {
+            s->no_window += (uint64_t)s->first;
+            return 0;
+        }
     if (!b->valid[s->target][i])
         missing = e->target;
     for (size_t k = 0; k < e->nf && !missing; k++) {
@@ -237,6 +255,15 @@ cm_status cm_rowreader_take(cm_rowreader *s, cm_rowset *d, size_t limit, cm_erro
         if (!s->b || s->bi == cm_batch_nrows(s->b)) {
             if (s->done)
                 return CM_OK;
+            if (s->win.rows) { /* the rows held, with their windows: one batch */
+                int again = s->b != NULL;
+                s->b = again ? NULL : s->win.rows;
+                s->bi = 0;
+                s->done = again;
+                if (!again)
+                    s->in = cm_batch_ccols(s->b);
+                continue;
+            }
             int got = cm_reader_next(s->r, &s->b, err);
             if (got < 0)
                 return err->status;
@@ -268,5 +295,7 @@ cm_status cm_rowreader_restart(cm_rowreader *s, cm_error *err)
     s->line = 0;
     s->taken = 0;
     s->first = 0;
-    return cm_reader_rewind(s->r, err);
+    cm_status st = cm_reader_rewind(s->r, err);
+    s->schema = cm_reader_schema(s->r); /* read anew */
+    return st;
 }

@@ -11,6 +11,8 @@
 typedef struct train_raw {
     int model, activation, loss, optimizer, schedule, skip_missing, stream;
     const char *target, *features, *layers, *seed, *valid_from, *horizon;
+    const char *window, *sequence, *dilations;
+    int64_t hidden, rnn_layers, filters, kernel;
     double l2, dropout, huber, lr, momentum, beta1, beta2, eps, decay, gamma, valid;
     double eta, subsample, colsample, min_child_weight;
     int64_t step_size, batch, epochs, patience, threads, trees, depth, max_bin;
@@ -32,6 +34,22 @@ static int layers_bad(const char *v)
     }
 }
 
+/* "1,2,4,8": dilations of 1 to 65536, at most CM_SEQ_MAX_LAYERS of them. */
+static int dilations_bad(const char *v)
+{
+    size_t n = 0;
+    for (const char *p = v;; n++) {
+        char *end;
+        unsigned long d = strtoul(p, &end, 10);
+        if (*p < '0' || *p > '9' || d == 0 || d > 65536 || (*end && *end != ',') ||
+            n >= CM_SEQ_MAX_LAYERS)
+            return -1;
+        if (!*end)
+            return 0;
+        p = end + 1;
+    }
+}
+
 /* A whole number that fits in 64 bits. */
 static int seed_bad(const char *v)
 {
@@ -46,8 +64,10 @@ static int seed_bad(const char *v)
 #define FIX CM_SET_FIXED
 static const cm_setting decls[] = {
     {.name = "model", .short_opt = 'm', .type = CM_SET_CHOICE, .arg = "KIND",
-     .choices = "linear|mlp|gbdt", .dflt = "mlp",
-     .help = "mlp, linear (ridge, solved exactly) or gbdt\n(boosted trees, grown by XGBoost)",
+     .choices = "linear|mlp|gbdt|gru|lstm|cnn", .dflt = "mlp",
+     .help = "mlp, linear (ridge, solved exactly), gbdt\n(boosted trees, grown by XGBoost), or a "
+             "sequence\nmodel over a window of the past: gru, lstm or\ncnn (causal dilated "
+             "convolutions)",
      .section = "Model",
      .offset = AT(model, int)},
     {.name = "target", .short_opt = 'y', .type = CM_SET_TEXT, .flags = FIX, .arg = "COL",
@@ -85,6 +105,26 @@ static const cm_setting decls[] = {
     {.name = "max-bin", .type = CM_SET_COUNT, .flags = REC, .arg = "N", .lo = 2, .hi = 65536,
      .dflt = "256", .help = "gbdt: bins per input for the split search",
      .offset = AT(max_bin, int64_t)},
+    {.name = "window", .type = CM_SET_TEXT, .flags = FIX, .arg = "W", .dflt = "24",
+     .help = "gru, lstm, cnn: the W steps before each row (or a\nspan, 24h) that the network "
+             "reads", .check = cm_step_count_bad,
+     .want = "a number of steps or a span such as 24h", .offset = AT(window, const char *)},
+    {.name = "sequence", .type = CM_SET_TEXT, .flags = FIX, .arg = "LIST",
+     .help = "the columns of each step (default: the target and\nthe numeric inputs that "
+             "cm-features did not\nderive, flags of two values left out)",
+     .offset = AT(sequence, const char *)},
+    {.name = "hidden", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 4096, .dflt = "64",
+     .help = "gru, lstm: hidden units", .offset = AT(hidden, int64_t)},
+    {.name = "rnn-layers", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = CM_SEQ_MAX_LAYERS,
+     .dflt = "1", .help = "gru, lstm: stacked layers", .offset = AT(rnn_layers, int64_t)},
+    {.name = "filters", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 4096, .dflt = "32",
+     .help = "cnn: channels of each convolution", .offset = AT(filters, int64_t)},
+    {.name = "kernel", .type = CM_SET_COUNT, .arg = "K", .lo = 1, .hi = 64, .dflt = "3",
+     .help = "cnn: steps each convolution spans", .offset = AT(kernel, int64_t)},
+    {.name = "dilations", .type = CM_SET_TEXT, .arg = "LIST", .dflt = "1,2,4,8",
+     .help = "cnn: a convolution per entry, its dilation", .check = dilations_bad,
+     .want = "positive whole numbers such as 1,2,4,8",
+     .offset = AT(dilations, const char *)},
     {.name = "loss", .type = CM_SET_CHOICE, .flags = REC, .arg = "L",
      .choices = "mse|mae|huber", .dflt = "mse", .help = "mse, mae or huber",
      .section = "Training", .offset = AT(loss, int)},
@@ -178,7 +218,8 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     cm_status st = cm_settings_read(&cm_train_settings, s, &r, err);
     if (st)
         return st;
-    static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt};
+    static const cm_kind *const kinds[] = {&cm_kind_linear, &cm_kind_mlp, &cm_kind_gbdt,
+                                           &cm_kind_gru, &cm_kind_lstm, &cm_kind_cnn};
     static const cm_act acts[] = {CM_ACT_RELU, CM_ACT_TANH, CM_ACT_SIGMOID, CM_ACT_GELU};
     *c = (cm_train_cfg){0};
     c->kind = kinds[r.model];
@@ -206,6 +247,27 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->subsample = r.subsample;
     c->colsample = r.colsample;
     c->min_child_weight = r.min_child_weight;
+    c->window = r.window;
+    c->sequence = r.sequence;
+    c->seq.kind = r.model == 3 ? CM_SEQ_GRU : r.model == 4 ? CM_SEQ_LSTM : CM_SEQ_CNN;
+    c->seq.width = (size_t)(c->kind == &cm_kind_cnn ? r.filters : r.hidden);
+    c->seq.layers = (size_t)r.rnn_layers;
+    c->seq.kernel = (size_t)r.kernel;
+    if (c->kind == &cm_kind_cnn) {
+        c->seq.layers = 0;
+        for (const char *p = r.dilations; *p;) {
+            char *end;
+            c->seq.dilation[c->seq.layers++] = strtoul(p, &end, 10);
+            p = *end ? end + 1 : end;
+        }
+    }
+    if (c->kind->seq && r.stream)
+        return cm_fail(err, CM_ERR_ARG, "stream: a sequence model trains on rows held in "
+                       "memory, whose windows it builds");
+    if (c->kind->seq && cm_kv_get(s, "layers") && strchr(r.layers, ','))
+        return cm_fail(err, CM_ERR_ARG, "layers: a sequence model's head has one hidden "
+                       "layer ('%s' is several)", r.layers);
+    c->seq.head = c->kind->seq && !cm_kv_get(s, "layers") ? 64 : strtoul(r.layers, NULL, 10);
     if (c->horizon && r.stream)
         return cm_fail(err, CM_ERR_ARG, "horizon: a direct model's rows need the targets "
                        "ahead of them, which --stream does not hold");

@@ -104,6 +104,31 @@ static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size
     }
 }
 
+/* A window's inputs (the first nwin, numbers all) share their column's
+ * scaling, over every step of every training window (a value counts once
+ * per window it is in): the pooled mean and deviation of the W inputs of
+ * each column, from theirs. */
+static void pool_window(const cm_train_rows *src, cm_encoder *e, const double *mean,
+                        const double *q, double count)
+{
+    size_t C = src->s.win.channels, W = C ? src->s.nwin / C : 0;
+    for (size_t c = 0; c < C; c++) {
+        double m = 0, sq = 0;
+        for (size_t k = 0; k < W; k++)
+            m += mean[k * C + c];
+        m /= (double)W;
+        for (size_t k = 0; k < W; k++) {
+            double d = mean[k * C + c] - m;
+            sq += q[k * C + c] + count * d * d;
+        }
+        double sd = sqrt(sq / (count * (double)W));
+        for (size_t k = 0; k < W; k++) {
+            e->f[k * C + c].mean = m;
+            e->f[k * C + c].sd = sd > 0 && isfinite(sd) ? sd : 1;
+        }
+    }
+}
+
 cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
 {
     size_t nn = src->d.nnum, from, n;
@@ -137,6 +162,7 @@ cm_status cm_rows_fit_scaling(cm_train_rows *src, cm_encoder *e, cm_error *err)
             jn++;
         }
         e->width = off;
+        pool_window(src, e, mean, q, count);
         double sd = sqrt(q[nn] / count);
         e->tmean = mean[nn];
         e->tsd = sd > 0 && isfinite(sd) ? sd : 1;
@@ -255,6 +281,16 @@ static cm_status from_time(cm_rowreader *s, const cm_schema *sc, const char *tex
     return CM_OK;
 }
 
+/* The stream's time column, or -1. */
+static long time_column(const cm_schema *s)
+{
+    long t = -1;
+    for (size_t i = 0; i < cm_schema_ncols(s); i++)
+        if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
+            t = (long)i;
+    return t;
+}
+
 /* The series whose consecutive times tell the step: the key of the
  * stream's features step (--by), or else a column of role id; and the
  * zone of the times, whose calendar a step of days follows. */
@@ -306,10 +342,26 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     const cm_schema *s = cm_reader_schema(r);
     *src = (cm_train_rows){.s = {.r = r, .c = c, .e = e, .target = -1, .time_col = -1},
                     .e = e, .pos = SIZE_MAX, .memory = !c->stream};
-    for (size_t i = 0; i < cm_schema_ncols(s); i++)
-        if (cm_schema_role(s, i) == CM_ROLE_TIME && cm_schema_dtype(s, i) == CM_TIME)
-            src->s.time_col = (long)i;
-    cm_status st = cm_train_choose(c, s, &src->s.target, cols, e, err);
+    cm_status st = CM_OK;
+    if (c->kind->seq) {
+        /* the rows come from the windows' builder, under its schema */
+        src->s.time_col = time_column(s);
+        st = step_setup(&src->s, s, err);
+        if (!st)
+            st = cm_train_win_build(&src->s.win, &src->s, c, err);
+        cm_rowreader_release_step(&src->s);
+        if (!st)
+            s = cm_features_schema(src->s.win.feat);
+        c->seq.window = src->s.win.window;
+        c->seq.channels = src->s.win.channels;
+        c->seq_first = src->s.win.first;
+    }
+    src->s.schema = s;
+    src->s.time_col = time_column(s);
+    if (!st)
+        st = cm_train_choose(c, s, &src->s.target, cols, e, err);
+    if (!st && c->kind->seq)
+        src->s.nwin = c->seq.window * c->seq.channels;
     src->s.cols = *cols;
     src->d.nout = 1;
     /* a direct model finds each row's targets ahead in its series: the
@@ -335,6 +387,16 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     if (!st && src->s.has_from)
         st = from_split(&src->s, err);
     return st;
+}
+
+cm_schema *cm_rows_schema(const cm_train_rows *src, cm_error *err)
+{
+    if (src->s.win.feat)
+        return cm_train_win_schema(&src->s.win, err);
+    cm_schema *s = cm_schema_clone(src->s.schema);
+    if (!s)
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    return s;
 }
 
 /* Fits m (its encoder's names and kinds, its schema set) on the n rows of
