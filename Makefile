@@ -68,8 +68,13 @@ $(B)/%.o: %.c
 
 # The training loops: GCC 12 vectorizes them only at -O3, and sqrtf and
 # expf only without errno (measured: the optimizer and activations were
-# half of a training step at batch 32 with -O2).
+# half of a training step at batch 32 with -O2; the recurrent cells,
+# three fifths of an LSTM's).
 $(B)/lib/nn/act.o $(B)/lib/nn/optim.o $(B)/lib/nn/loss.o $(B)/lib/nn/dense.o: HOT = -O3 -fno-math-errno
+# The cells' exp, sigmoid and tanh (nn/nnexp.h) need vector min, max and
+# compares besides, which GCC makes only under these (nnexp.h says what
+# they cost).
+$(B)/lib/nn/rnn.o: HOT = -O3 -fno-math-errno -fno-trapping-math -ffinite-math-only
 
 $(LIBA): $(LIB_OBJ)
 	rm -f $@

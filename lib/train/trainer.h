@@ -229,6 +229,9 @@ typedef struct cm_sgd_net {
     void (*step)(void *self, const cm_optim *o, float lr, uint64_t k);
     /* The weights now are the best so far: into the model's network. */
     void (*keep)(void *self);
+    /* Whether every weight is finite, checked after each epoch (NULL: the
+     * loss tells, as any non-finite weight reaches it). */
+    int (*finite)(void *self);
 } cm_sgd_net;
 /* Epochs of mini-batches over src's training rows in an order drawn from
  * rng each epoch, validation after each, the best epoch kept by t->keep;

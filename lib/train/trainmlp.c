@@ -172,7 +172,7 @@ static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_
     t.threads = c->threads;
     t.act = c->act;
     t.best = m;
-    cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep};
+    cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep, NULL};
     if (!st)
         st = cm_sgd_fit(c, enc, &ops, &rng, src, ntrain, nvalid, on_epoch, ctx, out, err);
     if (!st)

@@ -94,6 +94,17 @@ static void keep(void *self)
     memcpy(t->best, t->n.p, t->np * sizeof(float));
 }
 
+/* The cells clamp what they take (nn/nnexp.h), a NaN too: a diverged
+ * recurrent weight may not reach the loss. */
+static int all_finite(void *self)
+{
+    const seqfit *t = self;
+    for (size_t i = 0; i < t->np; i++)
+        if (!isfinite(t->n.p[i]))
+            return 0;
+    return 1;
+}
+
 static cm_status fit_seq(const cm_train_cfg *c, const cm_encoder *enc, const cm_schema *s,
                          const cm_source *src, size_t ntrain, size_t nvalid,
                          void (*on_epoch)(void *, const cm_epoch *), void *ctx, cm_fit *out,
@@ -127,7 +138,7 @@ static cm_status fit_seq(const cm_train_cfg *c, const cm_encoder *enc, const cm_
     cm_rng_seed(&rng, c->seed);
     if (!st) {
         init(&t, &rng);
-        cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep};
+        cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep, all_finite};
         st = cm_sgd_fit(c, enc, &ops, &rng, src, ntrain, nvalid, on_epoch, ctx, out, err);
     }
     if (!st) {

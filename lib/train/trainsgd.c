@@ -143,6 +143,11 @@ cm_status cm_sgd_fit(const cm_train_cfg *c, const cm_encoder *enc, const cm_sgd_
                          "lower --lr", e + 1, lossbuf);
             break;
         }
+        if (t->finite && !t->finite(t->self)) {
+            st = cm_fail(err, CM_ERR_DATA, "training diverged in epoch %d (a weight is not "
+                         "finite): lower --lr", e + 1);
+            break;
+        }
         double score = nvalid ? valid : train;
         int improved = score < best;
         if (improved) {
