@@ -48,7 +48,7 @@ PROGS    = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/cm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS    = $(B)/tests/cmt-gen $(B)/bench/cmt-bench $(B)/bench/gemm-bench \
-	   $(B)/tests/libcmfault.so
+	   $(B)/bench/seq-bench $(B)/tests/libcmfault.so
 # The fuzz targets (tests/fuzz/): each replays its corpus in make check.
 FUZZ_TARGETS = csv time stream model fields zone request history tables
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(B)/tests/test_fuzz_%)
@@ -189,6 +189,10 @@ clean:
 	rm -rf build bin lib/libcm.a
 
 $(B)/bench/gemm-bench: $(B)/scripts/bench/gemm-bench.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/seq-bench: $(B)/scripts/bench/seq-bench.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
