@@ -71,7 +71,9 @@ cm_status fc_adopt(cm_forecaster *fc, const cm_schema *s, cm_error *err)
         st = cm_fail(err, CM_ERR_DATA, "the history has no time column: nothing to step "
                      "from");
     fc->target_col = st ? -1 : cm_schema_find(fc->in, cm_model_target(fc->m));
-    cm_features_opts fo = {1, 0, fc->tz, NULL, 1};
+    /* rows are derived one at a time into the forecaster's own batches
+     * (cm_lookback_derive): the builder's batch of rows goes unused */
+    cm_features_opts fo = {1, 1, fc->tz, NULL, 1};
     if (!st && plan && !(fc->feat = cm_features_start(fc->in, plan, &fo, err)))
         st = err->status;
     return st;

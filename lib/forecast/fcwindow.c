@@ -138,8 +138,14 @@ static cm_status make_input(cm_forecaster *fc, const fc_window *w, size_t i, int
 static cm_status block_room(cm_forecaster *fc, size_t rows, cm_error *err)
 {
     const cm_schema *os = out_schema(fc);
-    if (!fc->stepin && (!(fc->stepin = cm_batch_new(fc->in, fc->wcap)) ||
-                        (fc->feat && !(fc->stepout = cm_batch_new(os, fc->wcap)))))
+    /* a step's rows, one a window: as many as this block has (one, for a
+     * forecast of one series), up to a whole block's */
+    if (fc->stepin && cm_batch_capacity(fc->stepin) < fc->nwin) {
+        cm_batch_free(fc->stepin), cm_batch_free(fc->stepout);
+        fc->stepin = fc->stepout = NULL;
+    }
+    if (!fc->stepin && (!(fc->stepin = cm_batch_new(fc->in, fc->nwin)) ||
+                        (fc->feat && !(fc->stepout = cm_batch_new(os, fc->nwin)))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     if (fc->res.n >= rows)
         return CM_OK;

@@ -183,10 +183,14 @@ static cm_status predict_part(part *pt)
     int all = pt->all;
     size_t n = pt->hi, w = m->enc.width ? m->enc.width : 1, nf = m->enc.nf + 1;
     size_t nout = m->enc.nout, keep = all ? nout : 1;
-    double *num = malloc(nf * sizeof *num), *y = malloc(CHUNK * nout * sizeof *y);
+    /* room for no more rows than the part has: a forecast predicts one
+     * row a step, and a sequence network's scratch for a whole chunk is
+     * megabytes, which malloc maps and the kernel zeroes at every call */
+    size_t chunk = pt->hi - pt->lo < CHUNK ? pt->hi - pt->lo : CHUNK;
+    double *num = malloc(nf * sizeof *num), *y = malloc((chunk * nout + 1) * sizeof *y);
     uint32_t *cat = malloc(nf * sizeof *cat);
-    float *x = malloc(CHUNK * w * sizeof *x);
-    float *scratch = malloc(cm_model_scratch(m, CHUNK) * sizeof *scratch);
+    float *x = malloc((chunk * w + 1) * sizeof *x);
+    float *scratch = malloc((cm_model_scratch(m, chunk) + 1) * sizeof *scratch);
     size_t rows[CHUNK], k = 0;
     cm_enc_bind bd;
     cm_status st = cm_enc_bind_init(&bd, &m->enc, s, pt->hi - pt->lo, err);
@@ -203,7 +207,7 @@ static cm_status predict_part(part *pt)
             why[i] = ok[i] ? SIZE_MAX : which;
         if (ok[i])
             rows[k++] = i;
-        if (k == CHUNK || (k && i + 1 == n)) {
+        if (k == chunk || (k && i + 1 == n)) {
             cm_model_forward(m, k, x, y, scratch);
             for (size_t r = 0; r < k; r++)
                 for (size_t o = 0; o < keep; o++)
