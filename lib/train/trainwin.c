@@ -19,30 +19,36 @@ void cm_train_win_free(cm_train_win *w)
     *w = (cm_train_win){0};
 }
 
+/* The rows of b (of schema s) onto the end of *all, which grows by
+ * doubling. */
+static cm_status append(const cm_schema *s, cm_batch **all, const cm_batch *b, cm_error *err)
+{
+    size_t k = cm_batch_nrows(b), n = *all ? cm_batch_nrows(*all) : 0;
+    if (!*all || n + k > cm_batch_capacity(*all)) {
+        size_t cap = cm_cap_for(*all ? cm_batch_capacity(*all) : 0, n + k, 4096);
+        cm_batch *bigger = cm_batch_new(s, cap);
+        if (!bigger)
+            return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows", cap);
+        for (size_t i = 0; i < n; i++)
+            cm_batch_copy_row(s, bigger, i, *all, i);
+        cm_batch_free(*all);
+        *all = bigger;
+    }
+    cm_batch_set_nrows(*all, n + k);
+    for (size_t i = 0; i < k; i++)
+        cm_batch_copy_row(s, *all, n + i, b, i);
+    return CM_OK;
+}
+
 /* Every row of r into one batch of its schema. */
 static cm_status hold(cm_reader *r, cm_batch **all, size_t *n, cm_error *err)
 {
-    const cm_schema *s = cm_reader_schema(r);
     cm_batch *b;
     int got;
-    *n = 0;
-    while ((got = cm_reader_next(r, &b, err)) > 0) {
-        size_t k = cm_batch_nrows(b);
-        if (!*all || *n + k > cm_batch_capacity(*all)) {
-            size_t cap = cm_cap_for(*all ? cm_batch_capacity(*all) : 0, *n + k, 4096);
-            cm_batch *bigger = cm_batch_new(s, cap);
-            if (!bigger)
-                return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows", cap);
-            for (size_t i = 0; i < *n; i++)
-                cm_batch_copy_row(s, bigger, i, *all, i);
-            cm_batch_free(*all);
-            *all = bigger;
-        }
-        cm_batch_set_nrows(*all, *n + k);
-        for (size_t i = 0; i < k; i++)
-            cm_batch_copy_row(s, *all, *n + i, b, i);
-        *n += k;
-    }
+    while ((got = cm_reader_next(r, &b, err)) > 0)
+        if (append(cm_reader_schema(r), all, b, err))
+            return err->status;
+    *n = *all ? cm_batch_nrows(*all) : 0;
     return got < 0 ? err->status : CM_OK;
 }
 
@@ -140,23 +146,7 @@ static cm_status choose_columns(const cm_train_cfg *c, const cm_schema *s, const
 static cm_status keep_rows(void *ctx, cm_batch *b, cm_error *err)
 {
     cm_train_win *w = ctx;
-    const cm_schema *s = cm_features_schema(w->feat);
-    size_t k = cm_batch_nrows(b), n = w->rows ? cm_batch_nrows(w->rows) : 0;
-    if (!w->rows || n + k > cm_batch_capacity(w->rows)) {
-        size_t cap = cm_cap_for(w->rows ? cm_batch_capacity(w->rows) : 0, n + k, 4096);
-        cm_batch *bigger = cm_batch_new(s, cap);
-        if (!bigger)
-            return cm_fail(err, CM_ERR_NOMEM, "out of memory: %zu rows", cap);
-        for (size_t i = 0; i < n; i++)
-            cm_batch_copy_row(s, bigger, i, w->rows, i);
-        cm_batch_set_nrows(bigger, n);
-        cm_batch_free(w->rows);
-        w->rows = bigger;
-    }
-    cm_batch_set_nrows(w->rows, n + k);
-    for (size_t i = 0; i < k; i++)
-        cm_batch_copy_row(s, w->rows, n + i, b, i);
-    return CM_OK;
+    return append(cm_features_schema(w->feat), &w->rows, b, err);
 }
 
 /* The step in seconds, as a duration the features step reads. */
@@ -200,8 +190,6 @@ cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c, 
                      "%d", (long long)W, CM_SEQ_MAX_WINDOW);
     /* the step's tally starts again for the first pass, which counts it */
     s->steps = (cm_steps){0};
-    for (size_t k = 0; k < s->nlast; k++)
-        s->last_t[k] = INT64_MIN;
     if (!st)
         st = step_span(step, span, sizeof span, err);
     int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -243,7 +231,7 @@ cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c, 
         size_t clen = strcspn(spec, ",:");
         snprintf(first, sizeof first, "seq_%.*s_%lld", (int)clen, spec, (long long)W);
         long at = cm_schema_find(out, first);
-        if (!st && at < 0)
+        if (at < 0) /* the builder made it: never */
             st = cm_fail(err, CM_ERR_DATA, "window: no column %s", first);
         w->first = (size_t)at;
         w->window = (size_t)W;
