@@ -128,17 +128,25 @@ void cm_rnn_backward(cm_rnn_kind k, size_t T, size_t batch, size_t in, size_t H,
  * left-padded with (kernel-1)*dilation zeros: step t sees t, t-d, ...,
  * t-(kernel-1)d, never a later step, and the length stays T.  x is batch x
  * T x cin (a row's steps in order, a step's channels together), W is cout
- * x cin x kernel (PyTorch's order), b is cout, y is batch x T x cout.
- * col (cm_conv_col floats) keeps the gathered inputs for backward. */
+ * x cin x kernel (PyTorch's order), b is cout.  Only the ns steps listed
+ * in steps (ascending) are computed (steps NULL: all T of them): y is
+ * batch x ns x cout, those steps' outputs in order.  col (cm_conv_col
+ * floats) keeps the gathered inputs for backward. */
 size_t cm_conv_col(size_t batch, size_t T, size_t cin, size_t kernel);
 void cm_conv_forward(size_t batch, size_t T, size_t cin, size_t cout, size_t kernel,
-                     size_t dilation, const float *x, const float *W, const float *b,
-                     float *y, float *col, int threads);
-/* dW and db replaced; dx (batch x T x cin) unless NULL, through dcol
- * (cm_conv_col floats of scratch). */
+                     size_t dilation, const uint32_t *steps, size_t ns, const float *x,
+                     const float *W, const float *b, float *y, float *col, int threads);
+/* From dy (batch x ns x cout, the listed steps'), dW and db replaced; dx
+ * (batch x T x cin, zero at the steps no listed step sees) unless NULL,
+ * through dcol (cm_conv_col floats of scratch). */
 void cm_conv_backward(size_t batch, size_t T, size_t cin, size_t cout, size_t kernel,
-                      size_t dilation, const float *col, const float *W, const float *dy,
-                      float *dW, float *db, float *dx, float *dcol, int threads);
+                      size_t dilation, const uint32_t *steps, size_t ns, const float *col,
+                      const float *W, const float *dy, float *dW, float *db, float *dx,
+                      float *dcol, int threads);
+/* The steps of a layer's input that the nabove steps listed of its output
+ * see, into steps (ascending; seen is T bytes of scratch): their number. */
+size_t cm_conv_steps(size_t T, size_t kernel, size_t dilation, const uint32_t *above,
+                     size_t nabove, uint8_t *seen, uint32_t *steps);
 
 /* ---- sequence networks (seqnet.c) ---------------------------------------------
  * A window of W steps of C values through a GRU or LSTM stack, or a

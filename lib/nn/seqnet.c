@@ -21,7 +21,12 @@ struct cm_seqnet_ws {
     float *xt;            /* rnn: the window time-major, W x batch x C */
     float *out[CM_SEQ_MAX_LAYERS], *cache[CM_SEQ_MAX_LAYERS]; /* rnn hs and cache;
                                                              conv y and col */
-    float *act[CM_SEQ_MAX_LAYERS]; /* conv: each layer's ReLU output */
+    float *act[CM_SEQ_MAX_LAYERS]; /* conv: each layer's ReLU output, by step */
+    /* conv: the steps each layer computes, those its last step sees */
+    uint32_t *steps[CM_SEQ_MAX_LAYERS];
+    size_t ns[CM_SEQ_MAX_LAYERS];
+    uint8_t *seen;
+    float *dconv;         /* conv, training: a layer's gradient at its steps */
     float *z, *z1, *a1, *y;
     float *dz, *d1, *dseq, *dtop, *dbelow, *work; /* training only */
     float *seq, *cur;     /* inference: a row of inputs split in two */
@@ -102,19 +107,31 @@ static size_t ws_place(const cm_seqnet *n, size_t batch, int train, cm_seqnet_ws
             ws->field = mem + at;                                              \
         at += k_ ? k_ : 1;                                                     \
     } while (0)
+    /* the same for indices and flags, in floats' room (4 bytes each) */
+#define TAKE_AS(field, type, count)                                            \
+    do {                                                                       \
+        size_t k_ = ((count) * sizeof(type) + sizeof(float) - 1) / sizeof(float); \
+        if (mem)                                                               \
+            ws->field = (type *)(void *)(mem + at);                            \
+        at += k_ ? k_ : 1;                                                     \
+    } while (0)
     for (size_t l = 0; l < n->layers; l++) {
         size_t keep = n->kind == CM_SEQ_CNN
                           ? cm_conv_col(batch, W, layer_in(n, l), n->kernel)
                           : cm_rnn_cache(rnn_kind(n->kind), W, batch, w);
         TAKE(out[l], cell * w);
         TAKE(cache[l], keep);
-        if (n->kind == CM_SEQ_CNN)
+        if (n->kind == CM_SEQ_CNN) {
             TAKE(act[l], cell * w);
+            TAKE_AS(steps[l], uint32_t, W);
+        }
         size_t need = n->kind == CM_SEQ_CNN ? keep : cm_rnn_work(rnn_kind(n->kind), W, batch, w);
         work = need > work ? need : work;
     }
     if (n->kind != CM_SEQ_CNN)
         TAKE(xt, cell * n->channels);
+    else
+        TAKE_AS(seen, uint8_t, W);
     TAKE(z, batch * z);
     TAKE(z1, batch * n->head);
     TAKE(a1, batch * n->head);
@@ -126,11 +143,14 @@ static size_t ws_place(const cm_seqnet *n, size_t batch, int train, cm_seqnet_ws
         TAKE(dtop, cell * widest);
         TAKE(dbelow, cell * widest);
         TAKE(work, work);
+        if (n->kind == CM_SEQ_CNN)
+            TAKE(dconv, cell * w);
     } else {
         TAKE(seq, cell * n->channels);
         TAKE(cur, batch * n->current);
     }
 #undef TAKE
+#undef TAKE_AS
     if (mem)
         ws->batch = batch;
     return at;
@@ -154,6 +174,18 @@ cm_seqnet_ws *cm_seqnet_ws_new(const cm_seqnet *n, size_t batch)
     return ws;
 }
 
+/* The steps each convolution computes: the last step at the top, and at
+ * each layer below, the steps those above it see. */
+static void plan_steps(const cm_seqnet *n, cm_seqnet_ws *ws)
+{
+    size_t L = n->layers, W = n->window;
+    ws->steps[L - 1][0] = (uint32_t)(W - 1);
+    ws->ns[L - 1] = 1;
+    for (size_t l = L - 1; l > 0; l--)
+        ws->ns[l - 1] = cm_conv_steps(W, n->kernel, n->dilation[l], ws->steps[l], ws->ns[l],
+                                      ws->seen, ws->steps[l - 1]);
+}
+
 const float *cm_seqnet_forward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
                                const float *seq, const float *cur, const float *mask,
                                int threads)
@@ -161,12 +193,18 @@ const float *cm_seqnet_forward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batc
     size_t W = n->window, C = n->channels, w = n->width, z = w + n->current;
     const float *in = seq;
     if (n->kind == CM_SEQ_CNN) {
+        plan_steps(n, ws);
         for (size_t l = 0; l < n->layers; l++) {
-            size_t m = batch * W * w;
-            cm_conv_forward(batch, W, layer_in(n, l), w, n->kernel, n->dilation[l], in,
-                            layer_at(n, n->p, l), layer_at(n, n->p, l) + w * layer_in(n, l) * n->kernel,
+            const float *Wl = layer_at(n, n->p, l);
+            size_t ns = ws->ns[l];
+            cm_conv_forward(batch, W, layer_in(n, l), w, n->kernel, n->dilation[l],
+                            ws->steps[l], ns, in, Wl, Wl + w * layer_in(n, l) * n->kernel,
                             ws->out[l], ws->cache[l], threads);
-            cm_act_forward(CM_ACT_RELU, m, ws->out[l], ws->act[l]);
+            /* ReLU, each computed step into its place among the steps */
+            for (size_t b = 0; b < batch; b++)
+                for (size_t i = 0; i < ns; i++)
+                    cm_act_forward(CM_ACT_RELU, w, ws->out[l] + (b * ns + i) * w,
+                                   ws->act[l] + (b * W + ws->steps[l][i]) * w);
             in = ws->act[l];
         }
         for (size_t b = 0; b < batch; b++) /* the last step of each row */
@@ -223,12 +261,18 @@ void cm_seqnet_backward(const cm_seqnet *n, cm_seqnet_ws *ws, size_t batch,
         for (size_t b = 0; b < batch; b++)
             memcpy(ws->dtop + (b * W + W - 1) * w, ws->dz + b * z, w * sizeof(float));
         for (size_t l = n->layers; l-- > 0;) {
-            size_t in = layer_in(n, l);
+            size_t in = layer_in(n, l), ns = ws->ns[l];
             float *p = layer_at(n, n->p, l), *g = layer_at(n, grad, l);
-            cm_act_backward(CM_ACT_RELU, cell * w, ws->out[l], ws->act[l], ws->dtop, ws->dtop);
-            cm_conv_backward(batch, W, in, w, n->kernel, n->dilation[l], ws->cache[l], p,
-                             ws->dtop, g, g + w * in * n->kernel, l ? ws->dbelow : ws->dseq,
-                             ws->work, threads);
+            /* the gradient at the computed steps, through their ReLU */
+            for (size_t b = 0; b < batch; b++)
+                for (size_t i = 0; i < ns; i++) {
+                    size_t at = (b * W + ws->steps[l][i]) * w, c = (b * ns + i) * w;
+                    cm_act_backward(CM_ACT_RELU, w, ws->out[l] + c, ws->act[l] + at,
+                                    ws->dtop + at, ws->dconv + c);
+                }
+            cm_conv_backward(batch, W, in, w, n->kernel, n->dilation[l], ws->steps[l], ns,
+                             ws->cache[l], p, ws->dconv, g, g + w * in * n->kernel,
+                             l ? ws->dbelow : ws->dseq, ws->work, threads);
             if (l) {
                 float *t = ws->dtop;
                 ws->dtop = ws->dbelow, ws->dbelow = t;

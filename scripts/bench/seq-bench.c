@@ -123,10 +123,10 @@ static void conv_step(void *ctx)
 {
     conv_job *j = ctx;
     for (size_t l = 0; l < NCONV; l++)
-        cm_conv_forward(N, T, cin(l), F, K, dil[l], j->x[l], j->W[l], j->b[l], j->x[l + 1],
+        cm_conv_forward(N, T, cin(l), F, K, dil[l], NULL, 0, j->x[l], j->W[l], j->b[l], j->x[l + 1],
                         j->col[l], 1);
     for (size_t l = NCONV; l-- > 0;)
-        cm_conv_backward(N, T, cin(l), F, K, dil[l], j->col[l], j->W[l], j->dy, j->dW[l],
+        cm_conv_backward(N, T, cin(l), F, K, dil[l], NULL, 0, j->col[l], j->W[l], j->dy, j->dW[l],
                          j->db[l], l ? j->dx : NULL, j->dcol, 1);
 }
 

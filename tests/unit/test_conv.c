@@ -48,7 +48,7 @@ static double objective(void *ctx)
     const float *in = s->x;
     for (size_t i = 0; i < s->n; i++) {
         conv *c = &s->c[i];
-        cm_conv_forward(s->batch, s->T, c->cin, c->cout, c->kernel, c->dilation, in, c->W,
+        cm_conv_forward(s->batch, s->T, c->cin, c->cout, c->kernel, c->dilation, NULL, 0, in, c->W,
                         c->b, c->y, c->col, 1);
         size_t m = s->batch * s->T * c->cout;
         if (i + 1 < s->n)
@@ -75,7 +75,7 @@ static void backward(stack *s)
         conv *c = &s->c[i];
         if (i + 1 < s->n)
             cm_act_backward(CM_ACT_RELU, s->batch * s->T * c->cout, c->y, c->a, d, d);
-        cm_conv_backward(s->batch, s->T, c->cin, c->cout, c->kernel, c->dilation, c->col,
+        cm_conv_backward(s->batch, s->T, c->cin, c->cout, c->kernel, c->dilation, NULL, 0, c->col,
                          c->W, d, c->dW, c->db, c->dx, c->dcol, 1);
         d = realloc(d, s->batch * s->T * c->cin * sizeof *d);
         memcpy(d, c->dx, s->batch * s->T * c->cin * sizeof *d);
@@ -160,7 +160,7 @@ static void test_sum(size_t kernel, size_t dilation)
     conv c;
     conv_init(&c, batch, T, cin, cout, kernel, dilation);
     float *x = random_floats(batch * T * cin, 1);
-    cm_conv_forward(batch, T, cin, cout, kernel, dilation, x, c.W, c.b, c.y, c.col, 1);
+    cm_conv_forward(batch, T, cin, cout, kernel, dilation, NULL, 0, x, c.W, c.b, c.y, c.col, 1);
     double worst = 0;
     for (size_t b = 0; b < batch; b++)
         for (size_t t = 0; t < T; t++)
@@ -184,7 +184,7 @@ static void test_sum(size_t kernel, size_t dilation)
     for (size_t b = 0; b < batch; b++)
         for (size_t ch = 0; ch < cin; ch++)
             x[(b * T + t0) * cin + ch] += 10;
-    cm_conv_forward(batch, T, cin, cout, kernel, dilation, x, c.W, c.b, c.y, c.col, 1);
+    cm_conv_forward(batch, T, cin, cout, kernel, dilation, NULL, 0, x, c.W, c.b, c.y, c.col, 1);
     int causal = 1, moved = 0;
     for (size_t b = 0; b < batch; b++)
         for (size_t t = 0; t < T; t++)
@@ -201,6 +201,66 @@ static void test_sum(size_t kernel, size_t dilation)
     conv_free(&c);
 }
 
+/* Some steps only: their outputs, and the weights' and inputs' gradients
+ * from a gradient at them alone, are those of every step. */
+static void test_steps(size_t kernel, size_t dilation)
+{
+    size_t batch = 2, T = 9, cin = 3, cout = 2, ns = 3;
+    uint32_t steps[] = {2, 5, 8};
+    conv all, some;
+    conv_init(&all, batch, T, cin, cout, kernel, dilation);
+    conv_init(&some, batch, T, cin, cout, kernel, dilation);
+    memcpy(some.W, all.W, cout * cin * kernel * sizeof *some.W);
+    memcpy(some.b, all.b, cout * sizeof *some.b);
+    float *x = random_floats(batch * T * cin, 3), *dy = random_floats(batch * T * cout, 4);
+    float *dyc = malloc(batch * ns * cout * sizeof *dyc);
+    for (size_t b = 0; b < batch; b++)
+        for (size_t t = 0, i = 0; t < T; t++) {
+            int listed = i < ns && steps[i] == t;
+            for (size_t f = 0; f < cout; f++) {
+                if (listed)
+                    dyc[(b * ns + i) * cout + f] = dy[(b * T + t) * cout + f];
+                else
+                    dy[(b * T + t) * cout + f] = 0;
+            }
+            i += (size_t)listed;
+        }
+    cm_conv_forward(batch, T, cin, cout, kernel, dilation, NULL, 0, x, all.W, all.b, all.y,
+                    all.col, 1);
+    cm_conv_forward(batch, T, cin, cout, kernel, dilation, steps, ns, x, some.W, some.b,
+                    some.y, some.col, 1);
+    double wy = 0, wg = 0;
+    for (size_t b = 0; b < batch; b++)
+        for (size_t i = 0; i < ns; i++)
+            for (size_t f = 0; f < cout; f++)
+                wy = fmax(wy, fabs(some.y[(b * ns + i) * cout + f] -
+                                   all.y[(b * T + steps[i]) * cout + f]));
+    cm_conv_backward(batch, T, cin, cout, kernel, dilation, NULL, 0, all.col, all.W, dy,
+                     all.dW, all.db, all.dx, all.dcol, 1);
+    cm_conv_backward(batch, T, cin, cout, kernel, dilation, steps, ns, some.col, some.W, dyc,
+                     some.dW, some.db, some.dx, some.dcol, 1);
+    for (size_t i = 0; i < cout * cin * kernel; i++)
+        wg = fmax(wg, fabs(some.dW[i] - all.dW[i]));
+    for (size_t i = 0; i < cout; i++)
+        wg = fmax(wg, fabs(some.db[i] - all.db[i]));
+    for (size_t i = 0; i < batch * T * cin; i++)
+        wg = fmax(wg, fabs(some.dx[i] - all.dx[i]));
+    CHECK(wy < 1e-6 && wg < 1e-5, "kernel %zu, dilation %zu: steps 2, 5, 8 alone give every "
+          "step's outputs there (worst %.2g) and gradients (worst %.2g)", kernel, dilation, wy,
+          wg);
+    /* the steps a layer's steps see, and only those */
+    uint8_t seen[9];
+    uint32_t below[9], top[] = {8};
+    size_t nb = cm_conv_steps(T, kernel, dilation, top, 1, seen, below);
+    int right = nb == (8 / dilation + 1 < kernel ? 8 / dilation + 1 : kernel);
+    for (size_t i = 0; right && i < nb; i++)
+        right = below[i] == 8 - (nb - 1 - i) * dilation;
+    CHECK(right, "kernel %zu, dilation %zu: step 8 sees %zu steps below it", kernel, dilation,
+          nb);
+    conv_free(&all), conv_free(&some);
+    free(x), free(dy), free(dyc);
+}
+
 int main(void)
 {
     test_sum(1, 1);
@@ -210,5 +270,8 @@ int main(void)
     test_grad(1, 2, 5, 3, 4, 3);
     test_grad(3, 2, 6, 2, 3, 3);
     test_grad(3, 1, 9, 2, 3, 2);
+    test_steps(3, 1);
+    test_steps(3, 2);
+    test_steps(2, 4);
     return tap_done();
 }
