@@ -231,11 +231,17 @@ static int lacks_target(const cm_predictor *p)
     return p->cleaner && cm_clean_lacks(p->cleaner, cm_model_target(p->m));
 }
 
-/* Rows whose lags lack history come out, to be counted, not lost. */
+/* A replay: rows whose lags lack history come out, to be counted, not
+ * lost; the record numbers carried. */
+static cm_features_opts replay_opts(const cm_predictor *p, size_t batch_rows)
+{
+    return (cm_features_opts){1, batch_rows, cm_predictor_tz(p), CM_CLEAN_RECORD, 1};
+}
+
 cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t batch_rows,
                                 cm_features **out, cm_error *err)
 {
-    cm_features_opts o = {1, batch_rows, cm_predictor_tz(p), CM_CLEAN_RECORD, 1};
+    cm_features_opts o = replay_opts(p, batch_rows);
     return (*out = cm_features_start(in, p->feat, &o, err)) ? CM_OK : err->status;
 }
 
@@ -243,7 +249,7 @@ cm_status cm_predictor_features(cm_predictor *p, const cm_schema *in, size_t bat
 static cm_status start_plan(cm_predictor *p, const cm_features_plan *plan, const cm_schema *in,
                             cm_error *err)
 {
-    cm_features_opts o = {1, 0, cm_predictor_tz(p), CM_CLEAN_RECORD, 1};
+    cm_features_opts o = replay_opts(p, 0);
     if (plan && !(p->builder = cm_features_start(in, plan, &o, err)))
         return err->status;
     cm_predictor_rows_from(p, p->builder ? cm_features_schema(p->builder) : in,
