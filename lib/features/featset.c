@@ -145,12 +145,13 @@ static cm_status parse_spec(feat_spec *sp, const char *v, cm_error *err)
  * step missing is a gap, never the row before it). */
 static cm_status parse_sequence(feat_spec *sp, const char *v, cm_error *err)
 {
-    const char *c2 = strrchr(v, ':'), *c1 = c2 ? c2 - 1 : NULL;
-    while (c1 && c1 >= v && *c1 != ':')
-        c1--;
+    const char *c2 = strrchr(v, ':'), *c1 = NULL;
+    for (size_t i = c2 ? (size_t)(c2 - v) : 0; !c1 && i-- > 0;)
+        if (v[i] == ':')
+            c1 = v + i; /* the colon before W */
     if (!(sp->text = cm_strndup(v, strlen(v))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    if (!c1 || c1 <= v || c2 - c1 < 2 || !c2[1])
+    if (!c1 || c1 == v || c2 - c1 < 2 || !c2[1])
         return cm_fail(err, CM_ERR_ARG, "sequence '%s': expected COL[,COL...]:W:SPAN", v);
     char num[24];
     size_t nlen = (size_t)(c2 - c1 - 1);
