@@ -33,6 +33,7 @@ typedef struct cm_forecast_opts {
     int64_t origin;
     cm_future future;
     cm_gapfill gaps;
+    int64_t max_fill;       /* the most steps one gap is filled with (0: 2^20) */
     /* a backtest: origins every `every` steps (0: horizon), from `from`
      * (has_from) or the last `windows` that fit (0: as many as fit) */
     int backtest;

@@ -317,9 +317,10 @@ void fc_fill_row(cm_forecaster *fc, size_t a, size_t b, int64_t t, cm_batch *to,
     }
 }
 
-/* The most steps one gap is filled with: a million hours is a century,
- * and a history with rows centuries apart (a typo in a year) would
- * otherwise hold a forecast for hours, row by row. */
+/* The most steps one gap is filled with by default: a million hours is
+ * a century (a tenth of a second to fill), and a history with rows
+ * centuries apart (a typo in a year) would otherwise hold a forecast for
+ * hours, row by row. */
 #define FC_MAX_FILL (1 << 20)
 
 /* Rows at the steps missing between rows a and b (fill-history). */
@@ -327,12 +328,13 @@ static cm_status fill_gap(cm_forecaster *fc, cm_lookback *lb, size_t a, size_t b
                           cm_batch *tmp, cm_error *err)
 {
     int64_t ta = fc_time(fc, fc->rows.b, a), tb = fc_time(fc, fc->rows.b, b);
-    if (cm_step_add(fc->tz, ta, fc->step, FC_MAX_FILL + 1) < tb) {
+    int64_t most = fc->o.max_fill > 0 ? fc->o.max_fill : FC_MAX_FILL;
+    if (cm_step_add(fc->tz, ta, fc->step, most + 1) < tb) {
         char x[40], y[40];
         cm_fmt_time(x, sizeof x, ta);
         cm_fmt_time(y, sizeof y, tb);
         return cm_fail(err, CM_ERR_LIMIT, "fill-history: the gap from %s to %s is more than "
-                       "%d steps, too long to fill", x, y, FC_MAX_FILL);
+                       "%lld steps, too long to fill", x, y, (long long)most);
     }
     for (int64_t j = 1;; j++) {
         int64_t t = cm_step_add(fc->tz, ta, fc->step, j);
