@@ -72,7 +72,6 @@ typedef struct cm_rowreader {
     cm_reader *r;
     const cm_schema *schema; /* of the rows read: r's, or the windows' */
     cm_train_win win;   /* a sequence model's: the rows come from win.rows */
-    size_t nwin;        /* the first nwin inputs are the window's */
     uint64_t no_window; /* rows left out for want of a whole window */
     const cm_train_cfg *c;
     const cm_encoder *e;

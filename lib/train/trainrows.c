@@ -192,7 +192,8 @@ static int take_row(cm_rowreader *s, cm_rowset *d, size_t i, cm_error *err)
     const char *missing = NULL;
     /* a window with a step missing (a gap, or a missing value) trains
      * nothing, as lags are; it is no error */
-    for (size_t k = 0; k < s->nwin; k++)
+    /* the first inputs are the window's (none without a window) */
+    for (size_t k = 0; k < s->win.window * s->win.channels; k++)
         if (!b->valid[s->cols[k]][i]) {
             s->no_window += (uint64_t)s->first;
             return 0;

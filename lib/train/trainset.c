@@ -250,7 +250,8 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->min_child_weight = r.min_child_weight;
     c->window = r.window;
     c->sequence = r.sequence;
-    c->seq.kind = r.model == 3 ? CM_SEQ_GRU : r.model == 4 ? CM_SEQ_LSTM : CM_SEQ_CNN;
+    c->seq.kind = c->kind == &cm_kind_gru ? CM_SEQ_GRU : c->kind == &cm_kind_lstm ? CM_SEQ_LSTM
+                                                                                : CM_SEQ_CNN;
     c->seq.width = (size_t)(c->kind == &cm_kind_cnn ? r.filters : r.hidden);
     c->seq.layers = (size_t)r.rnn_layers;
     c->seq.kernel = (size_t)r.kernel;

@@ -104,14 +104,14 @@ static void add_squares(const cm_rowset *d, const size_t *idx, size_t from, size
     }
 }
 
-/* A window's inputs (the first nwin, numbers all) share their column's
+/* A window's inputs (the first ones, numbers all) share their column's
  * scaling, over every step of every training window (a value counts once
  * per window it is in): the pooled mean and deviation of the W inputs of
  * each column, from theirs. */
 static void pool_window(const cm_train_rows *src, cm_encoder *e, const double *mean,
                         const double *q, double count)
 {
-    size_t C = src->s.win.channels, W = C ? src->s.nwin / C : 0;
+    size_t C = src->s.win.channels, W = src->s.win.window;
     for (size_t c = 0; c < C; c++) {
         double m = 0, sq = 0;
         for (size_t k = 0; k < W; k++)
@@ -360,8 +360,6 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
     src->s.time_col = time_column(s);
     if (!st)
         st = cm_train_choose(c, s, &src->s.target, cols, e, err);
-    if (!st && c->kind->seq)
-        src->s.nwin = c->seq.window * c->seq.channels;
     src->s.cols = *cols;
     src->d.nout = 1;
     /* a direct model finds each row's targets ahead in its series: the
