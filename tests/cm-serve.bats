@@ -1002,43 +1002,48 @@ healthz 405'
     grep -qx 'cm_requests_total{endpoint="predict",code="401"} 2' resp.body
 }
 
+# hist.csv, the last N rows of the bike file, and req.json, a forecast
+# request of H steps from them in the raw field form, the last row's
+# covariates carried: forecast_request N H
+forecast_request() {
+    { head -1 "$BIKE"; tail -"$1" "$BIKE"; } >hist.csv
+    python3 - hist.csv "$2" >req.json <<'PY'
+import csv, json, sys
+rows = [{k: v for k, v in r.items() if k not in ("instant", "casual", "registered")}
+        for r in csv.DictReader(open(sys.argv[1]))]
+print(json.dumps({"history": rows, "horizon": int(sys.argv[2]), "future_fill": "last"}))
+PY
+}
+
+# The forecast in resp.body is cm-predict's of model M from hist.csv, H
+# steps, row for row and the same doubles (read back, to the last bit);
+# want.csv keeps cm-predict's: same_forecast M H
+same_forecast() {
+    cm-predict -m "$1" -H "$2" --future-fill last hist.csv | sed 1d >want.csv
+    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
+    [ "$(wc -l <got.csv)" -eq "$2" ]
+    paste -d, want.csv got.csv | awk -F, '$1 != $4 || $2 != $5 || ($3 == "") != ($6 == "") || ($3 != "" && $3 + 0 != $6 + 0) { print; bad = 1 } END { exit bad }'
+}
+
 @test "a sequence model (gru): /forecast builds the windows from the request's history, cm-predict --horizon's numbers" {
     cm-features -y cnt -L cnt:1h,24h --keep-incomplete -o k.cmt "$BATS_FILE_TMPDIR/clean.cmt"
     cm-train -q -m gru --skip-missing --epochs 1 --hidden 8 -o g.cmm k.cmt
     serve -m g=g.cmm
-    { head -1 "$BIKE"; tail -100 "$BIKE"; } >hist.csv
-    python3 - hist.csv >req.json <<'PY'
-import csv, json, sys
-rows = [{k: v for k, v in r.items() if k not in ("instant", "casual", "registered")}
-        for r in csv.DictReader(open(sys.argv[1]))]
-print(json.dumps({"history": rows, "horizon": 6, "future_fill": "last"}))
-PY
+    forecast_request 100 6
     post /v1/models/g/forecast req.json
     status_is 200
-    cm-predict -m g.cmm -H 6 --future-fill last hist.csv | sed 1d >want.csv
-    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
-    [ "$(wc -l <got.csv)" -eq 6 ]
+    same_forecast g.cmm 6
+    # every step forecast: the windows were whole
     [ "$(grep -c ',[0-9][0-9.e-]*$' want.csv)" -eq 6 ]
-    paste -d, want.csv got.csv | awk -F, '$1 != $4 || $2 != $5 || ($3 == "") != ($6 == "") || ($3 != "" && $3 + 0 != $6 + 0) { print; bad = 1 } END { exit bad }'
 }
 
 @test "POST /v1/models/NAME/forecast: the history and horizon of a request give cm-predict --horizon's numbers; bad requests 400, too long a horizon 413" {
     serve -m a.cmm --max-horizon 48
     # the last 400 rows of January as a history, in the raw field form
-    { head -1 "$BIKE"; tail -400 "$BIKE"; } >hist.csv
-    python3 - hist.csv >req.json <<'PY'
-import csv, json, sys
-rows = [{k: v for k, v in r.items() if k not in ("instant", "casual", "registered")}
-        for r in csv.DictReader(open(sys.argv[1]))]
-print(json.dumps({"history": rows, "horizon": 24, "future_fill": "last"}))
-PY
+    forecast_request 400 24
     post /v1/models/a/forecast req.json
     status_is 200
-    cm-predict -m a.cmm -H 24 --future-fill last hist.csv | sed 1d >want.csv
-    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
-    [ "$(wc -l <got.csv)" -eq 24 ]
-    # the same doubles: compared as numbers read back, to the last bit
-    paste -d, want.csv got.csv | awk -F, '$1 != $4 || $2 != $5 || ($3 == "") != ($6 == "") || ($3 != "" && $3 + 0 != $6 + 0) { print; bad = 1 } END { exit bad }'
+    same_forecast a.cmm 24
     # future rows instead of carrying the last: the same as --future
     python3 - hist.csv >req2.json <<'PY'
 import csv, json, sys
