@@ -188,14 +188,7 @@ uninstall:
 clean:
 	rm -rf build bin lib/libcm.a
 
-$(B)/bench/gemm-bench: $(B)/scripts/bench/gemm-bench.o $(LIBA)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(B)/bench/seq-bench: $(B)/scripts/bench/seq-bench.o $(LIBA)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(B)/bench/cmt-bench: $(B)/scripts/bench/cmt-bench.o $(LIBA)
+# The benchmarks in C (scripts/bench/*-bench.c), each with the library.
+$(B)/bench/%-bench: $(B)/scripts/bench/%-bench.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

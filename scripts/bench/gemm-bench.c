@@ -16,38 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchkit.h"
 #include "nn/cm_nn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpuinfo_ghz(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[256];
-    double mhz = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "cpu MHz", 7) && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return mhz / 1000;
-}
-
-static float *randoms(size_t n)
-{
-    float *x = malloc(n * sizeof *x);
-    unsigned s = 12345;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        x[i] = (float)((s >> 9) & 0xffff) / 65536.0f - 0.5f;
-    }
-    return x;
-}
 
 typedef struct {
     int variant; /* 0 nt, 1 tn, 2 nn, 3 dense forward + backward */
@@ -84,20 +54,20 @@ static void gflops(job j, double flops, double g[2])
     long reps = 1;
     j.threads = 1;
     for (;; reps *= 2) {
-        double t0 = now();
+        double t0 = bench_now();
         for (long r = 0; r < reps; r++)
             run(&j);
-        if (now() - t0 >= 0.05)
+        if (bench_now() - t0 >= 0.05)
             break;
     }
     double best[2] = {1e30, 1e30};
     for (int round = 0; round < 9; round++)
         for (int t = 0; t < 2; t++) {
             j.threads = t + 1;
-            double t0 = now();
+            double t0 = bench_now();
             for (long r = 0; r < reps; r++)
                 run(&j);
-            double dt = (now() - t0) / (double)reps;
+            double dt = (bench_now() - t0) / (double)reps;
             best[t] = dt < best[t] ? dt : best[t];
         }
     for (int t = 0; t < 2; t++)
@@ -112,7 +82,7 @@ static const char *plural(int threads)
 int main(int argc, char **argv)
 {
     double per_cycle = argc > 1 ? atof(argv[1]) : 64;
-    double ghz = argc > 2 ? atof(argv[2]) : cpuinfo_ghz();
+    double ghz = argc > 2 ? atof(argv[2]) : bench_cpu_ghz();
     double peak = per_cycle * ghz; /* of one core */
     printf("# peak %.1f GFLOP/s on 1 core, %.1f on 2 = %g flops/cycle x %.3f GHz per core;\n"
            "# each %% is of the peak of as many cores as threads\n",
@@ -121,7 +91,8 @@ int main(int argc, char **argv)
     static const char *const names[] = {"nt", "tn", "nn"};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-        float *A = randoms(m * k), *B = randoms(k * n), *C = randoms(m * n);
+        float *A = bench_randoms(m * k, 1), *B = bench_randoms(k * n, 1),
+              *C = bench_randoms(m * n, 1);
         double g[3][2];
         for (int v = 0; v < 3; v++)
             gflops((job){v, m, n, k, A, B, C, NULL, NULL, NULL, 1},
@@ -138,8 +109,9 @@ int main(int argc, char **argv)
         free(C);
     }
     size_t batch = 256, in = 512, out = 512;
-    job d = {3, batch, out, in, randoms(batch * in), randoms(out * in), randoms(batch * out),
-             randoms(2 * out), randoms(out * in), randoms(batch * in), 1};
+    job d = {3, batch, out, in, bench_randoms(batch * in, 1), bench_randoms(out * in, 1),
+             bench_randoms(batch * out, 1), bench_randoms(2 * out, 1),
+             bench_randoms(out * in, 1), bench_randoms(batch * in, 1), 1};
     double g[2];
     gflops(d, 6.0 * (double)batch * (double)in * (double)out, g);
     for (int t = 0; t < 2; t++)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchkit.h"
 #include "nn/cm_nn.h"
 #ifdef WITH_DNNL
 #include <oneapi/dnnl/dnnl.h>
@@ -25,48 +26,23 @@
 enum { N = 32, T = 24, C = 5, H = 64, F = 32, K = 3, NCONV = 4 };
 static const size_t dil[NCONV] = {1, 2, 4, 8};
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpuinfo_ghz(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[256];
-    double mhz = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "cpu MHz", 7) && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return mhz / 1000;
-}
-
-static float *randoms(size_t n)
-{
-    float *x = malloc((n ? n : 1) * sizeof *x);
-    unsigned s = 12345;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        x[i] = ((float)((s >> 9) & 0xffff) / 65536.0f - 0.5f) * 0.2f;
-    }
-    return x;
-}
-
 /* Runs fn(ctx) for about half a second after a warm-up: seconds per call. */
 static double timed(void (*fn)(void *), void *ctx)
 {
     fn(ctx);
     size_t n = 0;
-    double t0 = now(), t;
+    double t0 = bench_now(), t;
     do {
         fn(ctx);
         n++;
-    } while ((t = now() - t0) < 0.5);
+    } while ((t = bench_now() - t0) < 0.5);
     return t / (double)n;
+}
+
+/* Inputs and weights of a trained network's size. */
+static float *small(size_t n)
+{
+    return bench_randoms(n, 0.2f);
 }
 
 static double peak;
@@ -96,11 +72,11 @@ static void rnn_step(void *ctx)
 static void bench_cm_rnn(cm_rnn_kind k)
 {
     size_t G = (k == CM_RNN_GRU ? 3 : 4) * H;
-    rnn_job j = {k, randoms(T * N * C), randoms(T * N * H),
-                 randoms(cm_rnn_cache(k, T, N, H)), randoms(T * N * H), randoms(T * N * C),
-                 randoms(cm_rnn_work(k, T, N, H)),
-                 {randoms(G * C), randoms(G * H), randoms(G), randoms(G)},
-                 {randoms(G * C), randoms(G * H), randoms(G), randoms(G)}};
+    rnn_job j = {k, small(T * N * C), small(T * N * H),
+                 small(cm_rnn_cache(k, T, N, H)), small(T * N * H), small(T * N * C),
+                 small(cm_rnn_work(k, T, N, H)),
+                 {small(G * C), small(G * H), small(G), small(G)},
+                 {small(G * C), small(G * H), small(G), small(G)}};
     double flops = 3.0 * 2 * T * N * G * (C + H);
     report(k == CM_RNN_GRU ? "cm gru, forward + backward" : "cm lstm, forward + backward",
            flops, timed(rnn_step, &j));
@@ -142,15 +118,15 @@ static void bench_cm_conv(void)
 {
     conv_job j;
     memset(&j, 0, sizeof j);
-    j.x[0] = randoms(N * T * C);
+    j.x[0] = small(N * T * C);
     for (size_t l = 0; l < NCONV; l++) {
-        j.x[l + 1] = randoms(N * T * F);
-        j.W[l] = randoms(F * cin(l) * K), j.b[l] = randoms(F);
-        j.dW[l] = randoms(F * cin(l) * K), j.db[l] = randoms(F);
-        j.col[l] = randoms(cm_conv_col(N, T, cin(l), K));
+        j.x[l + 1] = small(N * T * F);
+        j.W[l] = small(F * cin(l) * K), j.b[l] = small(F);
+        j.dW[l] = small(F * cin(l) * K), j.db[l] = small(F);
+        j.col[l] = small(cm_conv_col(N, T, cin(l), K));
     }
-    j.dy = randoms(N * T * F), j.dx = randoms(N * T * F);
-    j.dcol = randoms(cm_conv_col(N, T, F, K));
+    j.dy = small(N * T * F), j.dx = small(N * T * F);
+    j.dcol = small(cm_conv_col(N, T, F, K));
     report("cm cnn (4 convolutions), fwd + bwd", conv_flops(), timed(conv_step, &j));
     for (size_t l = 0; l <= NCONV; l++)
         free(j.x[l]);
@@ -190,7 +166,7 @@ static dnnl_memory_t mem(const_dnnl_primitive_desc_t pd, dnnl_query_t what, int 
     void *p;
     OK(dnnl_memory_get_data_handle(m, &p));
     size_t n = dnnl_memory_desc_get_size(d) / sizeof(float);
-    float *r = randoms(n);
+    float *r = small(n);
     memcpy(p, r, n * sizeof(float));
     free(r);
     return m;
@@ -257,11 +233,13 @@ static void bench_dnnl_rnn(int lstm)
     arg(f, DNNL_ARG_DST_LAYER, y), arg(f, DNNL_ARG_WORKSPACE, ws);
     /* backward: its own layouts of the weights (reorders left out: a
      * trainer would keep them so) */
-    dnnl_memory_t bW1 = mem(bpd, dnnl_query_weights_md, 0), bW2 = mem(bpd, dnnl_query_weights_md, 1),
+    dnnl_memory_t bW1 = mem(bpd, dnnl_query_weights_md, 0),
+                  bW2 = mem(bpd, dnnl_query_weights_md, 1),
                   dx = mem(bpd, dnnl_query_diff_src_md, 0),
                   dW1 = mem(bpd, dnnl_query_diff_weights_md, 0),
                   dW2 = mem(bpd, dnnl_query_diff_weights_md, 1),
-                  dB = mem(bpd, dnnl_query_diff_weights_md, 2), dy = mem(bpd, dnnl_query_diff_dst_md, 0);
+                  dB = mem(bpd, dnnl_query_diff_weights_md, 2),
+                  dy = mem(bpd, dnnl_query_diff_dst_md, 0);
     OK(dnnl_primitive_create(&bk->p, bpd));
     arg(bk, DNNL_ARG_SRC_LAYER, x), arg(bk, DNNL_ARG_WEIGHTS_LAYER, bW1);
     arg(bk, DNNL_ARG_WEIGHTS_ITER, bW2), arg(bk, DNNL_ARG_BIAS, B);
@@ -307,7 +285,8 @@ static void bench_dnnl_conv(void)
         act[l + 1] = mem(fpd, dnnl_query_dst_md, 0);
         prim *f = &j.step[j.n++], *bw = &back[l][0], *bd = &back[l][1];
         OK(dnnl_primitive_create(&f->p, fpd));
-        dnnl_memory_t W = mem(fpd, dnnl_query_weights_md, 0), B = mem(fpd, dnnl_query_weights_md, 1);
+        dnnl_memory_t W = mem(fpd, dnnl_query_weights_md, 0),
+                      B = mem(fpd, dnnl_query_weights_md, 1);
         arg(f, DNNL_ARG_SRC, act[l]), arg(f, DNNL_ARG_WEIGHTS, W), arg(f, DNNL_ARG_BIAS, B);
         arg(f, DNNL_ARG_DST, act[l + 1]);
         dnnl_memory_t dy = mem(wpd, dnnl_query_diff_dst_md, 0),
@@ -333,7 +312,7 @@ static void bench_dnnl_conv(void)
 int main(int argc, char **argv)
 {
     double per_cycle = argc > 1 ? atof(argv[1]) : 64;
-    double ghz = argc > 2 ? atof(argv[2]) : cpuinfo_ghz();
+    double ghz = argc > 2 ? atof(argv[2]) : bench_cpu_ghz();
     peak = per_cycle * ghz;
     printf("# batch %d, window %d of %d values; peak %.1f GFLOP/s on 1 core = %g flops/cycle x "
            "%.3f GHz; one thread\n", N, T, C, peak, per_cycle, ghz);
