@@ -192,6 +192,29 @@ kill_rounds() { # kill_rounds N MS OUT REF WHAT CMD...
         cm-train -q -m mlp --epochs 200 --seed 1 feat.cmt -o d/m.cmm
 }
 
+@test "SIGKILL between naming the output and the rename: the new file in place, no temporary file" {
+    inputs 200
+    cd in
+    mkdir d
+    cm-clean -q --time dteday,hr raw.csv -o new.cmt
+    echo old >d/out.cmt
+    # strace holds every rename(2) back half a second, so the kill falls
+    # between the link of the finished file and the rename surely
+    strace -f -o trace.log -e trace=linkat,rename -e inject=rename:delay_enter=500000 \
+        cm-clean -q --time dteday,hr raw.csv -o d/out.cmt 2>/dev/null &
+    tracer=$!
+    for _ in $(seq 200); do
+        grep -q 'linkat(.*= 0' trace.log 2>/dev/null && break
+        sleep 0.05
+    done
+    kill -9 "$(pgrep -o -P "$tracer")"
+    wait "$tracer" || true
+    cat trace.log
+    grep -q 'killed by SIGKILL' trace.log
+    [ "$(ls -A d)" = out.cmt ]
+    cmp d/out.cmt new.cmt
+}
+
 @test "SIGKILL at random moments in cm-tune --results and --resume: --resume completes the file" {
     inputs 2000
     cd in

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,8 +74,7 @@ static int is_temp_of(const char *name, const char *base, size_t blen)
     return x[6] == '\0';
 }
 
-/* A run killed where there is no O_TMPFILE, or between naming its file and
- * the rename, leaves .NAME.XXXXXX: the next run for the same target takes
+/* A run killed where there is no O_TMPFILE leaves .NAME.XXXXXX: the next run for the same target takes
  * away those a day old.  Only regular files of ours by that exact pattern;
  * best effort, since failing to tidy up is no reason to fail the output. */
 static void remove_stale(const char *dir, const char *base)
@@ -246,10 +246,27 @@ void cm_atomic_abort(cm_atomic *a)
     free(a);
 }
 
-/* Gives the finished unnamed file a fresh name beside the target, from
- * which rename(2) replaces the target in one step (linkat never
- * replaces).  -1 with errno set. */
-static int name_anon(cm_atomic *a, int fd)
+/* The two steps that put the finished unnamed file in the target's
+ * place: a fresh name beside it, from which rename(2) replaces the target
+ * in one step (linkat never replaces).  0 or an errno; only system calls,
+ * for the child of publish(). */
+static int link_and_rename(const char *proc, const char *tmp, const char *path)
+{
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+        return errno;
+    if (rename(tmp, path) == 0)
+        return 0;
+    int e = errno;
+    unlink(tmp);
+    return e;
+}
+
+/* Between those two steps the file has its temporary name, and a SIGKILL
+ * there (the OOM killer, a kill -9 of its pid) would leave it behind.  So a
+ * child process takes them, which a kill of its parent does not stop;
+ * the parent only waits for it.  Where no child can be had, the parent
+ * takes them itself.  0 or an errno. */
+static int publish(cm_atomic *a, int fd)
 {
     char proc[32];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
@@ -259,17 +276,29 @@ static int name_anon(cm_atomic *a, int fd)
     for (int tries = 0; tries < 100; tries++) {
         unsigned char r[6];
         if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-            return -1;
+            return errno ? errno : EIO;
         for (int i = 0; i < 6; i++)
             x[i] = chars[r[i] % (sizeof chars - 1)];
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) {
-            a->named = 1;
-            return 0;
+        int e, status;
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(link_and_rename(proc, a->tmp, a->path));
+        if (pid < 0) {
+            e = link_and_rename(proc, a->tmp, a->path);
+        } else {
+            while ((e = waitpid(pid, &status, 0) < 0 ? errno : 0) == EINTR)
+                ;
+            if (!e && !WIFEXITED(status)) {
+                unlink(a->tmp); /* killed itself, maybe between the two */
+                e = EIO;
+            } else if (!e) {
+                e = WEXITSTATUS(status);
+            }
         }
-        if (errno != EEXIST)
-            return -1;
+        if (e != EEXIST)
+            return e;
     }
-    return -1;
+    return EEXIST;
 }
 
 /* The rename itself is durable only once the directory is synced. */
@@ -307,11 +336,11 @@ cm_status cm_atomic_commit(cm_atomic *a, cm_error *err)
     int e = 0;
     if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
         e = errno ? errno : EIO;
-    if (!e && a->anon && name_anon(a, fileno(f)) != 0)
-        e = errno;
+    if (!e && a->anon)
+        e = publish(a, fileno(f));
     if (fclose(f) != 0 && !e)
         e = errno;
-    if (!e && rename(a->tmp, a->path) != 0)
+    if (!e && !a->anon && rename(a->tmp, a->path) != 0)
         e = errno;
     if (e) {
         cm_fail_sys(err, e, "%s", a->path);
