@@ -1,7 +1,9 @@
 /* cleansort.c - rows sorted by time, stably: in memory up to a budget,
  * then spilled as sorted runs (cm streams in unlinked temporary files)
  * and merged, ties to the earlier run, as sort(1) does. */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,17 +37,27 @@ static order *sorted_order(cm_cleanrows *r, cm_error *err)
     return o;
 }
 
+/* A run is never named (O_TMPFILE), so it goes with the process however
+ * that ends, SIGKILL too; where the file system cannot make such a file,
+ * mkstemp's name is unlinked at once, and only a kill in between leaves
+ * it. */
 static FILE *temp_file(const char *dir, cm_error *err)
 {
     const char *d = dir ? dir : getenv("TMPDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cm-sort.XXXXXX", d && *d ? d : "/tmp");
-    int fd = mkstemp(path);
+    d = d && *d ? d : "/tmp";
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(d, O_TMPFILE | O_RDWR | O_EXCL, 0600);
+#endif
     if (fd < 0) {
-        cm_fail_sys(err, errno, "sort: temporary file in %s", d && *d ? d : "/tmp");
-        return NULL;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/cm-sort.XXXXXX", d);
+        if ((fd = mkstemp(path)) < 0) {
+            cm_fail_sys(err, errno, "sort: temporary file in %s", d);
+            return NULL;
+        }
+        unlink(path);
     }
-    unlink(path); /* gone with the process, however it ends */
     FILE *f = fdopen(fd, "w+b");
     if (!f) {
         close(fd);
