@@ -330,6 +330,12 @@ char cm_clean_plan_decimal(const cm_clean_plan *p)
     return p->decimal;
 }
 
+cm_dedupe cm_clean_plan_dedupe(const cm_clean_plan *p)
+{
+    /* the setting's choices are first|last|no */
+    return (cm_dedupe[]){CM_DEDUPE_FIRST, CM_DEDUPE_LAST, CM_DEDUPE_NO}[p->r.dedupe];
+}
+
 const char *cm_clean_plan_feeds(const cm_clean_plan *p, const char *col)
 {
     for (size_t i = 0; i < p->nderives; i++)

@@ -29,6 +29,9 @@ char cm_clean_plan_decimal(const cm_clean_plan *p);
  * 0 past the last. */
 int cm_clean_plan_field(const cm_clean_plan *p, size_t i, const char **name,
                         const char **kind);
+/* What --dedupe keeps of rows of one time (and key). */
+typedef enum cm_dedupe { CM_DEDUPE_NO = 0, CM_DEDUPE_FIRST = 1, CM_DEDUPE_LAST = 2 } cm_dedupe;
+cm_dedupe cm_clean_plan_dedupe(const cm_clean_plan *p);
 /* The first --derive column that reads column col, or NULL. */
 const char *cm_clean_plan_feeds(const cm_clean_plan *p, const char *col);
 

@@ -50,6 +50,11 @@ typedef struct cm_forecaster cm_forecaster;
 /* A forecaster of the model p replays (borrowed; it must outlive it). */
 cm_forecaster *cm_forecaster_new(cm_predictor *p, const cm_forecast_opts *o, cm_error *err);
 void cm_forecaster_free(cm_forecaster *fc);
+/* Ready for another forecast from rows of fields (cm_forecast_fields),
+ * under options o: its rows and results forgotten, the model's clean step
+ * and schema kept, so that a server need not prepare them again.  Its
+ * answers are a new forecaster's. */
+cm_status cm_forecaster_reset(cm_forecaster *fc, const cm_forecast_opts *o, cm_error *err);
 /* The step forecasts take: the option's, or the model's; CM_ERR_ARG
  * saying why when neither is known. */
 cm_status cm_forecast_step(const cm_forecaster *fc, cm_step *out, cm_error *err);
@@ -81,6 +86,17 @@ cm_status cm_forecast_run(cm_forecaster *fc, FILE *in, const char *name, cm_fc_f
 cm_status cm_forecast_fields(cm_forecaster *fc, int history, const char *const *names,
                              const char *const *values, size_t n, cm_error *err);
 cm_status cm_forecast_fields_run(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_error *err);
+/* One such row read as cm_forecast_fields would read it, and kept nowhere:
+ * its time, and its series (the value of the features step's --by, ""
+ * without one or when missing) into series, seriesn bytes; *fields its
+ * values in the order of the clean step's fields ("" for one not given),
+ * valid until the next call. */
+cm_status cm_forecast_peek(cm_forecaster *fc, const char *const *names,
+                           const char *const *values, size_t n, int64_t *t, char *series,
+                           size_t seriesn, const char *const **fields, cm_error *err);
+/* How far back from its origin a forecast looks (cm_features_reach): span
+ * seconds (-1: not by time) and rows (0: none). */
+cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, cm_error *err);
 
 /* What a run did: forecasts made, empty ones by reason, gaps filled. */
 typedef struct cm_fc_stats {

@@ -19,6 +19,9 @@ void cm_forecaster_free(cm_forecaster *fc)
     cm_clean_free(fc->fut_cleaner);
     cm_clean_free(fc->prep);
     cm_batch_free(fc->fields);
+    free(fc->fname);
+    free(fc->fval);
+    free(fc->flen);
     cm_features_free(fc->feat);
     fc_source_free(&fc->src);
     cm_batch_free(fc->rows.b);
@@ -97,6 +100,27 @@ cm_forecaster *cm_forecaster_new(cm_predictor *p, const cm_forecast_opts *o, cm_
     /* a block: as many windows as fit BLOCK_ROWS results, at least one */
     fc->wcap = BLOCK_ROWS / (size_t)o->horizon ? BLOCK_ROWS / (size_t)o->horizon : 1;
     return fc;
+}
+
+cm_status cm_forecaster_reset(cm_forecaster *fc, const cm_forecast_opts *o, cm_error *err)
+{
+    fc_block_free(fc); /* before wcap changes: it frees wcap windows */
+    fc->rows.n = fc->fut.n = 0;
+    for (size_t k = 0; k < fc->nser; k++)
+        fc->ser[k].n = fc->ser[k].fut0 = fc->ser[k].nfut = 0;
+    fc->nseen = fc->nfidx = 0;
+    fc->have_future = 0;
+    uint64_t *missing = fc->st.missing;
+    memset(missing, 0, (cm_model_ninputs(fc->m) + 1) * sizeof *missing);
+    fc->st = (cm_fc_stats){.missing = missing};
+    fc->o = *o;
+    if (o->horizon < 1)
+        return cm_fail(err, CM_ERR_ARG, "horizon: %lld steps; it must be at least 1",
+                       (long long)o->horizon);
+    if (cm_forecast_step(fc, &fc->step, err) || direct_fits(fc, err))
+        return err->status;
+    fc->wcap = BLOCK_ROWS / (size_t)o->horizon ? BLOCK_ROWS / (size_t)o->horizon : 1;
+    return CM_OK;
 }
 
 const cm_fc_stats *cm_forecast_stats(const cm_forecaster *fc)
@@ -552,18 +576,22 @@ cm_status cm_forecast_run(cm_forecaster *fc, FILE *in, const char *name, cm_fc_f
 static cm_status prepare(cm_forecaster *fc, cm_error *err)
 {
     const cm_clean_plan *plan = cm_predictor_clean_plan(fc->p);
-    const char *name, *kind, **names = NULL;
+    const char *name, *kind;
     size_t n = 0;
     while (plan && cm_clean_plan_field(plan, n, &name, &kind))
         n++;
     if (!(fc->prep = cm_predictor_cleaner(fc->p, 1, err)))
         return err->status;
-    if (!(names = calloc(n + 1, sizeof *names)))
+    /* kept: each record's fields are matched to them by name */
+    fc->fname = calloc(n + 1, sizeof *fc->fname);
+    fc->fval = calloc(n + 1, sizeof *fc->fval);
+    fc->flen = calloc(n + 1, sizeof *fc->flen);
+    if (!fc->fname || !fc->fval || !fc->flen)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    fc->nfield = n;
     for (size_t i = 0; i < n; i++)
-        cm_clean_plan_field(plan, i, &names[i], &kind);
-    cm_status st = cm_clean_prepare(fc->prep, n, names, "(fields)", err);
-    free(names);
+        cm_clean_plan_field(plan, i, &fc->fname[i], &kind);
+    cm_status st = cm_clean_prepare(fc->prep, n, fc->fname, "(fields)", err);
     const cm_schema *s = st ? NULL : cm_clean_out_schema(fc->prep);
     if (!st && !(fc->fields = cm_batch_new(s, 1)))
         st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
@@ -574,26 +602,26 @@ static cm_status prepare(cm_forecaster *fc, cm_error *err)
     return st;
 }
 
-cm_status cm_forecast_fields(cm_forecaster *fc, int history, const char *const *names,
-                             const char *const *values, size_t n, cm_error *err)
+/* The fields of one row through the model's clean step into fc->fields. */
+static cm_status clean_fields(cm_forecaster *fc, const char *const *names,
+                              const char *const *values, size_t n, cm_error *err)
 {
-    const cm_clean_plan *plan = cm_predictor_clean_plan(fc->p);
     if (!fc->prep && prepare(fc, err))
         return err->status;
-    size_t nf = 0;
-    const char *name, *kind;
-    while (cm_clean_plan_field(plan, nf, &name, &kind))
-        nf++;
-    const char **f = calloc(nf + 1, sizeof *f);
-    size_t *len = calloc(nf + 1, sizeof *len);
-    cm_status st = f && len ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    for (size_t j = 0; !st && j < nf; j++)
-        f[j] = "";
-    for (size_t i = 0; !st && i < n; i++) {
-        size_t j = 0;
-        while (j < nf && (cm_clean_plan_field(plan, j, &name, &kind), strcmp(name, names[i])))
-            j++;
-        if (j == nf) {
+    size_t nf = fc->nfield;
+    const char **f = fc->fval;
+    size_t *len = fc->flen;
+    cm_status st = CM_OK;
+    for (size_t j = 0; j < nf; j++)
+        f[j] = "", len[j] = 0;
+    for (size_t i = 0, next = 0; !st && i < n; i++) {
+        /* fields in the step's own order (a CSV's, mostly) are found at
+         * once: the search starts after the field found before */
+        size_t j = next, tries = 0;
+        while (tries < nf && strcmp(fc->fname[j], names[i]))
+            j = (j + 1) % nf, tries++;
+        next = (j + 1) % (nf ? nf : 1);
+        if (tries == nf) {
             st = cm_fail(err, CM_ERR_ARG, "not a field of the model's input");
             snprintf(err->column, sizeof err->column, "%s", names[i]);
         } else {
@@ -606,10 +634,14 @@ cm_status cm_forecast_fields(cm_forecaster *fc, int history, const char *const *
         st = cm_clean_record(fc->prep, nf, f, len, 1, fc->fields, 0, &drop, err);
     if (!st && drop)
         st = cm_fail(err, CM_ERR_DATA, "a row without its time");
-    free(f);
-    free(len);
-    if (st)
-        return st;
+    return st;
+}
+
+cm_status cm_forecast_fields(cm_forecaster *fc, int history, const char *const *names,
+                             const char *const *values, size_t n, cm_error *err)
+{
+    if (clean_fields(fc, names, values, n, err))
+        return err->status;
     fc_rows *to = history ? &fc->rows : &fc->fut;
     if (fc_rows_add(fc->in, to, err) || fc_import(fc, &fc->src, fc->fields, 0, to->b, to->n, err))
         return err->status;
@@ -622,4 +654,43 @@ cm_status cm_forecast_fields_run(cm_forecaster *fc, cm_fc_fn fn, void *ctx, cm_e
 {
     cm_status st = fc->fut.n ? fc_index_future(fc, err) : CM_OK;
     return st ? st : run(fc, fn, ctx, err);
+}
+
+cm_status cm_forecast_peek(cm_forecaster *fc, const char *const *names,
+                           const char *const *values, size_t n, int64_t *t, char *series,
+                           size_t seriesn, const char *const **fields, cm_error *err)
+{
+    if (clean_fields(fc, names, values, n, err))
+        return err->status;
+    *fields = fc->fval;
+    const cm_schema *s = fc->src.s;
+    *t = ((const int64_t *)cm_batch_values_c(fc->fields, (size_t)fc->src.col[fc->time_col]))[0];
+    series[0] = '\0';
+    const char *by = fc->feat ? cm_features_plan_by(cm_predictor_features_plan(fc->p)) : NULL;
+    long c = by ? cm_schema_find(s, by) : -1;
+    if (c >= 0 && cm_batch_valid_c(fc->fields, (size_t)c)[0]) {
+        size_t len;
+        const char *str = cm_dict_string(cm_schema_dict_c(s, (size_t)c),
+                                         ((const uint32_t *)cm_batch_values_c(fc->fields,
+                                                                              (size_t)c))[0],
+                                         &len);
+        if (len >= seriesn)
+            return cm_fail(err, CM_ERR_DATA, "%s: a series name of %zu bytes; at most %zu",
+                           by, len, seriesn - 1);
+        memcpy(series, str, len);
+        series[len] = '\0';
+    }
+    return CM_OK;
+}
+
+cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, cm_error *err)
+{
+    if (!fc->prep && prepare(fc, err))
+        return err->status;
+    const char *what;
+    *span = -1;
+    *rows = 0;
+    if (fc->feat)
+        cm_features_reach(fc->feat, span, rows, &what);
+    return CM_OK;
 }

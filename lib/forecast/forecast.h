@@ -69,6 +69,9 @@ struct cm_forecaster {
     cm_clean *fut_cleaner;
     cm_batch *fields;         /* cm_forecast_fields: the prepared record */
     cm_clean *prep;
+    const char **fname;       /* the clean step's fields, in its order */
+    const char **fval;        /* a record's values by field, and lengths */
+    size_t *flen, nfield;
     /* a block of windows */
     fc_window *win;
     size_t nwin, wcap;
