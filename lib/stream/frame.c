@@ -16,6 +16,8 @@ const uint8_t cm_magic_stream[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'T',
                                                0x0D, 0x0A, 0x1A, 0x0A};
 const uint8_t cm_magic_model[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'M',
                                               0x0D, 0x0A, 0x1A, 0x0A};
+const uint8_t cm_magic_journal[CM_MAGIC_LEN] = {0x89, 'C', 'M', 'J',
+                                                0x0D, 0x0A, 0x1A, 0x0A};
 
 struct cm_frame {
     int level;
@@ -34,7 +36,9 @@ struct cm_frame {
 /* What a file of this magic is called in messages. */
 static const char *noun(const uint8_t *magic)
 {
-    return memcmp(magic, cm_magic_model, CM_MAGIC_LEN) ? "stream" : "model file";
+    return !memcmp(magic, cm_magic_model, CM_MAGIC_LEN)     ? "model file"
+         : !memcmp(magic, cm_magic_journal, CM_MAGIC_LEN) ? "journal"
+                                                          : "stream";
 }
 
 cm_frame *cm_frame_new(int level, const uint8_t *magic)

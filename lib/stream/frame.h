@@ -15,6 +15,7 @@
 
 extern const uint8_t cm_magic_stream[CM_MAGIC_LEN];
 extern const uint8_t cm_magic_model[CM_MAGIC_LEN];
+extern const uint8_t cm_magic_journal[CM_MAGIC_LEN]; /* cm-serve's live history */
 
 typedef struct cm_frame cm_frame;
 
