@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,8 +16,10 @@
 static const char usage[] =
     "Usage: cm-serve -m [NAME=]MODEL.cmm [-m ...] [OPTION]...\n"
     "Serve forecasts of the models over HTTP: POST /v1/models/NAME/predict with a\n"
-    "JSON object of raw fields (or an array of them); GET /v1/models,\n"
-    "/v1/models/NAME, /healthz, /metrics.  SIGHUP reloads every model.\n"
+    "JSON object of raw fields (or an array of them), .../forecast with a history;\n"
+    "POST .../observations to keep a live history, GET .../forecast?horizon=H from\n"
+    "it, GET or DELETE .../series; GET /v1/models, /v1/models/NAME, /healthz,\n"
+    "/metrics.  SIGHUP reloads every model.\n"
     "\n";
 static const char tail[] =
     "\n"
@@ -24,7 +27,9 @@ static const char tail[] =
     "2 usage error.  See cm-serve(1).\n";
 
 typedef struct opts {
-    const char *bind, *token_file;
+    const char *bind, *token_file, *ingest_token_file, *state, *keep;
+    int sync;
+    int64_t max_series;
     int64_t port, threads, watch, max_batch, max_horizon, max_connections, timeout;
     uint64_t max_body, max_header;
     int verbose, quiet;
@@ -51,6 +56,24 @@ static const cm_setting own[] = {
     {.name = "token-file", .type = CM_SET_TEXT, .arg = "FILE",
      .help = "require 'Authorization: Bearer TOKEN', TOKEN the\nfile's first line",
      .offset = AT(token_file, const char *)},
+    {.name = "ingest-token-file", .type = CM_SET_TEXT, .arg = "FILE",
+     .help = "a second token, its file's first line, that may\npost observations and nothing "
+             "else",
+     .offset = AT(ingest_token_file, const char *)},
+    {.name = "state", .type = CM_SET_TEXT, .arg = "DIR",
+     .help = "keep each model's live history in DIR/NAME.journal,\nacross restarts",
+     .offset = AT(state, const char *)},
+    {.name = "sync", .type = CM_SET_CHOICE, .arg = "every|interval", .choices = "every|interval",
+     .dflt = "every", .help = "fsync the journal before each answer, or once a\nsecond",
+     .offset = AT(sync, int)},
+    {.name = "keep", .type = CM_SET_TEXT, .arg = "STEPS", .check = cm_step_count_bad,
+     .want = "a number of steps or a span like 7d",
+     .help = "history kept behind a series' last row (default:\nwhat its forecasts look back "
+             "on)",
+     .offset = AT(keep, const char *)},
+    {.name = "max-series", .type = CM_SET_COUNT, .arg = "N", .lo = 1, .hi = 100000000,
+     .dflt = "10000", .help = "series held per model (a new one past it: 429)",
+     .offset = AT(max_series, int64_t)},
     {.name = "watch", .type = CM_SET_COUNT, .arg = "SECONDS", .lo = 1, .hi = 86400,
      .help = "reload a model when its file changes, checked\nthis often",
      .offset = AT(watch, int64_t)},
@@ -126,6 +149,12 @@ static void access_log(void *ctx, const char *endpoint, int code, double secs)
     fprintf(stderr, "%s: %s %d %.3f ms\n", cli_name(), endpoint, code, secs * 1e3);
 }
 
+static void on_note(void *ctx, const char *model, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%s: %s: %s\n", cli_name(), model, msg);
+}
+
 static void on_reload(void *ctx, const char *name, const cm_error *err)
 {
     cm_registry *reg = ctx;
@@ -144,7 +173,7 @@ static void on_reload(void *ctx, const char *name, const cm_error *err)
 typedef struct held {
     cli_held cli; /* first: see cli_hold */
     cm_registry *reg;
-    char *token;
+    char *token, *ingest_token;
 } held;
 
 static void release(void *ctx)
@@ -152,6 +181,7 @@ static void release(void *ctx)
     held *h = ctx;
     cm_registry_free(h->reg);
     free(h->token);
+    free(h->ingest_token);
 }
 
 /* Each connection is a descriptor: room for them all (and the models,
@@ -179,7 +209,15 @@ int main(int argc, char **argv)
     cli_args_parse(&h->cli.a, argc, argv, usage, tail, NULL, 0, NULL, &own_settings, &a);
     const cm_kv *mine = h->cli.a.own;
     int first = h->cli.a.first;
-    cm_registry *reg = h->reg = cm_registry_new();
+    if (a.state) {
+        struct stat st;
+        if (stat(a.state, &st))
+            cli_die("--state %s: %s", a.state, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            cli_die("--state %s: not a directory", a.state);
+    }
+    cm_live_opts lo = {a.state, a.sync == 0, a.keep, (size_t)a.max_series, on_note, NULL};
+    cm_registry *reg = h->reg = cm_registry_new(&lo);
     if (!reg)
         cli_die("out of memory");
     if (first < argc)
@@ -191,12 +229,14 @@ int main(int argc, char **argv)
         cli_usage_error("no model: give one with -m [NAME=]MODEL.cmm");
     cm_serve_opts o = {a.bind, (unsigned)a.threads, (size_t)a.max_body, (size_t)a.max_batch,
                        (size_t)a.max_header, (size_t)a.max_horizon, (unsigned)a.max_connections,
-                       (unsigned)a.timeout, NULL, a.verbose ? access_log : NULL, NULL};
+                       (unsigned)a.timeout, NULL, NULL, a.verbose ? access_log : NULL, NULL};
     room_for(o.max_connections);
     unsigned port = (unsigned)a.port, watch = (unsigned)a.watch;
     int quiet = a.quiet;
     const char *token_file = a.token_file;
     o.token = h->token = token_file ? read_token(token_file) : NULL;
+    o.ingest_token = h->ingest_token =
+        a.ingest_token_file ? read_token(a.ingest_token_file) : NULL;
 
     /* The signals are taken by this thread alone, in the loop below: they
      * are blocked before the server's threads start, which inherit that. */
@@ -217,14 +257,19 @@ int main(int argc, char **argv)
                 port, cm_registry_count(reg), cm_registry_count(reg) == 1 ? "" : "s");
         fflush(stderr);
     }
-    for (;;) {
-        struct timespec wait = {watch ? watch : 3600, 0};
+    /* a tick a second: the journals' fsyncs (--sync interval) and
+     * rewrites; every --watch seconds, a look at the model files */
+    for (unsigned secs = 0;;) {
+        struct timespec wait = {1, 0};
         int sig = sigtimedwait(&sigs, NULL, &wait);
         if (sig == SIGTERM || sig == SIGINT)
             break;
         if (sig == SIGHUP)
             cm_registry_reload(reg, 0, on_reload, reg);
-        else if (sig < 0 && errno == EAGAIN && watch)
+        if (sig >= 0 || errno != EAGAIN)
+            continue;
+        cm_registry_tick(reg);
+        if (watch && ++secs % watch == 0)
             cm_registry_reload(reg, 1, on_reload, reg);
     }
     cm_server_stop(sv);

@@ -17,8 +17,6 @@ bats_require_minimum_version 1.5.0
 # ---- helpers -----------------------------------------------------------------
 
 BIKE="$DATA/bike-2011-01.csv"
-# JSON is read by Python (the system one when there: it starts faster)
-PY=$(command -v /usr/bin/python3 || command -v python3)
 CLEAN=(--time dteday,hr --drop instant,casual,registered)
 FEAT=(-y cnt -L cnt:1h,24h)
 # Rows of the bike file the forecasts are checked on (times as cm-cat
@@ -52,52 +50,6 @@ setup() {
 }
 
 load serve
-
-# http METHOD PATH [curl options...]: the status in $code, the body in
-# resp.body, the headers in resp.hdr.  Fails when curl does.
-http() {
-    local method=$1 path=$2
-    shift 2
-    rm -f resp.body resp.hdr
-    local how=(-X "$method")
-    [ "$method" = HEAD ] && how=(-I)
-    code=$(curl -s -S -o resp.body -D resp.hdr -w '%{http_code}' "${how[@]}" "$@" \
-        "$URL$path" 2>curl.err) || {
-        echo "curl -X $method $* $URL$path failed: $(cat curl.err)" >&2
-        return 1
-    }
-}
-
-# POST FILE (JSON) to PATH: post PATH FILE [curl options...]
-post() {
-    local path=$1 file=$2
-    shift 2
-    http POST "$path" -H 'Content-Type: application/json' --data-binary "@$file" "$@"
-}
-
-# Fails unless the last status is WANT: status_is WANT
-status_is() {
-    [ "$code" = "$1" ] || {
-        echo "status $code, want $1; body: $(head -c 500 resp.body)" >&2
-        return 1
-    }
-}
-
-# The value of header NAME of the last response (no CR).
-header() {
-    awk -v n="$1" 'BEGIN { n = tolower(n) } { sub(/\r$/, "") }
-        tolower(substr($0, 1, length(n) + 1)) == n ":" { v = substr($0, length(n) + 2)
-            sub(/^[ \t]+/, "", v); print v }' resp.hdr
-}
-
-# The Python expression EXPR of the JSON document d in FILE: a string as
-# it is, anything else as JSON.  js FILE EXPR
-js() {
-    "$PY" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-r = eval(sys.argv[2])
-print(r if isinstance(r, str) else json.dumps(r))' "$1" "$2"
-}
 
 # A and B the same number to 1e-12 relative (or the same text): same A B [WHAT]
 same() {
@@ -155,30 +107,6 @@ rows() {
             [ "$(wc -l <"pred${k}_$m")" -eq 1 ] || return 1
         done
     done
-}
-
-# The value of the sample NAME (with its labels, as printed) in metrics.txt
-# (empty when absent).
-metric() {
-    awk -v n="$1" '$1 == n { print $2 }' metrics.txt
-}
-
-# Fetches /metrics into metrics.txt.
-get_metrics() {
-    http GET /metrics "$@" && status_is 200 && cp resp.body metrics.txt
-}
-
-# Waits up to 10 s for a line of serve.err holding TEXT; a second argument:
-# for that many such lines.
-wait_log() {
-    local i want=${2:-1}
-    for ((i = 0; i < 200; i++)); do
-        [ "$(grep -cF -- "$1" serve.err)" -ge "$want" ] && return 0
-        sleep 0.05
-    done
-    echo "no line '$1' (x$want) in serve.err:" >&2
-    cat serve.err >&2
-    return 1
 }
 
 # The served forecast for rowK.json (or FILE) by model NAME, checked 200.
@@ -1078,9 +1006,15 @@ PY
     post /v1/models/a/forecast short.json
     status_is 400
     js resp.body 'd["error"]' | grep -q '^the history is shorter than the look-back: cnt_lag24h needs rows from '
+    # without "history": the history held (cm-serve-live.bats), none here
     printf '{"horizon": 3}' >nohist.json
     post /v1/models/a/forecast nohist.json
-    status_is 400
+    status_is 409
+    [ "$(js resp.body 'd["error"]')" = "no history held: post rows to /observations first" ]
     http GET /v1/models/a/forecast
+    status_is 400
+    [ "$(js resp.body 'd["error"]')" = "horizon=H: a whole number of steps, from 1" ]
+    http DELETE /v1/models/a/forecast
     status_is 405
+    [ "$(header Allow)" = "GET, POST" ]
 }

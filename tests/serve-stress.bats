@@ -12,7 +12,6 @@ load serve
 
 bats_require_minimum_version 1.5.0
 
-PY=$(command -v /usr/bin/python3 || command -v python3)
 STRESS="$TOP/tests/serve/stress.py"
 
 setup_file() {

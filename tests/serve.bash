@@ -1,6 +1,10 @@
 # cm-serve in the background for a bats file (cm-serve.bats,
-# serve-stress.bats): serve starts it on a free port, teardown stops it
-# and the request loops a test started (their PIDs in BG_PIDS).
+# cm-serve-live.bats, serve-stress.bats): serve starts it on a free port,
+# teardown stops it and the request loops a test started (their PIDs in
+# BG_PIDS); http and post ask it, js reads its JSON answers.
+
+# JSON is read by Python (the system one when there: it starts faster)
+PY=$(command -v /usr/bin/python3 || command -v python3)
 
 # Stops what the test started, by PID: the request loops, then the server
 # (SIGTERM, then SIGKILL when it has not ended in 5 s).
@@ -48,4 +52,74 @@ serve() {
         return 1
     fi
     URL=http://127.0.0.1:$PORT
+}
+
+# http METHOD PATH [curl options...]: the status in $code, the body in
+# resp.body, the headers in resp.hdr.  Fails when curl does.
+http() {
+    local method=$1 path=$2
+    shift 2
+    rm -f resp.body resp.hdr
+    local how=(-X "$method")
+    [ "$method" = HEAD ] && how=(-I)
+    code=$(curl -s -S -o resp.body -D resp.hdr -w '%{http_code}' "${how[@]}" "$@" \
+        "$URL$path" 2>curl.err) || {
+        echo "curl -X $method $* $URL$path failed: $(cat curl.err)" >&2
+        return 1
+    }
+}
+
+# POST FILE (JSON) to PATH: post PATH FILE [curl options...]
+post() {
+    local path=$1 file=$2
+    shift 2
+    http POST "$path" -H 'Content-Type: application/json' --data-binary "@$file" "$@"
+}
+
+# Fails unless the last status is WANT: status_is WANT
+status_is() {
+    [ "$code" = "$1" ] || {
+        echo "status $code, want $1; body: $(head -c 500 resp.body)" >&2
+        return 1
+    }
+}
+
+# The value of header NAME of the last response (no CR).
+header() {
+    awk -v n="$1" 'BEGIN { n = tolower(n) } { sub(/\r$/, "") }
+        tolower(substr($0, 1, length(n) + 1)) == n ":" { v = substr($0, length(n) + 2)
+            sub(/^[ \t]+/, "", v); print v }' resp.hdr
+}
+
+# The Python expression EXPR of the JSON document d in FILE: a string as
+# it is, anything else as JSON.  js FILE EXPR
+js() {
+    "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+r = eval(sys.argv[2])
+print(r if isinstance(r, str) else json.dumps(r))' "$1" "$2"
+}
+
+# The value of the sample NAME (with its labels, as printed) in metrics.txt
+# (empty when absent).
+metric() {
+    awk -v n="$1" '$1 == n { print $2 }' metrics.txt
+}
+
+# Fetches /metrics into metrics.txt.
+get_metrics() {
+    http GET /metrics "$@" && status_is 200 && cp resp.body metrics.txt
+}
+
+# Waits up to 10 s for a line of serve.err holding TEXT; a second argument:
+# for that many such lines.
+wait_log() {
+    local i want=${2:-1}
+    for ((i = 0; i < 200; i++)); do
+        [ "$(grep -cF -- "$1" serve.err)" -ge "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "no line '$1' (x$want) in serve.err:" >&2
+    cat serve.err >&2
+    return 1
 }

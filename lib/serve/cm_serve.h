@@ -9,12 +9,27 @@
 #include "forecast/cm_forecast.h"
 #include "predict/cm_predict.h"
 
+/* The live history each model keeps of the rows posted to its
+ * /observations: how long, how many series, and whether on disk. */
+typedef struct cm_live_opts {
+    const char *state; /* directory of the journals (NULL: in memory only) */
+    int sync_every;    /* fsync before each answer; else cm_registry_tick's */
+    const char *keep;  /* steps ("168") or a span ("7d") kept behind a
+                          series' last time, at least the look-back (NULL:
+                          the look-back) */
+    size_t max_series; /* per model (0: no limit) */
+    /* what befell a history: a journal's torn tail cut, a fresh history
+     * for a model that reads other fields now */
+    void (*note)(void *ctx, const char *model, const char *msg);
+    void *note_ctx;
+} cm_live_opts;
+
 /* Models by name, each reloaded into a new version while requests finish
  * on the old one (reference counts); a file that does not load leaves
  * the old version serving. */
 typedef struct cm_registry cm_registry;
 typedef struct cm_served cm_served;
-cm_registry *cm_registry_new(void);
+cm_registry *cm_registry_new(const cm_live_opts *live);
 void cm_registry_free(cm_registry *r);
 cm_status cm_registry_add(cm_registry *r, const char *name, const char *path, cm_error *err);
 size_t cm_registry_count(const cm_registry *r);
@@ -36,6 +51,8 @@ void cm_registry_reload(cm_registry *r, int changed_only,
                         void (*report)(void *ctx, const char *name, const cm_error *err),
                         void *ctx);
 void cm_registry_counts(cm_registry *r, uint64_t *reloads, uint64_t *failures);
+/* Once a second: the live histories' periodic work (cm_live_tick). */
+void cm_registry_tick(cm_registry *r);
 
 typedef struct cm_serve_opts {
     const char *bind;        /* IPv4 address, 127.0.0.1 by default */
@@ -45,6 +62,9 @@ typedef struct cm_serve_opts {
     /* required as "Authorization: Bearer TOKEN" (NULL: none); 401 "a bearer
      * token is needed" without one, "the bearer token is wrong" with another */
     const char *token;
+    /* a second token, for POST .../observations alone (403 elsewhere):
+     * a sensor's, which cannot read forecasts or models */
+    const char *ingest_token;
     /* an access log line per request, when not NULL */
     void (*log)(void *ctx, const char *endpoint, int code, double seconds);
     void *log_ctx;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/common.h"
-#include "serve/cm_serve.h"
+#include "serve/live.h"
 
 struct cm_served {
     cm_model *m;
@@ -23,6 +23,12 @@ struct cm_served {
     cm_predictor **idle;
     size_t nidle, cap;
     cm_predictor *info;    /* read only: what the model asks of a row */
+    /* idle forecasters (each with the predictor it borrows), so that an
+     * observation or a forecast does not prepare one */
+    cm_pooled **pool;
+    size_t npool, poolcap;
+    cm_live *live;         /* its history: shared with the versions before
+                              it while they read the same raw fields */
     pthread_mutex_t *lock; /* the registry's */
 };
 
@@ -34,17 +40,36 @@ typedef struct entry {
 
 struct cm_registry {
     pthread_mutex_t lock;
+    cm_live_opts live;
     entry *e;
     size_t n;
     uint64_t reloads, failures;
 };
 
+struct cm_pooled {
+    cm_predictor *p;
+    cm_forecaster *fc;
+};
+
+static void pooled_free(cm_pooled *k)
+{
+    if (!k)
+        return;
+    cm_forecaster_free(k->fc);
+    cm_predictor_free(k->p);
+    free(k);
+}
+
 static void served_free(cm_served *s)
 {
     for (size_t i = 0; i < s->nidle; i++)
         cm_predictor_free(s->idle[i]);
+    for (size_t i = 0; i < s->npool; i++)
+        pooled_free(s->pool[i]);
+    free(s->pool);
     free(s->idle);
     cm_predictor_free(s->info);
+    cm_live_release(s->live);
     cm_model_free(s->m);
     free(s->name);
     free(s);
@@ -65,14 +90,38 @@ void cm_registry_free(cm_registry *r)
     free(r);
 }
 
-cm_registry *cm_registry_new(void)
+cm_registry *cm_registry_new(const cm_live_opts *live)
 {
     cm_registry *r = calloc(1, sizeof *r);
     if (r && pthread_mutex_init(&r->lock, NULL)) {
         free(r);
         return NULL;
     }
+    if (r && live)
+        r->live = *live;
     return r;
+}
+
+/* The history of version s: the one before it when s reads the same raw
+ * fields, else a new one (its journal read, a note for what was cut). */
+static cm_status attach(cm_registry *r, cm_served *s, const cm_served *old, cm_error *err)
+{
+    char why[200], note[600];
+    if (old && cm_live_fits(old->live, s->info, why, sizeof why)) {
+        cm_live_hold(old->live);
+        s->live = old->live;
+        return CM_OK;
+    }
+    if (!(s->live = cm_live_open(s->name, s->info, &r->live, note, sizeof note, err)))
+        return err->status;
+    if (old && r->live.note) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "a fresh history: %s%s%s", why, *note ? "; " : "", note);
+        r->live.note(r->live.note_ctx, s->name, msg);
+    } else if (*note && r->live.note) {
+        r->live.note(r->live.note_ctx, s->name, note);
+    }
+    return CM_OK;
 }
 
 /* The file as a new version, or NULL with err set. */
@@ -101,6 +150,10 @@ static cm_served *load(cm_registry *r, const entry *e, uint64_t version, cm_erro
         snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", e->path, msg);
     }
     fclose(f);
+    if (s && s->info && attach(r, s, e->cur, err)) {
+        served_free(s);
+        return NULL;
+    }
     if (s && !s->info) {
         served_free(s);
         return NULL;
@@ -204,6 +257,61 @@ void cm_served_give_back(cm_served *s, cm_predictor *p)
     cm_predictor_free(p);
 }
 
+cm_pooled *cm_served_take(cm_served *s, const cm_forecast_opts *o, cm_error *err)
+{
+    cm_pooled *k = NULL;
+    pthread_mutex_lock(s->lock);
+    if (s->npool)
+        k = s->pool[--s->npool];
+    pthread_mutex_unlock(s->lock);
+    if (k && cm_forecaster_reset(k->fc, o, err)) {
+        pooled_free(k);
+        return NULL;
+    }
+    if (k)
+        return k;
+    if (!(k = calloc(1, sizeof *k))) {
+        cm_fail(err, CM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (!(k->p = cm_predictor_new(s->m, err)) || !(k->fc = cm_forecaster_new(k->p, o, err))) {
+        pooled_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+cm_forecaster *cm_pooled_forecaster(cm_pooled *k)
+{
+    return k->fc;
+}
+
+const cm_predictor *cm_pooled_predictor(const cm_pooled *k)
+{
+    return k->p;
+}
+
+void cm_served_put(cm_served *s, cm_pooled *k, int intact)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(s->lock);
+    if (intact && s->npool == s->poolcap) {
+        size_t cap = s->poolcap ? 2 * s->poolcap : 8;
+        cm_pooled **q = realloc(s->pool, cap * sizeof *q);
+        if (q) {
+            s->pool = q;
+            s->poolcap = cap;
+        }
+    }
+    if (intact && s->npool < s->poolcap) {
+        s->pool[s->npool++] = k;
+        k = NULL;
+    }
+    pthread_mutex_unlock(s->lock);
+    pooled_free(k);
+}
+
 /* Reloads every model (only those whose file changed, with changed_only):
  * a new version swapped in, or the old one kept with report() told why. */
 void cm_registry_reload(cm_registry *r, int changed_only,
@@ -249,4 +357,21 @@ void cm_registry_counts(cm_registry *r, uint64_t *reloads, uint64_t *failures)
     *reloads = r->reloads;
     *failures = r->failures;
     pthread_mutex_unlock(&r->lock);
+}
+
+void cm_registry_tick(cm_registry *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        cm_served *s = cm_registry_at(r, i);
+        char note[700];
+        cm_live_tick(s->live, note, sizeof note);
+        if (*note && r->live.note)
+            r->live.note(r->live.note_ctx, s->name, note);
+        cm_served_release(s);
+    }
+}
+
+cm_live *cm_served_live(const cm_served *s)
+{
+    return s->live;
 }

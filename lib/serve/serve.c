@@ -15,22 +15,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serve/serve.h"
+#include "serve/live.h"
 
-static const char *const ep_name[NEP] = {"predict", "forecast", "models", "model", "healthz",
-                                         "metrics", "other"};
-enum { NCODES = 9 };
-static const int codes[NCODES] = {200, 400, 401, 404, 405, 413, 500, 501, 503};
-static const double bucket[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                0.25, 1};
-enum { NBUCKETS = sizeof bucket / sizeof *bucket };
+static const char *const ep_name[NEP] = {"predict", "forecast", "observations", "series",
+                                         "models",  "model",    "healthz",      "metrics",
+                                         "other"};
+enum { NCODES = 12 };
+static const int codes[NCODES] = {200, 400, 401, 403, 404, 405, 409, 413, 429, 500, 501, 503};
+const double cm_serve_bucket[CM_SERVE_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                   0.025, 0.05, 0.1, 0.25, 1};
 
 struct cm_server {
     struct MHD_Daemon *d;
     cm_registry *reg;
     cm_serve_opts o;
     atomic_ullong count[NEP][NCODES];
-    atomic_ullong hist[NBUCKETS + 1];
+    atomic_ullong hist[CM_SERVE_NBUCKETS + 1];
+    atomic_ullong fc_hist[CM_SERVE_NBUCKETS + 1], fc_sum_us; /* forecasts alone */
     atomic_ullong lat_sum_us, active;
     cm_cutter *cut;
 };
@@ -46,6 +47,22 @@ typedef struct req {
     int close;     /* the connection ends with this answer */
 } req;
 
+/* The methods of each endpoint (HEAD with GET). */
+static const char *const allowed[NEP] = {"POST", "GET, POST", "POST", "GET, DELETE", "GET",
+                                         "GET",  "GET",       "GET",  "GET"};
+
+static int method_allowed(int ep, const char *method)
+{
+    const char *m = !strcmp(method, "HEAD") ? "GET" : method;
+    size_t n = strlen(m);
+    if (!n)
+        return 0;
+    for (const char *a = allowed[ep]; (a = strstr(a, m)); a += n)
+        if ((a == allowed[ep] || a[-1] == ' ') && (a[n] == ',' || !a[n]))
+            return 1;
+    return 0;
+}
+
 /* ---- responses ---------------------------------------------------------------- */
 
 static enum MHD_Result send_text(struct MHD_Connection *c, req *q, int code,
@@ -60,7 +77,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, req *q, int code,
     }
     MHD_add_response_header(r, "Content-Type", type);
     if (code == 405)
-        MHD_add_response_header(r, "Allow", q->ep == EP_PREDICT ? "POST" : "GET");
+        MHD_add_response_header(r, "Allow", allowed[q->ep]);
     /* RFC 6750: no error code for a request without a token */
     if (code == 401)
         MHD_add_response_header(r, "WWW-Authenticate",
@@ -101,16 +118,66 @@ static enum MHD_Result send_error(struct MHD_Connection *c, req *q, int code,
 
 /* ---- predictions and forecasts ------------------------------------------------ */
 
-/* A POST to model name: 404 without it, else servepost.c's answer. */
-static enum MHD_Result on_post(cm_server *sv, struct MHD_Connection *c, req *q,
-                               const char *name, int ep)
+/* GET .../forecast?horizon=H[&series=ID][&future=last]: the body a POST
+ * for the history held would have. */
+static json_t *forecast_query(struct MHD_Connection *c, char *msg, size_t n,
+                              const char **field)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "horizon");
+    const char *ser = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "series");
+    const char *fut = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "future");
+    char *end = NULL;
+    long long hv = h ? strtoll(h, &end, 10) : 0;
+    if (!h || !*h || *end || hv < 1) {
+        snprintf(msg, n, "horizon=H: a whole number of steps, from 1");
+        *field = "horizon";
+        return NULL;
+    }
+    if (fut && strcmp(fut, "last")) {
+        snprintf(msg, n, "future=last or nothing (future rows come in a POST's body)");
+        *field = "future";
+        return NULL;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "horizon", json_integer(hv));
+    if (ser)
+        json_object_set_new(j, "series", json_string(ser));
+    if (fut)
+        json_object_set_new(j, "future_fill", json_string("last"));
+    return j;
+}
+
+static json_t *detail(const cm_served *s);
+
+/* A request to model name: 404 without it, else the endpoint's answer. */
+static enum MHD_Result on_model(cm_server *sv, struct MHD_Connection *c, req *q,
+                                const char *name, const char *method)
 {
     cm_served *s = cm_registry_get(sv->reg, name);
     if (!s)
         return send_error(c, q, 404, "no such model", NULL);
-    json_t *out;
-    int code;
-    cm_serve_post(s, ep, q->body, q->len, sv->o.max_batch, sv->o.max_horizon, &code, &out);
+    json_t *out = NULL;
+    int code = 200;
+    char msg[200];
+    if (q->ep == EP_MODEL) {
+        out = detail(s);
+    } else if (q->ep == EP_SERIES && !strcmp(method, "DELETE")) {
+        const char *ser = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "series");
+        cm_serve_drop(s, ser ? ser : "", &code, &out);
+    } else if (q->ep == EP_SERIES) {
+        cm_serve_series(s, &code, &out);
+    } else if (q->ep == EP_FORECAST && strcmp(method, "POST")) {
+        const char *field = NULL;
+        json_t *body = forecast_query(c, msg, sizeof msg, &field);
+        if (body)
+            cm_serve_forecast(s, body, sv->o.max_horizon, &out, &code);
+        else
+            code = 400, out = cm_serve_error(msg, field);
+        json_decref(body);
+    } else {
+        cm_serve_post(s, q->ep, q->body, q->len, sv->o.max_batch, sv->o.max_horizon, &code,
+                      &out);
+    }
     cm_served_release(s);
     return send_json(c, q, code, out);
 }
@@ -181,6 +248,67 @@ static enum MHD_Result models(cm_server *sv, struct MHD_Connection *c, req *q)
     return send_json(c, q, 200, j);
 }
 
+/* A histogram of cm_serve_bucket's bounds, from counts per bucket. */
+static void histogram(FILE *f, const char *name, const char *help, const uint64_t *count,
+                      double sum)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    unsigned long long cum = 0;
+    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++) {
+        cum += count[b];
+        if (b < CM_SERVE_NBUCKETS)
+            fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, cm_serve_bucket[b], cum);
+        else
+            fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, cum);
+    }
+    fprintf(f, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, cum);
+}
+
+/* The live histories: rows by outcome, series and journal bytes per
+ * model; the journals' fsyncs. */
+static void live_metrics(cm_server *sv, FILE *f)
+{
+    static const char *const outcome[] = {"accepted", "late", "duplicate", "rejected"};
+    size_t n = cm_registry_count(sv->reg);
+    live_counts *lc = calloc(n + 1, sizeof *lc);
+    uint64_t fs[CM_SERVE_NBUCKETS + 1] = {0};
+    double fs_sum = 0;
+    for (size_t i = 0; lc && i < n; i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        cm_live_counts(cm_served_live(s), &lc[i]);
+        cm_live_fsyncs(cm_served_live(s), fs, &fs_sum);
+        cm_served_release(s);
+    }
+    fputs("# HELP cm_observations_total Rows posted to /observations, by what became of "
+          "them.\n# TYPE cm_observations_total counter\n", f);
+    for (size_t i = 0; lc && i < n; i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        const uint64_t v[] = {lc[i].accepted, lc[i].late, lc[i].duplicate, lc[i].rejected};
+        for (int k = 0; k < 4; k++)
+            fprintf(f, "cm_observations_total{model=\"%s\",outcome=\"%s\"} %llu\n",
+                    cm_served_name(s), outcome[k], (unsigned long long)v[k]);
+        cm_served_release(s);
+    }
+    fputs("# HELP cm_series_held Series whose history the server holds.\n"
+          "# TYPE cm_series_held gauge\n", f);
+    for (size_t i = 0; lc && i < n; i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        fprintf(f, "cm_series_held{model=\"%s\"} %llu\n", cm_served_name(s),
+                (unsigned long long)lc[i].series);
+        cm_served_release(s);
+    }
+    fputs("# HELP cm_journal_bytes Size of each model's journal (--state).\n"
+          "# TYPE cm_journal_bytes gauge\n", f);
+    for (size_t i = 0; lc && i < n; i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        fprintf(f, "cm_journal_bytes{model=\"%s\"} %llu\n", cm_served_name(s),
+                (unsigned long long)lc[i].journal_bytes);
+        cm_served_release(s);
+    }
+    free(lc);
+    histogram(f, "cm_journal_fsync_seconds", "Time of each fsync of a journal.", fs, fs_sum);
+}
+
 static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
 {
     char *buf = NULL;
@@ -200,15 +328,21 @@ static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
     fputs("# HELP cm_request_seconds Time from a request's arrival to its answer.\n"
           "# TYPE cm_request_seconds histogram\n", f);
     unsigned long long cum = 0;
-    for (int b = 0; b <= NBUCKETS; b++) {
+    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++) {
         cum += atomic_load(&sv->hist[b]);
-        if (b < NBUCKETS)
-            fprintf(f, "cm_request_seconds_bucket{le=\"%g\"} %llu\n", bucket[b], cum);
+        if (b < CM_SERVE_NBUCKETS)
+            fprintf(f, "cm_request_seconds_bucket{le=\"%g\"} %llu\n", cm_serve_bucket[b], cum);
         else
             fprintf(f, "cm_request_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     }
     fprintf(f, "cm_request_seconds_sum %.6f\ncm_request_seconds_count %llu\n",
             (double)atomic_load(&sv->lat_sum_us) * 1e-6, cum);
+    uint64_t fc[CM_SERVE_NBUCKETS + 1];
+    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++)
+        fc[b] = atomic_load(&sv->fc_hist[b]);
+    histogram(f, "cm_forecast_seconds", "Time to answer a forecast request.", fc,
+              (double)atomic_load(&sv->fc_sum_us) * 1e-6);
+    live_metrics(sv, f);
     fprintf(f, "# HELP cm_connections_cut_total Connections shut whose request was not in "
                "within --timeout.\n# TYPE cm_connections_cut_total counter\n"
                "cm_connections_cut_total %llu\n", cm_cutter_cuts(sv->cut));
@@ -252,25 +386,29 @@ static int same_secret(const char *given, const char *secret)
 static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
                              const char *url, const char *method)
 {
-    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    int post = !strcmp(method, "POST");
     char name[CM_MAX_NAME + 1];
     q->ep = cm_serve_path(url, name);
     if (q->ep == EP_OTHER)
         return send_error(c, q, 404, "no such path", NULL);
-    if (sv->o.token && q->ep != EP_HEALTH) {
+    /* the token covers every endpoint but /healthz; the ingest token,
+     * observations alone */
+    if ((sv->o.token && q->ep != EP_HEALTH) || (sv->o.ingest_token && q->ep == EP_OBSERVE)) {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                     MHD_HTTP_HEADER_AUTHORIZATION);
         /* none, or not "Bearer TOKEN": one is needed; another token is
          * wrong, and nothing is said of the right one */
         if (!h || strncmp(h, "Bearer ", 7) || !h[7])
             return send_error(c, q, 401, "a bearer token is needed", NULL);
-        if (!same_secret(h + 7, sv->o.token)) {
+        int full = sv->o.token && same_secret(h + 7, sv->o.token);
+        int ingest = !full && sv->o.ingest_token && same_secret(h + 7, sv->o.ingest_token);
+        if (ingest && q->ep != EP_OBSERVE)
+            return send_error(c, q, 403, "the ingest token posts observations only", NULL);
+        if (!full && !ingest) {
             q->bad_token = 1;
             return send_error(c, q, 401, "the bearer token is wrong", NULL);
         }
     }
-    if (q->ep == EP_PREDICT || q->ep == EP_FORECAST ? !post : !get)
+    if (!method_allowed(q->ep, method))
         return send_error(c, q, 405, "method not allowed", NULL);
     if (q->too_big)
         return send_error(c, q, 413, "the body is too large", NULL);
@@ -283,15 +421,7 @@ static enum MHD_Result route(cm_server *sv, struct MHD_Connection *c, req *q,
     }
     case EP_METRICS: return metrics(sv, c, q);
     case EP_MODELS: return models(sv, c, q);
-    case EP_MODEL: {
-        cm_served *s = cm_registry_get(sv->reg, name);
-        if (!s)
-            return send_error(c, q, 404, "no such model", NULL);
-        enum MHD_Result ok = send_json(c, q, 200, detail(s));
-        cm_served_release(s);
-        return ok;
-    }
-    default: return on_post(sv, c, q, name, q->ep);
+    default: return on_model(sv, c, q, name, method);
     }
 }
 
@@ -419,10 +549,14 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state,
     if (q->code) {
         atomic_fetch_add(&sv->count[q->ep][k], 1);
         int b = 0;
-        while (b < NBUCKETS && secs > bucket[b])
+        while (b < CM_SERVE_NBUCKETS && secs > cm_serve_bucket[b])
             b++;
         atomic_fetch_add(&sv->hist[b], 1);
         atomic_fetch_add(&sv->lat_sum_us, (unsigned long long)(secs * 1e6));
+        if (q->ep == EP_FORECAST) {
+            atomic_fetch_add(&sv->fc_hist[b], 1);
+            atomic_fetch_add(&sv->fc_sum_us, (unsigned long long)(secs * 1e6));
+        }
     }
     if (sv->o.log) {
         const union MHD_ConnectionInfo *ci =

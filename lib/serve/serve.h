@@ -28,9 +28,15 @@ int cm_json_fields_read(json_t *obj, const cm_predictor *p, cm_json_fields *f, c
 int cm_json_fields_init(cm_json_fields *f, size_t n);
 void cm_json_fields_free(cm_json_fields *f);
 
+/* The upper bounds, in seconds, of the latency histograms of /metrics
+ * (then +Inf). */
+enum { CM_SERVE_NBUCKETS = 10 };
+extern const double cm_serve_bucket[CM_SERVE_NBUCKETS];
+
 /* The endpoints, and the one of a path (NAME into name, CM_MAX_NAME + 1
  * bytes, for the paths of a model). */
-enum { EP_PREDICT, EP_FORECAST, EP_MODELS, EP_MODEL, EP_HEALTH, EP_METRICS, EP_OTHER, NEP };
+enum { EP_PREDICT, EP_FORECAST, EP_OBSERVE, EP_SERIES, EP_MODELS, EP_MODEL, EP_HEALTH,
+       EP_METRICS, EP_OTHER, NEP };
 int cm_serve_path(const char *url, char *name);
 /* {"error": msg, "field": field}, the field left out when NULL or "". */
 json_t *cm_serve_error(const char *msg, const char *field);
@@ -41,10 +47,22 @@ void cm_serve_post(cm_served *s, int ep, const char *body, size_t len, size_t ma
                    size_t max_horizon, int *code, json_t **out);
 
 /* POST /v1/models/NAME/forecast: {"history": [rows], "future": [rows],
- * "horizon": H, "future_fill": "last"}.  The response and its status
- * (200, 400, 413) into *out and *code. */
+ * "horizon": H, "future_fill": "last"}; without "history", the history
+ * held (of "series", or of every series with enough of it: GET's query
+ * in this form).  The response and its status (200, 400, 404, 409, 413)
+ * into *out and *code. */
 void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **out,
                        int *code);
+
+/* POST /v1/models/NAME/observations: a row of raw fields, or an array of
+ * them, into the history held (serveobs.c): {"accepted", "late",
+ * "duplicate", "rejected": [{index, error, field}]}, 200 (400 when no row
+ * was taken, 413 over max_batch, 429 a new series past --max-series). */
+void cm_serve_observe(cm_served *s, json_t *in, size_t max_batch, int *code, json_t **out);
+/* GET /v1/models/NAME/series: each series held, its rows, first and last
+ * time and whether it can be forecast; DELETE ...?series=ID drops one. */
+void cm_serve_series(cm_served *s, int *code, json_t **out);
+void cm_serve_drop(cm_served *s, const char *series, int *code, json_t **out);
 
 /* Deadlines of connections (servecut.c): each request must be in, body
  * and all, within timeout seconds of its connection opening or of the

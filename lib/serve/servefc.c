@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/serve.h"
+#include "serve/live.h"
 
 /* The results, one object a forecast, into an array. */
 typedef struct collect {
@@ -75,14 +75,93 @@ static int rows(cm_forecaster *fc, const cm_predictor *p, json_t *arr, int histo
     return 0;
 }
 
+/* The rows of one held series into the forecaster; 0, or the status
+ * (409: too short) with the message. */
+static int held_series(cm_live *l, cm_forecaster *fc, const char *name, char *msg,
+                       size_t msgn)
+{
+    live_copy c;
+    cm_error err;
+    cm_error_clear(&err);
+    int got = cm_live_copy(l, name, &c, &err);
+    if (got <= 0) {
+        snprintf(msg, msgn, "%s", got ? err.msg : "no such series");
+        return got ? 500 : 404;
+    }
+    int64_t missing = cm_live_missing(l, &c), need = cm_live_need(l);
+    int code = 0;
+    if (missing) {
+        snprintf(msg, msgn, "%s%s%s: %lld steps of history missing (%lld needed)",
+                 *name ? "series '" : "the history", name, *name ? "'" : "",
+                 (long long)missing, (long long)need);
+        code = 409;
+    }
+    const char **names = calloc(c.nf + 1, sizeof *names);
+    for (size_t k = 0; names && k < c.nf; k++)
+        names[k] = cm_live_field(l, k);
+    if (!names) {
+        snprintf(msg, msgn, "out of memory");
+        code = 500;
+    }
+    for (size_t i = 0; !code && i < c.n; i++)
+        if (cm_forecast_fields(fc, 1, names, c.vals + i * c.nf, c.nf, &err)) {
+            snprintf(msg, msgn, "%s", err.msg);
+            code = err.status == CM_ERR_NOMEM ? 500 : 400;
+        }
+    free(names);
+    live_copy_free(&c);
+    return code;
+}
+
+/* The history held: of one series, or of every one with enough of it
+ * (one dropped meanwhile left out). */
+static int held(cm_served *s, cm_forecaster *fc, json_t *series, char *msg, size_t msgn)
+{
+    cm_live *l = cm_served_live(s);
+    if (cm_live_cannot(l, msg, msgn))
+        return 400;
+    if (series)
+        return held_series(l, fc, json_string_value(series), msg, msgn);
+    char **names;
+    long n = cm_live_names(l, &names);
+    if (n < 0) {
+        snprintf(msg, msgn, "out of memory");
+        return 500;
+    }
+    int code = 0, some = 0;
+    for (long i = 0; i < n; i++) {
+        int c = code && code != 409 ? 0 : held_series(l, fc, names[i], msg, msgn);
+        if (c == 404)
+            continue;
+        some |= !c;
+        if (c && (!code || code == 409))
+            code = c;
+    }
+    for (long i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!n) {
+        snprintf(msg, msgn, "no history held: post rows to /observations first");
+        return 409;
+    }
+    return some && code == 409 ? 0 : code;
+}
+
 void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **out, int *code)
 {
     char msg[700] = "", field[CM_MAX_NAME + 1] = "";
     json_t *hist = json_object_get(body, "history"), *fut = json_object_get(body, "future");
     json_t *h = json_object_get(body, "horizon"), *fill = json_object_get(body, "future_fill");
+    json_t *series = json_object_get(body, "series");
     *code = 400;
-    if (!json_is_object(body) || !json_is_array(hist)) {
-        *out = cm_serve_error("the body is an object with \"history\": an array of rows", "history");
+    if (!json_is_object(body) || (hist && !json_is_array(hist))) {
+        *out = cm_serve_error("the body is an object with \"history\": an array of rows (or "
+                              "none, for the history held)", "history");
+        return;
+    }
+    if (series && (hist || !json_is_string(series))) {
+        *out = cm_serve_error(hist ? "series: only of the history held, without \"history\""
+                                   : "series: a string", "series");
         return;
     }
     if (!json_is_integer(h) || json_integer_value(h) < 1) {
@@ -105,18 +184,28 @@ void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **
     }
     cm_error err;
     cm_error_clear(&err);
-    cm_predictor *p = cm_served_predictor(s, &err);
     cm_forecast_opts o = {.horizon = json_integer_value(h),
                           .future = fill ? CM_FUTURE_LAST : CM_FUTURE_ROWS};
-    cm_forecaster *fc = p ? cm_forecaster_new(p, &o, &err) : NULL;
+    cm_pooled *k = cm_served_take(s, &o, &err);
+    cm_forecaster *fc = k ? cm_pooled_forecaster(k) : NULL;
+    const cm_predictor *p = k ? cm_pooled_predictor(k) : NULL;
     const cm_features_plan *plan = p ? cm_predictor_features_plan(p) : NULL;
     collect c = {json_array(), cm_served_model(s), p ? cm_predictor_tz(p) : NULL,
                  plan ? cm_features_plan_by(plan) : NULL};
     int bad = !fc;
     if (bad)
         snprintf(msg, sizeof msg, "%s", err.msg);
+    if (!bad && !hist) {
+        int hc = held(s, fc, series, msg, sizeof msg);
+        if (hc) {
+            bad = 1;
+            *code = hc;
+            if (hc == 404)
+                snprintf(field, sizeof field, "series");
+        }
+    }
     if (!bad)
-        bad = rows(fc, p, hist, 1, msg, sizeof msg, field, sizeof field) ||
+        bad = (hist && rows(fc, p, hist, 1, msg, sizeof msg, field, sizeof field)) ||
               (fut && rows(fc, p, fut, 0, msg, sizeof msg, field, sizeof field));
     if (!bad && cm_forecast_fields_run(fc, add, &c, &err)) {
         int fu = err.detail == CM_DETAIL_FUTURE; /* the future rows' fault */
@@ -125,9 +214,7 @@ void cm_serve_forecast(cm_served *s, json_t *body, size_t max_horizon, json_t **
             snprintf(field, sizeof field, "future");
         bad = 1;
     }
-    cm_forecaster_free(fc);
-    if (p)
-        cm_served_give_back(s, p);
+    cm_served_put(s, k, !bad);
     if (bad) {
         json_decref(c.arr);
         *out = cm_serve_error(msg, field);

@@ -27,7 +27,9 @@ int cm_serve_path(const char *url, char *name)
         return EP_OTHER;
     snprintf(name, CM_MAX_NAME + 1, "%.*s", (int)len, rest);
     return !slash ? EP_MODEL : !strcmp(slash, "/predict") ? EP_PREDICT
-         : !strcmp(slash, "/forecast") ? EP_FORECAST : EP_OTHER;
+         : !strcmp(slash, "/forecast") ? EP_FORECAST
+         : !strcmp(slash, "/observations") ? EP_OBSERVE
+         : !strcmp(slash, "/series") ? EP_SERIES : EP_OTHER;
 }
 
 json_t *cm_serve_error(const char *msg, const char *field)
@@ -145,6 +147,8 @@ void cm_serve_post(cm_served *s, int ep, const char *body, size_t len, size_t ma
         *out = cm_serve_error(msg, NULL);
     } else if (ep == EP_FORECAST) {
         cm_serve_forecast(s, in, max_horizon, out, code);
+    } else if (ep == EP_OBSERVE) {
+        cm_serve_observe(s, in, max_batch, code, out);
     } else {
         predict(s, in, max_batch, code, out);
     }
