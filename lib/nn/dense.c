@@ -3,6 +3,24 @@
 #include <string.h>
 
 #include "nn/cm_nn.h"
+#include "nn/nnwide.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
+/* db = the column sums of dY, row by row, so that the inner loop runs
+ * along memory: each column's sum in the order of the rows, whatever the
+ * width of the vector that holds it. */
+CM_WIDE static void column_sums(size_t rows, size_t cols, const float *restrict dY,
+                                float *restrict db)
+{
+    for (size_t j = 0; j < cols; j++)
+        db[j] = 0.0f;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            db[j] += dY[i * cols + j];
+}
 
 void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
                       const float *W, const float *b, float *Y, int threads)
@@ -19,12 +37,7 @@ void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
                        float *dX, int threads)
 {
     cm_gemm_tn(out, in, batch, dY, X, dW, 0, threads);
-    /* Row by row, so that the inner loop runs along memory. */
-    for (size_t j = 0; j < out; j++)
-        db[j] = 0.0f;
-    for (size_t i = 0; i < batch; i++)
-        for (size_t j = 0; j < out; j++)
-            db[j] += dY[i * out + j];
+    column_sums(batch, out, dY, db);
     if (dX)
         cm_gemm_nn(batch, in, out, dY, W, dX, 0, threads);
 }

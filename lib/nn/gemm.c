@@ -120,15 +120,6 @@ typedef void kernel_fn(size_t kc, const float *restrict a, size_t ars, size_t ac
                        const float *restrict b, size_t ldb, float *restrict c,
                        size_t ldc, size_t mr, size_t nr, int acc);
 
-/* The mr (< MR) last rows of a k slice, zero-padded to MR, p-major. */
-INLINE void pack_a(view a, size_t i0, size_t mr, size_t MR, size_t p0, size_t kc,
-                   float *restrict d)
-{
-    for (size_t p = 0; p < kc; p++)
-        for (size_t i = 0; i < MR; i++)
-            d[p * MR + i] = i < mr ? a.p[(i0 + i) * a.rs + (p0 + p) * a.cs] : 0.0f;
-}
-
 #ifdef CM_X86
 /* d[l * ld + i] = s[i * ls + l] for an 8 x 8 block, in registers. */
 INLINE void transpose8(const float *s, size_t ls, float *d, size_t ld)
@@ -190,9 +181,14 @@ INLINE void pack_b(view b, size_t p0, size_t kc, size_t j0, size_t nr, size_t NR
 }
 
 /* One instruction set's kernels: tiles of MR x NR (full), MR x NR/2 for
- * a narrow last panel (half) and 1 x NR for a last single row (row). */
+ * a narrow last panel (half), and of the mr < MR last rows at those two
+ * widths (part[mr], part_half[mr]), which read A where it is: a batch of
+ * 32 or 64 rows is no multiple of 6, and padding its last tile with zero
+ * rows cost a copy and multiply-adds thrown away (a sixth of an MLP's
+ * step at batch 32, callgrind).  Each element sums over k in the same
+ * order in every kernel, so the bits do not depend on which computes it. */
 typedef struct {
-    kernel_fn *full, *half, *row;
+    kernel_fn *full, *half, *part[MR_MAX], *part_half[MR_MAX];
 } kernels;
 
 /* C (m x n, rows ldc apart) = or += A . B for A m x k and B k x n (as
@@ -201,7 +197,6 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t 
                  int accumulate, size_t MR, size_t NR, kernels kern, int fast_transpose)
 {
     _Alignas(64) float bbuf[KC * NR_MAX];
-    _Alignas(64) float abuf[KC * MR_MAX];
     if (m == 0 || n == 0)
         return;
     if (k == 0 && !accumulate)
@@ -229,18 +224,9 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t 
                 const float *ap = a.p + ic * a.rs + pc * a.cs;
                 size_t ars = a.rs, acs = a.cs;
                 float *c = C + ic * ldc + jr;
-                if (mr == 1 && !narrow) {
-                    kern.row(kc, ap, ars, acs, bp, ldb, c, ldc, 1, nr, acc);
-                    continue;
-                }
-                if (mr < MR) {
-                    pack_a(a, ic, mr, MR, pc, kc, abuf);
-                    ap = abuf;
-                    ars = 1;
-                    acs = MR;
-                }
-                (narrow ? kern.half : kern.full)(kc, ap, ars, acs, bp, ldb, c, ldc, mr, nr,
-                                                 acc);
+                kernel_fn *f = mr < MR ? (narrow ? kern.part_half[mr] : kern.part[mr])
+                                       : (narrow ? kern.half : kern.full);
+                f(kc, ap, ars, acs, bp, ldb, c, ldc, mr, nr, acc);
             }
         }
     }
@@ -323,15 +309,34 @@ typedef struct {
     size_t MR, NR;
 } instance;
 
+/* The kernels of the last rows, 1 to 7 (as many as an instance's MR
+ * needs; the rest unused), at a width of NV vectors. */
+#define PARTS(name, target, vec, uvec, NV)                                     \
+    KERNEL(name##1, target, vec, uvec, 1, NV)                                  \
+    KERNEL(name##2, target, vec, uvec, 2, NV)                                  \
+    KERNEL(name##3, target, vec, uvec, 3, NV)                                  \
+    KERNEL(name##4, target, vec, uvec, 4, NV)                                  \
+    KERNEL(name##5, target, vec, uvec, 5, NV)                                  \
+    KERNEL(name##6, target, vec, uvec, 6, NV)                                  \
+    KERNEL(name##7, target, vec, uvec, 7, NV)
+
 #define INSTANCE(name, target, vec, uvec, MR, NV, fast_transpose, fma)         \
     KERNEL(name##_full, target, vec, uvec, MR, NV)                             \
     KERNEL(name##_half, target, vec, uvec, MR, NV / 2)                         \
-    KERNEL(name##_row, target, vec, uvec, 1, NV)                               \
+    PARTS(name##_part, target, vec, uvec, NV)                                  \
+    PARTS(name##_phalf, target, vec, uvec, NV / 2)                             \
     DOT(name##_dot, target, vec, uvec, fma)                                    \
     target static void name(const part *t)                                     \
     {                                                                          \
         enum { NR = NV * sizeof(vec) / sizeof(float) };                        \
-        kernels kern = {name##_full, name##_half, name##_row};                 \
+        kernels kern = {name##_full,                                           \
+                        name##_half,                                           \
+                        {NULL, name##_part1, name##_part2, name##_part3,       \
+                         name##_part4, name##_part5, name##_part6,             \
+                         name##_part7},                                        \
+                        {NULL, name##_phalf1, name##_phalf2, name##_phalf3,    \
+                         name##_phalf4, name##_phalf5, name##_phalf6,          \
+                         name##_phalf7}};                                      \
         size_t m = t->m, n = t->n, k = t->k;                                   \
         view a = t->variant == TN ? (view){t->A, 1, m} : (view){t->A, k, 1};   \
         view b = t->variant == NT ? (view){t->B, 1, k} : (view){t->B, n, 1};   \

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "nn/cm_nn.h"
+#include "nn/nnwide.h"
 
 /* The loops below take restrict pointers and scalars hoisted out of them,
  * so that GCC vectorizes them without a run-time overlap check and a
@@ -14,18 +15,8 @@
 #pragma GCC optimize("O3", "no-math-errno")
 #endif
 
-/* Built for the baseline x86-64, these loops run four floats at a time;
- * clones for AVX2 and AVX-512, chosen when the program starts, run eight
- * and sixteen.  Every operation is elementwise and correctly rounded (no
- * sums to reorder, no contraction under -std=c11), so the clones give the
- * same bits as the baseline. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define WIDE
-#endif
 
-WIDE static void sgd(size_t n, float lr, float wd, float *restrict p,
+CM_WIDE static void sgd(size_t n, float lr, float wd, float *restrict p,
                 const float *restrict g)
 {
     for (size_t i = 0; i < n; i++)
@@ -34,7 +25,7 @@ WIDE static void sgd(size_t n, float lr, float wd, float *restrict p,
 
 /* PyTorch keeps no buffer before the first step and then copies the
  * gradient into it; with v zeroed, mu * 0 + g is the same copy. */
-WIDE static void momentum(size_t n, float lr, float mu, float wd, float *restrict p,
+CM_WIDE static void momentum(size_t n, float lr, float mu, float wd, float *restrict p,
                      const float *restrict g, float *restrict v)
 {
     for (size_t i = 0; i < n; i++) {
@@ -47,7 +38,7 @@ WIDE static void momentum(size_t n, float lr, float mu, float wd, float *restric
 /* The operations and their order are PyTorch's (m and v are lerped in
  * float, the bias corrections made in double and applied as one float
  * step size and one float divisor), so trajectories agree to a few ulps. */
-WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2,
+CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2,
                  float eps, float wd, float *restrict p,
                  const float *restrict g, float *restrict m,
                  float *restrict v)
