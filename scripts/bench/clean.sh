@@ -5,6 +5,7 @@
 # is the bundled-with-shared bike data repeated to SIZE_MB (default 1000).
 # Peak memory of cm-clean at a tenth of the size shows it does not grow.
 . "$(dirname "$0")/common.sh"
+peers_blas
 SIZE_MB=${SIZE_MB:-1000}
 peer="$shared/bench/peer-clean-pandas.py"
 src="$shared/data/bike_sharing_hour.csv"

@@ -42,6 +42,35 @@ series() {
                   printf "%.0f,%s\n", e[i] + k * 731 * 86400, row[i] }' "$1" > "$2"
 }
 
+# peers_blas: a line saying which BLAS and thread pools numpy, scikit-learn
+# and torch loaded (threadpoolctl), to print beside a script's ratios; a
+# warning first when Debian's libopenblas0-pthread is missing, since the
+# peers would then run on the reference BLAS, as no user's numpy does.
+peers_blas() {
+    dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q 'install ok installed' ||
+        echo "$bench.sh: libopenblas0-pthread is not installed: the peers use the reference BLAS (apt-get install libopenblas0-pthread)"
+    $PY - <<'PYEOF' 2>/dev/null || echo "peers' BLAS: not told (python3-threadpoolctl missing)"
+import importlib, threadpoolctl
+for m in ("numpy", "sklearn", "torch"):
+    try:
+        importlib.import_module(m)
+    except ImportError:
+        pass
+pools = []
+for i in threadpoolctl.threadpool_info():
+    name = " ".join(x for x in (i["internal_api"], i.get("version"),
+                                 i.get("architecture") and "(%s)" % i["architecture"]) if x)
+    pools.append("%s, %d thread%s" % (name, i["num_threads"], "" if i["num_threads"] == 1 else "s"))
+try:
+    import torch
+    n = torch.get_num_threads()
+    pools.append("torch, %d thread%s" % (n, "" if n == 1 else "s"))
+except ImportError:
+    pass
+print("peers' BLAS and thread pools: " + "; ".join(pools))
+PYEOF
+}
+
 median() {
     $PY - "${RUNS:-20}" "$@" <<'PYEOF'
 import subprocess, sys, time

@@ -6,6 +6,7 @@
 # (../shared/bench/make-features.py, lags only) runs on the plain bike data
 # as a side-by-side ratio.
 . "$(dirname "$0")/common.sh"
+peers_blas
 SIZE_MB=${SIZE_MB:-1000}
 src="$shared/data/bike_sharing_hour.csv"
 ref="$shared/bench/make-features.py"

@@ -21,6 +21,7 @@
 #      against the peer's --mode forecast whole process;
 #   5. direct models (cm-train --horizon) against recursive ones, per step.
 . "$(dirname "$0")/common.sh"
+peers_blas
 RUNS=${RUNS:-10}
 peer="$shared/bench/peer-forecast.py"
 bike="$shared/data/bike_sharing_hour.csv"

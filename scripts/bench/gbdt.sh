@@ -16,6 +16,7 @@
 #   5. cm-serve: requests/s for a gbdt model against the MLP's, the same
 #      request (wrk, through ../shared/bench/bench-serve.sh).
 . "$(dirname "$0")/common.sh"
+peers_blas
 RUNS=${RUNS:-10}
 DUR=${DUR:-10s}
 peer="$shared/bench/peer-train.py"

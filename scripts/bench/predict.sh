@@ -6,6 +6,7 @@
 # repeated to SIZE_MB of CSV (raw CSV in, the recipe replayed, CSV out),
 # with peak memory at a tenth of the size to show it does not grow.
 . "$(dirname "$0")/common.sh"
+peers_blas
 SIZE_MB=${SIZE_MB:-1000}
 RUNS=${RUNS:-50}
 peer="$shared/bench/peer-predict.py"

@@ -9,6 +9,7 @@
 # models beside its mlp and linear at equal epochs, one step and a
 # 24-step backtest.
 . "$(dirname "$0")/common.sh"
+peers_blas
 RUNS=${RUNS:-10}
 peer="$shared/bench/peer-seq.py"
 raw="$shared/data/bike_sharing_hour.csv"

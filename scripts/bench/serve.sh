@@ -7,6 +7,7 @@
 # Needs wrk, python3-flask and python3-gunicorn (not in install-deps:
 # only this benchmark uses them).
 . "$(dirname "$0")/common.sh"
+peers_blas
 DUR=${DUR:-10s}
 LONG=${LONG:-60s}
 peers="$shared/bench"

@@ -5,6 +5,7 @@
 # Adam lr 1e-3, MSE, batch 32, 10 epochs; then 512,512 at batch 256 for
 # GFLOP/s.  Samples/s count training rows x epochs over the fit alone.
 . "$(dirname "$0")/common.sh"
+peers_blas
 peer="$shared/bench/peer-train.py"
 csv="$shared/data/features/bike.csv"
 need "$peer" "$csv"

@@ -6,6 +6,7 @@
 # best refitted on them; wall time includes the refit.  Then the refit
 # models' RMSE on the last 20%, and cm-tune -j 2 against -j 1.
 . "$(dirname "$0")/common.sh"
+peers_blas
 peer="$shared/bench/peer-tune.py"
 csv="$shared/data/features/bike.csv"
 need "$peer" "$csv"
