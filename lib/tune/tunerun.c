@@ -149,6 +149,16 @@ static cm_status run_inline(const cm_tune_job *job, pending *p, cm_trial_fn fn, 
     return st;
 }
 
+/* Task i of the search: trial by trial, so that trials finish (and are
+ * written down) in order; within a trial, its largest fold first (forward
+ * chaining's last: time folds grow), so that the last task handed out is
+ * a small one, and the worker that ends first waits the less for the
+ * other. */
+static task task_at(const cm_tune_job *job, size_t i, size_t k)
+{
+    return (task){job->trials[i / k], k - 1 - i % k};
+}
+
 static cm_status run_workers(const cm_tune_job *job, pending *p, cm_trial_fn fn,
                              void *ctx, cm_error *err)
 {
@@ -205,7 +215,7 @@ static cm_status run_workers(const cm_tune_job *job, pending *p, cm_trial_fn fn,
         pfd[started] = (struct pollfd){b[0], POLLIN, 0};
     }
     for (size_t w = 0; !st && w < started && next < ntasks; w++, next++) {
-        task t = {job->trials[next / k], next % k};
+        task t = task_at(job, next, k);
         if (xfer(to[w], &t, sizeof t, 1))
             st = cm_fail(err, CM_ERR_IO, "a worker stopped");
         busy[w] = 1;
@@ -229,7 +239,7 @@ static cm_status run_workers(const cm_tune_job *job, pending *p, cm_trial_fn fn,
             busy[w] = 0;
             st = collect(job, p, &a, fn, ctx, err);
             if (!st && next < ntasks) {
-                task t = {job->trials[next / k], next % k};
+                task t = task_at(job, next, k);
                 next++;
                 if (xfer(to[w], &t, sizeof t, 1))
                     st = cm_fail(err, CM_ERR_IO, "a worker stopped");
