@@ -161,6 +161,12 @@ same_forecast() {
     [ "$(js resp.body 'd["error"]')" = "the history: 14 steps of history missing (24 needed)" ]
     http GET /v1/models/a/series
     [ "$(js resp.body '(d["series"][0]["forecast"], d["series"][0]["missing_steps"])')" = '[false, 14]' ]
+    # the one series of a model without --by: dropped without series=
+    http DELETE /v1/models/a/series
+    status_is 200
+    [ "$(js resp.body 'd')" = '{"dropped": null}' ]
+    http GET /v1/models/a/series
+    [ "$(js resp.body 'd')" = '{"series": []}' ]
 }
 
 @test "late rows take their place in time; rows of a time held follow --dedupe: last replaces, first keeps, none refuses" {
