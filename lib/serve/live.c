@@ -31,7 +31,6 @@ typedef struct live_series {
 
 struct cm_live {
     atomic_long refs;
-    char *name;
     const char **fields;
     size_t nf;
     uint8_t *sig; /* the JR_FIELDS payload: "name\0kind\0" each */
@@ -88,6 +87,14 @@ static void series_free(live_series *s)
     free(s->name);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+/* The series at place at leaves the table (under its write lock). */
+static void unlink_series(cm_live *l, size_t at)
+{
+    series_free(l->ser[at]);
+    memmove(l->ser + at, l->ser + at + 1, (l->nser - at - 1) * sizeof *l->ser);
+    l->nser--;
 }
 
 /* Room in the table for one more series; 0 out of memory. */
@@ -296,9 +303,7 @@ int cm_live_drop(cm_live *l, const char *name, uint64_t *mark, cm_error *err)
     int found = find(l, name, &at);
     cm_status st = CM_OK;
     if (found) {
-        series_free(l->ser[at]);
-        memmove(l->ser + at, l->ser + at + 1, (l->nser - at - 1) * sizeof *l->ser);
-        l->nser--;
+        unlink_series(l, at);
         if (l->j) {
             cm_buf b = {0};
             cm_buf_str(&b, name, strlen(name));
@@ -398,11 +403,8 @@ static cm_status replay(void *ctx, uint32_t type, const uint8_t *rec, size_t len
         char *name = cm_cur_str(&c, CM_MAX_NAME * 4, NULL);
         if (name) {
             size_t at;
-            if (find(l, name, &at)) {
-                series_free(l->ser[at]);
-                memmove(l->ser + at, l->ser + at + 1, (l->nser - at - 1) * sizeof *l->ser);
-                l->nser--;
-            }
+            if (find(l, name, &at))
+                unlink_series(l, at);
             free(name);
         }
         return c.bad || !name ? cm_fail(err, CM_ERR_CORRUPT, "a bad record") : CM_OK;
@@ -465,7 +467,7 @@ void cm_live_tick(cm_live *l, char *note, size_t noten)
     cm_error_clear(&err);
     pthread_rwlock_wrlock(&l->table);
     if (cm_journal_compact(l->j, rewrite, l, &err))
-        snprintf(note, noten, "%s: the journal could not be rewritten: %s", l->name, err.msg);
+        snprintf(note, noten, "the journal could not be rewritten: %s", err.msg);
     pthread_rwlock_unlock(&l->table);
 }
 
@@ -533,11 +535,8 @@ cm_live *cm_live_open(const char *name, cm_predictor *p, const cm_live_opts *o, 
     note[0] = '\0';
     cm_live *l = calloc(1, sizeof *l);
     cm_buf sig = {0};
-    if (!l || !(l->name = cm_strdup(name)) || signature(p, &sig, &l->nf) ||
-        !(l->fields = calloc(l->nf + 1, sizeof *l->fields))) {
+    if (!l || signature(p, &sig, &l->nf) || !(l->fields = calloc(l->nf + 1, sizeof *l->fields))) {
         cm_buf_free(&sig);
-        if (l)
-            free(l->name);
         free(l);
         cm_fail(err, CM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -591,7 +590,6 @@ void cm_live_release(cm_live *l)
     free(l->fields);
     free(l->cannot);
     free(l->sig);
-    free(l->name);
     free(l);
 }
 
