@@ -81,11 +81,9 @@ typedef struct cm_optim {
 /* One update of p[n] from its gradient g[n] at learning rate lr; m and v
  * (n each, zero before the first step) hold the optimizer's state; step
  * counts updates from 1.  SGD: p -= lr g.  Momentum: v = mu v + g,
- * p -= lr v.  Adam: as Kingma and Ba, with PyTorch's placement of eps.
- * A large tensor is split among up to threads threads: each element's
- * update is its own, so the bits do not depend on their number. */
+ * p -= lr v.  Adam: as Kingma and Ba, with PyTorch's placement of eps. */
 void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
-                   float *p, const float *g, float *m, float *v, int threads);
+                   float *p, const float *g, float *m, float *v);
 
 /* The learning rate for epoch (from 0) of epochs: constant; step (times
  * gamma every step_size epochs); cosine (from lr down to 0 over the run,

@@ -2,7 +2,6 @@
  * schedules, following PyTorch's torch.optim so that a model trained here
  * can be checked step by step against one trained there. */
 #include <math.h>
-#include <pthread.h>
 
 #include "nn/cm_nn.h"
 #include "nn/nnwide.h"
@@ -60,76 +59,22 @@ CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2,
     }
 }
 
-/* One thread's share of a step: elements lo..hi. */
-typedef struct share {
-    const cm_optim *o;
-    float lr;
-    uint64_t step;
-    size_t lo, hi;
-    float *p, *m, *v;
-    const float *g;
-} share;
-
-static void update(const share *s)
+void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
+                   float *p, const float *g, float *m, float *v)
 {
-    const cm_optim *o = s->o;
-    size_t n = s->hi - s->lo, lo = s->lo;
-    float *p = s->p + lo, *m = s->m ? s->m + lo : NULL, *v = s->v ? s->v + lo : NULL;
-    const float *g = s->g + lo;
     switch (o->kind) {
     case CM_OPT_SGD:
-        sgd(n, s->lr, o->weight_decay, p, g);
+        sgd(n, lr, o->weight_decay, p, g);
         break;
     case CM_OPT_MOMENTUM:
-        momentum(n, s->lr, o->momentum, o->weight_decay, p, g, v);
+        momentum(n, lr, o->momentum, o->weight_decay, p, g, v);
         break;
     case CM_OPT_ADAM:
         /* Step 0 would divide by a zero bias correction; it means 1. */
-        adam(n, s->lr, s->step ? s->step : 1, o->beta1, o->beta2, o->eps,
+        adam(n, lr, step ? step : 1, o->beta1, o->beta2, o->eps,
              o->weight_decay, p, g, m, v);
         break;
     }
-}
-
-static void *update_thread(void *arg)
-{
-    update(arg);
-    return NULL;
-}
-
-/* Fewer elements than this per thread, and starting one (60-80 us) costs
- * more than its share saves: Adam runs about a float a nanosecond. */
-#define MIN_SHARE ((size_t)1 << 17)
-#define MAX_SHARES 16
-
-void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
-                   float *p, const float *g, float *m, float *v, int threads)
-{
-    size_t k = threads > 1 ? (size_t)threads : 1;
-    k = k < n / MIN_SHARE ? k : n / MIN_SHARE;
-    k = k < MAX_SHARES ? k : MAX_SHARES;
-    share s[MAX_SHARES];
-    pthread_t tid[MAX_SHARES];
-    int started[MAX_SHARES];
-    if (k <= 1) {
-        update(&(share){o, lr, step, 0, n, p, m, v, g});
-        return;
-    }
-    /* shares of whole 64-byte lines, so that no two threads write one */
-    for (size_t t = 0; t < k; t++) {
-        size_t lo = n * t / k / 16 * 16, hi = t + 1 == k ? n : n * (t + 1) / k / 16 * 16;
-        s[t] = (share){o, lr, step, lo, hi, p, m, v, g};
-    }
-    /* a thread that cannot start leaves its share to this one */
-    for (size_t t = 1; t < k; t++) {
-        started[t] = pthread_create(&tid[t], NULL, update_thread, &s[t]) == 0;
-        if (!started[t])
-            update(&s[t]);
-    }
-    update(&s[0]);
-    for (size_t t = 1; t < k; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
 }
 
 float cm_schedule(cm_sched_kind s, float lr, int epoch, int epochs,

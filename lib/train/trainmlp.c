@@ -135,9 +135,8 @@ static void step(void *self, const cm_optim *o, float lr, uint64_t k)
     net *t = self;
     for (size_t l = 0; l < t->nl; l++) {
         cm_optim_step(o, lr, k, t->size[l] * t->size[l + 1], t->W[l], t->gW[l], t->mW[l],
-                      t->vW[l], t->threads);
-        cm_optim_step(o, lr, k, t->size[l + 1], t->b[l], t->gb[l], t->mb[l], t->vb[l],
-                      t->threads);
+                      t->vW[l]);
+        cm_optim_step(o, lr, k, t->size[l + 1], t->b[l], t->gb[l], t->mb[l], t->vb[l]);
     }
 }
 

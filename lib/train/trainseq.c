@@ -85,7 +85,7 @@ static void backward(void *self, size_t rows, const float *x, const float *dout)
 static void step(void *self, const cm_optim *o, float lr, uint64_t k)
 {
     seqfit *t = self;
-    cm_optim_step(o, lr, k, t->np, t->n.p, t->grad, t->m, t->v, t->threads);
+    cm_optim_step(o, lr, k, t->np, t->n.p, t->grad, t->m, t->v);
 }
 
 static void keep(void *self)

@@ -2,7 +2,6 @@
  * solver, against numbers worked out by hand, by a plain double-precision
  * re-implementation, and by PyTorch. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nn/cm_nn.h"
@@ -45,10 +44,10 @@ static void test_sgd(void)
 {
     cm_optim o = {.kind = CM_OPT_SGD};
     float p[3] = {1, -2, 0.5f}, g[3] = {0.5f, 1, -2}, m[3] = {0}, v[3] = {0};
-    cm_optim_step(&o, 0.1f, 1, 3, p, g, m, v, 1);
+    cm_optim_step(&o, 0.1f, 1, 3, p, g, m, v);
     CHECK(all_close(3, p, (double[]){0.95, -2.1, 0.7}, 1e-6),
           "sgd step 1: p - lr g (%g %g %g)", p[0], p[1], p[2]);
-    cm_optim_step(&o, 0.1f, 2, 3, p, g, m, v, 1);
+    cm_optim_step(&o, 0.1f, 2, 3, p, g, m, v);
     CHECK(all_close(3, p, (double[]){0.9, -2.2, 0.9}, 1e-6),
           "sgd step 2 (%g %g %g)", p[0], p[1], p[2]);
     CHECK(m[0] == 0 && m[1] == 0 && m[2] == 0 && v[0] == 0 && v[1] == 0
@@ -57,7 +56,7 @@ static void test_sgd(void)
     /* g + wd p = (0.5 + 0.1, 1 - 0.2, -2 + 0.05) */
     o.weight_decay = 0.1f;
     memcpy(p, (float[]){1, -2, 0.5f}, sizeof p);
-    cm_optim_step(&o, 0.1f, 1, 3, p, g, m, v, 1);
+    cm_optim_step(&o, 0.1f, 1, 3, p, g, m, v);
     CHECK(all_close(3, p, (double[]){0.94, -2.08, 0.695}, 1e-6),
           "sgd with weight decay adds wd p to g (%g %g %g)", p[0], p[1], p[2]);
 }
@@ -71,7 +70,7 @@ static void test_momentum(void)
         {0.95, -2.1, 0.7}, {0.855, -2.29, 1.08}, {0.7195, -2.561, 1.622},
     };
     for (int s = 0; s < 3; s++) {
-        cm_optim_step(&o, 0.1f, (uint64_t)s + 1, 3, p, g, m, v, 1);
+        cm_optim_step(&o, 0.1f, (uint64_t)s + 1, 3, p, g, m, v);
         CHECK(all_close(3, p, want[s], 1e-6),
               "momentum step %d by hand (%g %g %g)", s + 1, p[0], p[1], p[2]);
     }
@@ -90,7 +89,7 @@ static void test_adam_by_hand(void)
         {0.9, -2.1, 0.6}, {0.8, -2.2, 0.7}, {0.7, -2.3, 0.8},
     };
     for (int s = 0; s < 3; s++) {
-        cm_optim_step(&o, 0.1f, (uint64_t)s + 1, 3, p, g, m, v, 1);
+        cm_optim_step(&o, 0.1f, (uint64_t)s + 1, 3, p, g, m, v);
         CHECK(all_close(3, p, want[s], 1e-6),
               "adam step %d moves lr against sign(g) (%.9g %.9g %.9g)", s + 1,
               p[0], p[1], p[2]);
@@ -151,7 +150,7 @@ static void test_against_reference(void)
         for (int s = 1; s <= STEPS; s++) {
             for (int i = 0; i < N; i++)
                 g[i] = (float)c[i] * (p[i] - (float)t[i]);
-            cm_optim_step(&opts[k], 0.05f, (uint64_t)s, N, p, g, m, v, 1);
+            cm_optim_step(&opts[k], 0.05f, (uint64_t)s, N, p, g, m, v);
         }
         reference(&opts[k], 0.05f, STEPS, N, want, t, c);
         double worst = 0;
@@ -160,45 +159,6 @@ static void test_against_reference(void)
         CHECK(worst < 1e-5, "%s: %d steps on %d elements match a double "
               "re-implementation (worst %.3g)", names[k], STEPS, N, worst);
     }
-}
-
-/* A tensor large enough to be split among threads (2^19 + 5 elements,
- * shares not on a multiple of 16): 2 and 3 threads give the bits of one,
- * for each optimizer, over a few steps. */
-static void test_threads(void)
-{
-    enum { N = (1 << 19) + 5, STEPS = 3 };
-    static const cm_optim opts[] = {
-        {.kind = CM_OPT_SGD, .weight_decay = 0.05f},
-        {.kind = CM_OPT_MOMENTUM, .momentum = 0.8f, .weight_decay = 0.05f},
-        {.kind = CM_OPT_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-         .weight_decay = 0.05f},
-    };
-    static const char *names[] = {"sgd", "momentum", "adam"};
-    float *p[3], *g = malloc(N * sizeof *g), *m[3], *v[3];
-    for (int k = 0; k < 3; k++) {
-        for (int c = 0; c < 3; c++) {
-            p[c] = malloc(N * sizeof(float));
-            m[c] = calloc(N, sizeof(float));
-            v[c] = calloc(N, sizeof(float));
-            for (size_t i = 0; i < N; i++)
-                p[c][i] = (float)(i % 1000) * 1e-3f - 0.5f;
-        }
-        for (int s = 1; s <= STEPS; s++)
-            for (int c = 0; c < 3; c++) {
-                for (size_t i = 0; i < N; i++)
-                    g[i] = p[c][i] * (float)(1 + i % 7) - 0.25f;
-                cm_optim_step(&opts[k], 0.01f, (uint64_t)s, N, p[c], g, m[c], v[c], c + 1);
-            }
-        int same = !memcmp(p[0], p[1], N * sizeof(float)) &&
-                   !memcmp(p[0], p[2], N * sizeof(float)) &&
-                   !memcmp(v[0], v[2], N * sizeof(float));
-        CHECK(same, "%s: %d steps of %d elements on 1, 2 and 3 threads: the same bits",
-              names[k], STEPS, N);
-        for (int c = 0; c < 3; c++)
-            free(p[c]), free(m[c]), free(v[c]);
-    }
-    free(g);
 }
 
 /* Produced once with PyTorch 1.13 (CPU, float32) by setting p.grad =
@@ -238,7 +198,7 @@ static void test_against_torch(void)
         memcpy(p, P0, sizeof p);
         for (int s = 0; s < 5; s++) {
             quad_grad(p, g);
-            cm_optim_step(&opts[k], 0.1f, (uint64_t)s + 1, 3, p, g, m, v, 1);
+            cm_optim_step(&opts[k], 0.1f, (uint64_t)s + 1, 3, p, g, m, v);
             /* A few ulps: PyTorch's kernels fuse some multiply-adds. */
             CHECK(all_close(3, p, want[k][s], 4e-7),
                   "%s step %d with weight decay matches PyTorch "
@@ -258,14 +218,14 @@ static void test_weight_decay(void)
                       .beta2 = 0.999f, .eps = 1e-8f};
         float p[3], q[3], g[3] = {0}, m[3] = {0}, v[3] = {0};
         memcpy(p, P0, sizeof p);
-        cm_optim_step(&o, 0.01f, 1, 3, p, g, m, v, 1);
+        cm_optim_step(&o, 0.01f, 1, 3, p, g, m, v);
         CHECK(!memcmp(p, P0, sizeof p), "%s: no gradient, no decay, no move",
               names[k]);
         o.weight_decay = 0.5f;
         int shrank = 1;
         for (int s = 1; s <= 10; s++) {
             memcpy(q, p, sizeof q);
-            cm_optim_step(&o, 0.01f, (uint64_t)s, 3, p, g, m, v, 1);
+            cm_optim_step(&o, 0.01f, (uint64_t)s, 3, p, g, m, v);
             for (int i = 0; i < 3; i++)
                 shrank &= fabsf(p[i]) < fabsf(q[i]) && p[i] * q[i] > 0;
         }
@@ -275,7 +235,7 @@ static void test_weight_decay(void)
     cm_optim o = {.kind = CM_OPT_SGD, .weight_decay = 0.1f};
     float p[3], g[3] = {0}, m[3] = {0}, v[3] = {0};
     memcpy(p, P0, sizeof p);
-    cm_optim_step(&o, 0.5f, 1, 3, p, g, m, v, 1);
+    cm_optim_step(&o, 0.5f, 1, 3, p, g, m, v);
     CHECK(all_close(3, p, (double[]){0.95, -1.9, 0.475}, 1e-7),
           "sgd decay alone scales by 1 - lr wd (%g %g %g)", p[0], p[1], p[2]);
 }
@@ -462,7 +422,6 @@ int main(void)
     test_momentum();
     test_adam_by_hand();
     test_against_reference();
-    test_threads();
     test_against_torch();
     test_weight_decay();
     test_schedules();
