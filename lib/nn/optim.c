@@ -15,9 +15,8 @@
 #pragma GCC optimize("O3", "no-math-errno")
 #endif
 
-
 CM_WIDE static void sgd(size_t n, float lr, float wd, float *restrict p,
-                const float *restrict g)
+                        const float *restrict g)
 {
     for (size_t i = 0; i < n; i++)
         p[i] -= lr * (g[i] + wd * p[i]);
@@ -26,7 +25,7 @@ CM_WIDE static void sgd(size_t n, float lr, float wd, float *restrict p,
 /* PyTorch keeps no buffer before the first step and then copies the
  * gradient into it; with v zeroed, mu * 0 + g is the same copy. */
 CM_WIDE static void momentum(size_t n, float lr, float mu, float wd, float *restrict p,
-                     const float *restrict g, float *restrict v)
+                             const float *restrict g, float *restrict v)
 {
     for (size_t i = 0; i < n; i++) {
         float d = g[i] + wd * p[i];
@@ -38,10 +37,9 @@ CM_WIDE static void momentum(size_t n, float lr, float mu, float wd, float *rest
 /* The operations and their order are PyTorch's (m and v are lerped in
  * float, the bias corrections made in double and applied as one float
  * step size and one float divisor), so trajectories agree to a few ulps. */
-CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2,
-                 float eps, float wd, float *restrict p,
-                 const float *restrict g, float *restrict m,
-                 float *restrict v)
+CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2, float eps,
+                         float wd, float *restrict p, const float *restrict g,
+                         float *restrict m, float *restrict v)
 {
     double bc1 = 1.0 - pow(b1, (double)step);
     double bc2 = 1.0 - pow(b2, (double)step);
