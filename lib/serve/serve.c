@@ -264,49 +264,65 @@ static void histogram(FILE *f, const char *name, const char *help, const uint64_
     fprintf(f, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, cum);
 }
 
-/* The live histories: rows by outcome, series and journal bytes per
- * model; the journals' fsyncs. */
-static void live_metrics(cm_server *sv, FILE *f)
+/* A histogram from the server's atomic counts per bucket. */
+static void histogram_of(FILE *f, const char *name, const char *help, atomic_ullong *count,
+                         atomic_ullong *sum_us)
+{
+    uint64_t c[CM_SERVE_NBUCKETS + 1];
+    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++)
+        c[b] = atomic_load(&count[b]);
+    histogram(f, name, help, c, (double)atomic_load(sum_us) * 1e-6);
+}
+
+/* A gauge of every model, v[i] the i-th's. */
+static void per_model(FILE *f, cm_server *sv, const char *name, const char *help,
+                      const uint64_t *v)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (size_t i = 0; i < cm_registry_count(sv->reg); i++) {
+        cm_served *s = cm_registry_at(sv->reg, i);
+        fprintf(f, "%s{model=\"%s\"} %llu\n", name, cm_served_name(s), (unsigned long long)v[i]);
+        cm_served_release(s);
+    }
+}
+
+/* The live histories (rows by outcome, series, journal bytes, the
+ * journals' fsyncs) and the models' versions; 0, or -1 out of memory. */
+static int model_metrics(cm_server *sv, FILE *f)
 {
     static const char *const outcome[] = {"accepted", "late", "duplicate", "rejected"};
     size_t n = cm_registry_count(sv->reg);
     live_counts *lc = calloc(n + 1, sizeof *lc);
+    uint64_t *series = calloc(n + 1, sizeof *series), *bytes = calloc(n + 1, sizeof *bytes),
+             *version = calloc(n + 1, sizeof *version);
     uint64_t fs[CM_SERVE_NBUCKETS + 1] = {0};
     double fs_sum = 0;
-    for (size_t i = 0; lc && i < n; i++) {
+    int ok = lc && series && bytes && version;
+    for (size_t i = 0; ok && i < n; i++) {
         cm_served *s = cm_registry_at(sv->reg, i);
         cm_live_counts(cm_served_live(s), &lc[i]);
         cm_live_fsyncs(cm_served_live(s), fs, &fs_sum);
-        cm_served_release(s);
-    }
-    fputs("# HELP cm_observations_total Rows posted to /observations, by what became of "
-          "them.\n# TYPE cm_observations_total counter\n", f);
-    for (size_t i = 0; lc && i < n; i++) {
-        cm_served *s = cm_registry_at(sv->reg, i);
+        series[i] = lc[i].series;
+        bytes[i] = lc[i].journal_bytes;
+        version[i] = cm_served_version(s);
+        fputs(i ? "" : "# HELP cm_observations_total Rows posted to /observations, by what "
+                       "became of them.\n# TYPE cm_observations_total counter\n", f);
         const uint64_t v[] = {lc[i].accepted, lc[i].late, lc[i].duplicate, lc[i].rejected};
         for (int k = 0; k < 4; k++)
             fprintf(f, "cm_observations_total{model=\"%s\",outcome=\"%s\"} %llu\n",
                     cm_served_name(s), outcome[k], (unsigned long long)v[k]);
         cm_served_release(s);
     }
-    fputs("# HELP cm_series_held Series whose history the server holds.\n"
-          "# TYPE cm_series_held gauge\n", f);
-    for (size_t i = 0; lc && i < n; i++) {
-        cm_served *s = cm_registry_at(sv->reg, i);
-        fprintf(f, "cm_series_held{model=\"%s\"} %llu\n", cm_served_name(s),
-                (unsigned long long)lc[i].series);
-        cm_served_release(s);
+    if (ok) {
+        per_model(f, sv, "cm_series_held", "Series whose history the server holds.", series);
+        per_model(f, sv, "cm_journal_bytes", "Size of each model's journal (--state).", bytes);
+        histogram(f, "cm_journal_fsync_seconds", "Time of each fsync of a journal.", fs,
+                  fs_sum);
+        per_model(f, sv, "cm_model_version",
+                  "Version of each model loaded (1, then +1 a reload).", version);
     }
-    fputs("# HELP cm_journal_bytes Size of each model's journal (--state).\n"
-          "# TYPE cm_journal_bytes gauge\n", f);
-    for (size_t i = 0; lc && i < n; i++) {
-        cm_served *s = cm_registry_at(sv->reg, i);
-        fprintf(f, "cm_journal_bytes{model=\"%s\"} %llu\n", cm_served_name(s),
-                (unsigned long long)lc[i].journal_bytes);
-        cm_served_release(s);
-    }
-    free(lc);
-    histogram(f, "cm_journal_fsync_seconds", "Time of each fsync of a journal.", fs, fs_sum);
+    free(lc), free(series), free(bytes), free(version);
+    return ok ? 0 : -1;
 }
 
 static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
@@ -325,24 +341,10 @@ static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
                 fprintf(f, "cm_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n",
                         ep_name[e], codes[k], v);
         }
-    fputs("# HELP cm_request_seconds Time from a request's arrival to its answer.\n"
-          "# TYPE cm_request_seconds histogram\n", f);
-    unsigned long long cum = 0;
-    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++) {
-        cum += atomic_load(&sv->hist[b]);
-        if (b < CM_SERVE_NBUCKETS)
-            fprintf(f, "cm_request_seconds_bucket{le=\"%g\"} %llu\n", cm_serve_bucket[b], cum);
-        else
-            fprintf(f, "cm_request_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-    }
-    fprintf(f, "cm_request_seconds_sum %.6f\ncm_request_seconds_count %llu\n",
-            (double)atomic_load(&sv->lat_sum_us) * 1e-6, cum);
-    uint64_t fc[CM_SERVE_NBUCKETS + 1];
-    for (int b = 0; b <= CM_SERVE_NBUCKETS; b++)
-        fc[b] = atomic_load(&sv->fc_hist[b]);
-    histogram(f, "cm_forecast_seconds", "Time to answer a forecast request.", fc,
-              (double)atomic_load(&sv->fc_sum_us) * 1e-6);
-    live_metrics(sv, f);
+    histogram_of(f, "cm_request_seconds", "Time from a request's arrival to its answer.",
+                 sv->hist, &sv->lat_sum_us);
+    histogram_of(f, "cm_forecast_seconds", "Time to answer a forecast request.", sv->fc_hist,
+                 &sv->fc_sum_us);
     fprintf(f, "# HELP cm_connections_cut_total Connections shut whose request was not in "
                "within --timeout.\n# TYPE cm_connections_cut_total counter\n"
                "cm_connections_cut_total %llu\n", cm_cutter_cuts(sv->cut));
@@ -352,18 +354,13 @@ static enum MHD_Result metrics(cm_server *sv, struct MHD_Connection *c, req *q)
                "# TYPE cm_model_reloads_total counter\ncm_model_reloads_total %llu\n"
                "# HELP cm_model_reload_failures_total Reloads refused (the old model kept).\n"
                "# TYPE cm_model_reload_failures_total counter\n"
-               "cm_model_reload_failures_total %llu\n"
-               "# HELP cm_model_version Version of each model loaded (1, then +1 a reload).\n"
-               "# TYPE cm_model_version gauge\n",
+               "cm_model_reload_failures_total %llu\n",
             (unsigned long long)reloads, (unsigned long long)failures);
-    for (size_t i = 0; i < cm_registry_count(sv->reg); i++) {
-        cm_served *s = cm_registry_at(sv->reg, i);
-        fprintf(f, "cm_model_version{model=\"%s\"} %llu\n", cm_served_name(s),
-                (unsigned long long)cm_served_version(s));
-        cm_served_release(s);
-    }
-    if (fclose(f))
+    int bad = model_metrics(sv, f);
+    if (fclose(f) || bad) {
+        free(buf);
         return send_error(c, q, 500, "out of memory", NULL);
+    }
     return send_text(c, q, 200, "text/plain; version=0.0.4", buf);
 }
 
