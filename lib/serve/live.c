@@ -158,9 +158,9 @@ static size_t lower(const live_series *s, int64_t t)
     return lo;
 }
 
-/* Row (t, vals) into s as the recipe's --dedupe says; the fate, or -1
- * out of memory.  Rows older than the kept span go. */
-static int place(cm_live *l, live_series *s, int64_t t, const char *vals, size_t len,
+/* Row (t, *vals) into s as the recipe's --dedupe says; the fate, or -1
+ * out of memory.  A row kept takes *vals (malloc'd, len bytes), which is
+ * then NULL: no copy of its own.  Rows older than the kept span go. */static int place(cm_live *l, live_series *s, int64_t t, char **vals, size_t len,
                  live_fate *fate)
 {
     size_t at = lower(s, t);
@@ -177,26 +177,22 @@ static int place(cm_live *l, live_series *s, int64_t t, const char *vals, size_t
     } else {
         *fate = at < s->n ? LIVE_LATE : LIVE_NEW;
     }
-    char *copy = malloc(len);
-    if (!copy)
-        return -1;
-    memcpy(copy, vals, len);
     if (held) {
         free(s->rows[at].vals);
-        s->rows[at] = (live_row){t, copy, len};
+        s->rows[at] = (live_row){t, *vals, len};
+        *vals = NULL;
         return 0;
     }
     if (s->n == s->cap) {
         cm_error e;
         size_t cap = cm_cap_for(s->cap, s->n, 64);
-        if (cm_resize(&s->rows, s->cap, cap, sizeof *s->rows, &e)) {
-            free(copy);
+        if (cm_resize(&s->rows, s->cap, cap, sizeof *s->rows, &e))
             return -1;
-        }
         s->cap = cap;
     }
     memmove(s->rows + at + 1, s->rows + at, (s->n - at) * sizeof *s->rows);
-    s->rows[at] = (live_row){t, copy, len};
+    s->rows[at] = (live_row){t, *vals, len};
+    *vals = NULL;
     s->n++;
     /* the span kept ends at the last row */
     size_t old = 0;
@@ -266,13 +262,16 @@ cm_status cm_live_add(cm_live *l, const char *series_name, int64_t t, const char
         st = full ? CM_OK : cm_fail(err, CM_ERR_NOMEM, "out of memory");
     } else {
         pthread_mutex_lock(&s->lock);
-        if (place(l, s, t, packed, len, fate))
+        /* the row's bytes, read for the journal while the lock keeps the
+         * row (place may have taken packed) */
+        const char *bytes = packed;
+        if (place(l, s, t, &packed, len, fate))
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
         /* journaled under the series' lock: the journal's order of a
          * series' rows is the order they were placed in */
         if (!st && l->j && (*fate == LIVE_NEW || *fate == LIVE_LATE || *fate == LIVE_REPLACED)) {
             cm_buf b = {0};
-            encode_row(&b, t, series_name, packed, len);
+            encode_row(&b, t, series_name, bytes, len);
             st = b.oom ? cm_fail(err, CM_ERR_NOMEM, "out of memory")
                        : cm_journal_append(l->j, JR_ROW, b.data, b.len, mark, err);
             cm_buf_free(&b);
@@ -415,24 +414,27 @@ static cm_status replay(void *ctx, uint32_t type, const uint8_t *rec, size_t len
     char *name = cm_cur_str(&c, CM_MAX_NAME * 4, NULL);
     uint32_t vlen = name ? cm_cur_u32(&c) : 0;
     const char *vals = name ? (const char *)cm_cur_bytes(&c, vlen) : NULL;
+    char *own = NULL;
     /* the copies read nf strings: exactly nf NULs, the last at the end */
     size_t nuls = 0;
     for (uint32_t i = 0; vals && i < vlen; i++)
         nuls += !vals[i];
     cm_status st = CM_OK;
-    if (!name && !c.bad) {
-        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
-    } else if (c.bad || !vals || nuls != l->nf || (vlen && vals[vlen - 1])) {
+    if (c.bad || (name && (!vals || nuls != l->nf || (vlen && vals[vlen - 1])))) {
         st = cm_fail(err, CM_ERR_CORRUPT, "a bad record");
+    } else if (!name || !(own = malloc(vlen ? vlen : 1))) {
+        st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
     } else {
+        memcpy(own, vals, vlen);
         int full;
         /* what was acknowledged stays, even past a lower --max-series */
         live_series *s = series(l, name, 0, &full);
         live_fate fate;
-        if (s && place(l, s, t, vals, vlen, &fate))
+        if (s && place(l, s, t, &own, vlen, &fate))
             st = cm_fail(err, CM_ERR_NOMEM, "out of memory");
         pthread_rwlock_unlock(&l->table);
     }
+    free(own);
     free(name);
     return st;
 }
@@ -659,12 +661,7 @@ int64_t cm_live_missing(cm_live *l, const live_copy *c)
     return have >= need ? 0 : need - have;
 }
 
-size_t cm_live_nfields(const cm_live *l)
+const char *const *cm_live_fields(const cm_live *l)
 {
-    return l->nf;
-}
-
-const char *cm_live_field(const cm_live *l, size_t i)
-{
-    return l->fields[i];
+    return l->fields;
 }

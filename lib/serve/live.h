@@ -97,8 +97,7 @@ int cm_live_cannot(cm_live *l, char *why, size_t n);
 int64_t cm_live_need(cm_live *l);
 int64_t cm_live_missing(cm_live *l, const live_copy *c);
 /* The raw fields, in the clean step's order. */
-size_t cm_live_nfields(const cm_live *l);
-const char *cm_live_field(const cm_live *l, size_t i);
+const char *const *cm_live_fields(const cm_live *l);
 
 /* Row vals (cm_live_nfields of them, "" missing) of series at time t, as
  * cm_forecast_peek read it; what became of it into *fate.  Journaled

@@ -96,19 +96,12 @@ static int held_series(cm_live *l, cm_forecaster *fc, const char *name, char *ms
                  (long long)missing, (long long)need);
         code = 409;
     }
-    const char **names = calloc(c.nf + 1, sizeof *names);
-    for (size_t k = 0; names && k < c.nf; k++)
-        names[k] = cm_live_field(l, k);
-    if (!names) {
-        snprintf(msg, msgn, "out of memory");
-        code = 500;
-    }
+    const char *const *names = cm_live_fields(l);
     for (size_t i = 0; !code && i < c.n; i++)
         if (cm_forecast_fields(fc, 1, names, c.vals + i * c.nf, c.nf, &err)) {
             snprintf(msg, msgn, "%s", err.msg);
             code = err.status == CM_ERR_NOMEM ? 500 : 400;
         }
-    free(names);
     live_copy_free(&c);
     return code;
 }
