@@ -12,6 +12,33 @@
 #include "common/common.h"
 #include "serve/live.h"
 
+/* Idle objects of one kind, each built once and used by one request at a
+ * time, taken and given back under the registry's lock. */
+typedef struct idle {
+    void **v;
+    size_t n, cap;
+} idle;
+
+static void *idle_take(idle *x)
+{
+    return x->n ? x->v[--x->n] : NULL;
+}
+
+/* 1 when p is kept, 0 when no room could be had for it. */
+static int idle_keep(idle *x, void *p)
+{
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 8;
+        void **v = realloc(x->v, cap * sizeof *v);
+        if (!v)
+            return 0;
+        x->v = v;
+        x->cap = cap;
+    }
+    x->v[x->n++] = p;
+    return 1;
+}
+
 struct cm_served {
     cm_model *m;
     char *name;
@@ -20,13 +47,11 @@ struct cm_served {
     long refs;             /* under the registry's lock */
     /* idle predictors, so a request does not build one (and read the
      * time zone file) each time */
-    cm_predictor **idle;
-    size_t nidle, cap;
+    idle predictors;
     cm_predictor *info;    /* read only: what the model asks of a row */
     /* idle forecasters (each with the predictor it borrows), so that an
      * observation or a forecast does not prepare one */
-    cm_pooled **pool;
-    size_t npool, poolcap;
+    idle pool;
     cm_live *live;         /* its history: shared with the versions before
                               it while they read the same raw fields */
     pthread_mutex_t *lock; /* the registry's */
@@ -62,12 +87,12 @@ static void pooled_free(cm_pooled *k)
 
 static void served_free(cm_served *s)
 {
-    for (size_t i = 0; i < s->nidle; i++)
-        cm_predictor_free(s->idle[i]);
-    for (size_t i = 0; i < s->npool; i++)
-        pooled_free(s->pool[i]);
-    free(s->pool);
-    free(s->idle);
+    for (size_t i = 0; i < s->predictors.n; i++)
+        cm_predictor_free(s->predictors.v[i]);
+    for (size_t i = 0; i < s->pool.n; i++)
+        pooled_free(s->pool.v[i]);
+    free(s->pool.v);
+    free(s->predictors.v);
     cm_predictor_free(s->info);
     cm_live_release(s->live);
     cm_model_free(s->m);
@@ -230,10 +255,8 @@ uint64_t cm_served_version(const cm_served *s) { return s->version; }
 
 cm_predictor *cm_served_predictor(cm_served *s, cm_error *err)
 {
-    cm_predictor *p = NULL;
     pthread_mutex_lock(s->lock);
-    if (s->nidle)
-        p = s->idle[--s->nidle];
+    cm_predictor *p = idle_take(&s->predictors);
     pthread_mutex_unlock(s->lock);
     return p ? p : cm_predictor_new(s->m, err);
 }
@@ -241,28 +264,16 @@ cm_predictor *cm_served_predictor(cm_served *s, cm_error *err)
 void cm_served_give_back(cm_served *s, cm_predictor *p)
 {
     pthread_mutex_lock(s->lock);
-    if (s->nidle == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 8;
-        cm_predictor **q = realloc(s->idle, cap * sizeof *q);
-        if (q) {
-            s->idle = q;
-            s->cap = cap;
-        }
-    }
-    if (s->nidle < s->cap) {
-        s->idle[s->nidle++] = p;
-        p = NULL;
-    }
+    int kept = idle_keep(&s->predictors, p);
     pthread_mutex_unlock(s->lock);
-    cm_predictor_free(p);
+    if (!kept)
+        cm_predictor_free(p);
 }
 
 cm_pooled *cm_served_take(cm_served *s, const cm_forecast_opts *o, cm_error *err)
 {
-    cm_pooled *k = NULL;
     pthread_mutex_lock(s->lock);
-    if (s->npool)
-        k = s->pool[--s->npool];
+    cm_pooled *k = idle_take(&s->pool);
     pthread_mutex_unlock(s->lock);
     if (k && cm_forecaster_reset(k->fc, o, err)) {
         pooled_free(k);
@@ -296,20 +307,10 @@ void cm_served_put(cm_served *s, cm_pooled *k, int intact)
     if (!k)
         return;
     pthread_mutex_lock(s->lock);
-    if (intact && s->npool == s->poolcap) {
-        size_t cap = s->poolcap ? 2 * s->poolcap : 8;
-        cm_pooled **q = realloc(s->pool, cap * sizeof *q);
-        if (q) {
-            s->pool = q;
-            s->poolcap = cap;
-        }
-    }
-    if (intact && s->npool < s->poolcap) {
-        s->pool[s->npool++] = k;
-        k = NULL;
-    }
+    int kept = intact && idle_keep(&s->pool, k);
     pthread_mutex_unlock(s->lock);
-    pooled_free(k);
+    if (!kept)
+        pooled_free(k);
 }
 
 /* Reloads every model (only those whose file changed, with changed_only):
