@@ -80,17 +80,6 @@ post_each() {
     done <"$2"
 }
 
-# The forecast in resp.body is cm-predict's of model M from CSV H steps
-# ahead (future covariates the last row's), time, step and the same
-# doubles to the last bit: same_forecast M CSV H
-same_forecast() {
-    cm-predict -m "$1" -H "$3" --future-fill last "$2" | sed 1d >want.csv
-    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
-    [ -s want.csv ]
-    diff <(awk -F, '{ printf "%s,%s,%.17g\n", $1, $2, $3 }' want.csv) \
-        <(awk -F, '{ printf "%s,%s,%.17g\n", $1, $2, $3 }' got.csv)
-}
-
 @test "rows posted to /observations, then GET /forecast: cm-predict --horizon's numbers on the same rows, to the last bit" {
     serve -m a.cmm
     last_rows 48
@@ -100,7 +89,7 @@ same_forecast() {
     [ "$(js resp.body 'd')" = '{"accepted": 48, "late": 0, "duplicate": 0, "rejected": []}' ]
     http GET '/v1/models/a/forecast?horizon=24&future=last'
     status_is 200
-    same_forecast a.cmm hist.csv 24
+    same_forecast a.cmm 24
     # one row a request, as a sensor posts: the same history, the same
     # forecast; the look-back of 24 h and the last row are what is kept
     teardown
@@ -112,12 +101,12 @@ same_forecast() {
     [ "$(js resp.body 'd')" = '{"series": [{"series": null, "rows": 25, "first": "2011-01-30T23:00:00Z", "last": "2011-01-31T23:00:00Z", "forecast": true}]}' ]
     http GET '/v1/models/a/forecast?horizon=24&future=last'
     status_is 200
-    same_forecast a.cmm hist.csv 24
+    same_forecast a.cmm 24
     # POST without "history": the history held, the future rows given
     printf '{"horizon": 3, "future_fill": "last"}' >req.json
     post /v1/models/a/forecast req.json
     status_is 200
-    same_forecast a.cmm hist.csv 3
+    same_forecast a.cmm 3
 }
 
 @test "series by --by: each forecast from its own rows; series=ID asks one; DELETE drops one" {
@@ -129,12 +118,12 @@ same_forecast() {
     [ "$(js resp.body 'd["accepted"]')" = 100 ]
     http GET '/v1/models/s/forecast?horizon=6&future=last'
     status_is 200
-    same_forecast s.cmm h2.csv 6
+    same_forecast s.cmm 6 h2.csv
     [ "$(js resp.body '",".join(f["station"] for f in d["forecast"])')" = A,A,A,A,A,A,B,B,B,B,B,B ]
     http GET '/v1/models/s/forecast?horizon=6&future=last&series=B'
     status_is 200
     { head -1 two.csv; tail -100 two.csv | grep '^B,'; } >hb.csv
-    same_forecast s.cmm hb.csv 6
+    same_forecast s.cmm 6 hb.csv
     http GET /v1/models/s/series
     [ "$(js resp.body '[(s["series"], s["rows"]) for s in d["series"]]')" = '[["A", 25], ["B", 25]]' ]
     http DELETE '/v1/models/s/series?series=A'
@@ -178,7 +167,7 @@ same_forecast() {
     post_each a shuffled.json
     http GET '/v1/models/a/forecast?horizon=4&future=last'
     status_is 200
-    same_forecast a.cmm hist.csv 4
+    same_forecast a.cmm 4
     get_metrics
     [ "$(metric 'cm_observations_total{model="a",outcome="late"}')" = 1 ]
     [ "$(metric 'cm_observations_total{model="a",outcome="accepted"}')" = 30 ]
@@ -202,7 +191,7 @@ same_forecast() {
         else
             cp hist.csv want-hist.csv
         fi
-        same_forecast $d.cmm want-hist.csv 3
+        same_forecast $d.cmm 3 want-hist.csv
         teardown
     done
 }
@@ -247,7 +236,7 @@ same_forecast() {
         cmp before.json resp.body || { echo "round $round: $n rows, --sync $sync" >&2; false; }
         # and the forecast is cm-predict's of those rows
         { head -1 "$BIKE"; tail -40 "$BIKE" | head -$n; } >h.csv
-        same_forecast a.cmm h.csv 6
+        same_forecast a.cmm 6 h.csv
         http GET /v1/models/a/series
         cmp series-before.json resp.body
         [ -z "$(grep -v 'listening on' serve.err)" ]
@@ -277,7 +266,7 @@ same_forecast() {
     serve -m a.cmm --state state
     [ "$(grep -c "not whole records" serve.err)" = 0 ]
     http GET '/v1/models/a/forecast?horizon=5&future=last'
-    same_forecast a.cmm hist.csv 5
+    same_forecast a.cmm 5
     # another file in the journal's place: kept aside, the history empty
     teardown
     printf 'not a journal' >state/a.journal
@@ -351,7 +340,7 @@ PY
         [ "$(cat post$k.rc)" = 0 ] || { cat post$k.log >&2; false; }
         http GET "/v1/models/s/forecast?horizon=4&future=last&series=S$k"
         status_is 200
-        same_forecast s.cmm s$k.csv 4
+        same_forecast s.cmm 4 s$k.csv
     done
     get_metrics
     [ "$(metric 'cm_observations_total{model="s",outcome="accepted"}')" = 160 ]
@@ -370,7 +359,7 @@ PY
     wait_log "m: reloaded (version 2)"
     http GET '/v1/models/m/forecast?horizon=4&future=last'
     status_is 200
-    same_forecast b.cmm hist.csv 4
+    same_forecast b.cmm 4
     # weathersit a category now: not the same fields
     cp cat.cmm m.cmm
     kill -HUP "$SERVE_PID"

@@ -943,16 +943,6 @@ print(json.dumps({"history": rows, "horizon": int(sys.argv[2]), "future_fill": "
 PY
 }
 
-# The forecast in resp.body is cm-predict's of model M from hist.csv, H
-# steps, row for row and the same doubles (read back, to the last bit);
-# want.csv keeps cm-predict's: same_forecast M H
-same_forecast() {
-    cm-predict -m "$1" -H "$2" --future-fill last hist.csv | sed 1d >want.csv
-    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
-    [ "$(wc -l <got.csv)" -eq "$2" ]
-    paste -d, want.csv got.csv | awk -F, '$1 != $4 || $2 != $5 || ($3 == "") != ($6 == "") || ($3 != "" && $3 + 0 != $6 + 0) { print; bad = 1 } END { exit bad }'
-}
-
 @test "a sequence model (gru): /forecast builds the windows from the request's history, cm-predict --horizon's numbers" {
     cm-features -y cnt -L cnt:1h,24h --keep-incomplete -o k.cmt "$BATS_FILE_TMPDIR/clean.cmt"
     cm-train -q -m gru --skip-missing --epochs 1 --hidden 8 -o g.cmm k.cmt

@@ -123,3 +123,15 @@ wait_log() {
     cat serve.err >&2
     return 1
 }
+
+# The forecast in resp.body is cm-predict's of model M from CSV (default
+# hist.csv), H steps, the last row's covariates carried: row for row, the
+# same times and steps, the same doubles (read back, to the last bit), no
+# forecast where cm-predict has none; want.csv keeps cm-predict's.
+# same_forecast M H [CSV]
+same_forecast() {
+    cm-predict -m "$1" -H "$2" --future-fill last "${3:-hist.csv}" | sed 1d >want.csv
+    js resp.body '"\n".join(f["time"] + "," + str(f["step"]) + "," + ("" if f["prediction"] is None else repr(f["prediction"])) for f in d["forecast"])' >got.csv
+    [ -s want.csv ] && [ "$(wc -l <got.csv)" -eq "$(wc -l <want.csv)" ]
+    paste -d, want.csv got.csv | awk -F, '$1 != $4 || $2 != $5 || ($3 == "") != ($6 == "") || ($3 != "" && $3 + 0 != $6 + 0) { print; bad = 1 } END { exit bad }'
+}
