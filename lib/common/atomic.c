@@ -301,13 +301,12 @@ static int publish(cm_atomic *a, int fd)
     return EEXIST;
 }
 
-/* The rename itself is durable only once the directory is synced. */
-static void sync_dir(char *path)
+void cm_sync_dir_of(const char *path)
 {
-    char *slash = strrchr(path, '/');
-    if (slash)
-        *(slash == path ? slash + 1 : slash) = '\0';
-    int dfd = open(slash ? path : ".", O_RDONLY);
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -348,7 +347,7 @@ cm_status cm_atomic_commit(cm_atomic *a, cm_error *err)
         return CM_ERR_IO;
     }
     a->named = 0;
-    sync_dir(a->path);
+    cm_sync_dir_of(a->path);
     cm_atomic_abort(a);
     return CM_OK;
 }

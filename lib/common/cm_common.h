@@ -219,5 +219,8 @@ FILE *cm_atomic_file(cm_atomic *a);
  * written in place or when the file has no name to remove. */
 const char *cm_atomic_temp_path(const cm_atomic *a);
 cm_status cm_atomic_commit(cm_atomic *a, cm_error *err); /* frees a */
+/* A file made, renamed or moved in path's directory is there after a
+ * power cut only once the directory is synced: best effort. */
+void cm_sync_dir_of(const char *path);
 void cm_atomic_abort(cm_atomic *a);                       /* frees a; NULL ok */
 #endif

@@ -8,9 +8,7 @@
  * --sync every, the answer also waits for an fsync, which the requests
  * waiting at once share (a group commit).  The file is rewritten from the
  * history, atomically, when it has doubled. */
-#define _GNU_SOURCE /* O_CLOEXEC */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,20 +82,6 @@ static cm_status replay(cm_journal *j, FILE *f, cm_journal_fn fn, void *ctx, uin
             return CM_OK;
         }
         *good += cm_frame_stored(j->fr);
-    }
-}
-
-/* A file made or moved in dir is there after a power cut only once the
- * directory is synced. */
-static void sync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
     }
 }
 
@@ -181,7 +165,7 @@ cm_journal *cm_journal_open(const char *path, const uint8_t *fields, size_t nfie
             return NULL;
         }
         good = (uint64_t)ftello(f);
-        sync_dir_of(path);
+        cm_sync_dir_of(path);
     } else if (fseeko(f, (off_t)good, SEEK_SET)) {
         cm_fail_sys(err, errno, "%s", path);
         cm_journal_free(j);
