@@ -3,12 +3,13 @@
  * dense layer's forward and backward pass, on the shapes of training.
  *   cc -O2 -std=c11 -Ilib scripts/bench/gemm-bench.c build/libcm.a -lm -lpthread \
  *       -o /tmp/gemm-bench
- *   /tmp/gemm-bench [FLOPS_PER_CYCLE [GHZ]]
- * Each on 1 and on 2 threads.  The fraction of peak is against
- * FLOPS_PER_CYCLE (by default 64: two 16-float FMA units) times GHZ (by
- * default the first "cpu MHz" of /proc/cpuinfo, which under turbo or a
- * hypervisor may be the base clock rather than the one the core runs at),
- * times the number of threads: the peak of as many cores.
+ *   /tmp/gemm-bench [--peak | FLOPS_PER_CYCLE [GHZ]]
+ * Each on 1 and on 2 threads.  The fraction of peak is against one
+ * core's fp32 peak as measured (benchkit.h: chains of FMAs at the widest
+ * vector), or FLOPS_PER_CYCLE times GHZ (by default the first "cpu MHz"
+ * of /proc/cpuinfo) when given, times the number of threads: the peak of
+ * as many cores.  --peak prints the measured peak alone, in GFLOP/s, for
+ * the scripts that state fractions of it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -81,12 +82,25 @@ static const char *plural(int threads)
 
 int main(int argc, char **argv)
 {
-    double per_cycle = argc > 1 ? atof(argv[1]) : 64;
-    double ghz = argc > 2 ? atof(argv[2]) : bench_cpu_ghz();
-    double peak = per_cycle * ghz; /* of one core */
-    printf("# peak %.1f GFLOP/s on 1 core, %.1f on 2 = %g flops/cycle x %.3f GHz per core;\n"
-           "# each %% is of the peak of as many cores as threads\n",
-           peak, 2 * peak, per_cycle, ghz);
+    const char *isa;
+    double peak; /* of one core */
+    if (argc > 1 && !strcmp(argv[1], "--peak")) {
+        printf("%.1f\n", bench_fp32_peak(&isa));
+        return 0;
+    }
+    if (argc > 1) {
+        double per_cycle = atof(argv[1]), ghz = argc > 2 ? atof(argv[2]) : bench_cpu_ghz();
+        peak = per_cycle * ghz;
+        printf("# peak %.1f GFLOP/s on 1 core, %.1f on 2 = %g flops/cycle x %.3f GHz per core;\n",
+               peak, 2 * peak, per_cycle, ghz);
+    } else {
+        peak = bench_fp32_peak(&isa);
+        printf("# peak %.1f GFLOP/s on 1 core, %.1f on 2, as measured (%s FMAs, %.1f flops a "
+               "cycle at the %.3f GHz of /proc/cpuinfo);\n", peak, 2 * peak,
+               isa ? isa : "no", bench_cpu_ghz() > 0 ? peak / bench_cpu_ghz() : 0,
+               bench_cpu_ghz());
+    }
+    printf("# each %% is of the peak of as many cores as threads\n");
     static const size_t shapes[][3] = {{32, 64, 24}, {32, 64, 64}, {256, 512, 512}, {512, 512, 512}};
     static const char *const names[] = {"nt", "tn", "nn"};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {

@@ -311,11 +311,12 @@ static void bench_dnnl_conv(void)
 
 int main(int argc, char **argv)
 {
-    double per_cycle = argc > 1 ? atof(argv[1]) : 64;
-    double ghz = argc > 2 ? atof(argv[2]) : bench_cpu_ghz();
-    peak = per_cycle * ghz;
-    printf("# batch %d, window %d of %d values; peak %.1f GFLOP/s on 1 core = %g flops/cycle x "
-           "%.3f GHz; one thread\n", N, T, C, peak, per_cycle, ghz);
+    const char *isa;
+    peak = argc > 1 ? atof(argv[1]) * (argc > 2 ? atof(argv[2]) : bench_cpu_ghz())
+                    : bench_fp32_peak(&isa);
+    printf("# batch %d, window %d of %d values; peak %.1f GFLOP/s on 1 core (%s); one "
+           "thread\n", N, T, C, peak, argc > 1 ? "flops/cycle x GHz as given"
+                                               : "fp32 FMAs, as measured");
 #ifdef WITH_DNNL
     OK(dnnl_engine_create(&eng, dnnl_cpu, 0));
     OK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));

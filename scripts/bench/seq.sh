@@ -65,17 +65,16 @@ awk '{ split($5, s, "="); split($6, r, "="); k = $1 " " $2
 # One thread, batch 32: samples/s of 2 epochs, and the multiply-adds
 # of a sample's step (the layers at every step they compute, and the
 # head; forward, and twice that backward) as GFLOP/s, against one core's
-# nominal peak (64 flops a cycle at the first "cpu MHz" of
-# /proc/cpuinfo, as gemm-bench).  A convolution computes only the steps
-# the layer above sees (lib/nn/conv.c): 1, 3, 6 and 12 of the 24, from
-# the top down.
-ghz=$(awk -F: '/^cpu MHz/ { printf "%.3f", $2 / 1000; exit }' /proc/cpuinfo)
+# fp32 peak as gemm-bench measures it (chains of FMAs).  A convolution
+# computes only the steps the layer above sees (lib/nn/conv.c): 1, 3, 6
+# and 12 of the 24, from the top down.
+peak=$("$B/bench/gemm-bench" --peak)
 for kind in gru lstm cnn; do
     "$BIN/cm-train" -v -m "$kind" --skip-missing --epochs 2 -j 1 "$tmp/bike.cmt" -o "$tmp/j1.cmm" 2>"$tmp/err" ||
         { cat "$tmp/err"; exit 1; }
     sps=$(sed -n 's/.*trained in .* (\([0-9.]*\) samples\/s).*/\1/p' "$tmp/err")
     cur=$("$BIN/cm-cat" --info "$tmp/j1.cmm" | sed -n 's/^head: [0-9]* + \([0-9]*\) current.*/\1/p')
-    awk -v k="$kind" -v sps="$sps" -v cur="$cur" -v ghz="$ghz" 'BEGIN {
+    awk -v k="$kind" -v sps="$sps" -v cur="$cur" -v peak="$peak" 'BEGIN {
         W = 24; C = 5; H = 64; F = 32; K = 3
         if (k == "gru") f = W * 3 * H * (C + H); else if (k == "lstm") f = W * 4 * H * (C + H)
         else { # the steps each layer computes, from the top: the last, then those it sees
@@ -90,7 +89,7 @@ for kind in gru lstm cnn; do
         width = k == "cnn" ? F : H
         f = 3 * 2 * (f + (width + cur) * 64 + 64)
         printf "%-4s one thread: %.0f samples/s x %.2f MFLOP = %.1f GFLOP/s, %.1f%% of one core (%.1f GFLOP/s)\n",
-            k, sps, f / 1e6, sps * f / 1e9, 100 * sps * f / 1e9 / (64 * ghz), 64 * ghz }'
+            k, sps, f / 1e6, sps * f / 1e9, 100 * sps * f / 1e9 / peak, peak }'
 done
 
 # One 24-step forecast from a raw history of the last 400 hours, the
