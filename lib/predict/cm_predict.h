@@ -96,7 +96,8 @@ void cm_predict_forget(cm_predictor *p);
  * run (cm_predict_fields sets its own). */
 cm_status cm_predictor_fix(cm_predictor *p, const char *name, const char *value,
                            cm_error *err);
-/* The names of the inputs result i lacks, comma-separated, into buf. */
+/* The names of the inputs result i lacks, comma-separated, into buf:
+ * whole names, and how many more did not fit. */
 size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
                        size_t n);
 /* What a row must give: the raw fields with their types and categories,

@@ -10,7 +10,7 @@
 size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char *buf,
                        size_t n)
 {
-    size_t len = 0, r = p->at[i];
+    size_t len = 0, r = p->at[i], more = 0;
     if (n)
         buf[0] = '\0';
     if (r == SIZE_MAX) /* cleaning left the row out */
@@ -22,12 +22,16 @@ size_t cm_pred_missing(const cm_model *m, const cm_pred_batch *p, size_t i, char
         int gone = c < 0 || !cm_batch_valid_c(p->b, (size_t)c)[r];
         if (!gone && cm_schema_dtype(p->schema, (size_t)c) == CM_F64)
             gone = !isfinite(((const double *)cm_batch_values_c(p->b, (size_t)c))[r]);
-        if (gone && len < n) {
-            int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
-            len += w > 0 ? (size_t)w : 0;
-        }
+        /* whole names only, room left to count those that do not fit (a
+         * sequence model's window is a hundred inputs) */
+        if (gone && !more && len + 2 + strlen(name) + 24 < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
+        else if (gone)
+            more++;
     }
-    return len < n ? len : n ? n - 1 : 0;
+    if (more && len + 24 < n)
+        len += (size_t)snprintf(buf + len, n - len, len ? ", and %zu more" : "%zu inputs", more);
+    return len;
 }
 
 /* What a raw field of the input is for: any stage of the pipe accepts
