@@ -27,9 +27,11 @@ cm_model *cm_train_fit(const cm_kv *settings, const cm_train_cfg *c, cm_train_ro
     cm_encoder e;
     cm_status st = cm_encoder_copy(&e, names, err);
     src->e = &e;
-    /* floor(n * frac), robust to 100 * 0.29 = 28.999999999999996; or the
-     * rows at or after valid-from, the last of the stream (trainrows.c) */
-    src->nvalid = c->valid_from ? src->s.nfrom : (size_t)floor((double)n * c->valid + 1e-9);
+    /* n * frac to the nearest, halves to even (rint), as the peers'
+     * Python round() holds out their test rows, so that both hold out the
+     * same ones; or the rows at or after valid-from, the last of the
+     * stream (trainrows.c) */
+    src->nvalid = c->valid_from ? src->s.nfrom : (size_t)rint((double)n * c->valid);
     src->ntrain = n - src->nvalid;
     src->pos = SIZE_MAX;
     if (!st && c->valid_from && (src->idx || !src->s.has_from))
