@@ -316,7 +316,7 @@ static int64_t steps_of(const char *option, const char *text, cm_step step)
     cm_error err;
     cm_error_clear(&err);
     snprintf(what, sizeof what, "--%s", option);
-    if (cm_steps_of(what, text, step, &n, &err))
+    if (cm_steps_of(what, text, step, CM_STEPS_MAX, &n, &err))
         cli_refused(&err);
     return n;
 }

@@ -103,7 +103,7 @@ minutes() {
     stream seq.csv -t c=cat
     assert_fails 2 "cm-features: sequence 'x:0:1h': the length must be 1 to 10000 steps" --sequence x:0:1h in.cmt
     assert_fails 2 "cm-features: sequence 'x:10001:1h': the length must be 1 to 10000 steps" --sequence x:10001:1h in.cmt
-    assert_fails 2 "cm-features: sequence 'x:2:24': the span must be a duration (1h, 1d)" --sequence x:2:24 in.cmt
+    assert_fails 2 "cm-features: sequence 'x:2:24': the span must be a duration (1h, 1d) or months (1mo, 1y)" --sequence x:2:24 in.cmt
     assert_fails 2 "cm-features: sequence 'x,x:2:1h': 'x' twice" --sequence x,x:2:1h in.cmt
     assert_fails 2 "cm-features: sequence 'x:2': expected COL[,COL...]:W:SPAN" --sequence x:2 in.cmt
     assert_fails 2 "cm-features: in.cmt: sequence: column 'c' is a category, not a number" --sequence x,c:2:1h in.cmt
@@ -485,12 +485,31 @@ t,x,x_lag60s,x_lag24h,x_lag7d,x_lag2
 2026-01-02T00:00:00Z,6,,2,,4
 2026-01-08T00:00:00Z,7,,,2,5
 EOF
-    assert_fails 2 "cm-features: lag 'x:5y': '5y' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
-        -L x:5y in.cmt
-    assert_fails 2 "cm-features: lag 'x:0': '0' is not a duration (90s 15m 1h 7d 1w) or a number of rows" \
+    assert_fails 2 "cm-features: lag 'x:5q': '5q' is not a duration (90s 15m 1h 7d 1w), months (1mo 1y) or a number of rows" \
+        -L x:5q in.cmt
+    assert_fails 2 "cm-features: lag 'x:0': '0' is not a duration (90s 15m 1h 7d 1w), months (1mo 1y) or a number of rows" \
         -L x:0 in.cmt
     assert_fails 2 "cm-features: lag 'x': expected COL:SPAN[,SPAN...]" -L x in.cmt
     assert_fails 2 "cm-features: in.cmt: lag: no column 'y' (the columns are 't', 'x')" -L y:1h in.cmt
+}
+
+@test "lags of months and years: the same date of the calendar, across leap years and short months" {
+    printf '%s\n' 't:time:time|x:f64' '2011-03-01T00:00:00Z|1' '2012-02-29T00:00:00Z|2' \
+        '2012-03-01T00:00:00Z|3' '2012-03-31T00:00:00Z|4' '2012-04-30T00:00:00Z|5' \
+        '2013-03-01T00:00:00Z|6' |
+        cmt-gen text -d '|' >in.cmt
+    # 1y before 2012-03-01 is 2011-03-01 (366 days), before 2013-03-01 is
+    # 2012-03-01 (365 days); 1mo before 2012-04-30 is 2012-03-30 (none:
+    # missing), before 2012-03-31 is 2012-02-29 (the last day of February)
+    assert_feat --time-features none -L x:1y,1mo,365d --keep-incomplete <<'EOF'
+t,x,x_lag1y,x_lag1mo,x_lag365d
+2011-03-01T00:00:00Z,1,,,
+2012-02-29T00:00:00Z,2,,,1
+2012-03-01T00:00:00Z,3,1,,
+2012-03-31T00:00:00Z,4,,2,
+2012-04-30T00:00:00Z,5,,,
+2013-03-01T00:00:00Z,6,3,,3
+EOF
 }
 
 @test "f32 and i64 columns are looked back on as numbers" {

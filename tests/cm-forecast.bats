@@ -332,7 +332,7 @@ Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.cs
 @test "bad forecasts: a short history, no step, repeated or unsorted times, horizons, options alone (one line, exit 1 or 2)" {
     bike_linear
     head -101 "$YEAR" >short.csv
-    assert_fails 1 "cm-predict: short.csv: the history is shorter than the look-back: cnt_lag168h needs rows from 2010-12-29T09:00:00Z, and the history starts at 2011-01-01T00:00:00Z" -m lin.cmm -H 3 --future-fill last short.csv
+    assert_fails 1 "cm-predict: short.csv: the history is shorter than the look-back: 168 steps of 1h needed before the first forecast, and 105 there (cnt_lag168h reaches back to 2010-12-29T09:00:00Z, and the history starts at 2011-01-01T00:00:00Z)" -m lin.cmm -H 3 --future-fill last short.csv
     { head -1 "$YEAR"; sed -n '2,400p' "$YEAR"; sed -n 400p "$YEAR"; } >dup.csv
     assert_fails 1 "cm-predict: dup.csv: the history repeats the time 2011-01-18T14:00:00Z: the model's recipe keeps both (remove them with cm-clean --dedupe first|last)" -m lin.cmm -H 3 --future-fill last dup.csv
     { head -1 "$YEAR"; sed -n '2,400p' "$YEAR"; sed -n 300p "$YEAR"; } >unsorted.csv

@@ -995,7 +995,7 @@ PY
     printf '{"history": [{"dteday": "2011-01-31", "hr": 23, "cnt": 10}], "horizon": 3, "future_fill": "last"}' >short.json
     post /v1/models/a/forecast short.json
     status_is 400
-    js resp.body 'd["error"]' | grep -q '^the history is shorter than the look-back: cnt_lag24h needs rows from '
+    js resp.body 'd["error"]' | grep -q '^the history is shorter than the look-back: 24 steps of 1h needed before the first forecast, and [0-9]* there (cnt_lag24h reaches back to '
     # without "history": the history held (cm-serve-live.bats), none here
     printf '{"horizon": 3}' >nohist.json
     post /v1/models/a/forecast nohist.json

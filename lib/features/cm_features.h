@@ -83,6 +83,9 @@ int cm_features_verdict(const cm_features *f, char *buf, size_t n);
  * derived column that looks back most. */
 void cm_features_reach(const cm_features *f, int64_t *span, uint64_t *rows,
                        const char **what);
+/* The earliest time a row at t looks back to by time (t when none does):
+ * exact, months of the calendar included, where span is their longest. */
+int64_t cm_features_earliest(const cm_features *f, int64_t t);
 
 /* The series row i of b belongs to: 0 without --by (or with its value
  * missing), else 1 + the code of its --by value. */

@@ -23,8 +23,9 @@ typedef struct derived {
     int kind;
     int part;       /* calendar part, or rolling statistic */
     size_t src;     /* for lags, windows, differences: slot in the history */
-    int64_t span;   /* seconds, or rows when by_rows */
+    int64_t span;   /* seconds, or rows when by_rows, or months */
     int by_rows;
+    int months;     /* span is months of the calendar (a yearly series) */
     size_t out;     /* column in the output schema */
 } derived;
 
@@ -35,10 +36,11 @@ typedef struct series {
     int seen;
 } series;
 
-/* One span of a lag, difference or window: "1h" or "24" (rows). */
+/* One span of a lag, difference or window: "1h", "24" (rows) or "1y"
+ * (12 months of the calendar). */
 typedef struct feat_span {
-    int64_t span;   /* seconds, or rows when by_rows */
-    int by_rows;
+    int64_t span;   /* seconds, or rows when by_rows, or months */
+    int by_rows, months;
     char *text;     /* as given: it names the derived column */
 } feat_span;
 
@@ -99,7 +101,8 @@ struct cm_features {
     size_t nd;
     size_t *hist_col;     /* input column of each history slot */
     size_t nhist;
-    int64_t max_span;     /* seconds any feature looks back; -1: none does */
+    int64_t max_span;     /* seconds any feature looks back, months at their
+                           * longest; -1: none does */
     uint64_t max_rows;    /* rows any feature looks back */
     size_t reach_span, reach_rows; /* the output columns that look back most */
     size_t max_history, min_count;
@@ -132,6 +135,12 @@ cm_status cm_features_make_row(cm_features *f, cm_history *h, const cm_ccols *b,
                                int64_t t, const cm_cols *ob, size_t o, int spread,
                                int *complete, cm_error *err);
 cm_status cm_features_sync_dicts(cm_features *f, cm_error *err);
+/* The time a derived column looks back to from t: d->span earlier, in
+ * seconds or months of the calendar (not by_rows). */
+int64_t cm_features_back_time(const cm_features *f, const derived *d, int64_t t);
+/* A month's seconds at its longest, 31 days and a summer time's hour: the
+ * history kept for a span of months is never short. */
+#define CM_MONTH_MOST (31 * 86400 + 3600)
 /* seq_COL_K, the sequence's column of COL K spans back. */
 #define CM_SEQ_NAME "seq_%s_%lld"
 /* The longest sequence, in steps. */

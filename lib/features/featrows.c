@@ -94,11 +94,17 @@ static int hist_value(const cm_history *h, long slot, size_t src, double *v)
     return 1;
 }
 
+int64_t cm_features_back_time(const cm_features *f, const derived *d, int64_t t)
+{
+    return d->months ? cm_step_add(f->tz, t, (cm_step){CM_STEP_MONTH, d->span}, -1)
+                     : t - d->span;
+}
+
 /* The row `span` back: exactly that much earlier, or that many rows. */
-static long back(const cm_history *h, const derived *d, int64_t t)
+static long back(const cm_features *f, const cm_history *h, const derived *d, int64_t t)
 {
     return d->by_rows ? cm_history_back(h, (uint64_t)d->span)
-                      : cm_history_at(h, t - d->span);
+                      : cm_history_at(h, cm_features_back_time(f, d, t));
 }
 
 static int window(const cm_features *f, const cm_history *h, const derived *d,
@@ -110,7 +116,7 @@ static int window(const cm_features *f, const cm_history *h, const derived *d,
         first = h->n > (size_t)d->span ? h->n - (size_t)d->span : 0;
     } else {
         /* strictly before t: the row itself never sees its own value */
-        cm_history_range(h, t - d->span, t, &first, &end);
+        cm_history_range(h, cm_features_back_time(f, d, t), t, &first, &end);
     }
     double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
     size_t n = 0;
@@ -298,10 +304,10 @@ static int derive(cm_features *f, const cm_history *h, int64_t t, const cm_timep
                 for (size_t r = f->day_start; r < o; r++)
                     ((double *)ob->values[d->out])[r] = 1;
             break;
-        case D_LAG: ok = hist_value(h, back(h, d, t), d->src, &v); break;
+        case D_LAG: ok = hist_value(h, back(f, h, d, t), d->src, &v); break;
         case D_DIFF: {
             double then = 0; /* unread when the lag is missing */
-            ok = f->oks[d->src] && hist_value(h, back(h, d, t), d->src, &then);
+            ok = f->oks[d->src] && hist_value(h, back(f, h, d, t), d->src, &then);
             v = f->vals[d->src] - then;
             break;
         }

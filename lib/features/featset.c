@@ -71,17 +71,30 @@ static const char *spec_what(int kind)
          : "diff";
 }
 
-/* "24" is rows, "24h" a duration. */
-static int parse_span(const char *s, int64_t *v, int *rows)
+/* "24" is rows, "24h" a duration, "1y" or "3mo" months of the calendar
+ * (a yearly or monthly series, whose steps no duration matches). */
+static int parse_span(const char *s, feat_span *sp)
 {
     size_t n = strlen(s);
+    sp->by_rows = sp->months = 0;
     if (n && strspn(s, "0123456789") == n) {
-        *rows = 1;
-        *v = strtoll(s, NULL, 10);
-        return *v > 0 && *v <= 1 << 30 ? 0 : -1;
+        sp->by_rows = 1;
+        sp->span = strtoll(s, NULL, 10);
+        return sp->span > 0 && sp->span <= 1 << 30 ? 0 : -1;
     }
-    *rows = 0;
-    return cm_parse_duration(s, v) || *v <= 0 || *v > CM_MAX_TIME ? -1 : 0;
+    cm_step cal;
+    if (!cm_step_parse(s, &cal) && cal.unit == CM_STEP_MONTH) {
+        sp->months = 1;
+        sp->span = cal.n;
+        return sp->span <= CM_MAX_TIME / CM_MONTH_MOST ? 0 : -1;
+    }
+    return cm_parse_duration(s, &sp->span) || sp->span <= 0 || sp->span > CM_MAX_TIME ? -1 : 0;
+}
+
+/* A span's reach in seconds, months at their longest. */
+static int64_t span_seconds(const feat_span *s)
+{
+    return s->months ? s->span * CM_MONTH_MOST : s->span;
 }
 
 static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
@@ -91,9 +104,10 @@ static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     sp->spans = s;
     s += sp->nspans;
-    if (parse_span(text, &s->span, &s->by_rows))
+    if (parse_span(text, s))
         return cm_fail(err, CM_ERR_ARG, "%s '%s': '%s' is not a duration (90s 15m 1h 7d "
-                       "1w) or a number of rows", spec_what(sp->kind), sp->text, text);
+                       "1w), months (1mo 1y) or a number of rows", spec_what(sp->kind),
+                       sp->text, text);
     if (!(s->text = cm_strndup(text, strlen(text))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     sp->nspans++;
@@ -173,8 +187,9 @@ static cm_status parse_sequence(feat_spec *sp, const char *v, cm_error *err)
     if (!st)
         st = add_span(sp, c2 + 1, err);
     if (!st && sp->spans[0].by_rows)
-        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': the span must be a duration (1h, 1d)", v);
-    if (!st && sp->spans[0].span > CM_MAX_TIME / sp->steps)
+        st = cm_fail(err, CM_ERR_ARG, "sequence '%s': the span must be a duration (1h, 1d) "
+                     "or months (1mo, 1y)", v);
+    if (!st && span_seconds(&sp->spans[0]) > CM_MAX_TIME / sp->steps)
         st = cm_fail(err, CM_ERR_ARG, "sequence '%s': reaches too far back", v);
     return st;
 }

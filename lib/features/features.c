@@ -15,7 +15,7 @@ static cm_status no_column(const cm_schema *s, const char *what, const char *nam
 /* ---- building ------------------------------------------------------------ */
 
 static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
-                             int64_t span, int by_rows, const char *name,
+                             int64_t span, int by_rows, int months, const char *name,
                              cm_error *err)
 {
     derived *d = realloc(f->d, (f->nd + 1) * sizeof *d);
@@ -31,12 +31,13 @@ static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
                        : "the derived column '%s' is asked for twice", name);
     if (st)
         return st;
-    f->d[f->nd++] = (derived){kind, part, src, span, by_rows, out};
+    f->d[f->nd++] = (derived){kind, part, src, span, by_rows, months, out};
+    int64_t secs = months ? span * CM_MONTH_MOST : span;
     if (kind >= D_LAG) {
         if (by_rows && (uint64_t)span > f->max_rows)
             f->max_rows = (uint64_t)span, f->reach_rows = out;
-        if (!by_rows && span > f->max_span)
-            f->max_span = span, f->reach_span = out;
+        if (!by_rows && secs > f->max_span)
+            f->max_span = secs, f->reach_span = out;
     }
     return CM_OK;
 }
@@ -98,7 +99,8 @@ static cm_status derive_sequence(cm_features *f, const feat_spec *sp, cm_error *
     for (int64_t k = sp->steps; !st && k >= 1; k--)
         for (size_t c = 0; !st && c < sp->cols.n; c++) {
             snprintf(name, sizeof name, CM_SEQ_NAME, sp->cols.item[c], (long long)k);
-            st = add_derived(f, D_LAG, 0, slot[c], k * sp->spans[0].span, 0, name, err);
+            st = add_derived(f, D_LAG, 0, slot[c], k * sp->spans[0].span, 0,
+                             sp->spans[0].months, name, err);
         }
     free(slot);
     return st;
@@ -123,13 +125,14 @@ static cm_status derive(cm_features *f, const feat_spec *sp, cm_error *err)
         const feat_span *s = &sp->spans[i];
         snprintf(name, sizeof name, "%s_%s%s", sp->col, sp->kind == D_LAG ? "lag" : "diff",
                  s->text);
-        st = add_derived(f, sp->kind, 0, slot, s->span, s->by_rows, name, err);
+        st = add_derived(f, sp->kind, 0, slot, s->span, s->by_rows, s->months, name, err);
     }
     for (size_t i = 0; !st && sp->kind == D_ROLL && i < sp->nstats; i++) {
         const feat_span *s = &sp->spans[0];
         snprintf(name, sizeof name, "%s_%s%s", sp->col, cm_feature_stats[sp->stats[i]],
                  s->text);
-        st = add_derived(f, D_ROLL, sp->stats[i], slot, s->span, s->by_rows, name, err);
+        st = add_derived(f, D_ROLL, sp->stats[i], slot, s->span, s->by_rows, s->months, name,
+                         err);
     }
     return st;
 }
@@ -145,13 +148,13 @@ static cm_status calendar(cm_features *f, cm_error *err)
         return cm_fail(err, CM_ERR_ARG, "time features need a time column");
     for (size_t i = 0; !st && i < p->nparts; i++) {
         int part = p->parts[i];
-        st = add_derived(f, D_PART, part, 0, 0, 0, cm_feature_parts[part], err);
+        st = add_derived(f, D_PART, part, 0, 0, 0, 0, cm_feature_parts[part], err);
         if (!st && p->r.cyclic && part != P_YEAR && part != P_WEEKEND) {
             snprintf(name, sizeof name, "%s_sin", cm_feature_parts[part]);
-            st = add_derived(f, D_SIN, part, 0, 0, 0, name, err);
+            st = add_derived(f, D_SIN, part, 0, 0, 0, 0, name, err);
             snprintf(name, sizeof name, "%s_cos", cm_feature_parts[part]);
             if (!st)
-                st = add_derived(f, D_COS, part, 0, 0, 0, name, err);
+                st = add_derived(f, D_COS, part, 0, 0, 0, 0, name, err);
         }
     }
     return st;
@@ -219,7 +222,7 @@ static cm_status build(cm_features *f, cm_error *err)
             /* derived columns go between the inputs and the target */
             st = calendar(f, err);
             if (!st && (p->r.holidays || hcol))
-                st = add_derived(f, D_HOLIDAY, 0, 0, 0, 0, "is_holiday", err);
+                st = add_derived(f, D_HOLIDAY, 0, 0, 0, 0, 0, "is_holiday", err);
             for (size_t i = 0; !st && i < p->nspecs; i++)
                 st = derive(f, &p->specs[i], err);
         }
@@ -299,6 +302,17 @@ void cm_features_reach(const cm_features *f, int64_t *span, uint64_t *rows,
     *rows = f->max_rows;
     *what = f->max_span > 0 ? cm_schema_name(f->out, f->reach_span)
           : f->max_rows ? cm_schema_name(f->out, f->reach_rows) : NULL;
+}
+
+int64_t cm_features_earliest(const cm_features *f, int64_t t)
+{
+    int64_t from = t;
+    for (size_t i = 0; i < f->nd; i++)
+        if (f->d[i].kind >= D_LAG && !f->d[i].by_rows) {
+            int64_t b = cm_features_back_time(f, &f->d[i], t);
+            from = b < from ? b : from;
+        }
+    return from;
 }
 
 cm_features *cm_features_new(const cm_schema *in, const cm_kv *settings, cm_error *err)

@@ -95,8 +95,10 @@ cm_status cm_forecast_peek(cm_forecaster *fc, const char *const *names,
                            const char *const *values, size_t n, int64_t *t, char *series,
                            size_t seriesn, const char *const **fields, cm_error *err);
 /* How far back from its origin a forecast looks (cm_features_reach): span
- * seconds (-1: not by time) and rows (0: none). */
-cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, cm_error *err);
+ * seconds (-1: not by time; months at their longest) and rows (0: none),
+ * and so the steps of a series' history it needs (at least 1). */
+cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, int64_t *need,
+                            cm_error *err);
 
 /* What a run did: forecasts made, empty ones by reason, gaps filled. */
 typedef struct cm_fc_stats {

@@ -290,6 +290,15 @@ static size_t last_at(const cm_forecaster *fc, size_t k, int64_t t)
     return lo ? lo - 1 : SIZE_MAX;
 }
 
+/* The steps from t back to from, a part of one counting whole: the rows
+ * of history a look-back to from needs (at least 1). */
+static int64_t steps_back(cm_step step, int64_t from, int64_t t)
+{
+    int64_t k = step.unit == CM_STEP_SECOND ? (t - from + step.n - 1) / step.n
+                                            : cm_step_between(step, from, t);
+    return k < 1 ? 1 : k;
+}
+
 /* Whether series k's rows up to its pos-th cover the look-back of a
  * forecast from origin; why not, into buf. */
 static int covered(const cm_forecaster *fc, size_t k, size_t pos, int64_t origin, char *buf,
@@ -304,12 +313,20 @@ static int covered(const cm_forecaster *fc, size_t k, size_t pos, int64_t origin
     const fc_series *s = &fc->ser[k];
     int64_t first = fc_time(fc, fc->rows.b, s->idx[0]);
     int64_t t1 = cm_step_add(fc->tz, origin, fc->step, 1);
-    char a[40], b[40];
-    if (span > 0 && first > t1 - span) {
-        cm_fmt_time(a, sizeof a, t1 - span);
+    char a[40], b[40], step[32];
+    int64_t from = cm_features_earliest(fc->feat, t1);
+    if (span > 0 && first > from) {
+        /* in steps, as a user counts the rows to add; the times say
+         * which */
+        int64_t need = steps_back(fc->step, from, t1);
+        int64_t have = first <= origin ? cm_step_between(fc->step, first, origin) + 1 : 0;
+        cm_fmt_time(a, sizeof a, from);
         cm_fmt_time(b, sizeof b, first);
-        snprintf(buf, n, "the history is shorter than the look-back: %s needs rows from %s, "
-                 "and the history starts at %s", what, a, b);
+        cm_step_format(step, sizeof step, fc->step);
+        snprintf(buf, n, "the history is shorter than the look-back: %lld steps of %s needed "
+                 "before the first forecast, and %lld there (%s reaches back to %s, and the "
+                 "history starts at %s)", (long long)need, step,
+                 (long long)(have < need ? have : need - 1), what, a, b);
         return 0;
     }
     if (rows && pos + 1 < rows) {
@@ -683,14 +700,20 @@ cm_status cm_forecast_peek(cm_forecaster *fc, const char *const *names,
     return CM_OK;
 }
 
-cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, cm_error *err)
+cm_status cm_forecast_reach(cm_forecaster *fc, int64_t *span, uint64_t *rows, int64_t *need,
+                            cm_error *err)
 {
     if (!fc->prep && prepare(fc, err))
         return err->status;
     const char *what;
     *span = -1;
     *rows = 0;
+    *need = 1;
     if (fc->feat)
         cm_features_reach(fc->feat, span, rows, &what);
+    if (*span > 0) /* from any time: the steps of the calendar counted as they fall */
+        *need = steps_back(fc->step, cm_features_earliest(fc->feat, 0), 0);
+    if ((int64_t)*rows > *need)
+        *need = (int64_t)*rows;
     return CM_OK;
 }

@@ -8,7 +8,6 @@
  * write-locked only to add or drop a series or to rewrite the journal; each
  * series has its own mutex, so rows for different series never wait for
  * each other, and a copy sees a whole prefix of a series' rows. */
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -502,7 +501,8 @@ static cm_status look_back(cm_live *l, cm_predictor *p, const char *keep, int64_
     int64_t span;
     uint64_t rows;
     cm_step step;
-    cm_status st = fc ? cm_forecast_reach(fc, &span, &rows, err) : err->status;
+    int64_t need;
+    cm_status st = fc ? cm_forecast_reach(fc, &span, &rows, &need, err) : err->status;
     if (!st)
         st = cm_forecast_step(fc, &step, err);
     cm_forecaster_free(fc);
@@ -510,20 +510,16 @@ static cm_status look_back(cm_live *l, cm_predictor *p, const char *keep, int64_
         return st;
     /* a step's length at its longest (a day of summer time's end, a
      * month of 31 days): the span kept is never short */
-    int64_t each = step.unit == CM_STEP_SECOND ? step.n
-                 : step.unit == CM_STEP_DAY    ? step.n * 25 * 3600
-                                               : step.n * 31 * 86400;
+    int64_t each = cm_step_longest(step);
     *secs = span > 0 ? span : 0;
     if ((int64_t)rows * each > *secs)
         *secs = (int64_t)rows * each;
     l->step = step;
-    l->need = (*secs + each - 1) / each;
-    if (l->need < 1)
-        l->need = 1;
+    l->need = need;
     int64_t k;
     *model = 0;
     if (keep) {
-        if (cm_steps_of("--keep", keep, step, &k, err))
+        if (cm_steps_of("--keep", keep, step, CM_STEPS_MAX, &k, err))
             return err->status;
         if (k * each > *secs)
             *secs = k * each;
@@ -641,23 +637,13 @@ int64_t cm_live_need(cm_live *l)
     return need;
 }
 
-/* Whole steps from a to b: days and months of the calendar are told by
- * their mean length, to the nearest (summer time's days, months' days). */
-static int64_t steps_between(cm_step s, int64_t a, int64_t b)
-{
-    double d = (double)(b - a);
-    if (s.unit == CM_STEP_SECOND)
-        return (b - a) / s.n;
-    return llround(d / ((double)s.n * (s.unit == CM_STEP_DAY ? 86400.0 : 30.436875 * 86400)));
-}
-
 int64_t cm_live_missing(cm_live *l, const live_copy *c)
 {
     pthread_rwlock_rdlock(&l->table);
     int64_t need = l->need;
     cm_step step = l->step;
     pthread_rwlock_unlock(&l->table);
-    int64_t have = c->n ? steps_between(step, c->t[0], c->t[c->n - 1]) + 1 : 0;
+    int64_t have = c->n ? cm_step_between(step, c->t[0], c->t[c->n - 1]) + 1 : 0;
     return have >= need ? 0 : need - have;
 }
 

@@ -127,14 +127,20 @@ int cm_step_count(const char *text, cm_step step, int64_t *n);
  * setting's check: 1 to CM_STEPS_MAX steps, or a span; 0 ok, -1 not. */
 #define CM_STEPS_MAX 100000
 int cm_step_count_bad(const char *text);
-/* cm_step_count of 1 to CM_STEPS_MAX steps, or CM_ERR_ARG saying so of
- * the setting what ("horizon: '90m' is not a whole number of steps of
- * 1h (1 to 100000)"). */
-cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t *n,
-                      cm_error *err);
+/* cm_step_count of 1 to max steps, or CM_ERR_ARG saying so of the
+ * setting what ("horizon: '90m' is not a whole number of steps of 1h (1
+ * to 100000)"). */
+cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t max,
+                      int64_t *n, cm_error *err);
 /* The time k steps after t (k may be negative), in tz (or UTC); a day of
  * the month past the end of the month is its last day. */
 int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k);
+/* A step's seconds at its longest (a day of summer time's end, a month
+ * of 31 days): so many steps of history never span too little. */
+int64_t cm_step_longest(cm_step s);
+/* Whole steps from a to b: days and months told by their mean length, to
+ * the nearest (summer time's days, months' days). */
+int64_t cm_step_between(cm_step s, int64_t a, int64_t b);
 
 /* strptime-like formats, read the same under every locale:
  * %Y %m %d %e %H %I %M %S %p %y %b %j %z %F %T %s %% and literal text;

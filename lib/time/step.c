@@ -4,6 +4,7 @@
  * stays at its hour of the day across a change of summer time; a shorter
  * one is a count of seconds, which on any day keeps an hourly series on
  * the hour. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,20 @@ int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k)
     return utc;
 }
 
+int64_t cm_step_longest(cm_step s)
+{
+    return s.unit == CM_STEP_SECOND ? s.n : s.unit == CM_STEP_DAY ? s.n * 25 * 3600
+                                                                  : s.n * 31 * 86400;
+}
+
+int64_t cm_step_between(cm_step s, int64_t a, int64_t b)
+{
+    if (s.unit == CM_STEP_SECOND)
+        return (b - a) / s.n;
+    double each = (double)s.n * (s.unit == CM_STEP_DAY ? 86400.0 : 30.436875 * 86400);
+    return llround((double)(b - a) / each);
+}
+
 /* A span as seconds when it has a fixed length (seconds, or days, which
  * an hourly step counts in hours), or -1 (months). */
 static int64_t seconds(cm_step s)
@@ -175,15 +190,15 @@ int cm_step_count_bad(const char *text)
     return cm_step_parse(text, &span);
 }
 
-cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t *n,
-                      cm_error *err)
+cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t max,
+                      int64_t *n, cm_error *err)
 {
     char s[32];
-    if (!cm_step_count(text, step, n) && *n >= 1 && *n <= CM_STEPS_MAX)
+    if (!cm_step_count(text, step, n) && *n >= 1 && *n <= max)
         return CM_OK;
     cm_step_format(s, sizeof s, step);
     return cm_fail(err, CM_ERR_ARG, "%s: '%.32s' is not a whole number of steps of %s "
-                   "(1 to %d)", what, text, s, CM_STEPS_MAX);
+                   "(1 to %lld)", what, text, s, (long long)max);
 }
 
 int cm_step_count(const char *text, cm_step step, int64_t *n)

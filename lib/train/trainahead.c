@@ -25,7 +25,7 @@ static cm_status horizon_steps(const cm_rowreader *s, cm_step *step, size_t *h,
         return cm_fail(err, CM_ERR_DATA, "horizon: the step of the series is not clear: %s",
                        why);
     int64_t n;
-    if (cm_steps_of("horizon", s->c->horizon, *step, &n, err))
+    if (cm_steps_of("horizon", s->c->horizon, *step, CM_STEPS_MAX, &n, err))
         return err->status;
     *h = (size_t)n;
     return CM_OK;

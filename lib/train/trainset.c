@@ -34,7 +34,8 @@ static int layers_bad(const char *v)
     }
 }
 
-/* "1,2,4,8": dilations of 1 to 65536, at most CM_SEQ_MAX_LAYERS of them. */
+/* "1,2,4,8": dilations of 1 to 65536, at most CM_SEQ_MAX_LAYERS (16, as
+ * --dilations' .want says) of them. */
 static int dilations_bad(const char *v)
 {
     size_t n = 0;
@@ -124,7 +125,7 @@ static const cm_setting decls[] = {
      .help = "cnn: steps each convolution spans", .offset = AT(kernel, int64_t)},
     {.name = "dilations", .type = CM_SET_TEXT, .arg = "LIST", .dflt = "1,2,4,8",
      .help = "cnn: a convolution per entry, its dilation", .check = dilations_bad,
-     .want = "positive whole numbers such as 1,2,4,8",
+     .want = "1 to 16 whole numbers from 1 to 65536, such as 1,2,4,8",
      .offset = AT(dilations, const char *)},
     {.name = "loss", .type = CM_SET_CHOICE, .flags = REC, .arg = "L",
      .choices = "mse|mae|huber", .dflt = "mse", .help = "mse, mae or huber",

@@ -376,9 +376,18 @@ cm_status cm_rows_read(cm_train_rows *src, cm_reader *r, cm_train_cfg *c, cm_enc
         st = cm_rowreader_restart(&src->s, err);
     if (!st)
         st = first_pass(src, err);
-    if (!st && src->s.taken == 0)
+    if (!st && src->s.taken == 0 && src->s.no_window) {
+        char step[32];
+        cm_step_format(step, sizeof step, src->s.win.step);
+        st = cm_fail(err, CM_ERR_DATA, "no rows to learn from: none of the %llu rows has a "
+                     "whole window of %zu steps of %s before it (a gap or a missing value "
+                     "in each); a shorter --window keeps more",
+                     (unsigned long long)(src->s.no_window + src->s.skipped),
+                     src->s.win.window, step);
+    } else if (!st && src->s.taken == 0) {
         st = cm_fail(err, CM_ERR_DATA, "no rows to learn from%s",
                      src->s.skipped ? " (all were skipped for missing values)" : "");
+    }
     if (!st && c->horizon)
         st = cm_rows_ahead(src, &src->s.no_ahead, err);
     e->nout = src->d.nout;

@@ -99,7 +99,9 @@ static cm_status choose_columns(const cm_train_cfg *c, const cm_schema *s, const
         st = cm_list_split(&inputs, c->features, err);
     for (size_t i = 0; !st && i < given.n; i++) {
         long col = cm_schema_find(s, given.item[i]);
-        if (col < 0)
+        if (cm_list_find(&given, given.item[i]) < (long)i)
+            st = cm_fail(err, CM_ERR_ARG, "sequence: column '%s' twice", given.item[i]);
+        else if (col < 0)
             st = cm_schema_no_column(s, "sequence", given.item[i], err);
         else if (!numeric(cm_schema_dtype(s, (size_t)col)))
             st = cm_fail(err, CM_ERR_ARG, "sequence: column '%s' is %s, not a number",
@@ -149,16 +151,15 @@ static cm_status keep_rows(void *ctx, cm_batch *b, cm_error *err)
     return append(cm_features_schema(w->feat), &w->rows, b, err);
 }
 
-/* The step in seconds, as a duration the features step reads. */
-static cm_status step_span(cm_step step, char *buf, size_t n, cm_error *err)
+/* The step as a span the features step reads: seconds, or months of the
+ * calendar (a year is 12 of them, whose days differ). */
+static void step_span(cm_step step, char *buf, size_t n)
 {
-    char text[32];
-    cm_step_format(text, sizeof text, step);
     if (step.unit == CM_STEP_MONTH)
-        return cm_fail(err, CM_ERR_ARG, "window: the series' step is %s; a window needs a "
-                       "step of fixed length (seconds to days)", text);
-    snprintf(buf, n, "%llds", (long long)(step.unit == CM_STEP_DAY ? step.n * 86400 : step.n));
-    return CM_OK;
+        snprintf(buf, n, "%lldmo", (long long)step.n);
+    else
+        snprintf(buf, n, "%llds",
+                 (long long)(step.unit == CM_STEP_DAY ? step.n * 86400 : step.n));
 }
 
 cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c, cm_error *err)
@@ -184,14 +185,10 @@ cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c, 
         st = cm_fail(err, CM_ERR_DATA, "window: the rows have no regular step (%s)", why);
     int64_t W = 0;
     if (!st)
-        st = cm_steps_of("window", c->window, step, &W, err);
-    if (!st && W > CM_SEQ_MAX_WINDOW)
-        st = cm_fail(err, CM_ERR_ARG, "window: %lld steps is over the most a model takes, "
-                     "%d", (long long)W, CM_SEQ_MAX_WINDOW);
+        st = cm_steps_of("window", c->window, step, CM_SEQ_MAX_WINDOW, &W, err);
     /* the step's tally starts again for the first pass, which counts it */
     s->steps = (cm_steps){0};
-    if (!st)
-        st = step_span(step, span, sizeof span, err);
+    step_span(step, span, sizeof span);
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t i = 0; !st && i < n; i++)
         if (s->in.valid[s->time_col][i]) {
@@ -199,9 +196,13 @@ cm_status cm_train_win_build(cm_train_win *w, cm_rowreader *s, cm_train_cfg *c, 
             lo = t < lo ? t : lo, hi = t > hi ? t : hi;
         }
     cm_step_format(text, sizeof text, step);
-    if (!st && cm_step_add(s->tz, lo, step, W) > hi)
+    if (!st && cm_step_add(s->tz, lo, step, W) > hi) {
+        char a[40], b[40];
+        cm_fmt_time_tz(a, sizeof a, lo, s->tz);
+        cm_fmt_time_tz(b, sizeof b, hi, s->tz);
         st = cm_fail(err, CM_ERR_DATA, "window: %lld steps of %s reach further back than "
-                     "the data goes (%zu rows)", (long long)W, text, n);
+                     "the data goes (%s to %s)", (long long)W, text, a, b);
+    }
     if (!st)
         st = choose_columns(c, in, all, &cols, err);
     /* COL,COL,...:W:SPAN, as cm-features --sequence takes it */

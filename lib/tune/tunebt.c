@@ -20,7 +20,7 @@ cm_status cm_tune_backtest(const cm_tune_job *job, const cm_model *m, int64_t fi
         return cm_fail(err, CM_ERR_DATA, "horizon: the step of the series is not clear: %s",
                        why);
     int64_t h;
-    if (cm_steps_of("horizon", job->horizon, step, &h, err))
+    if (cm_steps_of("horizon", job->horizon, step, CM_STEPS_MAX, &h, err))
         return err->status;
     cm_predictor *p = cm_predictor_new(m, err);
     if (!p)
