@@ -301,6 +301,25 @@ Try 'cm-predict --help' for more information." -m d.cmm -H 2 --step 2h direct.cs
     done
 }
 
+@test "a forecast from the end of a long history keeps its look-back alone: the forecasts of its last rows, a gap across the cut filled alike" {
+    bike_linear
+    # the year three times over (2011 to 2013: 25,935 rows, past the
+    # 16,384 at which the history is first trimmed), and eight hours cut
+    # out where the last forecasts' look-back of 168 hours begins, so
+    # that the gap filled runs across the oldest row kept
+    awk -F, -v OFS=, 'NR == 1 { print; next } { r[++n] = $0 }
+        END { for (k = 0; k < 3; k++) for (i = 1; i <= n; i++) {
+                  split(r[i], f, ","); f[2] = (substr(f[2], 1, 4) + k) substr(f[2], 5)
+                  line = f[1]; for (j = 2; j <= 17; j++) line = line "," f[j]; print line } }' \
+        "$YEAR" >long.csv
+    last=$(wc -l <long.csv)
+    sed -i "$((last - 170)),$((last - 163))d" long.csv
+    cm-predict -m lin.cmm -H 24 --future-fill last --fill-history linear long.csv >all.csv
+    { head -1 long.csv; tail -n 1000 long.csv; } >tail.csv
+    cm-predict -m lin.cmm -H 24 --future-fill last --fill-history linear tail.csv | cmp - all.csv
+    [ "$(wc -l <all.csv)" -eq 25 ]
+}
+
 @test "--backtest: the table by step equals awk over --forecasts; csv, tsv, json; the covariates said" {
     bike_linear
     cm-predict -q -m lin.cmm --backtest -H 6 --every 5 --windows 40 --forecasts fc.csv "$YEAR" >bt.csv

@@ -241,6 +241,70 @@ cm_status fc_join(cm_forecaster *fc, size_t j, cm_error *err)
     return CM_OK;
 }
 
+/* The first of series k's rows that a forecast from its last row needs:
+ * the row its look-back reaches back to (by time: the features step's
+ * earliest, and the steps of its look-back by rows), and the row before,
+ * for a gap filled across that time. */
+static size_t needed_from(const cm_forecaster *fc, size_t k)
+{
+    const fc_series *s = &fc->ser[k];
+    int64_t t1 = cm_step_add(fc->tz, fc_time(fc, fc->rows.b, s->idx[s->n - 1]), fc->step, 1);
+    int64_t span = -1, from = t1;
+    uint64_t rows = 0;
+    const char *what;
+    if (fc->feat) {
+        cm_features_reach(fc->feat, &span, &rows, &what);
+        from = cm_features_earliest(fc->feat, t1);
+        int64_t by_rows = cm_step_add(fc->tz, t1, fc->step, -(int64_t)rows);
+        from = by_rows < from ? by_rows : from;
+    }
+    size_t p = 0;
+    while (p < s->n && fc_time(fc, fc->rows.b, s->idx[p]) < from)
+        p++;
+    if (p > 0)
+        p--;
+    return s->n - p > rows ? p : s->n > rows ? s->n - rows - 1 : 0;
+}
+
+/* A forecast from the end of the history needs no row older than its
+ * look-back: those are dropped as the history is read, so that memory is
+ * bounded by the look-back times the series, not by the rows.  Kept rows
+ * move down in order; each series' indices follow them. */
+#define FC_TRIM_MIN 16384
+void fc_trim(cm_forecaster *fc, int last)
+{
+    if (fc->o.has_origin || fc->o.backtest || fc->rows.n == 0 ||
+        (!last && (fc->rows.n < fc->trim_at || fc->rows.n < FC_TRIM_MIN)))
+        return;
+    size_t *map = malloc(fc->rows.n * sizeof *map), n = 0;
+    if (!map) /* held whole: the same forecasts, in more memory */
+        return;
+    for (size_t j = 0; j < fc->rows.n; j++)
+        map[j] = SIZE_MAX;
+    for (size_t i = 0; i < fc->nseen; i++) {
+        fc_series *s = &fc->ser[fc->seen[i]];
+        for (size_t q = needed_from(fc, fc->seen[i]); q < s->n; q++)
+            map[s->idx[q]] = 0;
+    }
+    for (size_t j = 0; j < fc->rows.n; j++)
+        if (map[j] == 0) {
+            if (n != j)
+                cm_batch_copy_row(fc->in, fc->rows.b, n, fc->rows.b, j);
+            map[j] = n++;
+        }
+    for (size_t i = 0; i < fc->nseen; i++) {
+        fc_series *s = &fc->ser[fc->seen[i]];
+        size_t m = 0;
+        for (size_t q = 0; q < s->n; q++)
+            if (map[s->idx[q]] != SIZE_MAX)
+                s->idx[m++] = map[s->idx[q]];
+        s->n = m;
+    }
+    free(map);
+    fc->rows.n = n;
+    fc->trim_at = 2 * n > FC_TRIM_MIN ? 2 * n : FC_TRIM_MIN;
+}
+
 /* A batch of history rows (a cm_batch_fn of the cleaner and the reader). */
 cm_status fc_history_batch(void *ctx, cm_batch *b, cm_error *err)
 {
@@ -257,6 +321,7 @@ cm_status fc_history_batch(void *ctx, cm_batch *b, cm_error *err)
             return err->status;
     }
     (void)s;
+    fc_trim(fc, 0);
     return CM_OK;
 }
 

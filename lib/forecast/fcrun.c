@@ -583,6 +583,8 @@ cm_status cm_forecast_run(cm_forecaster *fc, FILE *in, const char *name, cm_fc_f
                           void *ctx, cm_error *err)
 {
     cm_status st = read_history(fc, in, name, err);
+    if (!st)
+        fc_trim(fc, 1);
     return st ? st : run(fc, fn, ctx, err);
 }
 

@@ -54,6 +54,7 @@ struct cm_forecaster {
     cm_features *feat;        /* NULL: the recipe derives nothing */
     long time_col, target_col;
     fc_rows rows, fut;        /* the history; the future file's rows */
+    size_t trim_at;           /* rows held when the history is next trimmed */
     fc_series *ser;
     size_t nser;              /* by cm_features_series */
     size_t *seen, nseen;      /* the series in the order first met */
@@ -93,6 +94,10 @@ void fc_source_free(fc_source *src);
 cm_status fc_import(cm_forecaster *fc, fc_source *src, const cm_batch *b, size_t i,
                     cm_batch *to, size_t j, cm_error *err);
 cm_status fc_history_batch(void *ctx, cm_batch *b, cm_error *err);
+/* For a forecast from the end of the history (no origin, no backtest):
+ * each series' rows before its look-back dropped, when enough rows have
+ * come since the last time, or at the last. */
+void fc_trim(cm_forecaster *fc, int last);
 /* Row j of the history into its series (in time order, or an error). */
 cm_status fc_join(cm_forecaster *fc, size_t j, cm_error *err);
 cm_status fc_read_stream(cm_forecaster *fc, FILE *in, const char *name, cm_error *err);
