@@ -174,6 +174,8 @@ Try 'cm-train --help' for more information." \
         -m cnn --dilations 1,0 bike.cmt -o m.cmm
     assert_exit cm-train 2 "cm-train: layers: a sequence model's head has one hidden layer ('64,32' is several)" \
         -m gru --layers 64,32 bike.cmt -o m.cmm
+    assert_exit cm-train 2 "cm-train: activation: a sequence model's head is relu ('tanh' is not)" \
+        -m cnn --activation tanh bike.cmt -o m.cmm
     assert_exit cm-train 2 "cm-train: stream: a sequence model trains on rows held in memory, whose windows it builds" \
         -m gru --stream bike.cmt -o m.cmm
     printf 'x,y\n1,2\n3,4\n5,6\n' >plain.csv

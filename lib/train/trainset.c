@@ -271,6 +271,10 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
         return cm_fail(err, CM_ERR_ARG, "layers: a sequence model's head has one hidden "
                        "layer ('%s' is several)", r.layers);
     c->seq.head = c->kind->seq && !cm_kv_get(s, "layers") ? 64 : strtoul(r.layers, NULL, 10);
+    /* peer-seq.py's head, which the network has no other way to be */
+    if (c->kind->seq && c->act != CM_ACT_RELU)
+        return cm_fail(err, CM_ERR_ARG, "activation: a sequence model's head is relu ('%s' "
+                       "is not)", cm_kv_get(s, "activation"));
     if (c->horizon && r.stream)
         return cm_fail(err, CM_ERR_ARG, "horizon: a direct model's rows need the targets "
                        "ahead of them, which --stream does not hold");
