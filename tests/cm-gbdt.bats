@@ -185,7 +185,7 @@ Try 'cm-train --help' for more information." -m gbdt --trees 0 -o g.cmm f.cmt
 Try 'cm-train --help' for more information." -m gbdt --depth 21 -o g.cmm f.cmt
     assert_exit cm-train 2 "cm-train: --eta: '0' is not a number from 1e-06 to 1
 Try 'cm-train --help' for more information." -m gbdt --eta 0 -o g.cmm f.cmt
-    assert_exit cm-train 2 "cm-train: horizon: a direct model is linear or mlp; gbdt forecasts several steps recursively (cm-predict --horizon)" \
+    assert_exit cm-train 2 "cm-train: horizon: a direct model is linear, mlp or a sequence model; gbdt forecasts several steps recursively (cm-predict --horizon)" \
         -m gbdt -H 3 -o g.cmm f.cmt
     assert_exit cm-train 2 "cm-train: stream: gbdt trains on rows held in memory" \
         -m gbdt --stream -o g.cmm f.cmt

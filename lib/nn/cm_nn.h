@@ -20,9 +20,10 @@ typedef enum { CM_SCHED_CONSTANT, CM_SCHED_STEP, CM_SCHED_COSINE } cm_sched_kind
 /* ---- matrix products (gemm.c) ---------------------------------------------
  * Row-major; each matrix's rows are contiguous with no padding.  With
  * accumulate the product is added to C, otherwise it replaces C.  C must
- * not overlap A or B.  Results are bit-identical run to run on one
- * machine, but the kernel (AVX-512, AVX2 or SSE, chosen at run time) may
- * round differently on another.
+ * not overlap A or B.  Results are bit-identical run to run, and the
+ * AVX-512 and AVX2 kernels (chosen at run time) sum in the same order and
+ * fuse the same multiply-adds, so they agree to the bit; the portable
+ * kernel, without FMA, rounds each product and may differ.
  *
  * threads is how many threads a product may use (1 or less: the caller's
  * alone).  Only a product big enough to pay for them is split (about 12M

@@ -238,8 +238,9 @@ cm_status cm_train_cfg_read(const cm_kv *s, cm_train_cfg *c, cm_error *err)
     c->valid_from = r.valid_from;
     c->horizon = r.horizon;
     if (c->kind->raw && c->horizon)
-        return cm_fail(err, CM_ERR_ARG, "horizon: a direct model is linear or mlp; gbdt "
-                       "forecasts several steps recursively (cm-predict --horizon)");
+        return cm_fail(err, CM_ERR_ARG, "horizon: a direct model is linear, mlp or a "
+                       "sequence model; gbdt forecasts several steps recursively "
+                       "(cm-predict --horizon)");
     if (c->kind->raw && r.stream)
         return cm_fail(err, CM_ERR_ARG, "stream: gbdt trains on rows held in memory");
     c->trees = (int)r.trees;
