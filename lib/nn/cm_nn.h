@@ -43,6 +43,24 @@ void cm_gemm_tn(size_t m, size_t n, size_t k, const float *A, const float *B,
 void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
                 float *C, int accumulate, int threads);
 
+/* Work on a block of C, rows [i0, i1) and columns [j0, j1), done by the
+ * thread that has just written it: an activation of a layer's outputs,
+ * or an optimizer step of the weights of a gradient, beside the product
+ * on every thread instead of after it on one, on data still in cache.
+ * The blocks are the parts of the split, so what fn does to each element
+ * is the same for any threads. */
+typedef struct cm_gemm_tail {
+    void (*fn)(void *ctx, size_t i0, size_t i1, size_t j0, size_t j1);
+    void *ctx;
+} cm_gemm_tail;
+/* The products above, then tail (NULL: none) on each part. */
+void cm_gemm_nt_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail);
+void cm_gemm_tn_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail);
+void cm_gemm_nn_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail);
+
 /* ---- a dense layer (dense.c): Y = X . W^T + b -----------------------------
  * X is batch x in, W is out x in, b is out (not NULL), Y is batch x out.
  * threads goes to the matrix products, so the bits do not depend on it. */
@@ -53,6 +71,15 @@ void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
 void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
                        const float *W, const float *dY, float *dW, float *db,
                        float *dX, int threads);
+/* The same with a tail on Y's blocks (forward), and on dX's and dW's
+ * (backward).  dX is made first, so that dW's tail may step W. */
+void cm_dense_forward_tail(size_t batch, size_t in, size_t out, const float *X,
+                           const float *W, const float *b, float *Y, int threads,
+                           const cm_gemm_tail *y_tail);
+void cm_dense_backward_tail(size_t batch, size_t in, size_t out, const float *X,
+                            const float *W, const float *dY, float *dW, float *db,
+                            float *dX, int threads, const cm_gemm_tail *dx_tail,
+                            const cm_gemm_tail *dw_tail);
 
 /* ---- activations (act.c), elementwise --------------------------------------
  * GELU is the exact one, x * Phi(x), as PyTorch's default.  y may be x. */
@@ -85,6 +112,16 @@ typedef struct cm_optim {
  * p -= lr v.  Adam: as Kingma and Ba, with PyTorch's placement of eps. */
 void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
                    float *p, const float *g, float *m, float *v);
+/* The same step in two halves: what it makes of lr and step once (Adam's
+ * bias corrections), then the update of any number of slices of the
+ * parameters, each as cm_optim_step would update it. */
+typedef struct cm_optim_at {
+    cm_optim o;
+    float lr, size, root2;
+} cm_optim_at;
+cm_optim_at cm_optim_prepare(const cm_optim *o, float lr, uint64_t step);
+void cm_optim_apply(const cm_optim_at *a, size_t n, float *p, const float *g, float *m,
+                    float *v);
 
 /* The learning rate for epoch (from 0) of epochs: constant; step (times
  * gamma every step_size epochs); cosine (from lr down to 0 over the run,

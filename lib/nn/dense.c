@@ -22,22 +22,37 @@ CM_WIDE static void column_sums(size_t rows, size_t cols, const float *restrict 
             db[j] += dY[i * cols + j];
 }
 
-void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
-                      const float *W, const float *b, float *Y, int threads)
+void cm_dense_forward_tail(size_t batch, size_t in, size_t out, const float *X,
+                           const float *W, const float *b, float *Y, int threads,
+                           const cm_gemm_tail *y_tail)
 {
     /* The bias first, so that the product accumulates onto it: one pass
      * over Y instead of two. */
     for (size_t i = 0; i < batch; i++)
         memcpy(Y + i * out, b, out * sizeof *Y);
-    cm_gemm_nt(batch, out, in, X, W, Y, 1, threads);
+    cm_gemm_nt_tail(batch, out, in, X, W, Y, 1, threads, y_tail);
+}
+
+void cm_dense_forward(size_t batch, size_t in, size_t out, const float *X,
+                      const float *W, const float *b, float *Y, int threads)
+{
+    cm_dense_forward_tail(batch, in, out, X, W, b, Y, threads, NULL);
+}
+
+void cm_dense_backward_tail(size_t batch, size_t in, size_t out, const float *X,
+                            const float *W, const float *dY, float *dW, float *db,
+                            float *dX, int threads, const cm_gemm_tail *dx_tail,
+                            const cm_gemm_tail *dw_tail)
+{
+    if (dX)
+        cm_gemm_nn_tail(batch, in, out, dY, W, dX, 0, threads, dx_tail);
+    cm_gemm_tn_tail(out, in, batch, dY, X, dW, 0, threads, dw_tail);
+    column_sums(batch, out, dY, db);
 }
 
 void cm_dense_backward(size_t batch, size_t in, size_t out, const float *X,
                        const float *W, const float *dY, float *dW, float *db,
                        float *dX, int threads)
 {
-    cm_gemm_tn(out, in, batch, dY, X, dW, 0, threads);
-    column_sums(batch, out, dY, db);
-    if (dX)
-        cm_gemm_nn(batch, in, out, dY, W, dX, 0, threads);
+    cm_dense_backward_tail(batch, in, out, X, W, dY, dW, db, dX, threads, NULL, NULL);
 }

@@ -301,6 +301,7 @@ typedef struct part {
     const float *A, *B;
     float *C;
     size_t i0, i1, j0, j1;
+    const cm_gemm_tail *tail;
 } part;
 
 /* An instance and its tile, by which C is split. */
@@ -384,6 +385,8 @@ static void *run_part(void *arg)
 {
     const part *t = arg;
     t->run(t);
+    if (t->tail && t->tail->fn)
+        t->tail->fn(t->tail->ctx, t->i0, t->i1, t->j0, t->j1);
     return NULL;
 }
 
@@ -393,12 +396,13 @@ static void *run_part(void *arg)
  * on the number of threads.  Columns split without repacking B in every
  * thread; rows serve when there are too few panels to go round. */
 static void product(int variant, size_t m, size_t n, size_t k, const float *A,
-                    const float *B, float *C, int accumulate, int threads)
+                    const float *B, float *C, int accumulate, int threads,
+                    const cm_gemm_tail *tail)
 {
     if (m == 0 || n == 0)
         return;
     instance in = pick();
-    part whole = {in.run, variant, accumulate, m, n, k, A, B, C, 0, m, 0, n};
+    part whole = {in.run, variant, accumulate, m, n, k, A, B, C, 0, m, 0, n, tail};
     size_t parts = min_sz(threads > 1 ? (size_t)threads : 1, MAX_PARTS);
     parts = min_sz(parts, m * n * k / MIN_WORK);
     /* The way whose largest part has fewer elements; columns on a tie. */
@@ -408,7 +412,7 @@ static void product(int variant, size_t m, size_t n, size_t k, const float *A,
     size_t units = by_cols ? cols : rows, unit = by_cols ? in.NR : in.MR;
     parts = min_sz(parts, units);
     if (parts <= 1) {
-        in.run(&whole);
+        run_part(&whole);
         return;
     }
     part p[MAX_PARTS];
@@ -440,17 +444,35 @@ static void product(int variant, size_t m, size_t n, size_t k, const float *A,
 void cm_gemm_nt(size_t m, size_t n, size_t k, const float *A, const float *B,
                 float *C, int accumulate, int threads)
 {
-    product(NT, m, n, k, A, B, C, accumulate, threads);
+    product(NT, m, n, k, A, B, C, accumulate, threads, NULL);
 }
 
 void cm_gemm_tn(size_t m, size_t n, size_t k, const float *A, const float *B,
                 float *C, int accumulate, int threads)
 {
-    product(TN, m, n, k, A, B, C, accumulate, threads);
+    product(TN, m, n, k, A, B, C, accumulate, threads, NULL);
 }
 
 void cm_gemm_nn(size_t m, size_t n, size_t k, const float *A, const float *B,
                 float *C, int accumulate, int threads)
 {
-    product(NN, m, n, k, A, B, C, accumulate, threads);
+    product(NN, m, n, k, A, B, C, accumulate, threads, NULL);
+}
+
+void cm_gemm_nt_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail)
+{
+    product(NT, m, n, k, A, B, C, accumulate, threads, tail);
+}
+
+void cm_gemm_tn_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail)
+{
+    product(TN, m, n, k, A, B, C, accumulate, threads, tail);
+}
+
+void cm_gemm_nn_tail(size_t m, size_t n, size_t k, const float *A, const float *B,
+                     float *C, int accumulate, int threads, const cm_gemm_tail *tail)
+{
+    product(NN, m, n, k, A, B, C, accumulate, threads, tail);
 }

@@ -37,14 +37,10 @@ CM_WIDE static void momentum(size_t n, float lr, float mu, float wd, float *rest
 /* The operations and their order are PyTorch's (m and v are lerped in
  * float, the bias corrections made in double and applied as one float
  * step size and one float divisor), so trajectories agree to a few ulps. */
-CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2, float eps,
+CM_WIDE static void adam(size_t n, float size, float root2, float b1, float b2, float eps,
                          float wd, float *restrict p, const float *restrict g,
                          float *restrict m, float *restrict v)
 {
-    double bc1 = 1.0 - pow(b1, (double)step);
-    double bc2 = 1.0 - pow(b2, (double)step);
-    float size = (float)(lr / bc1);
-    float root2 = (float)sqrt(bc2);
     float c1 = 1.0f - b1, c2 = 1.0f - b2;
     for (size_t i = 0; i < n; i++) {
         float d = g[i] + wd * p[i];
@@ -57,22 +53,40 @@ CM_WIDE static void adam(size_t n, float lr, uint64_t step, float b1, float b2, 
     }
 }
 
+cm_optim_at cm_optim_prepare(const cm_optim *o, float lr, uint64_t step)
+{
+    cm_optim_at a = {*o, lr, lr, 1};
+    if (o->kind == CM_OPT_ADAM) {
+        /* Step 0 would divide by a zero bias correction; it means 1. */
+        double k = (double)(step ? step : 1);
+        a.size = (float)(lr / (1.0 - pow(o->beta1, k)));
+        a.root2 = (float)sqrt(1.0 - pow(o->beta2, k));
+    }
+    return a;
+}
+
+void cm_optim_apply(const cm_optim_at *a, size_t n, float *p, const float *g, float *m,
+                    float *v)
+{
+    const cm_optim *o = &a->o;
+    switch (o->kind) {
+    case CM_OPT_SGD:
+        sgd(n, a->lr, o->weight_decay, p, g);
+        break;
+    case CM_OPT_MOMENTUM:
+        momentum(n, a->lr, o->momentum, o->weight_decay, p, g, v);
+        break;
+    case CM_OPT_ADAM:
+        adam(n, a->size, a->root2, o->beta1, o->beta2, o->eps, o->weight_decay, p, g, m, v);
+        break;
+    }
+}
+
 void cm_optim_step(const cm_optim *o, float lr, uint64_t step, size_t n,
                    float *p, const float *g, float *m, float *v)
 {
-    switch (o->kind) {
-    case CM_OPT_SGD:
-        sgd(n, lr, o->weight_decay, p, g);
-        break;
-    case CM_OPT_MOMENTUM:
-        momentum(n, lr, o->momentum, o->weight_decay, p, g, v);
-        break;
-    case CM_OPT_ADAM:
-        /* Step 0 would divide by a zero bias correction; it means 1. */
-        adam(n, lr, step ? step : 1, o->beta1, o->beta2, o->eps,
-             o->weight_decay, p, g, m, v);
-        break;
-    }
+    cm_optim_at a = cm_optim_prepare(o, lr, step);
+    cm_optim_apply(&a, n, p, g, m, v);
 }
 
 float cm_schedule(cm_sched_kind s, float lr, int epoch, int epochs,

@@ -231,6 +231,10 @@ typedef struct cm_sgd_net {
     /* Whether every weight is finite, checked after each epoch (NULL: the
      * loss tells, as any non-finite weight reaches it). */
     int (*finite)(void *self);
+    /* backward, then step, in one (NULL: those two): a network that steps
+     * each layer's weights as their gradient is made. */
+    void (*learn)(void *self, size_t n, const float *x, const float *dout, const cm_optim *o,
+                  float lr, uint64_t k);
 } cm_sgd_net;
 /* Epochs of mini-batches over src's training rows in an order drawn from
  * rng each epoch, validation after each, the best epoch kept by t->keep;

@@ -1,6 +1,9 @@
 /* trainmlp.c - the mlp kind's trainer: forward and backward through the
  * dense layers with dropout, and an optimizer step per tensor, for the
- * loop of trainsgd.c. */
+ * loop of trainsgd.c.  The activations and the optimizer run as tails of
+ * the matrix products (cm_gemm_tail): on each thread's block of the
+ * product, so that with -j they are split among the threads too, by the
+ * same blocks, each element computed as on one thread. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +18,7 @@ typedef struct net {
     float **W, **b, **gW, **gb, **mW, **vW, **mb, **vb;
     float **z, **a; /* per layer: pre-activations and outputs, batch rows */
     float **h, **mask; /* with dropout: what the next layer sees, and why */
-    float *d1, *d2;
+    float *d[2]; /* gradients at a layer's inputs, alternately */
     cm_mlp *best; /* the model's network: the best epoch's weights */
 } net;
 
@@ -28,7 +31,7 @@ static void net_free(net *t)
             free(all[k][l]);
         free(all[k]);
     }
-    free(t->d1), free(t->d2);
+    free(t->d[0]), free(t->d[1]);
 }
 
 static float **arrays(size_t nl)
@@ -72,10 +75,81 @@ static cm_status net_new(net *t, const cm_mlp *m, size_t batch, float dropout,
         for (size_t i = 0; i < out; i++)
             t->b[l][i] = (float)((2 * cm_rng_unit(rng) - 1) * bound);
     }
-    if (!(t->d1 = malloc(batch * t->maxw * sizeof(float))) ||
-        !(t->d2 = malloc(batch * t->maxw * sizeof(float))))
+    if (!(t->d[0] = malloc(batch * t->maxw * sizeof(float))) ||
+        !(t->d[1] = malloc(batch * t->maxw * sizeof(float))))
         return cm_fail(err, CM_ERR_NOMEM, "out of memory");
     return CM_OK;
+}
+
+/* Rows [i0, i1) and columns [j0, j1) of a batch x width matrix, as runs
+ * of contiguous elements: fn on each (one run when the rows are whole). */
+#define EACH_RUN(width, i0, i1, j0, j1, off, len, body)                        \
+    do {                                                                       \
+        size_t len = (j1) - (j0);                                              \
+        if ((j0) == 0 && (j1) == (width)) {                                    \
+            size_t off = (i0) * (width);                                       \
+            len *= (i1) - (i0);                                                \
+            body;                                                              \
+        } else                                                                 \
+            for (size_t r_ = (i0); r_ < (i1); r_++) {                          \
+                size_t off = r_ * (width) + (j0);                              \
+                body;                                                          \
+            }                                                                  \
+    } while (0)
+
+/* The tail of a hidden layer's forward product: its outputs z through
+ * the activation into a. */
+typedef struct act_tail {
+    cm_act act;
+    const float *z;
+    float *a;
+    size_t width;
+} act_tail;
+
+static void act_block(void *ctx, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    const act_tail *t = ctx;
+    EACH_RUN(t->width, i0, i1, j0, j1, off, len, cm_act_forward(t->act, len, t->z + off,
+                                                                t->a + off));
+}
+
+/* The tail of the product dX = dY . W of layer l: the gradient at the
+ * outputs of layer l - 1, through its dropout mask and activation, in
+ * place. */
+typedef struct back_tail {
+    const struct net *t;
+    size_t l;
+    float *d;
+} back_tail;
+
+static void back_block(void *ctx, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    const back_tail *b = ctx;
+    const struct net *t = b->t;
+    size_t below = b->l - 1, width = t->size[b->l];
+    float *d = b->d;
+    const float *mask = t->dropped ? t->mask[below] : NULL;
+    EACH_RUN(width, i0, i1, j0, j1, off, len, {
+        if (mask)
+            for (size_t i = 0; i < len; i++)
+                d[off + i] *= mask[off + i];
+        cm_act_backward(t->act, len, t->z[below] + off, t->a[below] + off, d + off, d + off);
+    });
+}
+
+/* The tail of the product dW = dY^T . X: the optimizer's step of those
+ * weights, their gradient just made. */
+typedef struct step_tail {
+    const cm_optim_at *at;
+    float *w, *g, *m, *v;
+    size_t width;
+} step_tail;
+
+static void step_block(void *ctx, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    const step_tail *s = ctx;
+    EACH_RUN(s->width, i0, i1, j0, j1, off, len,
+             cm_optim_apply(s->at, len, s->w + off, s->g + off, s->m + off, s->v + off));
 }
 
 /* Forward pass over n rows of x.  With rng (training) and dropout, each
@@ -85,15 +159,17 @@ static cm_status net_new(net *t, const cm_mlp *m, size_t batch, float dropout,
 static const float *forward(void *self, size_t n, const float *x, float dropout, cm_rng *rng)
 {
     net *t = self;
-    cm_act act = t->act;
     const float *in = x;
     t->dropped = rng && dropout > 0;
     for (size_t l = 0; l < t->nl; l++) {
         size_t out = t->size[l + 1];
-        cm_dense_forward(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], t->threads);
-        if (l + 1 == t->nl)
+        int last = l + 1 == t->nl;
+        act_tail at = {t->act, t->z[l], t->a[l], out};
+        cm_gemm_tail tail = {act_block, &at};
+        cm_dense_forward_tail(n, t->size[l], out, in, t->W[l], t->b[l], t->z[l], t->threads,
+                              last ? NULL : &tail);
+        if (last)
             return t->z[l];
-        cm_act_forward(act, n * out, t->z[l], t->a[l]);
         in = t->a[l];
         if (rng && dropout > 0) {
             float scale = 1 / (1 - dropout);
@@ -107,36 +183,28 @@ static const float *forward(void *self, size_t n, const float *x, float dropout,
     return t->z[t->nl - 1];
 }
 
-/* Gradients of the mean loss (dout per row) for the n rows of x; the
- * weights' gradients land in gW and gb. */
-static void backward(void *self, size_t n, const float *x, const float *dout)
+/* Gradients of the mean loss (dout per row) for the n rows of x, and
+ * the optimizer's step k of each layer as soon as its weights' gradient
+ * is made (the gradient below it is made first, from the weights before
+ * the step). */
+static void learn(void *self, size_t n, const float *x, const float *dout, const cm_optim *o,
+                  float lr, uint64_t k)
 {
     net *t = self;
-    cm_act act = t->act;
-    int dropped = t->dropped;
+    cm_optim_at at = cm_optim_prepare(o, lr, k);
     const float *dy = dout;
     for (size_t l = t->nl; l-- > 0;) {
         size_t in = t->size[l], out = t->size[l + 1];
-        const float *input = l == 0 ? x : dropped ? t->h[l - 1] : t->a[l - 1];
-        cm_dense_backward(n, in, out, input, t->W[l], dy, t->gW[l], t->gb[l],
-                          l ? t->d1 : NULL, t->threads);
-        if (l == 0)
-            break;
-        if (dropped)
-            for (size_t i = 0; i < n * in; i++)
-                t->d1[i] *= t->mask[l - 1][i];
-        cm_act_backward(act, n * in, t->z[l - 1], t->a[l - 1], t->d1, t->d2);
-        dy = t->d2; /* the next dense layer down writes d1, reads d2 */
-    }
-}
-
-static void step(void *self, const cm_optim *o, float lr, uint64_t k)
-{
-    net *t = self;
-    for (size_t l = 0; l < t->nl; l++) {
-        cm_optim_step(o, lr, k, t->size[l] * t->size[l + 1], t->W[l], t->gW[l], t->mW[l],
-                      t->vW[l]);
-        cm_optim_step(o, lr, k, t->size[l + 1], t->b[l], t->gb[l], t->mb[l], t->vb[l]);
+        const float *input = l == 0 ? x : t->dropped ? t->h[l - 1] : t->a[l - 1];
+        /* not the buffer dy is in: the products read dy to the end */
+        float *dx = l ? t->d[dy == t->d[0]] : NULL;
+        back_tail bt = {t, l, dx};
+        step_tail st = {&at, t->W[l], t->gW[l], t->mW[l], t->vW[l], in};
+        cm_gemm_tail dx_tail = {back_block, &bt}, dw_tail = {step_block, &st};
+        cm_dense_backward_tail(n, in, out, input, t->W[l], dy, t->gW[l], t->gb[l], dx,
+                               t->threads, &dx_tail, &dw_tail);
+        cm_optim_apply(&at, out, t->b[l], t->gb[l], t->mb[l], t->vb[l]);
+        dy = dx;
     }
 }
 
@@ -172,7 +240,7 @@ static cm_status fit_mlp(const cm_train_cfg *c, const cm_encoder *enc, const cm_
     t.threads = c->threads;
     t.act = c->act;
     t.best = m;
-    cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep, NULL};
+    cm_sgd_net ops = {&t, enc->width, enc->nout, forward, NULL, NULL, keep, NULL, learn};
     if (!st)
         st = cm_sgd_fit(c, enc, &ops, &rng, src, ntrain, nvalid, on_epoch, ctx, out, err);
     if (!st)

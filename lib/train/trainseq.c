@@ -138,7 +138,8 @@ static cm_status fit_seq(const cm_train_cfg *c, const cm_encoder *enc, const cm_
     cm_rng_seed(&rng, c->seed);
     if (!st) {
         init(&t, &rng);
-        cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep, all_finite};
+        cm_sgd_net ops = {&t, enc->width, enc->nout, forward, backward, step, keep, all_finite,
+                          NULL};
         st = cm_sgd_fit(c, enc, &ops, &rng, src, ntrain, nvalid, on_epoch, ctx, out, err);
     }
     if (!st) {

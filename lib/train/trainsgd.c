@@ -85,8 +85,12 @@ static cm_status train_epoch(const cm_sgd_net *t, const cm_train_cfg *c, const c
             const float *p = t->forward(t->self, n, es->xb, c->dropout, es->rng);
             /* the mean over every output: a direct model's steps weigh alike */
             *sum += cm_loss(c->loss, n * nout, p, es->yb, c->huber, es->grad) * (double)n;
-            t->backward(t->self, n, es->xb, es->grad);
-            t->step(t->self, &c->opt, lr, ++es->step);
+            if (t->learn) {
+                t->learn(t->self, n, es->xb, es->grad, &c->opt, lr, ++es->step);
+            } else {
+                t->backward(t->self, n, es->xb, es->grad);
+                t->step(t->self, &c->opt, lr, ++es->step);
+            }
         }
     }
     return st;

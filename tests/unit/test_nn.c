@@ -4,6 +4,7 @@
  * central differences of a scalar objective summed in double. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,63 @@ static float ordered_dot32(size_t k, const float *a, const float *b)
     for (p = kl; p < k; p++)
         x = fmaf(a[p], b[p], x);
     return x;
+}
+
+/* A tail sees each element of C once, after its product is written:
+ * here it copies its block out and counts each element, so that a block
+ * seen twice, missed, or seen before its sums are done shows. */
+typedef struct tail_seen {
+    const float *C;
+    float *copy;
+    unsigned char *count;
+    size_t n;
+    pthread_mutex_t lock;
+} tail_seen;
+
+static void copy_block(void *ctx, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    tail_seen *t = ctx;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t j = j0; j < j1; j++)
+            t->copy[i * t->n + j] = t->C[i * t->n + j];
+    pthread_mutex_lock(&t->lock); /* blocks of one part touch no other's */
+    for (size_t i = i0; i < i1; i++)
+        for (size_t j = j0; j < j1; j++)
+            t->count[i * t->n + j]++;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void test_gemm_tail(void)
+{
+    static const size_t shapes[][3] = {{31, 63, 17}, {256, 512, 512}, {3000, 40, 200}, {5, 2000, 2000}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *A = random_floats(m * k, 1), *B = random_floats(k * n, 1);
+        float *C1 = malloc(m * n * sizeof *C1), *Ct = malloc(m * n * sizeof *Ct);
+        tail_seen t = {Ct, malloc(m * n * sizeof(float)), malloc(m * n), n,
+                       PTHREAD_MUTEX_INITIALIZER};
+        cm_gemm_tail tail = {copy_block, &t};
+        for (int v = 0; v < 3; v++) {
+            gemm(v, m, n, k, A, B, C1, 0);
+            for (int threads = 1; threads <= 3; threads++) {
+                memset(t.count, 0, m * n);
+                memset(t.copy, 0, m * n * sizeof(float));
+                if (v == NT)
+                    cm_gemm_nt_tail(m, n, k, A, B, Ct, 0, threads, &tail);
+                else if (v == TN)
+                    cm_gemm_tn_tail(m, n, k, A, B, Ct, 0, threads, &tail);
+                else
+                    cm_gemm_nn_tail(m, n, k, A, B, Ct, 0, threads, &tail);
+                size_t once = 0;
+                for (size_t i = 0; i < m * n; i++)
+                    once += t.count[i] == 1;
+                CHECK(once == m * n && !memcmp(t.copy, C1, m * n * sizeof *C1),
+                      "gemm_%s_tail %zux%zux%zu, %d threads: each element once, after its sums",
+                      variant_name[v], m, n, k, threads);
+            }
+        }
+        free(A), free(B), free(C1), free(Ct), free(t.copy), free(t.count);
+    }
 }
 
 static void test_gemm_order(void)
@@ -595,6 +653,7 @@ int main(void)
     test_gemm();
     test_gemm_determinism();
     test_gemm_threads();
+    test_gemm_tail();
     test_gemm_order();
     test_dense(5, 7, 3);
     test_dense(37, 19, 33);
