@@ -3,7 +3,9 @@
 # on the same numeric matrix: the reference bike features
 # (../shared/data/features/bike.csv), the last 20% held out, MLP 64,64 ReLU,
 # Adam lr 1e-3, MSE, batch 32, 10 epochs; then 512,512 at batch 256 for
-# GFLOP/s.  Samples/s count training rows x epochs over the fit alone.
+# GFLOP/s.  Samples/s count training rows x epochs over the fit alone;
+# GFLOP/s count 6 x the multiply-adds of a sample's forward pass, against
+# the fp32 peak of one core as gemm-bench measures it, times the threads.
 . "$(dirname "$0")/common.sh"
 peers_blas
 peer="$shared/bench/peer-train.py"
@@ -33,20 +35,28 @@ MLP="--layers 64,64 --lr 0.001 --batch 32 --epochs 10"
     cm cm-linear -y cnt -m linear --valid 0.2
     peer ridge --model ridge
 } | tee "$tmp/small"
-awk '{ split($2, a, "="); s[$1] = a[2] } END {
+in=$(($(head -1 "$csv" | tr ',' '\n' | wc -l) - 1))
+peak=$("$B/bench/gemm-bench" --peak)
+awk -v in_="$in" -v peak="$peak" '{ split($2, a, "="); s[$1] = a[2] } END {
     if (s["torch-mlp"] > 0) printf "cm-train / torch-mlp: %.1fx samples/s\n", s["cm-train"] / s["torch-mlp"]
-    if (s["sklearn-mlp"] > 0) printf "cm-train / sklearn-mlp: %.1fx samples/s\n", s["cm-train"] / s["sklearn-mlp"] }' "$tmp/small"
+    if (s["sklearn-mlp"] > 0) printf "cm-train / sklearn-mlp: %.1fx samples/s\n", s["cm-train"] / s["sklearn-mlp"]
+    g = s["cm-train"] * 6 * (in_ * 64 + 64 * 64 + 64) / 1e9
+    printf "cm-train 64,64 batch 32, one thread: %.1f GFLOP/s, %.0f%% of one core (%.1f GFLOP/s)\n",
+        g, 100 * g / peak, peak }' "$tmp/small"
 
-BIG="--layers 512,512 --lr 0.001 --batch 256 --epochs 2"
+BIG="--layers 512,512 --lr 0.001 --batch 256 --epochs 4"
 {
-    cm cm-train-512-1thread -y cnt -j 1 $BIG --valid 0.2
-    cm cm-train-512 -y cnt -j 2 $BIG --valid 0.2
+    for round in 1 2 3; do # alternated: each meets the same load
+        cm cm-train-512-1thread -y cnt -j 1 $BIG --valid 0.2
+        cm cm-train-512-2threads -y cnt -j 2 $BIG --valid 0.2
+    done
     peer torch-mlp-512 --model torch-mlp --threads 2 $BIG
 } | tee "$tmp/big"
 # FLOPs per sample: forward 2*(in*512 + 512*512 + 512), backward twice that.
-in=$(($(head -1 "$csv" | tr ',' '\n' | wc -l) - 1))
-awk -v in_="$in" '{ split($2, a, "="); f = 6 * (in_ * 512 + 512 * 512 + 512)
-    printf "%s: %.1f GFLOP/s\n", $1, a[2] * f / 1e9 }' "$tmp/big"
+awk -v in_="$in" -v peak="$peak" '{ split($2, a, "="); f = 6 * (in_ * 512 + 512 * 512 + 512)
+    cores = $1 ~ /2threads|torch/ ? 2 : 1
+    printf "%s: %.1f GFLOP/s, %.0f%% of %d core%s\n", $1, a[2] * f / 1e9,
+        100 * a[2] * f / 1e9 / (cores * peak), cores, (cores > 1 ? "s" : "") }' "$tmp/big"
 
 # --stream: the bike features repeated to 2 million rows, trained in
 # memory and streamed from the file with a 32 MiB buffer.  Peak RSS
