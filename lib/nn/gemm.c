@@ -203,6 +203,10 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t 
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++)
                 C[i * ldc + j] = 0.0f;
+    /* A last tile of a few rows keeps too few sums going to hide the
+     * latency of its multiply-adds: the last two tiles share their rows
+     * instead (32 rows: 6 6 6 6 4 4, not 6 6 6 6 6 2). */
+    size_t r = m % MR, split = m > MR && r && r <= MR / 2 ? m - MR - r : m;
     for (size_t pc = 0; pc < k; pc += KC) {
         size_t kc = min_sz(KC, k - pc);
         int acc = accumulate || pc > 0;
@@ -219,8 +223,8 @@ INLINE void gemm(size_t m, size_t n, size_t k, view a, view b, float *C, size_t 
                 bp = bbuf;
                 ldb = width;
             }
-            for (size_t ic = 0; ic < m; ic += MR) {
-                size_t mr = min_sz(MR, m - ic);
+            for (size_t ic = 0, mr; ic < m; ic += mr) {
+                mr = ic < split ? min_sz(MR, m - ic) : ic == split ? (MR + r + 1) / 2 : m - ic;
                 const float *ap = a.p + ic * a.rs + pc * a.cs;
                 size_t ars = a.rs, acs = a.cs;
                 float *c = C + ic * ldc + jr;
