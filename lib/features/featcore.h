@@ -138,9 +138,12 @@ cm_status cm_features_sync_dicts(cm_features *f, cm_error *err);
 /* The time a derived column looks back to from t: d->span earlier, in
  * seconds or months of the calendar (not by_rows). */
 int64_t cm_features_back_time(const cm_features *f, const derived *d, int64_t t);
-/* A month's seconds at its longest, 31 days and a summer time's hour: the
- * history kept for a span of months is never short. */
-#define CM_MONTH_MOST (31 * 86400 + 3600)
+/* A span's reach in seconds, months at their longest (cm_step_longest):
+ * the history kept for a span of months is never short. */
+static inline int64_t feat_span_seconds(int64_t span, int months)
+{
+    return months ? cm_step_longest((cm_step){CM_STEP_MONTH, span}) : span;
+}
 /* seq_COL_K, the sequence's column of COL K spans back. */
 #define CM_SEQ_NAME "seq_%s_%lld"
 /* The longest sequence, in steps. */

@@ -86,16 +86,11 @@ static int parse_span(const char *s, feat_span *sp)
     if (!cm_step_parse(s, &cal) && cal.unit == CM_STEP_MONTH) {
         sp->months = 1;
         sp->span = cal.n;
-        return sp->span <= CM_MAX_TIME / CM_MONTH_MOST ? 0 : -1;
+        return sp->span <= CM_MAX_TIME / feat_span_seconds(1, 1) ? 0 : -1;
     }
     return cm_parse_duration(s, &sp->span) || sp->span <= 0 || sp->span > CM_MAX_TIME ? -1 : 0;
 }
 
-/* A span's reach in seconds, months at their longest. */
-static int64_t span_seconds(const feat_span *s)
-{
-    return s->months ? s->span * CM_MONTH_MOST : s->span;
-}
 
 static cm_status add_span(feat_spec *sp, const char *text, cm_error *err)
 {
@@ -189,7 +184,7 @@ static cm_status parse_sequence(feat_spec *sp, const char *v, cm_error *err)
     if (!st && sp->spans[0].by_rows)
         st = cm_fail(err, CM_ERR_ARG, "sequence '%s': the span must be a duration (1h, 1d) "
                      "or months (1mo, 1y)", v);
-    if (!st && span_seconds(&sp->spans[0]) > CM_MAX_TIME / sp->steps)
+    if (!st && feat_span_seconds(sp->spans[0].span, sp->spans[0].months) > CM_MAX_TIME / sp->steps)
         st = cm_fail(err, CM_ERR_ARG, "sequence '%s': reaches too far back", v);
     return st;
 }

@@ -32,7 +32,7 @@ static cm_status add_derived(cm_features *f, int kind, int part, size_t src,
     if (st)
         return st;
     f->d[f->nd++] = (derived){kind, part, src, span, by_rows, months, out};
-    int64_t secs = months ? span * CM_MONTH_MOST : span;
+    int64_t secs = feat_span_seconds(span, months);
     if (kind >= D_LAG) {
         if (by_rows && (uint64_t)span > f->max_rows)
             f->max_rows = (uint64_t)span, f->reach_rows = out;

@@ -136,7 +136,8 @@ cm_status cm_steps_of(const char *what, const char *text, cm_step step, int64_t 
  * the month past the end of the month is its last day. */
 int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k);
 /* A step's seconds at its longest (a day of summer time's end, a month
- * of 31 days): so many steps of history never span too little. */
+ * of 31 days with that day in it): so many steps of history never span
+ * too little. */
 int64_t cm_step_longest(cm_step s);
 /* Whole steps from a to b: days and months told by their mean length, to
  * the nearest (summer time's days, months' days). */

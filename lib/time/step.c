@@ -162,7 +162,7 @@ int64_t cm_step_add(const cm_tz *tz, int64_t t, cm_step s, int64_t k)
 int64_t cm_step_longest(cm_step s)
 {
     return s.unit == CM_STEP_SECOND ? s.n : s.unit == CM_STEP_DAY ? s.n * 25 * 3600
-                                                                  : s.n * 31 * 86400;
+                                                                  : s.n * (31 * 86400 + 3600);
 }
 
 int64_t cm_step_between(cm_step s, int64_t a, int64_t b)
